@@ -1,0 +1,255 @@
+//! Field capture: turning `tracing`'s visitor calls into stored, typed fields.
+//!
+//! One `Visit` implementation forwards every call as a `Raw` value to a
+//! `Capture`; the event and span captures decide where each field goes
+//! (envelope slot, promoted correlation value, metadata, span fields).
+
+use std::cell::Cell;
+use std::fmt;
+
+use tracing_core::field::{Field as TracingField, Visit};
+
+use crate::envelope::Envelope;
+use crate::record::{FieldBuf, Promoted, StoredValue, TextRef};
+use crate::trace::TraceContext;
+
+/// A value as `tracing` handed it over, before it is copied anywhere.
+#[derive(Clone, Copy)]
+pub(crate) enum Raw<'v> {
+    Str(&'v str),
+    Debug(&'v dyn fmt::Debug),
+    Error(&'v (dyn std::error::Error + 'static)),
+    I64(i64),
+    U64(u64),
+    I128(i128),
+    U128(u128),
+    F64(f64),
+    Bool(bool),
+}
+
+/// Where visited fields go.
+pub(crate) trait Capture {
+    fn capture(&mut self, name: &'static str, value: Raw<'_>);
+}
+
+/// Adapts any [`Capture`] to `tracing`'s [`Visit`].
+pub(crate) struct Visitor<'c, C>(pub(crate) &'c mut C);
+
+impl<C: Capture> Visit for Visitor<'_, C> {
+    fn record_str(&mut self, field: &TracingField, value: &str) {
+        self.0.capture(field.name(), Raw::Str(value));
+    }
+    fn record_debug(&mut self, field: &TracingField, value: &dyn fmt::Debug) {
+        self.0.capture(field.name(), Raw::Debug(value));
+    }
+    fn record_error(&mut self, field: &TracingField, value: &(dyn std::error::Error + 'static)) {
+        self.0.capture(field.name(), Raw::Error(value));
+    }
+    fn record_i64(&mut self, field: &TracingField, value: i64) {
+        self.0.capture(field.name(), Raw::I64(value));
+    }
+    fn record_u64(&mut self, field: &TracingField, value: u64) {
+        self.0.capture(field.name(), Raw::U64(value));
+    }
+    fn record_i128(&mut self, field: &TracingField, value: i128) {
+        self.0.capture(field.name(), Raw::I128(value));
+    }
+    fn record_u128(&mut self, field: &TracingField, value: u128) {
+        self.0.capture(field.name(), Raw::U128(value));
+    }
+    fn record_f64(&mut self, field: &TracingField, value: f64) {
+        self.0.capture(field.name(), Raw::F64(value));
+    }
+    fn record_bool(&mut self, field: &TracingField, value: bool) {
+        self.0.capture(field.name(), Raw::Bool(value));
+    }
+}
+
+/// Displays an error with its chain of sources: `outer: inner: root`.
+struct ErrorChain<'e>(&'e (dyn std::error::Error + 'static));
+
+impl fmt::Debug for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(err) = source {
+            write!(f, ": {err}")?;
+            source = err.source();
+        }
+        Ok(())
+    }
+}
+
+/// Displays a number the way JSON writes it, for promoted values that must be text.
+struct Plain<T>(T);
+
+impl<T: fmt::Display> fmt::Debug for Plain<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FieldBuf {
+    /// Stores a value, copying text into the arena; numbers stay numbers.
+    pub(crate) fn store(&mut self, raw: Raw<'_>, cap: usize) -> StoredValue {
+        match raw {
+            Raw::I64(v) => StoredValue::I64(v),
+            Raw::U64(v) => StoredValue::U64(v),
+            Raw::I128(v) => StoredValue::I128(v),
+            Raw::U128(v) => StoredValue::U128(v),
+            Raw::F64(v) => StoredValue::F64(v),
+            Raw::Bool(v) => StoredValue::Bool(v),
+            text => StoredValue::Str(self.store_text(text, cap)),
+        }
+    }
+
+    /// Stores any value as text (for slots that are always strings).
+    pub(crate) fn store_text(&mut self, raw: Raw<'_>, cap: usize) -> TextRef {
+        match raw {
+            Raw::Str(s) => self.push_text(s, cap),
+            Raw::Debug(d) => self.push_debug(d, cap),
+            Raw::Error(e) => self.push_debug(&ErrorChain(e), cap),
+            Raw::I64(v) => self.push_debug(&Plain(v), cap),
+            Raw::U64(v) => self.push_debug(&Plain(v), cap),
+            Raw::I128(v) => self.push_debug(&Plain(v), cap),
+            Raw::U128(v) => self.push_debug(&Plain(v), cap),
+            Raw::F64(v) => self.push_debug(&Plain(v), cap),
+            Raw::Bool(v) => self.push_debug(&Plain(v), cap),
+        }
+    }
+}
+
+/// Per-thread buffers for one event; reused so capture allocates nothing
+/// once they have grown to the working size.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// The event's metadata fields, and the text arena for every other
+    /// string of the record (message, name, promoted values).
+    pub(crate) fields: FieldBuf,
+    pub(crate) span_fields: FieldBuf,
+    pub(crate) event_name: Option<TextRef>,
+    event_alias: Option<TextRef>,
+    pub(crate) event_type: Option<TextRef>,
+    pub(crate) message: Option<TextRef>,
+    pub(crate) promoted: Vec<Promoted>,
+}
+
+thread_local! {
+    static SCRATCH: Cell<Scratch> = Cell::new(Scratch::default());
+}
+
+/// Scratch above this many bytes of text is released after use, so one
+/// huge event does not pin its memory for the thread's lifetime.
+const KEEP_SCRATCH_BYTES: usize = 64 * 1024;
+
+impl Scratch {
+    /// Runs `f` with this thread's scratch buffers.
+    ///
+    /// The buffers are moved out of the thread-local for the duration, so an
+    /// event emitted while formatting a field (re-entry) simply finds an
+    /// empty one and allocates; no borrow can conflict or panic.
+    pub(crate) fn with<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+        let mut scratch = SCRATCH.try_with(Cell::take).unwrap_or_default();
+        scratch.clear();
+        let result = f(&mut scratch);
+        if scratch.fields.text_capacity() <= KEEP_SCRATCH_BYTES {
+            let _ = SCRATCH.try_with(|cell| cell.set(scratch));
+        }
+        result
+    }
+
+    fn clear(&mut self) {
+        self.fields.clear();
+        self.span_fields.clear();
+        self.event_name = None;
+        self.event_alias = None;
+        self.event_type = None;
+        self.message = None;
+        self.promoted.clear();
+    }
+
+    /// Adds a promoted value from a span unless a nearer one is already set.
+    pub(crate) fn promote_from(&mut self, key: usize, value: &str, cap: usize) {
+        if self.promoted.iter().all(|p| p.key != key) {
+            let text = self.fields.push_text(value, cap);
+            self.promoted.push(Promoted { key, text });
+        }
+    }
+
+    /// Resolves `event` vs `event_name` once all fields are seen: the
+    /// explicit `event_name` wins and `event` stays in metadata.
+    pub(crate) fn finish_capture(&mut self) {
+        match (self.event_name, self.event_alias.take()) {
+            (None, alias) => self.event_name = alias,
+            (Some(_), Some(alias)) => self.fields.push("event", StoredValue::Str(alias)),
+            (Some(_), None) => {}
+        }
+        self.promoted.sort_unstable_by_key(|p| p.key);
+    }
+}
+
+/// Captures an event's fields into the scratch.
+pub(crate) struct EventCapture<'s> {
+    pub(crate) scratch: &'s mut Scratch,
+    pub(crate) envelope: &'s Envelope,
+    pub(crate) cap: usize,
+}
+
+impl Capture for EventCapture<'_> {
+    fn capture(&mut self, name: &'static str, value: Raw<'_>) {
+        let s = &mut *self.scratch;
+        match name {
+            "message" if s.message.is_none() => {
+                s.message = Some(s.fields.store_text(value, self.cap))
+            }
+            "event_name" if s.event_name.is_none() => {
+                s.event_name = Some(s.fields.store_text(value, self.cap));
+            }
+            "event" if s.event_alias.is_none() => {
+                s.event_alias = Some(s.fields.store_text(value, self.cap));
+            }
+            "event_type" if s.event_type.is_none() => {
+                s.event_type = Some(s.fields.store_text(value, self.cap));
+            }
+            // Fields `tracing-log` adds for `log` records; the metadata has them.
+            n if n.starts_with("log.") => {}
+            n => match self.envelope.promoted_index(n) {
+                Some(key) if s.promoted.iter().all(|p| p.key != key) => {
+                    let text = s.fields.store_text(value, self.cap);
+                    s.promoted.push(Promoted { key, text });
+                }
+                _ => {
+                    let v = s.fields.store(value, self.cap);
+                    s.fields.push(n, v);
+                }
+            },
+        }
+    }
+}
+
+/// Captures a span's fields (at creation and on `Span::record`).
+pub(crate) struct SpanCapture<'s> {
+    pub(crate) promoted: &'s mut FieldBuf,
+    pub(crate) fields: &'s mut FieldBuf,
+    pub(crate) envelope: &'s Envelope,
+    pub(crate) cap: usize,
+    /// `Some(Ok)` for a valid `traceparent` field, `Some(Err(()))` for one
+    /// that did not parse.
+    pub(crate) traceparent: Option<Result<TraceContext, ()>>,
+}
+
+impl Capture for SpanCapture<'_> {
+    fn capture(&mut self, name: &'static str, value: Raw<'_>) {
+        if name == "traceparent" {
+            let mut text = FieldBuf::default();
+            let r = text.store_text(value, 256);
+            self.traceparent = Some(text.text(r).parse().map_err(|_| ()));
+        } else if self.envelope.promoted_index(name).is_some() {
+            let text = self.promoted.store_text(value, self.cap);
+            self.promoted.set(name, StoredValue::Str(text));
+        } else {
+            let v = self.fields.store(value, self.cap);
+            self.fields.set(name, v);
+        }
+    }
+}

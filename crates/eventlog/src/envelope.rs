@@ -1,0 +1,547 @@
+//! The envelope: the fixed top-level keys of every line, their names and order.
+//!
+//! Key names are escaped once, when the envelope is built; encoding a record
+//! then copies pre-escaped key bytes and escapes only values. The deployment
+//! context and static fields are pre-encoded into one byte string as well.
+
+use std::collections::HashSet;
+
+use tracing_core::Level;
+
+use crate::encode::{write_f64, write_int, write_str, write_timestamp};
+use crate::record::{FieldBuf, Record, Value};
+use crate::{ConfigError, Deployment};
+
+/// The version of the record format this crate writes.
+pub const ENVELOPE_VERSION: u32 = 1;
+
+/// A top-level key of the envelope, for [`EnvelopeBuilder::rename`].
+///
+/// ```
+/// use eventlog::Key;
+///
+/// assert_eq!(Key::Timestamp.default_name(), "timestamp");
+/// assert_eq!(Key::DurationMs.default_name(), "duration_ms");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Key {
+    /// `timestamp`
+    Timestamp,
+    /// `level`
+    Level,
+    /// `event_name`
+    EventName,
+    /// `event_type`
+    EventType,
+    /// `message`
+    Message,
+    /// `service`
+    Service,
+    /// `environment`
+    Environment,
+    /// `region`
+    Region,
+    /// `version`
+    Version,
+    /// `host`
+    Host,
+    /// `trace_id`
+    TraceId,
+    /// `span_id`
+    SpanId,
+    /// `metadata`
+    Metadata,
+    /// `span`
+    Span,
+    /// `duration_ms`
+    DurationMs,
+}
+
+impl Key {
+    /// Every key, in envelope order.
+    pub const ALL: [Key; 15] = [
+        Key::Timestamp,
+        Key::Level,
+        Key::EventName,
+        Key::EventType,
+        Key::Message,
+        Key::Service,
+        Key::Environment,
+        Key::Region,
+        Key::Version,
+        Key::Host,
+        Key::TraceId,
+        Key::SpanId,
+        Key::Metadata,
+        Key::Span,
+        Key::DurationMs,
+    ];
+
+    /// The name the key has unless renamed.
+    pub const fn default_name(self) -> &'static str {
+        match self {
+            Key::Timestamp => "timestamp",
+            Key::Level => "level",
+            Key::EventName => "event_name",
+            Key::EventType => "event_type",
+            Key::Message => "message",
+            Key::Service => "service",
+            Key::Environment => "environment",
+            Key::Region => "region",
+            Key::Version => "version",
+            Key::Host => "host",
+            Key::TraceId => "trace_id",
+            Key::SpanId => "span_id",
+            Key::Metadata => "metadata",
+            Key::Span => "span",
+            Key::DurationMs => "duration_ms",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The fields promoted from spans to the top level unless configured otherwise.
+pub const DEFAULT_PROMOTED: [&str; 4] = ["correlation_id", "request_id", "user_id", "session_id"];
+
+#[derive(Debug, Clone)]
+struct PromotedKey {
+    field: String,
+    key: String,
+    key_json: Vec<u8>,
+}
+
+/// The layout of every line: key names, promoted fields, static fields, and
+/// whether the `span` block is written.
+///
+/// Build one with [`Envelope::builder`]; the defaults follow the table on
+/// [`Record`]. Building checks that no two top-level keys share a name.
+///
+/// ```
+/// use eventlog::{Envelope, Key};
+///
+/// let envelope = Envelope::builder()
+///     .rename(Key::Timestamp, "@timestamp")
+///     .rename(Key::Level, "severity")
+///     .promote("tenant_id")
+///     .static_field("team", "payments")
+///     .build()?;
+/// assert_eq!(envelope.key_name(Key::Timestamp), "@timestamp");
+/// assert_eq!(
+///     envelope.promoted_fields().collect::<Vec<_>>(),
+///     ["correlation_id", "request_id", "user_id", "session_id", "tenant_id"]
+/// );
+/// # Ok::<(), eventlog::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    names: Vec<String>,
+    keys_json: Vec<Vec<u8>>,
+    promoted: Vec<PromotedKey>,
+    statics_json: Vec<u8>,
+    span_block: bool,
+}
+
+impl Default for Envelope {
+    fn default() -> Self {
+        // The default names are distinct by construction (a unit test
+        // checks that `build` accepts them).
+        EnvelopeBuilder::new().force()
+    }
+}
+
+impl Envelope {
+    /// A builder starting from the defaults.
+    pub fn builder() -> EnvelopeBuilder {
+        EnvelopeBuilder::new()
+    }
+
+    /// The output name of `key`.
+    pub fn key_name(&self, key: Key) -> &str {
+        &self.names[key.index()]
+    }
+
+    /// The span fields promoted to the top level, in output order.
+    pub fn promoted_fields(&self) -> impl Iterator<Item = &str> {
+        self.promoted.iter().map(|p| p.field.as_str())
+    }
+
+    /// The index of `field` in the promoted list, if it is promoted.
+    pub(crate) fn promoted_index(&self, field: &str) -> Option<usize> {
+        self.promoted.iter().position(|p| p.field == field)
+    }
+
+    pub(crate) fn promoted_len(&self) -> usize {
+        self.promoted.len()
+    }
+
+    /// Whether records carry the `span` block.
+    pub fn has_span_block(&self) -> bool {
+        self.span_block
+    }
+
+    fn key(&self, key: Key) -> &[u8] {
+        &self.keys_json[key.index()]
+    }
+}
+
+/// Builds an [`Envelope`]; see there for an example.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct EnvelopeBuilder {
+    names: Vec<String>,
+    promoted: Vec<(String, String)>,
+    statics: Vec<(String, serde_json::Value)>,
+    span_block: bool,
+}
+
+impl Default for EnvelopeBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EnvelopeBuilder {
+    /// The defaults:
+    ///
+    /// | setting | default |
+    /// |---|---|
+    /// | key names | as [`Key::default_name`] |
+    /// | promoted fields | [`DEFAULT_PROMOTED`] |
+    /// | static fields | none |
+    /// | `span` block | on |
+    ///
+    /// ```
+    /// use eventlog::{EnvelopeBuilder, Key, DEFAULT_PROMOTED};
+    ///
+    /// let e = EnvelopeBuilder::new().build()?;
+    /// assert_eq!(e.key_name(Key::Metadata), "metadata");
+    /// assert_eq!(e.promoted_fields().collect::<Vec<_>>(), DEFAULT_PROMOTED);
+    /// assert!(e.has_span_block());
+    /// # Ok::<(), eventlog::ConfigError>(())
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            names: Key::ALL
+                .iter()
+                .map(|k| k.default_name().to_owned())
+                .collect(),
+            promoted: DEFAULT_PROMOTED
+                .iter()
+                .map(|f| ((*f).to_owned(), (*f).to_owned()))
+                .collect(),
+            statics: Vec::new(),
+            span_block: true,
+        }
+    }
+
+    /// Renames a top-level key (`@timestamp`, `severity`, …).
+    pub fn rename(mut self, key: Key, name: impl Into<String>) -> Self {
+        self.names[key.index()] = name.into();
+        self
+    }
+
+    /// Promotes one more span field to the top level, under its own name.
+    pub fn promote(self, field: impl Into<String>) -> Self {
+        let field = field.into();
+        self.promote_as(field.clone(), field)
+    }
+
+    /// Promotes a span field to the top level under another key name
+    /// (or renames an already promoted one).
+    pub fn promote_as(mut self, field: impl Into<String>, key: impl Into<String>) -> Self {
+        let (field, key) = (field.into(), key.into());
+        match self.promoted.iter_mut().find(|(f, _)| *f == field) {
+            Some(entry) => entry.1 = key,
+            None => self.promoted.push((field, key)),
+        }
+        self
+    }
+
+    /// Replaces the promoted set (an empty list turns promotion off).
+    pub fn promoted<I, F>(mut self, fields: I) -> Self
+    where
+        I: IntoIterator<Item = F>,
+        F: Into<String>,
+    {
+        self.promoted = fields
+            .into_iter()
+            .map(|f| {
+                let f = f.into();
+                (f.clone(), f)
+            })
+            .collect();
+        self
+    }
+
+    /// Adds a top-level field written on every line (after the deployment context).
+    pub fn static_field(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
+        self.statics.push((key.into(), value.into()));
+        self
+    }
+
+    /// Whether to write the `span` block (current span name and fields).
+    pub fn span_block(mut self, on: bool) -> Self {
+        self.span_block = on;
+        self
+    }
+
+    /// Checks the names and builds the envelope.
+    ///
+    /// Fails if a name is empty or if two top-level keys (renamed keys,
+    /// promoted keys, static fields) would share a name.
+    pub fn build(self) -> Result<Envelope, ConfigError> {
+        let mut seen = HashSet::new();
+        let all = self
+            .names
+            .iter()
+            .zip(Key::ALL)
+            .map(|(n, k)| (n.as_str(), format!("{k:?}")))
+            .chain(self.promoted.iter().map(|(f, k)| (k.as_str(), f.clone())))
+            .chain(self.statics.iter().map(|(k, _)| (k.as_str(), k.clone())));
+        for (name, what) in all {
+            if name.is_empty() {
+                return Err(ConfigError::EmptyKey { what });
+            }
+            if !seen.insert(name.to_owned()) {
+                return Err(ConfigError::DuplicateKey {
+                    key: name.to_owned(),
+                });
+            }
+        }
+        Ok(self.force())
+    }
+
+    fn force(self) -> Envelope {
+        let key_json = |name: &str| {
+            let mut out = Vec::with_capacity(name.len() + 3);
+            write_str(&mut out, name);
+            out.push(b':');
+            out
+        };
+        let mut statics_json = Vec::new();
+        for (key, value) in &self.statics {
+            statics_json.push(b',');
+            statics_json.extend(key_json(key));
+            // Serialising a `serde_json::Value` into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut statics_json, value);
+        }
+        Envelope {
+            keys_json: self.names.iter().map(|n| key_json(n)).collect(),
+            names: self.names,
+            promoted: self
+                .promoted
+                .into_iter()
+                .map(|(field, key)| PromotedKey {
+                    key_json: key_json(&key),
+                    field,
+                    key,
+                })
+                .collect(),
+            statics_json,
+            span_block: self.span_block,
+        }
+    }
+}
+
+/// The envelope plus the deployment context, pre-encoded: everything about
+/// a line that does not change from one event to the next.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    envelope: Envelope,
+    deployment: Deployment,
+    fixed_json: Vec<u8>,
+}
+
+impl Layout {
+    pub(crate) fn new(envelope: Envelope, deployment: Deployment) -> Self {
+        let mut fixed_json = Vec::new();
+        let keys = [
+            Key::Service,
+            Key::Environment,
+            Key::Region,
+            Key::Version,
+            Key::Host,
+        ];
+        for (key, value) in keys.into_iter().zip(deployment.values()) {
+            if let Some(value) = value {
+                fixed_json.push(b',');
+                fixed_json.extend_from_slice(envelope.key(key));
+                write_str(&mut fixed_json, value);
+            }
+        }
+        fixed_json.extend_from_slice(&envelope.statics_json);
+        Self {
+            envelope,
+            deployment,
+            fixed_json,
+        }
+    }
+
+    pub(crate) fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    pub(crate) fn deployment(&self) -> &Deployment {
+        &self.deployment
+    }
+
+    pub(crate) fn promoted_key(&self, index: usize) -> &str {
+        self.envelope
+            .promoted
+            .get(index)
+            .map_or("", |p| p.key.as_str())
+    }
+
+    /// Appends `record` as one JSON line, `\n` included.
+    pub(crate) fn encode(&self, r: &Record<'_>, out: &mut Vec<u8>) {
+        let e = &self.envelope;
+        out.push(b'{');
+        out.extend_from_slice(e.key(Key::Timestamp));
+        write_timestamp(out, r.timestamp);
+        out.push(b',');
+        out.extend_from_slice(e.key(Key::Level));
+        out.extend_from_slice(level_json(r.level));
+        if let Some(name) = r.event_name {
+            out.push(b',');
+            out.extend_from_slice(e.key(Key::EventName));
+            write_str(out, name);
+        }
+        out.push(b',');
+        out.extend_from_slice(e.key(Key::EventType));
+        write_str(out, r.event_type);
+        if let Some(message) = r.message {
+            out.push(b',');
+            out.extend_from_slice(e.key(Key::Message));
+            write_str(out, message);
+        }
+        out.extend_from_slice(&self.fixed_json);
+        if let Some(trace) = r.trace {
+            out.push(b',');
+            out.extend_from_slice(e.key(Key::TraceId));
+            out.push(b'"');
+            trace.trace_id().write_hex(out);
+            out.extend_from_slice(b"\",");
+            out.extend_from_slice(e.key(Key::SpanId));
+            out.push(b'"');
+            trace.span_id().write_hex(out);
+            out.push(b'"');
+        }
+        for p in r.promoted {
+            if let Some(key) = e.promoted.get(p.key) {
+                out.push(b',');
+                out.extend_from_slice(&key.key_json);
+                write_str(out, r.promoted_text.text(p.text));
+            }
+        }
+        if !r.fields.is_empty() {
+            out.push(b',');
+            out.extend_from_slice(e.key(Key::Metadata));
+            write_object(out, r.fields);
+        }
+        if e.span_block
+            && let Some(name) = r.span_name
+        {
+            out.push(b',');
+            out.extend_from_slice(e.key(Key::Span));
+            out.extend_from_slice(b"{\"name\":");
+            write_str(out, name);
+            if !r.span_fields.is_empty() {
+                out.extend_from_slice(b",\"fields\":");
+                write_object(out, r.span_fields);
+            }
+            out.push(b'}');
+        }
+        if let Some(d) = r.duration {
+            out.push(b',');
+            out.extend_from_slice(e.key(Key::DurationMs));
+            #[allow(clippy::cast_precision_loss)] // Exact below 2^53 µs (285 years).
+            write_f64(out, d.as_micros() as f64 / 1000.0);
+        }
+        out.extend_from_slice(b"}\n");
+    }
+}
+
+fn level_json(level: Level) -> &'static [u8] {
+    match level {
+        Level::TRACE => b"\"TRACE\"",
+        Level::DEBUG => b"\"DEBUG\"",
+        Level::INFO => b"\"INFO\"",
+        Level::WARN => b"\"WARN\"",
+        _ => b"\"ERROR\"",
+    }
+}
+
+fn write_object(out: &mut Vec<u8>, fields: &FieldBuf) {
+    out.push(b'{');
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, f.name);
+        out.push(b':');
+        write_value(out, f.value);
+    }
+    out.push(b'}');
+}
+
+pub(crate) fn write_value(out: &mut Vec<u8>, value: Value<'_>) {
+    match value {
+        Value::Str(s) => write_str(out, s),
+        Value::I64(v) => write_int(out, v),
+        Value::U64(v) => write_int(out, v),
+        Value::I128(v) => write_int(out, v),
+        Value::U128(v) => write_int(out, v),
+        Value::F64(v) => write_f64(out, v),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collisions_are_refused() {
+        let cases = [
+            Envelope::builder().rename(Key::Message, "level"),
+            Envelope::builder().static_field("service", "x"),
+            Envelope::builder().promote_as("tenant", "trace_id"),
+            Envelope::builder()
+                .static_field("a", 1)
+                .static_field("a", 2),
+        ];
+        for case in cases {
+            assert!(matches!(
+                case.build(),
+                Err(ConfigError::DuplicateKey { .. })
+            ));
+        }
+        assert!(matches!(
+            Envelope::builder().rename(Key::Span, "").build(),
+            Err(ConfigError::EmptyKey { .. })
+        ));
+    }
+
+    #[test]
+    fn defaults_build() {
+        assert!(EnvelopeBuilder::new().build().is_ok());
+    }
+
+    #[test]
+    fn renamed_keys_are_escaped_once() {
+        let e = Envelope::builder()
+            .rename(Key::Level, "sev\"erity")
+            .build()
+            .unwrap();
+        assert_eq!(e.key(Key::Level), b"\"sev\\\"erity\":");
+    }
+}

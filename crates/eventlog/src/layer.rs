@@ -1,0 +1,639 @@
+//! The `tracing_subscriber::Layer` that turns spans and events into records.
+//!
+//! ```text
+//! on_new_span / on_record ─> SpanContext in the span's extensions (ids, promoted, fields)
+//! on_event / on_close     ─> Scratch (per thread) ─> Record ─> every Output ─> Stats
+//! ```
+//!
+//! The `impl Layer` is thin: each callback fetches its span and delegates.
+
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+use tracing::dispatcher::WeakDispatch;
+use tracing_core::span::{Attributes, Id, Record as SpanValues};
+use tracing_core::{Dispatch, Event, Level, Metadata, Subscriber};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::{LookupSpan, Scope, SpanRef};
+
+use crate::capture::{EventCapture, Scratch, SpanCapture, Visitor};
+use crate::context::{SpanContext, Timing};
+use crate::envelope::Layout;
+use crate::output::JsonOutput;
+use crate::record::{FieldBuf, Record, StoredValue};
+use crate::trace::TraceContext;
+use crate::{Deployment, Envelope, EventType, Output, Stats};
+
+/// Strings longer than this many bytes are cut, with a visible marker,
+/// unless [`EventLayer::max_value_bytes`] says otherwise.
+pub const DEFAULT_MAX_VALUE_BYTES: usize = 16 * 1024;
+
+/// The suffix of span-close record names unless configured otherwise.
+pub const DEFAULT_CLOSE_SUFFIX: &str = "_completed";
+
+/// A layer writing every event as a structured record; see [`layer`].
+///
+/// Register it in a `tracing_subscriber::registry()` like any layer. It
+/// composes with `EnvFilter`, per-layer filters and other layers (a `fmt`
+/// layer for humans beside it, `tracing-opentelemetry` for traces), and it
+/// never filters events for the rest of the stack.
+///
+/// ```
+/// use tracing_subscriber::prelude::*;
+///
+/// let capture = eventlog::testing::Capture::new();
+/// let subscriber = tracing_subscriber::registry()
+///     .with(tracing_subscriber::EnvFilter::new("info"))
+///     .with(eventlog::layer().service("checkout").environment("test").writer(capture.clone()));
+///
+/// tracing::subscriber::with_default(subscriber, || {
+///     let _request = tracing::info_span!("request", request_id = "r-1").entered();
+///     tracing::info!(event_name = "order_placed", amount = 72.49, currency = "USD", "order placed");
+///     tracing::debug!(event_name = "filtered_out");
+/// });
+///
+/// let records = capture.records();
+/// assert_eq!(records.len(), 1);
+/// let order = &records[0];
+/// assert_eq!(order.event_name(), Some("order_placed"));
+/// assert_eq!(order.get("service").unwrap(), "checkout");
+/// assert_eq!(order.get("request_id").unwrap(), "r-1");
+/// assert_eq!(order.metadata("amount").unwrap(), 72.49);
+/// assert_eq!(order.get("trace_id").unwrap().as_str().unwrap().len(), 32);
+/// ```
+pub struct EventLayer {
+    layout: Layout,
+    writer: Option<Box<dyn Output>>,
+    outputs: Vec<Box<dyn Output>>,
+    stats: Stats,
+    max_value_bytes: usize,
+    close_suffix: Option<String>,
+    otel: bool,
+    dispatch: OnceLock<WeakDispatch>,
+}
+
+impl std::fmt::Debug for EventLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLayer")
+            .field("layout", &self.layout)
+            .field("writer", &self.writer.is_some())
+            .field("outputs", &self.outputs.len())
+            .field("max_value_bytes", &self.max_value_bytes)
+            .field("close_suffix", &self.close_suffix)
+            .field("otel", &self.otel)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new event layer with the defaults, writing JSON lines to stdout.
+///
+/// | setting | default |
+/// |---|---|
+/// | writer | stdout, one JSON line per record |
+/// | deployment context | from `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`; `host` from the kernel |
+/// | envelope | [`Envelope::default`] (default key names, promoted `correlation_id`, `request_id`, `user_id`, `session_id`) |
+/// | longest string value | [`DEFAULT_MAX_VALUE_BYTES`] |
+/// | span-close records | off |
+///
+/// A malformed OpenTelemetry variable is ignored here and counted in
+/// [`StatsSnapshot::config_errors`](crate::StatsSnapshot::config_errors);
+/// pass [`Deployment::from_env`] to [`EventLayer::deployment`] to get the
+/// error instead.
+///
+/// ```
+/// let layer = eventlog::layer();
+/// assert_eq!(layer.stats().snapshot().events, 0);
+/// ```
+pub fn layer() -> EventLayer {
+    EventLayer::new()
+}
+
+impl Default for EventLayer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventLayer {
+    /// Same as [`layer`].
+    pub fn new() -> Self {
+        let stats = Stats::new();
+        let env = Deployment::from_env().unwrap_or_else(|_| {
+            stats.record_config_error();
+            Deployment::new()
+        });
+        let mut deployment = env;
+        if deployment.host_name().is_none()
+            && let Some(host) = Deployment::system_host()
+        {
+            deployment = deployment.host(host);
+        }
+        Self {
+            layout: Layout::new(Envelope::default(), deployment),
+            writer: Some(Box::new(JsonOutput::new(std::io::stdout))),
+            outputs: Vec::new(),
+            stats,
+            max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
+            close_suffix: None,
+            otel: false,
+            dispatch: OnceLock::new(),
+        }
+    }
+
+    fn with_deployment(mut self, f: impl FnOnce(Deployment) -> Deployment) -> Self {
+        let deployment = f(self.layout.deployment().clone());
+        self.layout = Layout::new(self.layout.envelope().clone(), deployment);
+        self
+    }
+
+    /// Sets the service name (wins over `OTEL_SERVICE_NAME`).
+    #[must_use]
+    pub fn service(self, name: impl Into<String>) -> Self {
+        self.with_deployment(|d| d.service(name))
+    }
+
+    /// Sets the environment (wins over `deployment.environment.name`).
+    #[must_use]
+    pub fn environment(self, name: impl Into<String>) -> Self {
+        self.with_deployment(|d| d.environment(name))
+    }
+
+    /// Sets the region (wins over `cloud.region`).
+    #[must_use]
+    pub fn region(self, name: impl Into<String>) -> Self {
+        self.with_deployment(|d| d.region(name))
+    }
+
+    /// Sets the version (wins over `service.version`).
+    #[must_use]
+    pub fn version(self, version: impl Into<String>) -> Self {
+        self.with_deployment(|d| d.version(version))
+    }
+
+    /// Sets the host (wins over `host.name` and the kernel's host name).
+    #[must_use]
+    pub fn host(self, name: impl Into<String>) -> Self {
+        self.with_deployment(|d| d.host(name))
+    }
+
+    /// Replaces the whole deployment context.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), eventlog::ConfigError> {
+    /// let layer = eventlog::layer().deployment(eventlog::Deployment::from_env()?.service("api"));
+    /// # let _ = layer; Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn deployment(self, deployment: Deployment) -> Self {
+        self.with_deployment(|_| deployment)
+    }
+
+    /// Sets the layout of every line (key names, promoted fields, static fields).
+    #[must_use]
+    pub fn envelope(mut self, envelope: Envelope) -> Self {
+        self.layout = Layout::new(envelope, self.layout.deployment().clone());
+        self
+    }
+
+    /// Writes JSON lines to `make_writer` instead of stdout: a file, a
+    /// `tracing_appender::non_blocking` writer, `eventlog-appender`'s
+    /// rolling file, or [`testing::Capture`](crate::testing::Capture).
+    #[must_use]
+    pub fn writer<M>(mut self, make_writer: M) -> Self
+    where
+        M: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+    {
+        self.writer = Some(Box::new(JsonOutput::new(make_writer)));
+        self
+    }
+
+    /// Writes no JSON lines; records go only to [`EventLayer::output`]s.
+    #[must_use]
+    pub fn without_writer(mut self) -> Self {
+        self.writer = None;
+        self
+    }
+
+    /// Adds an output that receives every record as well.
+    #[must_use]
+    pub fn output(mut self, output: impl Output) -> Self {
+        self.outputs.push(Box::new(output));
+        self
+    }
+
+    /// Cuts string values (and messages) longer than `bytes`, adding
+    /// `…[truncated]`, so one huge value cannot make a huge line.
+    #[must_use]
+    pub fn max_value_bytes(mut self, bytes: usize) -> Self {
+        self.max_value_bytes = bytes;
+        self
+    }
+
+    /// Emits a record when each span closes, named `<span>_completed`, with
+    /// `duration_ms` (wall time since creation) and `busy_ms` / `idle_ms`
+    /// (time entered / not entered) in its metadata.
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let capture = eventlog::testing::Capture::new();
+    /// let layer = eventlog::layer().close_events(true).writer(capture.clone());
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::info_span!("payment", attempt = 1).in_scope(|| {});
+    /// });
+    /// let done = capture.expect_event("payment_completed");
+    /// assert!(done.get("duration_ms").unwrap().is_f64());
+    /// assert!(done.metadata("busy_ms").unwrap().is_f64());
+    /// ```
+    #[must_use]
+    pub fn close_events(mut self, on: bool) -> Self {
+        self.close_suffix = on.then(|| DEFAULT_CLOSE_SUFFIX.to_owned());
+        self
+    }
+
+    /// Turns span-close records on with another name suffix (`_finished`).
+    #[must_use]
+    pub fn close_event_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.close_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Takes `trace_id` / `span_id` from `tracing-opentelemetry`, so logs
+    /// and exported traces share ids. Pass the `OpenTelemetryLayer` that
+    /// goes in the same subscriber.
+    ///
+    /// The reference ties the two crates' versions: with a
+    /// `tracing-opentelemetry` other than the release this feature tracks
+    /// (0.34), the call does not compile, rather than losing ids at run time.
+    ///
+    /// ```
+    /// use opentelemetry::trace::TracerProvider as _;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    /// let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("doc"));
+    /// let capture = eventlog::testing::Capture::new();
+    /// let events = eventlog::layer().with_opentelemetry(&otel).writer(capture.clone());
+    /// let subscriber = tracing_subscriber::registry().with(otel).with(events);
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     let _s = tracing::info_span!("work").entered();
+    ///     tracing::info!(event_name = "work_started");
+    /// });
+    /// assert!(capture.expect_event("work_started").get("trace_id").is_some());
+    /// ```
+    #[cfg(feature = "opentelemetry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+    #[must_use]
+    pub fn with_opentelemetry<S, T>(
+        mut self,
+        _layer: &tracing_opentelemetry::OpenTelemetryLayer<S, T>,
+    ) -> Self {
+        self.otel = true;
+        self
+    }
+
+    /// A handle on the layer's counters, readable while the layer is inside
+    /// the subscriber.
+    pub fn stats(&self) -> Stats {
+        self.stats.clone()
+    }
+
+    /// Flushes every output.
+    pub fn flush(&self) -> std::io::Result<()> {
+        for output in self.all_outputs() {
+            output.flush()?;
+        }
+        Ok(())
+    }
+
+    fn all_outputs(&self) -> impl Iterator<Item = &dyn Output> {
+        self.writer.iter().chain(&self.outputs).map(|o| &**o)
+    }
+
+    fn emit(&self, record: &Record<'_>) {
+        self.stats.record_event();
+        for output in self.all_outputs() {
+            match output.emit(record) {
+                Ok(()) => self.stats.record_written(),
+                Err(reason) => self.stats.record_dropped(reason),
+            }
+        }
+    }
+
+    /// The span's trace context, taking it from `tracing-opentelemetry`
+    /// the first time it is available there.
+    fn trace_of<S>(&self, span: &SpanRef<'_, S>) -> Option<TraceContext>
+    where
+        S: for<'a> LookupSpan<'a>,
+    {
+        let (trace, pending) = {
+            let ext = span.extensions();
+            let cx = ext.get::<SpanContext>()?;
+            (cx.trace, cx.otel_pending)
+        };
+        if !pending {
+            return Some(trace);
+        }
+        // Extensions must not be held here: tracing-opentelemetry locks them.
+        let otel = self
+            .dispatch
+            .get()
+            .and_then(WeakDispatch::upgrade)
+            .and_then(|d| crate::otel::trace_of(&span.id(), &d));
+        let Some(otel) = otel else {
+            return Some(trace);
+        };
+        if let Some(cx) = span.extensions_mut().get_mut::<SpanContext>() {
+            cx.trace = otel;
+            cx.otel_pending = false;
+        }
+        Some(otel)
+    }
+
+    fn capture_span(&self, cx: &mut SpanContext, values: &SpanValues<'_>) {
+        let mut capture = SpanCapture {
+            promoted: &mut cx.promoted,
+            fields: &mut cx.fields,
+            envelope: self.layout.envelope(),
+            cap: self.max_value_bytes,
+            traceparent: None,
+        };
+        values.record(&mut Visitor(&mut capture));
+        match capture.traceparent {
+            // A root that learns its caller's trace after creation joins it;
+            // spans created before keep the ids they were given.
+            Some(Ok(tp)) => {
+                cx.trace = TraceContext::new(tp.trace_id(), cx.trace.span_id(), tp.flags())
+            }
+            Some(Err(())) => self.stats.record_invalid_traceparent(),
+            None => {}
+        }
+        cx.promoted.compact();
+        cx.fields.compact();
+    }
+
+    /// Copies promoted values from `scope` (nearest span first) into the
+    /// scratch, where the event's own values already are.
+    fn promote_scope<S>(&self, scratch: &mut Scratch, scope: Scope<'_, S>)
+    where
+        S: for<'a> LookupSpan<'a>,
+    {
+        let envelope = self.layout.envelope();
+        let wanted = envelope.promoted_len();
+        for span in scope {
+            if scratch.promoted.len() >= wanted {
+                break;
+            }
+            let ext = span.extensions();
+            let Some(cx) = ext.get::<SpanContext>() else {
+                continue;
+            };
+            for field in cx.promoted.iter() {
+                if let (Some(key), Some(value)) =
+                    (envelope.promoted_index(field.name), field.value.as_str())
+                {
+                    scratch.promote_from(key, value, self.max_value_bytes);
+                }
+            }
+        }
+        scratch.promoted.sort_unstable_by_key(|p| p.key);
+    }
+
+    fn record<'a>(&'a self, scratch: &'a Scratch, parts: &RecordParts<'a>) -> Record<'a> {
+        let text = |r| scratch.fields.text(r);
+        Record {
+            metadata: parts.metadata,
+            timestamp: parts.timestamp,
+            level: *parts.metadata.level(),
+            target: parts.metadata.target(),
+            event_name: scratch.event_name.map(text).or(parts.default_name),
+            event_type: scratch
+                .event_type
+                .map_or_else(|| default_event_type(*parts.metadata.level()), text),
+            message: scratch.message.map(text),
+            trace: parts.trace,
+            promoted: &scratch.promoted,
+            promoted_text: &scratch.fields,
+            fields: &scratch.fields,
+            span_name: parts.span_name,
+            span_fields: &scratch.span_fields,
+            duration: parts.duration,
+            layout: &self.layout,
+        }
+    }
+}
+
+struct RecordParts<'a> {
+    metadata: &'static Metadata<'static>,
+    timestamp: SystemTime,
+    default_name: Option<&'a str>,
+    trace: Option<TraceContext>,
+    span_name: Option<&'a str>,
+    duration: Option<std::time::Duration>,
+}
+
+fn default_event_type(level: Level) -> &'static str {
+    if level == Level::ERROR {
+        EventType::ERROR.as_str()
+    } else {
+        EventType::LOG.as_str()
+    }
+}
+
+/// The macro's explicit `name:`, unless it is tracing's generated default
+/// (`event src/file.rs:42`) or `tracing-log`'s `log event`.
+fn explicit_name(metadata: &'static Metadata<'static>) -> Option<&'static str> {
+    let name = metadata.name();
+    if name == "log event" {
+        return None;
+    }
+    let generated = name.strip_prefix("event ").is_some_and(|rest| {
+        let line = metadata
+            .line()
+            .map(|l| itoa::Buffer::new().format(l).to_owned());
+        match (metadata.file(), line) {
+            (Some(file), Some(line)) => rest
+                .strip_prefix(file)
+                .and_then(|r| r.strip_prefix(':'))
+                .is_some_and(|r| r == line),
+            _ => true,
+        }
+    });
+    (!generated).then_some(name)
+}
+
+impl<S> Layer<S> for EventLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        let _ = self.dispatch.set(subscriber.downgrade());
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            self.stats.record_internal_error();
+            return;
+        };
+        let parent = span
+            .parent()
+            .and_then(|p| p.extensions().get::<SpanContext>().map(|cx| cx.trace));
+        let mut promoted = FieldBuf::default();
+        let mut fields = FieldBuf::default();
+        let mut capture = SpanCapture {
+            promoted: &mut promoted,
+            fields: &mut fields,
+            envelope: self.layout.envelope(),
+            cap: self.max_value_bytes,
+            traceparent: None,
+        };
+        attrs.record(&mut Visitor(&mut capture));
+        let inherited = || parent.map_or_else(TraceContext::root, |p| p.child());
+        let trace = match capture.traceparent {
+            Some(Ok(caller)) => caller.child(),
+            Some(Err(())) => {
+                self.stats.record_invalid_traceparent();
+                inherited()
+            }
+            None => inherited(),
+        };
+        span.extensions_mut().insert(SpanContext {
+            trace,
+            promoted,
+            fields,
+            otel_pending: self.otel,
+            timing: self.close_suffix.is_some().then(Timing::new),
+        });
+    }
+
+    fn on_record(&self, id: &Id, values: &SpanValues<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            self.stats.record_internal_error();
+            return;
+        };
+        let mut ext = span.extensions_mut();
+        if let Some(cx) = ext.get_mut::<SpanContext>() {
+            self.capture_span(cx, values);
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        if self.close_suffix.is_none() {
+            return;
+        }
+        if let Some(span) = ctx.span(id)
+            && let Some(timing) = span
+                .extensions_mut()
+                .get_mut::<SpanContext>()
+                .and_then(|cx| cx.timing.as_mut())
+        {
+            timing.enter();
+        }
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        if self.close_suffix.is_none() {
+            return;
+        }
+        if let Some(span) = ctx.span(id) {
+            // Resolve OpenTelemetry ids while its data is still there: its
+            // layer may drop them in `on_close` before ours runs.
+            if self.otel {
+                let _ = self.trace_of(&span);
+            }
+            if let Some(timing) = span
+                .extensions_mut()
+                .get_mut::<SpanContext>()
+                .and_then(|cx| cx.timing.as_mut())
+            {
+                timing.exit();
+            }
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let timestamp = SystemTime::now();
+        let metadata = event.metadata();
+        let span = ctx.event_span(event);
+        Scratch::with(|scratch| {
+            let mut capture = EventCapture {
+                scratch: &mut *scratch,
+                envelope: self.layout.envelope(),
+                cap: self.max_value_bytes,
+            };
+            event.record(&mut Visitor(&mut capture));
+            scratch.finish_capture();
+            let mut trace = None;
+            if let Some(span) = &span {
+                trace = self.trace_of(span);
+                if self.layout.envelope().has_span_block()
+                    && let Some(cx) = span.extensions().get::<SpanContext>()
+                {
+                    scratch.span_fields.extend_from(&cx.fields);
+                }
+                self.promote_scope(scratch, span.scope());
+            }
+            let parts = RecordParts {
+                metadata,
+                timestamp,
+                default_name: explicit_name(metadata),
+                trace,
+                span_name: span.as_ref().map(SpanRef::name),
+                duration: None,
+            };
+            self.emit(&self.record(scratch, &parts));
+        });
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(suffix) = &self.close_suffix else {
+            return;
+        };
+        let Some(span) = ctx.span(&id) else {
+            self.stats.record_internal_error();
+            return;
+        };
+        let timestamp = SystemTime::now();
+        let trace = self.trace_of(&span);
+        Scratch::with(|scratch| {
+            let timing = {
+                let ext = span.extensions();
+                let Some(cx) = ext.get::<SpanContext>() else {
+                    return;
+                };
+                if self.layout.envelope().has_span_block() {
+                    scratch.span_fields.extend_from(&cx.fields);
+                }
+                cx.timing
+            };
+            let duration = timing.map(|t| {
+                let total = t.created.elapsed();
+                let busy = t.busy.min(total);
+                // Whole microseconds, so values print as `0.057`, not `0.057006999…`.
+                #[allow(clippy::cast_precision_loss)]
+                let ms = |d: std::time::Duration| d.as_micros() as f64 / 1000.0;
+                scratch.fields.push("busy_ms", StoredValue::F64(ms(busy)));
+                scratch
+                    .fields
+                    .push("idle_ms", StoredValue::F64(ms(total.saturating_sub(busy))));
+                total
+            });
+            scratch.event_name = Some(scratch.fields.push_concat(&[span.name(), suffix]));
+            let system = scratch
+                .fields
+                .push_text(EventType::SYSTEM_EVENT.as_str(), usize::MAX);
+            scratch.event_type = Some(system);
+            self.promote_scope(scratch, span.scope());
+            let parts = RecordParts {
+                metadata: span.metadata(),
+                timestamp,
+                default_name: None,
+                trace,
+                span_name: Some(span.name()),
+                duration,
+            };
+            self.emit(&self.record(scratch, &parts));
+        });
+    }
+}

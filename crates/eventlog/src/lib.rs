@@ -1,0 +1,86 @@
+//! Structured, schema-checked event logs for [`tracing`].
+//!
+//! `eventlog` is a `tracing_subscriber` layer that writes every event as one
+//! JSON record with a fixed envelope — UTC timestamp, `event_name`,
+//! `event_type`, deployment context, W3C `trace_id` / `span_id`, correlation
+//! ids promoted from spans, and the event's own fields under `metadata` — so
+//! the people on call can answer "what happened to this request?" with a
+//! query instead of reading source code.
+//!
+//! ```
+//! use tracing_subscriber::prelude::*;
+//!
+//! let capture = eventlog::testing::Capture::new(); // or a file, stdout, an appender
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(eventlog::layer().service("checkout").writer(capture.clone()));
+//!
+//! tracing::subscriber::with_default(subscriber, || {
+//!     let _request = tracing::info_span!("checkout", request_id = "req-42", user_id = "u-7").entered();
+//!     tracing::info!(event_name = "order_placed", order_id = "o-1", amount = 72.49, "order placed");
+//! });
+//!
+//! let line = &capture.lines()[0];
+//! let record: serde_json::Value = serde_json::from_str(line)?;
+//! assert_eq!(record["event_name"], "order_placed");
+//! assert_eq!(record["service"], "checkout");
+//! assert_eq!(record["request_id"], "req-42");
+//! assert_eq!(record["user_id"], "u-7");
+//! assert_eq!(record["metadata"]["amount"], 72.49);
+//! assert_eq!(record["span"]["name"], "checkout");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # The record
+//!
+//! The envelope is documented on [`Record`]; key names are configurable with
+//! an [`Envelope`]. Every line is valid JSON whatever the field values:
+//! control characters are escaped (no log-line injection), `NaN` and
+//! infinities become the strings `"NaN"`, `"Infinity"`, `"-Infinity"`,
+//! strings longer than [`EventLayer::max_value_bytes`] are cut with a
+//! `…[truncated]` marker, and a field name used twice is written as
+//! `name_2` rather than as a duplicate key.
+//!
+//! # Traces and correlation
+//!
+//! Each root span gets a fresh W3C trace id (or continues the caller's, from
+//! a `traceparent` span field); child spans and threads inherit it. Fields
+//! named `correlation_id`, `request_id`, `user_id` and `session_id` on any
+//! span in scope are written at the top level of every event beneath it.
+//! [`current_context`] gives the headers for the next hop.
+//!
+//! # Features
+//!
+//! | feature | enables | requires |
+//! |---|---|---|
+//! | `opentelemetry` | [`EventLayer::with_opentelemetry`]: ids from `tracing-opentelemetry` spans | `tracing-opentelemetry` 0.34, `opentelemetry` 0.33 |
+//!
+//! # Minimum supported Rust version
+//!
+//! Rust 1.88. Raising it is a minor-version change.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod capture;
+mod context;
+mod deployment;
+mod encode;
+mod envelope;
+mod error;
+mod layer;
+mod otel;
+mod output;
+mod record;
+mod stats;
+pub mod testing;
+mod trace;
+
+pub use context::{PropagationContext, current_context};
+pub use deployment::{Deployment, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME};
+pub use envelope::{DEFAULT_PROMOTED, ENVELOPE_VERSION, Envelope, EnvelopeBuilder, Key};
+pub use error::ConfigError;
+pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, layer};
+pub use output::{JsonOutput, Output};
+pub use record::{EventType, Field, Record, Value};
+pub use stats::{DropReason, Stats, StatsSnapshot};
+pub use trace::{ParseIdError, SpanId, TraceContext, TraceId};

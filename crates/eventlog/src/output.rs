@@ -1,0 +1,125 @@
+//! Outputs: where finished records go.
+//!
+//! ```text
+//!                        ┌─> JsonOutput<MakeWriter> ─> stdout / file / non-blocking appender
+//! EventLayer ─ &Record ──┼─> (eventlog-otlp) OtlpOutput ─> collector
+//!                        └─> any other `Output`
+//! ```
+//!
+//! Every output receives the same record, already redacted and checked, so
+//! they always agree.
+
+use std::cell::Cell;
+use std::io::Write;
+
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::{DropReason, Record};
+
+/// Receives every finished record.
+///
+/// Implementations must not block the caller on I/O or the network (queue
+/// and return), and must not emit `tracing` events from `emit` (they would
+/// feed back into the layer).
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use eventlog::{DropReason, Output, Record};
+/// use tracing_subscriber::prelude::*;
+///
+/// /// Keeps the names of the events it sees.
+/// #[derive(Clone, Default)]
+/// struct Names(Arc<Mutex<Vec<String>>>);
+///
+/// impl Output for Names {
+///     fn emit(&self, record: &Record<'_>) -> Result<(), DropReason> {
+///         let name = record.event_name().unwrap_or("-").to_owned();
+///         self.0.lock().map_err(|_| DropReason::Shutdown)?.push(name);
+///         Ok(())
+///     }
+/// }
+///
+/// let names = Names::default();
+/// let layer = eventlog::layer().without_writer().output(names.clone());
+/// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+///     tracing::info!(event_name = "order_placed", order_id = "o-1");
+/// });
+/// assert_eq!(*names.0.lock().unwrap(), ["order_placed"]);
+/// ```
+pub trait Output: Send + Sync + 'static {
+    /// Takes one record. `Err` means the record was lost, and why; the
+    /// layer counts it.
+    fn emit(&self, record: &Record<'_>) -> Result<(), DropReason>;
+
+    /// Pushes buffered records towards their destination.
+    fn flush(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+thread_local! {
+    static LINE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Lines above this size are not kept in the per-thread buffer afterwards,
+/// so one huge event does not pin its memory for the thread's lifetime.
+const KEEP_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Writes each record as one JSON line to a [`MakeWriter`].
+///
+/// The line is encoded into a reused per-thread buffer and handed to the
+/// writer in a single `write_all`, so lines from several threads never
+/// interleave on writers that keep writes whole (files opened for append,
+/// `tracing-appender`, `eventlog-appender`).
+///
+/// ```
+/// let capture = eventlog::testing::Capture::new();
+/// let output = eventlog::JsonOutput::new(capture.clone());
+/// # let _ = output;
+/// ```
+#[derive(Debug)]
+pub struct JsonOutput<M> {
+    make_writer: M,
+}
+
+impl<M> JsonOutput<M>
+where
+    M: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    /// An output writing to `make_writer`.
+    pub fn new(make_writer: M) -> Self {
+        Self { make_writer }
+    }
+
+    fn write_line(&self, record: &Record<'_>, line: &mut Vec<u8>) -> Result<(), DropReason> {
+        line.clear();
+        record.write_json(line);
+        debug_assert!(
+            serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok(),
+            "eventlog wrote invalid JSON: {}",
+            String::from_utf8_lossy(line)
+        );
+        let mut writer = self.make_writer.make_writer_for(record.metadata());
+        writer.write_all(line).map_err(|e| DropReason::Io(e.kind()))
+    }
+}
+
+impl<M> Output for JsonOutput<M>
+where
+    M: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    fn emit(&self, record: &Record<'_>) -> Result<(), DropReason> {
+        // Moved out of the thread-local while in use, so a writer that logs
+        // (re-entry) finds an empty buffer instead of a conflicting borrow.
+        let mut line = LINE.try_with(Cell::take).unwrap_or_default();
+        let result = self.write_line(record, &mut line);
+        if line.capacity() <= KEEP_BUFFER_BYTES {
+            let _ = LINE.try_with(|cell| cell.set(line));
+        }
+        result
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        self.make_writer.make_writer().flush()
+    }
+}

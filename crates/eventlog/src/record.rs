@@ -1,0 +1,566 @@
+//! The `Record`: one event with its span context merged, as every output sees it.
+//!
+//! A record borrows everything from per-thread scratch buffers that the layer
+//! fills while visiting the event's fields, so building one allocates nothing.
+//! Strings are copied once into a text arena (`FieldBuf`); typed values stay
+//! typed (`Value`) all the way to the encoder and the OTLP mapping.
+
+use std::fmt::{self, Write as _};
+use std::time::{Duration, SystemTime};
+
+use tracing_core::{Level, Metadata};
+
+use crate::envelope::Layout;
+use crate::trace::TraceContext;
+
+/// A field value, typed as it was recorded.
+///
+/// Integers, floats and booleans stay numbers and booleans in every output;
+/// `Debug` and `Display` values become strings.
+///
+/// ```
+/// use eventlog::Value;
+///
+/// assert_eq!(Value::F64(72.49).as_f64(), Some(72.49));
+/// assert_eq!(Value::U64(2).as_f64(), Some(2.0));
+/// assert_eq!(Value::Str("USD").as_str(), Some("USD"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Value<'a> {
+    /// A string, or the text of a `Debug` / `Display` value.
+    Str(&'a str),
+    /// A signed integer.
+    I64(i64),
+    /// An unsigned integer.
+    U64(u64),
+    /// A signed integer wider than 64 bits.
+    I128(i128),
+    /// An unsigned integer wider than 64 bits.
+    U128(u128),
+    /// A float; NaN and infinities are written as strings in JSON.
+    F64(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl<'a> Value<'a> {
+    /// The string, if this is a string value.
+    pub fn as_str(&self) -> Option<&'a str> {
+        match *self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as a float, if it is any kind of number.
+    #[allow(clippy::cast_precision_loss)] // Lossy by design: "as a float".
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::I64(v) => Some(v as f64),
+            Value::U64(v) => Some(v as f64),
+            Value::I128(v) => Some(v as f64),
+            Value::U128(v) => Some(v as f64),
+            Value::F64(v) => Some(v),
+            Value::Str(_) | Value::Bool(_) => None,
+        }
+    }
+}
+
+/// The category of an event: the `event_type` key.
+///
+/// Five categories cover what teams log, plus `log` for events that are
+/// none of them. A closed set that may grow, so it is a newtype with
+/// constants rather than an enum.
+///
+/// ```
+/// use eventlog::EventType;
+///
+/// assert_eq!(EventType::BUSINESS.as_str(), "business");
+/// assert_eq!(EventType::ALL.len(), 6);
+/// assert_eq!(EventType::from_name("security"), Some(EventType::SECURITY));
+/// assert_eq!(EventType::from_name("other"), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventType(&'static str);
+
+impl EventType {
+    /// Something a user did: `user_login_attempt`, `password_reset_requested`.
+    pub const USER_ACTION: Self = Self("user_action");
+    /// Something the system did: `service_started`, `job_completed`.
+    pub const SYSTEM_EVENT: Self = Self("system_event");
+    /// A business fact: `order_placed`, `payment_captured`.
+    pub const BUSINESS: Self = Self("business");
+    /// A failure: `payment_failed`, `timeout_occurred`. The default for `ERROR` events.
+    pub const ERROR: Self = Self("error");
+    /// A security-relevant fact: `access_denied`, `account_locked`.
+    pub const SECURITY: Self = Self("security");
+    /// None of the above. The default for events that do not say.
+    pub const LOG: Self = Self("log");
+    /// Every category.
+    pub const ALL: [Self; 6] = [
+        Self::USER_ACTION,
+        Self::SYSTEM_EVENT,
+        Self::BUSINESS,
+        Self::ERROR,
+        Self::SECURITY,
+        Self::LOG,
+    ];
+
+    /// The category's name as written in records.
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    /// The category with this name, if it is one of [`EventType::ALL`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.0 == name)
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// One named field of a record or span.
+///
+/// ```
+/// use eventlog::{Field, Value};
+///
+/// let f = Field { name: "amount", value: Value::F64(72.49) };
+/// assert_eq!(f.name, "amount");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field<'a> {
+    /// The field name, unique within its record.
+    pub name: &'a str,
+    /// The field value.
+    pub value: Value<'a>,
+}
+
+/// Where a stored string lives in a [`FieldBuf`]'s text arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TextRef {
+    start: u32,
+    end: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum StoredValue {
+    Str(TextRef),
+    I64(i64),
+    U64(u64),
+    I128(i128),
+    U128(u128),
+    F64(f64),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum StoredName {
+    Static(&'static str),
+    // A name renamed to avoid a duplicate key (`amount_2`).
+    Text(TextRef),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct StoredField {
+    name: StoredName,
+    value: StoredValue,
+}
+
+/// The marker appended to a string cut at the configured length cap.
+pub(crate) const TRUNCATION_MARKER: &str = "…[truncated]";
+
+/// Fields plus the text they point into. Reused across events: `clear`
+/// keeps the capacity, so steady-state capture allocates nothing.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FieldBuf {
+    text: String,
+    fields: Vec<StoredField>,
+}
+
+impl FieldBuf {
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.fields.clear();
+    }
+
+    /// Copies the concatenation of `parts` into the arena (no cap).
+    pub(crate) fn push_concat(&mut self, parts: &[&str]) -> TextRef {
+        let start = self.text.len();
+        for part in parts {
+            self.text.push_str(part);
+        }
+        self.text_ref(start)
+    }
+
+    pub(crate) fn text_capacity(&self) -> usize {
+        self.text.capacity()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Copies `s` into the arena, cut to `cap` bytes (on a char boundary)
+    /// with a visible marker.
+    pub(crate) fn push_text(&mut self, s: &str, cap: usize) -> TextRef {
+        let start = self.text.len();
+        if s.len() > cap {
+            self.text.push_str(&s[..floor_char_boundary(s, cap)]);
+            self.text.push_str(TRUNCATION_MARKER);
+        } else {
+            self.text.push_str(s);
+        }
+        self.text_ref(start)
+    }
+
+    /// Formats `value` with `Debug` into the arena, then applies the cap.
+    pub(crate) fn push_debug(&mut self, value: &dyn fmt::Debug, cap: usize) -> TextRef {
+        let start = self.text.len();
+        // Writing into a String cannot fail unless the Debug impl itself
+        // errors; then we keep whatever it wrote.
+        let _ = write!(self.text, "{value:?}");
+        self.cap_from(start, cap);
+        self.text_ref(start)
+    }
+
+    fn cap_from(&mut self, start: usize, cap: usize) {
+        let written = &self.text[start..];
+        if written.len() > cap {
+            let keep = start + floor_char_boundary(written, cap);
+            self.text.truncate(keep);
+            self.text.push_str(TRUNCATION_MARKER);
+        }
+    }
+
+    fn text_ref(&self, start: usize) -> TextRef {
+        // Arena offsets fit in u32 as long as one event's text is below
+        // 4 GiB; beyond that, clamp rather than wrap (the value is cut).
+        let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        TextRef {
+            start: clamp(start),
+            end: clamp(self.text.len()),
+        }
+    }
+
+    pub(crate) fn text(&self, r: TextRef) -> &str {
+        self.text
+            .get(r.start as usize..r.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// Appends a field. If the name is already present the new one is
+    /// renamed `name_2`, `name_3`, … so a line never has duplicate keys.
+    pub(crate) fn push(&mut self, name: &'static str, value: StoredValue) {
+        let name = if self.position(name).is_some() {
+            self.unique_name(name)
+        } else {
+            StoredName::Static(name)
+        };
+        self.fields.push(StoredField { name, value });
+    }
+
+    /// Sets a field, replacing an earlier value of the same name (used by
+    /// `Span::record`, where a later value wins).
+    pub(crate) fn set(&mut self, name: &'static str, value: StoredValue) {
+        match self.position(name) {
+            Some(i) => self.fields[i].value = value,
+            None => self.fields.push(StoredField {
+                name: StoredName::Static(name),
+                value,
+            }),
+        }
+    }
+
+    /// Drops text no longer referenced, after many `set` calls.
+    pub(crate) fn compact(&mut self) {
+        let live: usize = self
+            .fields
+            .iter()
+            .map(|f| match f.value {
+                StoredValue::Str(r) => (r.end - r.start) as usize,
+                _ => 0,
+            })
+            .sum();
+        if self.text.len() <= 2 * live + 256 {
+            return;
+        }
+        let mut fresh = FieldBuf::default();
+        for f in &self.fields {
+            let name = match f.name {
+                StoredName::Static(n) => StoredName::Static(n),
+                StoredName::Text(r) => StoredName::Text(fresh.push_text(self.text(r), usize::MAX)),
+            };
+            let value = match f.value {
+                StoredValue::Str(r) => StoredValue::Str(fresh.push_text(self.text(r), usize::MAX)),
+                other => other,
+            };
+            fresh.fields.push(StoredField { name, value });
+        }
+        *self = fresh;
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| self.name_of(f) == name)
+    }
+
+    fn unique_name(&mut self, name: &str) -> StoredName {
+        let mut n = 2usize;
+        loop {
+            let start = self.text.len();
+            let _ = write!(self.text, "{name}_{n}");
+            let candidate = self.text_ref(start);
+            if self.position(self.text(candidate)).is_none() {
+                return StoredName::Text(candidate);
+            }
+            self.text.truncate(start);
+            n += 1;
+        }
+    }
+
+    fn name_of<'s>(&'s self, f: &StoredField) -> &'s str {
+        match f.name {
+            StoredName::Static(n) => n,
+            StoredName::Text(r) => self.text(r),
+        }
+    }
+
+    fn view(&self, f: &StoredField) -> Field<'_> {
+        Field {
+            name: self.name_of(f),
+            value: match f.value {
+                StoredValue::Str(r) => Value::Str(self.text(r)),
+                StoredValue::I64(v) => Value::I64(v),
+                StoredValue::U64(v) => Value::U64(v),
+                StoredValue::I128(v) => Value::I128(v),
+                StoredValue::U128(v) => Value::U128(v),
+                StoredValue::F64(v) => Value::F64(v),
+                StoredValue::Bool(v) => Value::Bool(v),
+            },
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = Field<'_>> + '_ {
+        self.fields.iter().map(|f| self.view(f))
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<Value<'_>> {
+        self.position(name)
+            .map(|i| self.view(&self.fields[i]).value)
+    }
+
+    /// Copies every field of `other` into `self` (names and text included).
+    pub(crate) fn extend_from(&mut self, other: &FieldBuf) {
+        let base = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        self.text.push_str(&other.text);
+        let shift = |r: TextRef| TextRef {
+            start: r.start.saturating_add(base),
+            end: r.end.saturating_add(base),
+        };
+        self.fields.extend(other.fields.iter().map(|f| StoredField {
+            name: match f.name {
+                StoredName::Static(n) => StoredName::Static(n),
+                StoredName::Text(r) => StoredName::Text(shift(r)),
+            },
+            value: match f.value {
+                StoredValue::Str(r) => StoredValue::Str(shift(r)),
+                other => other,
+            },
+        }));
+    }
+}
+
+fn floor_char_boundary(s: &str, max: usize) -> usize {
+    let mut i = max.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// A promoted correlation value: the output key and where its text lives.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Promoted {
+    pub(crate) key: usize,
+    pub(crate) text: TextRef,
+}
+
+/// One event, with its span context merged in, ready for every output.
+///
+/// Built once per event by the layer, after redaction and schema checks, and
+/// handed by reference to each [`Output`](crate::Output). It borrows
+/// per-thread buffers, so outputs copy what they keep.
+///
+/// The JSON form (see [`Record::write_json`]) is the version-1 envelope, one
+/// object per line, keys in this order, absent keys omitted:
+///
+/// | key | meaning |
+/// |---|---|
+/// | `timestamp` | UTC, RFC 3339 with microseconds and `Z` |
+/// | `level` | `TRACE` … `ERROR` |
+/// | `event_name` | `object_action` name from the `event_name` / `event` field or the macro's `name:` |
+/// | `event_type` | `user_action`, `system_event`, `business`, `error`, `security` or `log` |
+/// | `message` | the human text, if any |
+/// | `service`, `environment`, `region`, `version`, `host` | deployment context |
+/// | *static fields* | fields added with [`EnvelopeBuilder::static_field`](crate::EnvelopeBuilder::static_field) |
+/// | `trace_id`, `span_id` | W3C ids, 32 / 16 lowercase hex |
+/// | `correlation_id`, `request_id`, `user_id`, `session_id` | promoted from the nearest span (or the event) that recorded them |
+/// | `metadata` | the event's own fields, as an object |
+/// | `span` | `{"name": …, "fields": {…}}`: the current span and its non-promoted fields |
+/// | `duration_ms` | on span-close events, a float |
+///
+/// Every key can be renamed with an [`Envelope`](crate::Envelope).
+#[derive(Debug)]
+pub struct Record<'a> {
+    pub(crate) metadata: &'static Metadata<'static>,
+    pub(crate) timestamp: SystemTime,
+    pub(crate) level: Level,
+    pub(crate) target: &'a str,
+    pub(crate) event_name: Option<&'a str>,
+    pub(crate) event_type: &'a str,
+    pub(crate) message: Option<&'a str>,
+    pub(crate) trace: Option<TraceContext>,
+    pub(crate) promoted: &'a [Promoted],
+    pub(crate) promoted_text: &'a FieldBuf,
+    pub(crate) fields: &'a FieldBuf,
+    pub(crate) span_name: Option<&'a str>,
+    pub(crate) span_fields: &'a FieldBuf,
+    pub(crate) duration: Option<Duration>,
+    pub(crate) layout: &'a Layout,
+}
+
+impl<'a> Record<'a> {
+    /// The `tracing` metadata of the event (or of the span, for span-close
+    /// records): target, level, file, line.
+    pub fn metadata(&self) -> &'static Metadata<'static> {
+        self.metadata
+    }
+
+    /// When the event happened (wall clock).
+    pub fn timestamp(&self) -> SystemTime {
+        self.timestamp
+    }
+
+    /// The event's level.
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// The `tracing` target (usually the module path).
+    pub fn target(&self) -> &'a str {
+        self.target
+    }
+
+    /// The `object_action` event name, if the event has one.
+    pub fn event_name(&self) -> Option<&'a str> {
+        self.event_name
+    }
+
+    /// The event category (`user_action`, `system_event`, `business`,
+    /// `error`, `security`, `log`, or whatever the `event_type` field said).
+    pub fn event_type(&self) -> &'a str {
+        self.event_type
+    }
+
+    /// The human-readable message, if any.
+    pub fn message(&self) -> Option<&'a str> {
+        self.message
+    }
+
+    /// The trace and span ids, absent for events outside any span.
+    pub fn trace(&self) -> Option<TraceContext> {
+        self.trace
+    }
+
+    /// Promoted correlation fields as `(output key, value)`, in the
+    /// configured order.
+    pub fn correlation(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let layout = self.layout;
+        let text = self.promoted_text;
+        self.promoted
+            .iter()
+            .map(move |p| (layout.promoted_key(p.key), text.text(p.text)))
+    }
+
+    /// The value of one promoted field, by output key (`"request_id"`).
+    pub fn correlation_value(&self, key: &str) -> Option<&'a str> {
+        self.correlation().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The event's own fields (the `metadata` object), in recording order.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = Field<'a>> + 'a {
+        self.fields.iter()
+    }
+
+    /// One of the event's own fields by name.
+    pub fn field(&self, name: &str) -> Option<Value<'a>> {
+        self.fields.get(name)
+    }
+
+    /// The name of the span the event happened in, if any.
+    pub fn span_name(&self) -> Option<&'a str> {
+        self.span_name
+    }
+
+    /// That span's own, non-promoted fields.
+    pub fn span_fields(&self) -> impl ExactSizeIterator<Item = Field<'a>> + 'a {
+        self.span_fields.iter()
+    }
+
+    /// How long the span lived, on span-close records.
+    pub fn duration(&self) -> Option<Duration> {
+        self.duration
+    }
+
+    /// The deployment context (service, environment, …) set on the layer.
+    pub fn deployment(&self) -> &'a crate::Deployment {
+        self.layout.deployment()
+    }
+
+    /// Appends this record as one JSON line (with the trailing `\n`) using
+    /// the layer's envelope.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.layout.encode(self, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_names_are_renamed_not_repeated() {
+        let mut buf = FieldBuf::default();
+        buf.push("a", StoredValue::U64(1));
+        buf.push("a", StoredValue::U64(2));
+        buf.push("a_2", StoredValue::U64(3));
+        let names: Vec<_> = buf.iter().map(|f| f.name.to_owned()).collect();
+        assert_eq!(names, ["a", "a_2", "a_2_2"]);
+    }
+
+    #[test]
+    fn long_text_is_cut_on_a_char_boundary_with_a_marker() {
+        let mut buf = FieldBuf::default();
+        let r = buf.push_text("ééééé", 3);
+        assert_eq!(buf.text(r), format!("é{TRUNCATION_MARKER}"));
+        let r = buf.push_debug(&"abcdef", 4);
+        assert_eq!(buf.text(r), format!("\"abc{TRUNCATION_MARKER}"));
+    }
+
+    #[test]
+    fn set_replaces_and_compact_keeps_values() {
+        let mut buf = FieldBuf::default();
+        for i in 0..200 {
+            let r = buf.push_text(&format!("value-{i}"), usize::MAX);
+            buf.set("step", StoredValue::Str(r));
+        }
+        buf.compact();
+        assert_eq!(buf.len(), 1);
+        assert_eq!(buf.get("step"), Some(Value::Str("value-199")));
+        assert!(buf.text.len() < 64);
+    }
+}

@@ -1,0 +1,204 @@
+//! Live counters: what the layer saw, wrote and lost, and why.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Why a record did not reach an output.
+///
+/// ```
+/// use eventlog::DropReason;
+///
+/// assert_eq!(DropReason::QueueFull.as_str(), "queue_full");
+/// assert_eq!(DropReason::Io(std::io::ErrorKind::StorageFull).as_str(), "io");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// A bounded queue between the caller and the output was full.
+    QueueFull,
+    /// Writing failed with this I/O error.
+    Io(std::io::ErrorKind),
+    /// A policy chose to drop it (for example a schema violation with `drop`).
+    Policy,
+    /// The output was already shut down.
+    Shutdown,
+}
+
+impl DropReason {
+    /// A short snake_case name, as written in reports.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DropReason::QueueFull => "queue_full",
+            DropReason::Io(_) => "io",
+            DropReason::Policy => "policy",
+            DropReason::Shutdown => "shutdown",
+        }
+    }
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DropReason::Io(kind) => write!(f, "io error: {kind}"),
+            other => f.write_str(other.as_str()),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    events: AtomicU64,
+    written: AtomicU64,
+    dropped_queue_full: AtomicU64,
+    dropped_io: AtomicU64,
+    dropped_policy: AtomicU64,
+    dropped_shutdown: AtomicU64,
+    invalid_traceparents: AtomicU64,
+    internal_errors: AtomicU64,
+    config_errors: AtomicU64,
+}
+
+/// Live, lock-free counters shared by the layer and its outputs.
+///
+/// Cheap to clone (one `Arc`); read it while the layer sits inside the
+/// subscriber. Counters are relaxed atomics that saturate rather than wrap.
+///
+/// ```
+/// use tracing_subscriber::prelude::*;
+///
+/// let capture = eventlog::testing::Capture::new();
+/// let layer = eventlog::layer().writer(capture.clone());
+/// let stats = layer.stats();
+/// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+///     tracing::info!(event_name = "cache_warmed", entries = 42);
+/// });
+/// let snap = stats.snapshot();
+/// assert_eq!(snap.events, 1);
+/// assert_eq!(snap.written, 1);
+/// assert_eq!(snap.dropped(), 0);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Stats(Arc<Counters>);
+
+impl Stats {
+    /// Fresh counters, all zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A plain copy of every counter.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let c = &self.0;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        StatsSnapshot {
+            events: get(&c.events),
+            written: get(&c.written),
+            dropped_queue_full: get(&c.dropped_queue_full),
+            dropped_io: get(&c.dropped_io),
+            dropped_policy: get(&c.dropped_policy),
+            dropped_shutdown: get(&c.dropped_shutdown),
+            invalid_traceparents: get(&c.invalid_traceparents),
+            internal_errors: get(&c.internal_errors),
+            config_errors: get(&c.config_errors),
+        }
+    }
+
+    /// Records that a record was built from an event or a span close.
+    pub fn record_event(&self) {
+        bump(&self.0.events);
+    }
+
+    /// Records that an output accepted a record.
+    pub fn record_written(&self) {
+        bump(&self.0.written);
+    }
+
+    /// Records that an output lost a record, and why.
+    pub fn record_dropped(&self, reason: DropReason) {
+        let c = &self.0;
+        bump(match reason {
+            DropReason::QueueFull => &c.dropped_queue_full,
+            DropReason::Io(_) => &c.dropped_io,
+            DropReason::Policy => &c.dropped_policy,
+            DropReason::Shutdown => &c.dropped_shutdown,
+        });
+    }
+
+    pub(crate) fn record_invalid_traceparent(&self) {
+        bump(&self.0.invalid_traceparents);
+    }
+
+    pub(crate) fn record_internal_error(&self) {
+        bump(&self.0.internal_errors);
+    }
+
+    pub(crate) fn record_config_error(&self) {
+        bump(&self.0.config_errors);
+    }
+}
+
+fn bump(counter: &AtomicU64) {
+    // fetch_add would wrap at u64::MAX; a saturating update costs the same
+    // on the uncontended path and never reports a tiny number after years.
+    let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_add(1));
+}
+
+/// A point-in-time copy of [`Stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StatsSnapshot {
+    /// Records built (events plus span-close records).
+    pub events: u64,
+    /// Records accepted by an output (one per output per record).
+    pub written: u64,
+    /// Records lost because a queue was full.
+    pub dropped_queue_full: u64,
+    /// Records lost to I/O errors.
+    pub dropped_io: u64,
+    /// Records dropped by a policy.
+    pub dropped_policy: u64,
+    /// Records that arrived after an output shut down.
+    pub dropped_shutdown: u64,
+    /// `traceparent` span fields that did not parse and were ignored.
+    pub invalid_traceparents: u64,
+    /// Callbacks that could not find their span (a bug in the stack); the
+    /// event is still written, without span context.
+    pub internal_errors: u64,
+    /// Malformed `OTEL_*` variables that [`layer`](crate::layer) ignored.
+    pub config_errors: u64,
+}
+
+impl StatsSnapshot {
+    /// Every dropped record, whatever the reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_queue_full
+            .saturating_add(self.dropped_io)
+            .saturating_add(self.dropped_policy)
+            .saturating_add(self.dropped_shutdown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_saturate() {
+        let stats = Stats::new();
+        stats.0.events.store(u64::MAX - 1, Ordering::Relaxed);
+        stats.record_event();
+        stats.record_event();
+        assert_eq!(stats.snapshot().events, u64::MAX);
+    }
+
+    #[test]
+    fn drops_are_counted_by_reason() {
+        let stats = Stats::new();
+        stats.record_dropped(DropReason::QueueFull);
+        stats.record_dropped(DropReason::Io(std::io::ErrorKind::StorageFull));
+        stats.record_dropped(DropReason::Io(std::io::ErrorKind::BrokenPipe));
+        let s = stats.snapshot();
+        assert_eq!((s.dropped_queue_full, s.dropped_io, s.dropped()), (1, 2, 3));
+    }
+}
