@@ -1,0 +1,136 @@
+//! File names the rolling file owns: `<prefix>.<stamp>[.<n>].<suffix>[.gz]`.
+//!
+//! Retention deletes only names that parse here, so files of other programs
+//! (or of another prefix) in the same directory are never touched.
+
+use std::time::SystemTime;
+
+use crate::clock;
+
+/// Extension of compressed files.
+pub(crate) const GZ: &str = "gz";
+/// Extension of files being compressed; renamed away when complete.
+pub(crate) const TMP: &str = "tmp";
+
+/// A parsed owned file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Owned {
+    /// When the file was opened (UTC, from the name).
+    pub(crate) stamp: SystemTime,
+    /// Collision counter: 0 when absent.
+    pub(crate) n: u32,
+    /// Whether it ends in `.gz`.
+    pub(crate) compressed: bool,
+}
+
+/// `<prefix>.<stamp>[.<n>].<suffix>`: `n` is omitted when 0 and zero-padded to
+/// three digits otherwise, so names of one millisecond still sort as text.
+pub(crate) fn file_name(prefix: &str, stamp: SystemTime, n: u32, suffix: &str) -> String {
+    let stamp = clock::file_stamp(stamp);
+    if n == 0 {
+        format!("{prefix}.{stamp}.{suffix}")
+    } else {
+        format!("{prefix}.{stamp}.{n:03}.{suffix}")
+    }
+}
+
+/// Parses a name this prefix and suffix produced (compressed or not).
+pub(crate) fn parse(name: &str, prefix: &str, suffix: &str) -> Option<Owned> {
+    let rest = name.strip_prefix(prefix)?.strip_prefix('.')?;
+    let (rest, compressed) = match rest.strip_suffix(GZ).and_then(|r| r.strip_suffix('.')) {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
+    let rest = rest.strip_suffix(suffix)?.strip_suffix('.')?;
+    let stamp_str = rest.get(..clock::STAMP_LEN)?;
+    let stamp = clock::parse_file_stamp(stamp_str)?;
+    let tail = &rest[clock::STAMP_LEN..];
+    let n = if tail.is_empty() {
+        0
+    } else {
+        let digits = tail.strip_prefix('.')?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()?
+    };
+    Some(Owned {
+        stamp,
+        n,
+        compressed,
+    })
+}
+
+/// Whether `name` is a leftover temporary file of an interrupted compression.
+pub(crate) fn is_stale_tmp(name: &str, prefix: &str, suffix: &str) -> bool {
+    name.strip_suffix(TMP)
+        .and_then(|r| r.strip_suffix('.'))
+        .and_then(|r| parse(r, prefix, suffix))
+        .is_some_and(|owned| owned.compressed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn names_round_trip_and_sort() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_795_596_607_123);
+        let a = file_name("app", t, 0, "jsonl");
+        assert_eq!(a, "app.20261125T085007.123Z.jsonl");
+        let b = file_name("app", t, 2, "jsonl");
+        assert_eq!(b, "app.20261125T085007.123Z.002.jsonl");
+        assert_eq!(
+            parse(&a, "app", "jsonl"),
+            Some(Owned {
+                stamp: t,
+                n: 0,
+                compressed: false
+            })
+        );
+        let gz = format!("{b}.gz");
+        assert_eq!(
+            parse(&gz, "app", "jsonl"),
+            Some(Owned {
+                stamp: t,
+                n: 2,
+                compressed: true
+            })
+        );
+        let later = file_name("app", t + Duration::from_millis(1), 0, "jsonl");
+        assert!(later > a);
+    }
+
+    #[test]
+    fn foreign_names_are_not_owned() {
+        for name in [
+            "app.jsonl",
+            "app.20261125T085007.123Z.log",
+            "api.20261125T085007.123Z.jsonl",
+            "app.x.20261125T085007.123Z.jsonl",
+            "app.20261125T085007.123Z.jsonl.gz.tmp",
+            "app.20261125T085007.123Z..jsonl",
+            "app.20261125T085007.123Z.0a.jsonl",
+            "app.20261125T085007.123Z.jsonl.zst",
+            "notes.txt",
+        ] {
+            assert_eq!(parse(name, "app", "jsonl"), None, "{name}");
+        }
+        assert!(is_stale_tmp(
+            "app.20261125T085007.123Z.jsonl.gz.tmp",
+            "app",
+            "jsonl"
+        ));
+        assert!(!is_stale_tmp(
+            "app.20261125T085007.123Z.jsonl.tmp",
+            "app",
+            "jsonl"
+        ));
+        assert!(!is_stale_tmp(
+            "other.20261125T085007.123Z.jsonl.gz.tmp",
+            "app",
+            "jsonl"
+        ));
+    }
+}

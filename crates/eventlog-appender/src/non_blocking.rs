@@ -1,0 +1,1021 @@
+//! The non-blocking writer: a byte-bounded queue, one worker thread that
+//! writes in batches, the flush [`Guard`], and the per-event [`LineWriter`].
+//!
+//! Callers append each line to one shared `pending` buffer under a short
+//! mutex (a `memcpy`, no allocation). The worker swaps `pending` with its own
+//! emptied buffer (double buffering, so both are reused forever) and writes
+//! the whole batch with one `write` call while callers keep appending.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+use std::io::{self, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::clock;
+use crate::error::{GuardError, NonBlockingError};
+use crate::stats::{Counter, DropReason, DropReport, Stats, StatsSnapshot};
+
+/// Where the worker writes: any `io::Write`, or a [`RollingFile`](crate::RollingFile).
+pub(crate) trait Sink: Send {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize>;
+    fn flush(&mut self) -> io::Result<()>;
+    /// Finishes background work (compression) by `deadline`; whether it did.
+    fn close(&mut self, deadline: Instant) -> bool {
+        let _ = deadline;
+        true
+    }
+}
+
+struct WriterSink<W>(W);
+
+impl<W: Write + Send> Sink for WriterSink<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// What a caller does when the queue is full.
+///
+/// There is no silent default in the sense that both choices are explicit
+/// trade-offs: [`Backpressure::DROP_NEWEST`] (the default) keeps the promise
+/// that the caller never waits, and counts and self-reports what it drops;
+/// [`Backpressure::BLOCK`] never drops for lack of room but makes callers wait
+/// while the queue is full.
+///
+/// ```
+/// use eventlog_appender::Backpressure;
+///
+/// assert_ne!(Backpressure::BLOCK, Backpressure::DROP_NEWEST);
+/// assert_eq!(Backpressure::default(), Backpressure::DROP_NEWEST);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Backpressure(Policy);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+enum Policy {
+    Block,
+    #[default]
+    DropNewest,
+}
+
+impl Backpressure {
+    /// Wait until the worker has made room. Callers wait only while the queue
+    /// is full; nothing is dropped for lack of room.
+    pub const BLOCK: Backpressure = Backpressure(Policy::Block);
+    /// Never wait: a line that does not fit is dropped and counted
+    /// ([`DropReason::QueueFull`]).
+    pub const DROP_NEWEST: Backpressure = Backpressure(Policy::DropNewest);
+}
+
+/// Called on the worker thread with each [`DropReport`].
+type DropCallback = Arc<dyn Fn(&DropReport) + Send + Sync>;
+
+/// Configures a [`NonBlocking`] writer.
+///
+/// Used directly with [`build`](Self::build) for any `io::Write`, or handed to
+/// [`RollingFileBuilder::non_blocking`](crate::RollingFileBuilder::non_blocking).
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::io::Write;
+/// use std::time::Duration;
+/// use eventlog_appender::{Backpressure, NonBlocking};
+///
+/// let file = tempfile::NamedTempFile::new()?;
+/// let (mut writer, guard) = NonBlocking::builder()
+///     .capacity(1 << 20)
+///     .backpressure(Backpressure::BLOCK)
+///     .flush_interval(Duration::from_millis(50))
+///     .build(file.reopen()?)?;
+/// writer.write_all(b"hello\n")?;
+/// guard.flush()?;
+/// assert_eq!(std::fs::read_to_string(file.path())?, "hello\n");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct NonBlockingBuilder {
+    capacity: usize,
+    batch_bytes: usize,
+    flush_interval: Duration,
+    backpressure: Backpressure,
+    flush_timeout: Duration,
+    retries: u32,
+    retry_backoff: Duration,
+    self_report: bool,
+    on_drop: Option<DropCallback>,
+    thread_name: Cow<'static, str>,
+}
+
+impl fmt::Debug for NonBlockingBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NonBlockingBuilder")
+            .field("capacity", &self.capacity)
+            .field("batch_bytes", &self.batch_bytes)
+            .field("flush_interval", &self.flush_interval)
+            .field("backpressure", &self.backpressure)
+            .field("flush_timeout", &self.flush_timeout)
+            .field("retries", &self.retries)
+            .field("retry_backoff", &self.retry_backoff)
+            .field("self_report", &self.self_report)
+            .field("on_drop", &self.on_drop.as_ref().map(|_| "Fn(&DropReport)"))
+            .field("thread_name", &self.thread_name)
+            .finish()
+    }
+}
+
+impl Default for NonBlockingBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl NonBlockingBuilder {
+    /// A builder with these defaults:
+    ///
+    /// | setting | default |
+    /// |---|---|
+    /// | [`capacity`](Self::capacity) | 8 MiB (≈ 32,000 lines of 250 bytes) |
+    /// | [`batch_bytes`](Self::batch_bytes) | 64 KiB |
+    /// | [`flush_interval`](Self::flush_interval) | 100 ms |
+    /// | [`backpressure`](Self::backpressure) | [`Backpressure::DROP_NEWEST`] |
+    /// | [`flush_timeout`](Self::flush_timeout) | 5 s |
+    /// | [`retries`](Self::retries) | 3 |
+    /// | [`retry_backoff`](Self::retry_backoff) | 10 ms, doubling |
+    /// | [`self_report`](Self::self_report) | `true` |
+    /// | [`on_drop`](Self::on_drop) | none |
+    /// | [`thread_name`](Self::thread_name) | `eventlog-appender` |
+    ///
+    /// ```
+    /// use eventlog_appender::NonBlockingBuilder;
+    ///
+    /// // The documented defaults, checked through `Debug` so this table stays true.
+    /// let b = format!("{:?}", NonBlockingBuilder::new());
+    /// assert_eq!(
+    ///     b,
+    ///     "NonBlockingBuilder { capacity: 8388608, batch_bytes: 65536, flush_interval: 100ms, \
+    ///      backpressure: Backpressure(DropNewest), flush_timeout: 5s, retries: 3, \
+    ///      retry_backoff: 10ms, self_report: true, on_drop: None, \
+    ///      thread_name: \"eventlog-appender\" }"
+    /// );
+    /// assert_eq!(b, format!("{:?}", NonBlockingBuilder::default()));
+    /// ```
+    pub const fn new() -> NonBlockingBuilder {
+        NonBlockingBuilder {
+            capacity: 8 << 20,
+            batch_bytes: 64 << 10,
+            flush_interval: Duration::from_millis(100),
+            backpressure: Backpressure::DROP_NEWEST,
+            flush_timeout: Duration::from_secs(5),
+            retries: 3,
+            retry_backoff: Duration::from_millis(10),
+            self_report: true,
+            on_drop: None,
+            thread_name: Cow::Borrowed("eventlog-appender"),
+        }
+    }
+
+    /// Bytes of lines the queue may hold, counting the batch being written:
+    /// the memory bound. A line longer than this is dropped
+    /// ([`DropReason::Oversized`]) in every policy, since it could never fit.
+    /// Must be at least 1.
+    pub const fn capacity(mut self, bytes: usize) -> Self {
+        self.capacity = bytes;
+        self
+    }
+
+    /// The worker starts writing as soon as this many bytes are queued (or
+    /// half the capacity, if smaller), without waiting for the interval.
+    /// Must be at least 1.
+    pub const fn batch_bytes(mut self, bytes: usize) -> Self {
+        self.batch_bytes = bytes;
+        self
+    }
+
+    /// The longest a queued line waits before the worker writes it.
+    pub const fn flush_interval(mut self, interval: Duration) -> Self {
+        self.flush_interval = interval;
+        self
+    }
+
+    /// What callers do when the queue is full.
+    pub const fn backpressure(mut self, backpressure: Backpressure) -> Self {
+        self.backpressure = backpressure;
+        self
+    }
+
+    /// How long [`Guard::flush`], [`NonBlocking`]'s `io::Write::flush` and the
+    /// guard's drop wait for the worker.
+    pub const fn flush_timeout(mut self, timeout: Duration) -> Self {
+        self.flush_timeout = timeout;
+        self
+    }
+
+    /// How many times a failed batch is retried before its lines are dropped
+    /// ([`DropReason::Io`]).
+    pub const fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// The pause before the first retry; it doubles at each further retry.
+    pub const fn retry_backoff(mut self, backoff: Duration) -> Self {
+        self.retry_backoff = backoff;
+        self
+    }
+
+    /// Whether the worker writes a `log_events_dropped` JSON line after lines
+    /// were dropped, so readers of the file see the gap:
+    ///
+    /// ```json
+    /// {"timestamp":"2026-11-25T08:50:07.123456Z","level":"WARN","event_name":"log_events_dropped","event_type":"system_event","message":"12 log lines dropped: the queue was full","metadata":{"dropped":12,"reason":"queue_full","total_dropped":12}}
+    /// ```
+    ///
+    /// Turn it off when the output is not JSON Lines.
+    pub const fn self_report(mut self, enabled: bool) -> Self {
+        self.self_report = enabled;
+        self
+    }
+
+    /// Calls `callback` on the worker thread after lines were dropped, once per
+    /// reason per batch, so the application can alert. A panic in the callback
+    /// is caught. With [`Backpressure::BLOCK`], do not log through this same
+    /// writer from the callback: the worker would wait on its own queue.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Write;
+    /// use std::sync::{Arc, atomic::{AtomicU64, Ordering}};
+    /// use eventlog_appender::{DropReason, NonBlocking};
+    ///
+    /// let seen = Arc::new(AtomicU64::new(0));
+    /// let counter = Arc::clone(&seen);
+    /// let (mut writer, guard) = NonBlocking::builder()
+    ///     .capacity(16)
+    ///     .on_drop(move |report| {
+    ///         assert_eq!(report.reason, DropReason::Oversized);
+    ///         counter.fetch_add(report.count, Ordering::Relaxed);
+    ///     })
+    ///     .build(std::io::sink())?;
+    /// writer.write_all(b"a line longer than sixteen bytes\n")?;
+    /// guard.flush()?;
+    /// assert_eq!(seen.load(Ordering::Relaxed), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn on_drop(mut self, callback: impl Fn(&DropReport) + Send + Sync + 'static) -> Self {
+        self.on_drop = Some(Arc::new(callback));
+        self
+    }
+
+    /// The worker thread's name.
+    pub fn thread_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Starts the worker writing to `writer`, returning the writer handle and
+    /// the guard that flushes on drop.
+    pub fn build<W: Write + Send + 'static>(
+        self,
+        writer: W,
+    ) -> Result<(NonBlocking, Guard), NonBlockingError> {
+        self.spawn(Box::new(WriterSink(writer)), Stats::default())
+    }
+
+    pub(crate) fn spawn(
+        self,
+        sink: Box<dyn Sink>,
+        stats: Stats,
+    ) -> Result<(NonBlocking, Guard), NonBlockingError> {
+        for (option, value) in [
+            ("capacity", self.capacity),
+            ("batch_bytes", self.batch_bytes),
+        ] {
+            if value == 0 {
+                return Err(NonBlockingError::InvalidOption {
+                    option,
+                    value: "0".into(),
+                    reason: "must be at least 1 byte",
+                });
+            }
+        }
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                pending: Vec::with_capacity(self.capacity.min(INITIAL_BUFFER)),
+                pending_lines: 0,
+                in_flight: 0,
+                worker: WorkerState::Busy,
+                blocked: 0,
+                flush_requested: 0,
+                flush_done: 0,
+                closed: false,
+                close_deadline: None,
+                worker_alive: true,
+            }),
+            work: Condvar::new(),
+            room: Condvar::new(),
+            done: Condvar::new(),
+            capacity: self.capacity,
+            batch_bytes: self.batch_bytes.min(self.capacity.div_ceil(2)),
+            backpressure: self.backpressure,
+            stats,
+        });
+        let worker = Worker {
+            shared: Arc::clone(&shared),
+            sink,
+            flush_interval: self.flush_interval,
+            flush_timeout: self.flush_timeout,
+            retries: self.retries,
+            retry_backoff: self.retry_backoff,
+            self_report: self.self_report,
+            on_drop: self.on_drop,
+            report: Vec::new(),
+        };
+        let name = self.thread_name.into_owned();
+        let handle = std::thread::Builder::new()
+            .name(name.clone())
+            .spawn(move || worker.run())
+            .map_err(|source| NonBlockingError::SpawnThread { name, source })?;
+        Ok((
+            NonBlocking {
+                shared: Arc::clone(&shared),
+                flush_timeout: self.flush_timeout,
+            },
+            Guard {
+                shared,
+                handle: Some(handle),
+                timeout: self.flush_timeout,
+            },
+        ))
+    }
+}
+
+/// First allocation of each buffer; they grow to the usual batch size and stay.
+const INITIAL_BUFFER: usize = 64 << 10;
+
+/// Per-thread line buffers larger than this are freed after use.
+const MAX_KEPT_LINE_BUFFER: usize = 64 << 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WorkerState {
+    /// Writing, or about to look at the queue: nobody needs to wake it.
+    Busy,
+    /// Waiting for the first byte: the next line wakes it.
+    Idle,
+    /// Holding a partial batch until `batch_bytes` or the interval.
+    Gathering,
+}
+
+#[derive(Debug)]
+struct State {
+    pending: Vec<u8>,
+    pending_lines: u64,
+    /// Bytes of the batch the worker is writing; they still count against capacity.
+    in_flight: usize,
+    worker: WorkerState,
+    /// Callers waiting for room (block policy).
+    blocked: usize,
+    flush_requested: u64,
+    flush_done: u64,
+    closed: bool,
+    close_deadline: Option<Instant>,
+    worker_alive: bool,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    /// Wakes the worker.
+    work: Condvar,
+    /// Wakes blocked callers.
+    room: Condvar,
+    /// Wakes flush and shutdown waiters.
+    done: Condvar,
+    capacity: usize,
+    batch_bytes: usize,
+    backpressure: Backpressure,
+    stats: Stats,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the buffers consistent (plain
+        // appends and swaps), so carrying on beats losing every later line.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wake_worker(&self, state: &mut State) {
+        if state.worker != WorkerState::Busy {
+            state.worker = WorkerState::Busy;
+            self.work.notify_one();
+        }
+    }
+
+    /// Queues one line whole, or counts it dropped.
+    fn enqueue(&self, line: &[u8]) {
+        if line.is_empty() {
+            return;
+        }
+        if line.len() > self.capacity {
+            self.stats.record_drop(DropReason::Oversized, 1);
+            return;
+        }
+        let mut state = self.lock();
+        loop {
+            if state.closed {
+                drop(state);
+                self.stats.record_drop(DropReason::Shutdown, 1);
+                return;
+            }
+            if state.pending.len() + state.in_flight + line.len() <= self.capacity {
+                break;
+            }
+            if self.backpressure == Backpressure::DROP_NEWEST {
+                drop(state);
+                self.stats.record_drop(DropReason::QueueFull, 1);
+                return;
+            }
+            self.wake_worker(&mut state);
+            state.blocked += 1;
+            state = self
+                .room
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+            state.blocked -= 1;
+        }
+        state.pending.extend_from_slice(line);
+        state.pending_lines += 1;
+        match state.worker {
+            WorkerState::Idle => self.wake_worker(&mut state),
+            WorkerState::Gathering if state.pending.len() >= self.batch_bytes => {
+                self.wake_worker(&mut state);
+            }
+            _ => {}
+        }
+        drop(state);
+        self.stats.add(Counter::LinesQueued, 1);
+    }
+
+    /// Waits until every line queued before the call is written (or counted dropped).
+    fn flush(&self, timeout: Duration) -> Result<(), GuardError> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.lock();
+        state.flush_requested += 1;
+        let ticket = state.flush_requested;
+        self.wake_worker(&mut state);
+        while state.flush_done < ticket {
+            if !state.worker_alive {
+                return Err(GuardError::WorkerStopped);
+            }
+            state = self.wait_done(state, deadline, timeout)?;
+        }
+        Ok(())
+    }
+
+    fn wait_done<'a>(
+        &self,
+        state: MutexGuard<'a, State>,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<MutexGuard<'a, State>, GuardError> {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(GuardError::Timeout {
+                timeout,
+                pending_bytes: state.pending.len() + state.in_flight,
+            });
+        }
+        Ok(self
+            .done
+            .wait_timeout(state, deadline - now)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0)
+    }
+
+    /// Closes the queue and waits for the worker to write everything and exit.
+    fn shutdown(&self, timeout: Duration) -> Result<(), GuardError> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.lock();
+        if !state.closed {
+            state.closed = true;
+            state.close_deadline = Some(deadline);
+        }
+        self.wake_worker(&mut state);
+        self.room.notify_all();
+        while state.worker_alive {
+            state = self.wait_done(state, deadline, timeout)?;
+        }
+        Ok(())
+    }
+}
+
+/// The non-blocking writer handle: cheap to clone, safe to share.
+///
+/// Implements [`MakeWriter`] (each event gets a [`LineWriter`] that queues its
+/// line whole) and [`io::Write`] (each `write` call is queued whole). The
+/// caller never does I/O: it copies the line into the queue, or, when the
+/// queue is full, waits or drops according to [`Backpressure`].
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let (writer, guard) = eventlog_appender::RollingFile::builder()
+///     .directory(dir.path())
+///     .build_non_blocking()?;
+/// let subscriber = tracing_subscriber::fmt().json().with_writer(writer.clone()).finish();
+/// tracing::subscriber::with_default(subscriber, || tracing::info!(order_id = 7, "order placed"));
+/// guard.flush()?;
+/// assert_eq!(writer.stats().snapshot().lines_written, 1);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct NonBlocking {
+    shared: Arc<Shared>,
+    flush_timeout: Duration,
+}
+
+impl fmt::Debug for NonBlocking {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NonBlocking")
+            .field("capacity", &self.shared.capacity)
+            .field("backpressure", &self.shared.backpressure)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NonBlocking {
+    /// A builder with the defaults listed on [`NonBlockingBuilder::new`].
+    pub const fn builder() -> NonBlockingBuilder {
+        NonBlockingBuilder::new()
+    }
+
+    /// The live counters (shared with the guard and the rolling file).
+    pub fn stats(&self) -> Stats {
+        self.shared.stats.clone()
+    }
+
+    /// Queues `line` whole (or counts it dropped), exactly like `io::Write::write`
+    /// but without needing `&mut`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (writer, guard) = eventlog_appender::NonBlocking::builder().build(Vec::new())?;
+    /// writer.send(b"one\n");
+    /// let stats = guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// assert_eq!((stats.lines_queued, stats.lines_written, stats.bytes_written), (1, 1, 4));
+    /// # Ok(()) }
+    /// ```
+    pub fn send(&self, line: &[u8]) {
+        self.shared.enqueue(line);
+    }
+}
+
+impl Write for NonBlocking {
+    /// Queues all of `buf` as one unit and reports it written; if it was
+    /// dropped, the drop is counted in [`Stats`].
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.shared.enqueue(buf);
+        Ok(buf.len())
+    }
+
+    /// Waits until everything queued so far is written (up to the flush
+    /// timeout); `TimedOut` or `BrokenPipe` (worker stopped) otherwise.
+    fn flush(&mut self) -> io::Result<()> {
+        self.shared.flush(self.flush_timeout).map_err(|e| {
+            let kind = match e {
+                GuardError::Timeout { .. } => io::ErrorKind::TimedOut,
+                _ => io::ErrorKind::BrokenPipe,
+            };
+            io::Error::new(kind, e)
+        })
+    }
+}
+
+thread_local! {
+    /// One reusable line buffer per thread, so a steady stream of events allocates nothing.
+    static LINE_BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// The per-event writer [`NonBlocking`] hands to `tracing-subscriber`.
+///
+/// It collects one event's output in a reused per-thread buffer and queues it
+/// whole when dropped (or on `flush`), so concurrent events never interleave
+/// and a line is never split.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::io::Write;
+/// use tracing_subscriber::fmt::MakeWriter;
+///
+/// let (writer, guard) = eventlog_appender::NonBlocking::builder().build(Vec::new())?;
+/// {
+///     let mut line = writer.make_writer();
+///     line.write_all(b"{\"a\":")?;
+///     line.write_all(b"1}\n")?;
+/// } // queued here, as one line
+/// let stats = guard.shutdown(std::time::Duration::from_secs(5))?;
+/// assert_eq!((stats.lines_written, stats.bytes_written), (1, 8));
+/// # Ok(()) }
+/// ```
+pub struct LineWriter<'a> {
+    writer: &'a NonBlocking,
+    buf: Vec<u8>,
+}
+
+impl fmt::Debug for LineWriter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LineWriter")
+            .field("buffered", &self.buf.len())
+            .finish()
+    }
+}
+
+impl Write for LineWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    /// Queues what was written so far; it does not wait for the disk.
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.writer.shared.enqueue(&self.buf);
+            self.buf.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for LineWriter<'_> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+        let buf = std::mem::take(&mut self.buf);
+        if buf.capacity() <= MAX_KEPT_LINE_BUFFER {
+            // Fails only during thread teardown, when the buffer is simply freed.
+            let _ = LINE_BUFFER.try_with(|slot| slot.set(buf));
+        }
+    }
+}
+
+impl<'a> MakeWriter<'a> for NonBlocking {
+    type Writer = LineWriter<'a>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        LineWriter {
+            writer: self,
+            buf: LINE_BUFFER.try_with(Cell::take).unwrap_or_default(),
+        }
+    }
+}
+
+/// Flushes and stops the worker when dropped.
+///
+/// Keep it alive as long as logging goes on, usually for all of `main`.
+/// **Binding it to `_` drops it at once** (`let _ = …` keeps nothing), which
+/// stops the writer immediately; bind it to a name such as `_guard`.
+///
+/// Dropping waits up to the [flush timeout](NonBlockingBuilder::flush_timeout)
+/// for queued lines, compression and retention; [`shutdown`](Guard::shutdown)
+/// does the same with an explicit timeout and reports the outcome.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::io::Write;
+/// let dir = tempfile::tempdir()?;
+/// let (mut writer, guard) = eventlog_appender::RollingFile::builder()
+///     .directory(dir.path())
+///     .symlink(false)
+///     .build_non_blocking()?;
+/// for i in 0..1000 {
+///     writeln!(writer, "{{\"i\":{i}}}")?;
+/// }
+/// drop(guard); // everything queued is on disk now
+/// let file = std::fs::read_dir(dir.path())?.next().unwrap()?.path();
+/// assert_eq!(std::fs::read_to_string(file)?.lines().count(), 1000);
+/// # Ok(()) }
+/// ```
+#[must_use = "dropping the guard stops the writer at once: bind it to a name like `_guard`, not `_`"]
+pub struct Guard {
+    shared: Arc<Shared>,
+    handle: Option<JoinHandle<()>>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("timeout", &self.timeout)
+            .field("running", &self.handle.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Guard {
+    /// Waits until every line queued before this call is written to the file
+    /// (and synced, with `fsync`), or counted as dropped, up to the flush timeout.
+    pub fn flush(&self) -> Result<(), GuardError> {
+        self.shared.flush(self.timeout)
+    }
+
+    /// The live counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.stats.clone()
+    }
+
+    /// Writes everything queued, finishes compression and retention, and stops
+    /// the worker, waiting at most `timeout`. Returns the final counters.
+    ///
+    /// Lines sent after this are dropped ([`DropReason::Shutdown`]). On
+    /// timeout the worker goes on in the background, detached.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Write;
+    /// let (mut writer, guard) = eventlog_appender::NonBlocking::builder().build(Vec::new())?;
+    /// writer.write_all(b"last words\n")?;
+    /// let stats = guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// assert_eq!(stats.lines_written, 1);
+    /// writer.write_all(b"too late\n")?;
+    /// assert_eq!(writer.stats().snapshot().dropped_shutdown, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn shutdown(mut self, timeout: Duration) -> Result<StatsSnapshot, GuardError> {
+        self.stop(timeout)?;
+        Ok(self.shared.stats.snapshot())
+    }
+
+    fn stop(&mut self, timeout: Duration) -> Result<(), GuardError> {
+        self.shared.shutdown(timeout)?;
+        match self.handle.take().map(JoinHandle::join) {
+            Some(Err(_)) => Err(GuardError::WorkerStopped),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if self.handle.is_some() {
+            // Nobody to tell: a timeout leaves the worker writing in the
+            // background, and its drops are counted in `Stats`.
+            let _ = self.stop(self.timeout);
+        }
+    }
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    sink: Box<dyn Sink>,
+    flush_interval: Duration,
+    flush_timeout: Duration,
+    retries: u32,
+    retry_backoff: Duration,
+    self_report: bool,
+    on_drop: Option<DropCallback>,
+    /// Reused buffer for self-report lines.
+    report: Vec<u8>,
+}
+
+/// Marks the worker gone however it exits (a panic included), so no caller
+/// or flush waits for it forever.
+struct ExitSignal<'a>(&'a Shared);
+
+impl Drop for ExitSignal<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.worker_alive = false;
+        state.closed = true;
+        let lost = std::mem::take(&mut state.pending_lines);
+        state.pending.clear();
+        drop(state);
+        self.0.stats.record_drop(DropReason::Shutdown, lost);
+        self.0.room.notify_all();
+        self.0.done.notify_all();
+    }
+}
+
+/// Newlines in `buf`: runs once per batch on failure paths and in blocking
+/// mode, so a plain loop beats a dependency.
+#[allow(clippy::naive_bytecount)]
+pub(crate) fn count_lines(buf: &[u8]) -> u64 {
+    buf.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+impl Worker {
+    fn run(mut self) {
+        let shared = Arc::clone(&self.shared);
+        let _exit = ExitSignal(&shared);
+        let mut batch = Vec::with_capacity(shared.capacity.min(INITIAL_BUFFER));
+        let close_deadline = loop {
+            let (lines, ticket) = {
+                let mut state = self.wait_for_batch();
+                std::mem::swap(&mut state.pending, &mut batch);
+                state.in_flight = batch.len();
+                (
+                    std::mem::take(&mut state.pending_lines),
+                    state.flush_requested,
+                )
+            };
+            if !batch.is_empty() {
+                self.write_batch(&batch, lines);
+            }
+            if self.sink.flush().is_err() {
+                shared.stats.add(Counter::WriteErrors, 1);
+            }
+            self.report_drops();
+            batch.clear();
+            let mut state = shared.lock();
+            state.in_flight = 0;
+            state.flush_done = ticket;
+            if state.blocked > 0 {
+                shared.room.notify_all();
+            }
+            shared.done.notify_all();
+            if state.closed && state.pending.is_empty() {
+                break state.close_deadline;
+            }
+        };
+        let deadline = close_deadline.unwrap_or_else(|| Instant::now() + self.flush_timeout);
+        self.sink.close(deadline);
+    }
+
+    /// Waits until a batch is due: enough bytes, the interval, a flush or close.
+    fn wait_for_batch(&self) -> MutexGuard<'_, State> {
+        let shared = &*self.shared;
+        let mut state = shared.lock();
+        let mut due: Option<Instant> = None;
+        loop {
+            if state.closed
+                || state.flush_requested > state.flush_done
+                || state.pending.len() >= shared.batch_bytes
+                || state.blocked > 0
+            {
+                break;
+            }
+            if state.pending.is_empty() {
+                due = None;
+                state.worker = WorkerState::Idle;
+                state = shared
+                    .work
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+            } else {
+                let now = Instant::now();
+                let due = *due.get_or_insert(now + self.flush_interval);
+                if now >= due {
+                    break;
+                }
+                state.worker = WorkerState::Gathering;
+                state = shared
+                    .work
+                    .wait_timeout(state, due - now)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+        }
+        state.worker = WorkerState::Busy;
+        state
+    }
+
+    /// Writes `batch` fully, retrying failures with backoff; what still fails
+    /// after the retries is dropped and counted.
+    fn write_batch(&mut self, batch: &[u8], lines: u64) {
+        let stats = &self.shared.stats;
+        let mut written = 0;
+        let mut failures = 0;
+        while written < batch.len() {
+            match self.sink.write(&batch[written..]) {
+                Ok(0) => {
+                    stats.add(Counter::WriteErrors, 1);
+                    failures += 1;
+                }
+                Ok(n) => {
+                    written += n;
+                    stats.add(Counter::BytesWritten, n as u64);
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    stats.add(Counter::WriteErrors, 1);
+                    failures += 1;
+                }
+            }
+            if failures > self.retries {
+                let done = count_lines(&batch[..written]).min(lines);
+                stats.add(Counter::LinesWritten, done);
+                stats.record_drop(DropReason::Io, lines - done);
+                return;
+            }
+            let backoff = self
+                .retry_backoff
+                .saturating_mul(1 << (failures - 1).min(16));
+            std::thread::sleep(backoff);
+        }
+        stats.add(Counter::LinesWritten, lines);
+    }
+
+    /// Announces drops since the last report: callback, then self-report line.
+    fn report_drops(&mut self) {
+        let stats = self.shared.stats.clone();
+        for reason in DropReason::ALL {
+            let count = stats.take_unreported(reason);
+            if count == 0 {
+                continue;
+            }
+            let report = DropReport::new(reason, count, stats.dropped());
+            if let Some(callback) = &self.on_drop {
+                // A panicking callback must not take the writer down with it.
+                let _ = catch_unwind(AssertUnwindSafe(|| callback(&report)));
+            }
+            if !self.self_report {
+                continue;
+            }
+            self.report.clear();
+            write_self_report(&mut self.report, &report, SystemTime::now());
+            let mut written = 0;
+            while written < self.report.len() {
+                match self.sink.write(&self.report[written..]) {
+                    Ok(n) if n > 0 => written += n,
+                    _ => break,
+                }
+            }
+            stats.add(Counter::BytesWritten, written as u64);
+            if written == self.report.len() {
+                stats.add(Counter::LinesWritten, 1);
+                stats.add(Counter::SelfReports, 1);
+            } else {
+                stats.add(Counter::WriteErrors, 1);
+                // Carried by the next report, once the sink works again.
+                stats.restore_unreported(reason, count);
+            }
+        }
+    }
+}
+
+fn reason_text(reason: DropReason) -> &'static str {
+    match reason {
+        DropReason::QueueFull => "the queue was full",
+        DropReason::Oversized => "each was larger than the whole queue",
+        DropReason::Io => "writing failed after every retry",
+        DropReason::Shutdown => "they arrived after shutdown",
+    }
+}
+
+/// The `log_events_dropped` line, in the eventlog envelope (version 1) shape.
+fn write_self_report(out: &mut Vec<u8>, report: &DropReport, now: SystemTime) {
+    out.extend_from_slice(b"{\"timestamp\":\"");
+    clock::push_rfc3339(out, now);
+    // Only fixed ASCII text and integers follow: nothing needs escaping.
+    let _ = writeln!(
+        out,
+        "\",\"level\":\"WARN\",\"event_name\":\"log_events_dropped\",\"event_type\":\"system_event\",\
+         \"message\":\"{count} log lines dropped: {text}\",\
+         \"metadata\":{{\"dropped\":{count},\"reason\":\"{reason}\",\"total_dropped\":{total}}}}}",
+        count = report.count,
+        text = reason_text(report.reason),
+        reason = report.reason.as_str(),
+        total = report.total,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn self_report_is_an_envelope_line() {
+        let mut out = Vec::new();
+        let t = UNIX_EPOCH + Duration::from_micros(1_795_596_607_123_456);
+        write_self_report(&mut out, &DropReport::new(DropReason::QueueFull, 12, 40), t);
+        assert_eq!(out.last(), Some(&b'\n'));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"timestamp\":\"2026-11-25T08:50:07.123456Z\",\"level\":\"WARN\",\
+             \"event_name\":\"log_events_dropped\",\"event_type\":\"system_event\",\
+             \"message\":\"12 log lines dropped: the queue was full\",\
+             \"metadata\":{\"dropped\":12,\"reason\":\"queue_full\",\"total_dropped\":40}}\n"
+        );
+    }
+
+    #[test]
+    fn batch_threshold_never_exceeds_half_the_capacity() {
+        let (writer, guard) = NonBlocking::builder()
+            .capacity(100)
+            .batch_bytes(1 << 20)
+            .build(io::sink())
+            .unwrap();
+        assert_eq!(writer.shared.batch_bytes, 50);
+        guard.shutdown(Duration::from_secs(5)).unwrap();
+    }
+}

@@ -1,0 +1,800 @@
+//! Rolling files: the file writer itself, its builder, rotation by size and
+//! time, and the active-file symlink.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::RollingFileError;
+use crate::maintenance::{self, Job, Maintenance, Retention};
+use crate::naming;
+use crate::non_blocking::{Guard, NonBlocking, NonBlockingBuilder, Sink, count_lines};
+use crate::rotation::{Rotation, TimeZone};
+use crate::stats::{Counter, Stats};
+
+/// Collisions tolerated for one millisecond stamp before opening fails.
+const MAX_COLLISIONS: u32 = 999;
+
+/// A log file that rotates by size and/or time, compresses what it rotates and
+/// deletes what retention no longer wants.
+///
+/// Build one with [`RollingFile::builder`]. [`RollingFileBuilder::build`]
+/// returns this blocking writer (it implements [`io::Write`]; wrap it in a
+/// `Mutex` to get a [`MakeWriter`](tracing_subscriber::fmt::MakeWriter)), and
+/// [`RollingFileBuilder::build_non_blocking`] puts it behind a worker thread
+/// and returns a [`NonBlocking`] writer plus its [`Guard`].
+///
+/// # Files
+///
+/// Every file is named `<prefix>.<stamp>[.<n>].<suffix>`, e.g.
+/// `app.20261125T085007.123Z.jsonl`: `<stamp>` is the UTC time the file was
+/// opened (for a time rotation, the start of its period) with milliseconds,
+/// and `.<n>` (`.001`, `.002`…) appears only if that name is taken. Names sort
+/// by time. Compressed files add `.gz`. A new file is opened at every start,
+/// so a restart never appends to an old file; files a crashed run left
+/// uncompressed are compressed at start-up.
+///
+/// The **active file** is reachable under a stable name through a
+/// **symlink**, `<prefix>.<suffix>` (e.g. `logs/app.jsonl`), updated
+/// atomically at each rotation (unix only; the link is skipped if a regular
+/// file already has that name). `tail -F logs/app.jsonl` follows rotations.
+///
+/// Rotation happens between writes, and a write is split only at line ends,
+/// so a line is never split across files. A single line longer than
+/// `max_bytes` gets a file of its own.
+///
+/// # Faults
+///
+/// If the active file disappears (its directory or the file was removed),
+/// the next write recreates the directory and opens a new file
+/// ([`StatsSnapshot::reopens`](crate::StatsSnapshot::reopens)). If the next
+/// file cannot be opened at rotation, writing continues in the current file
+/// and rotation is retried on the next write
+/// ([`StatsSnapshot::rotation_errors`](crate::StatsSnapshot::rotation_errors)).
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::io::Write;
+/// use eventlog_appender::RollingFile;
+///
+/// let dir = tempfile::tempdir()?;
+/// let mut file = RollingFile::builder().directory(dir.path()).prefix("api").build()?;
+/// file.write_all(b"{\"event_name\":\"user_login_attempt\"}\n")?;
+/// let path = file.path().expect("a file is open").to_owned();
+/// drop(file);
+/// let name = path.file_name().unwrap().to_str().unwrap();
+/// assert!(name.starts_with("api.") && name.ends_with(".jsonl"));
+/// assert_eq!(std::fs::read_to_string(&path)?, "{\"event_name\":\"user_login_attempt\"}\n");
+/// # Ok(()) }
+/// ```
+pub struct RollingFile {
+    dir: PathBuf,
+    prefix: String,
+    suffix: String,
+    rotation: Rotation,
+    zone: TimeZone,
+    max_bytes: Option<u64>,
+    mode: u32,
+    symlink: bool,
+    fsync: bool,
+    clock: Arc<dyn Clock>,
+    stats: Stats,
+    /// Whether `io::Write` counts lines and bytes itself (blocking use); the
+    /// non-blocking worker counts them otherwise.
+    counts_writes: bool,
+    active: Option<Active>,
+    next_rotation: Option<SystemTime>,
+    maintenance: Option<Maintenance>,
+}
+
+#[derive(Debug)]
+struct Active {
+    file: File,
+    path: PathBuf,
+    size: u64,
+}
+
+impl fmt::Debug for RollingFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RollingFile")
+            .field("dir", &self.dir)
+            .field("prefix", &self.prefix)
+            .field("suffix", &self.suffix)
+            .field("rotation", &self.rotation)
+            .field("max_bytes", &self.max_bytes)
+            .field("active", &self.active.as_ref().map(|a| &a.path))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a new file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    Time,
+    Size,
+}
+
+/// Creates `path` (which must not exist) with permission bits `mode` on unix.
+pub(crate) fn open_new(path: &Path, mode: u32) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    options.open(path)
+}
+
+/// Whether the open file has been unlinked (its directory or itself removed):
+/// writes to it would succeed and vanish.
+fn vanished(file: &File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        file.metadata().is_ok_and(|m| m.nlink() == 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        false
+    }
+}
+
+impl RollingFile {
+    /// A builder with the defaults listed on [`RollingFileBuilder::new`].
+    ///
+    /// ```
+    /// let builder = eventlog_appender::RollingFile::builder();
+    /// # let _ = builder;
+    /// ```
+    pub const fn builder() -> RollingFileBuilder {
+        RollingFileBuilder::new()
+    }
+
+    /// The file being written now, `None` only while a vanished file could not
+    /// be reopened yet.
+    pub fn path(&self) -> Option<&Path> {
+        self.active.as_ref().map(|a| a.path.as_path())
+    }
+
+    /// The directory holding the files.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let file = eventlog_appender::RollingFile::builder().directory(dir.path()).build()?;
+    /// assert_eq!(file.directory(), dir.path());
+    /// # Ok(()) }
+    /// ```
+    pub fn directory(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The counters of this file (rotations, compressions, retention, bytes).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Write;
+    /// let dir = tempfile::tempdir()?;
+    /// let mut file = eventlog_appender::RollingFile::builder().directory(dir.path()).build()?;
+    /// file.write_all(b"one\ntwo\n")?;
+    /// let s = file.stats().snapshot();
+    /// assert_eq!((s.lines_written, s.bytes_written), (2, 8));
+    /// # Ok(()) }
+    /// ```
+    pub fn stats(&self) -> Stats {
+        self.stats.clone()
+    }
+
+    /// Opens a new file stamped `stamp` (with a collision counter if needed),
+    /// recreating the directory if it vanished.
+    fn open_file(&self, stamp: SystemTime) -> io::Result<Active> {
+        let mut created_dir = false;
+        let mut n = 0;
+        while n <= MAX_COLLISIONS {
+            let name = naming::file_name(&self.prefix, stamp, n, &self.suffix);
+            let path = self.dir.join(&name);
+            if self.dir.join(format!("{name}.{}", naming::GZ)).exists() {
+                n += 1;
+                continue;
+            }
+            match open_new(&path, self.mode) {
+                Ok(file) => {
+                    return Ok(Active {
+                        file,
+                        path,
+                        size: 0,
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n += 1,
+                Err(e) if e.kind() == io::ErrorKind::NotFound && !created_dir => {
+                    created_dir = true;
+                    fs::create_dir_all(&self.dir)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("more than {MAX_COLLISIONS} log files share one millisecond stamp"),
+        ))
+    }
+
+    /// Makes `active` the file being written: symlink, next time boundary.
+    fn activate(&mut self, active: Active, now: SystemTime) -> Option<Active> {
+        self.next_rotation = self.rotation.bounds(now, self.zone).map(|(_, next)| next);
+        if self.symlink {
+            self.update_symlink(&active.path);
+        }
+        self.active.replace(active)
+    }
+
+    #[cfg(unix)]
+    fn update_symlink(&self, target: &Path) {
+        let Some(target_name) = target.file_name() else {
+            return;
+        };
+        let link = self.dir.join(format!("{}.{}", self.prefix, self.suffix));
+        // Never replace a regular file a user (or another tool) put there.
+        if fs::symlink_metadata(&link).is_ok_and(|m| !m.file_type().is_symlink()) {
+            return;
+        }
+        let tmp = self
+            .dir
+            .join(format!(".{}.{}.link", self.prefix, self.suffix));
+        let _ = fs::remove_file(&tmp);
+        // The link is a convenience for readers; a failure leaves the data intact.
+        if std::os::unix::fs::symlink(target_name, &tmp).is_ok() && fs::rename(&tmp, &link).is_err()
+        {
+            let _ = fs::remove_file(&tmp);
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn update_symlink(&self, _target: &Path) {}
+
+    /// Closes the active file and opens the next. On failure the current file
+    /// stays active and `false` is returned.
+    fn rotate(&mut self, now: SystemTime, cause: Cause) -> bool {
+        let stamp = match cause {
+            Cause::Time => self
+                .rotation
+                .bounds(now, self.zone)
+                .map_or(now, |(start, _)| start),
+            Cause::Size => now,
+        };
+        let Ok(next) = self.open_file(stamp) else {
+            self.stats.add(Counter::RotationErrors, 1);
+            return false;
+        };
+        let active_path = next.path.clone();
+        let old = self.activate(next, now);
+        self.stats.add(Counter::Rotations, 1);
+        if let Some(old) = old {
+            if self.fsync {
+                let _ = old.file.sync_all();
+            }
+            drop(old.file);
+            if let Some(m) = &self.maintenance {
+                m.send(Job {
+                    rotated: Some(old.path),
+                    active: active_path,
+                    startup: false,
+                });
+            }
+        }
+        true
+    }
+
+    /// Ensures a file is open that still exists on disk.
+    fn ensure_active(&mut self, now: SystemTime) -> io::Result<()> {
+        if let Some(active) = &self.active {
+            if !vanished(&active.file) {
+                return Ok(());
+            }
+            self.active = None;
+            self.stats.add(Counter::Reopens, 1);
+        }
+        let active = self.open_file(now)?;
+        self.activate(active, now);
+        Ok(())
+    }
+
+    /// Writes a prefix of `buf` that ends at a line end (or all of it), rotating
+    /// first when time or size says so.
+    fn write_some(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let now = self.clock.now();
+        if self.next_rotation.is_some_and(|next| now >= next) && self.active.is_some() {
+            self.rotate(now, Cause::Time);
+        }
+        self.ensure_active(now)?;
+        let mut len = buf.len();
+        if let Some(max) = self.max_bytes {
+            let size = self.active.as_ref().map_or(0, |a| a.size);
+            if size.saturating_add(len as u64) > max {
+                let room = usize::try_from(max.saturating_sub(size))
+                    .unwrap_or(usize::MAX)
+                    .min(len);
+                len = match buf[..room].iter().rposition(|&b| b == b'\n') {
+                    Some(end) => end + 1,
+                    // Not even one line fits: start a new file, unless this one is empty.
+                    None if size > 0 && self.rotate(now, Cause::Size) => {
+                        return self.write_some(buf);
+                    }
+                    // Rotation failed: keep writing here rather than lose lines.
+                    None if size > 0 => len,
+                    // A line longer than `max_bytes` on its own: it gets the file alone.
+                    None => buf
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(len, |end| end + 1),
+                };
+            }
+        }
+        let active = self
+            .active
+            .as_mut()
+            .ok_or_else(|| io::Error::other("no active log file"))?;
+        let n = active.file.write(&buf[..len])?;
+        active.size += n as u64;
+        if self.counts_writes {
+            self.stats.add(Counter::BytesWritten, n as u64);
+            self.stats
+                .add(Counter::LinesWritten, count_lines(&buf[..n]));
+        }
+        Ok(n)
+    }
+
+    fn flush_file(&mut self) -> io::Result<()> {
+        if let Some(active) = &mut self.active {
+            active.file.flush()?;
+            if self.fsync {
+                active.file.sync_data()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops the maintenance thread after its queued work, waiting until
+    /// `deadline` (forever if `None`). Returns whether it finished.
+    fn close(&mut self, deadline: Option<Instant>) -> bool {
+        if self.fsync
+            && let Some(active) = &self.active
+        {
+            let _ = active.file.sync_all();
+        }
+        self.maintenance
+            .take()
+            .is_none_or(|mut m| m.close(deadline))
+    }
+}
+
+impl Write for RollingFile {
+    /// Writes whole lines: a buffer holding several lines may be written in
+    /// parts (at line ends, around a rotation), never split inside a line,
+    /// unless it does not end with a newline.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let result = self.write_some(buf);
+        if result.is_err() && self.counts_writes {
+            self.stats.add(Counter::WriteErrors, 1);
+        }
+        result
+    }
+
+    /// Flushes, and with [`fsync`](RollingFileBuilder::fsync) syncs the data to disk.
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_file()
+    }
+}
+
+impl Drop for RollingFile {
+    /// Waits for queued compression and retention to finish.
+    fn drop(&mut self) {
+        self.close(None);
+    }
+}
+
+impl Sink for RollingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_some(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_file()
+    }
+
+    fn close(&mut self, deadline: Instant) -> bool {
+        RollingFile::close(self, Some(deadline))
+    }
+}
+
+/// Configures and builds a [`RollingFile`].
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use eventlog_appender::{Backpressure, NonBlocking, RollingFile, Rotation};
+///
+/// let dir = tempfile::tempdir()?;
+/// let (writer, _guard) = RollingFile::builder()
+///     .directory(dir.path().join("logs"))
+///     .prefix("checkout")
+///     .max_bytes(64 << 20)
+///     .rotation(Rotation::HOURLY)
+///     .compress(true)
+///     .keep(30)
+///     .max_age(Duration::from_secs(7 * 86_400))
+///     .max_total_bytes(1 << 30)
+///     .non_blocking(NonBlocking::builder().backpressure(Backpressure::BLOCK))
+///     .build_non_blocking()?;
+/// # let _ = writer;
+/// assert!(dir.path().join("logs").is_dir());
+/// # Ok(()) }
+/// ```
+#[must_use = "a builder does nothing until `build` or `build_non_blocking` is called"]
+pub struct RollingFileBuilder {
+    directory: Option<PathBuf>,
+    prefix: Cow<'static, str>,
+    suffix: Cow<'static, str>,
+    rotation: Rotation,
+    time_zone: TimeZone,
+    max_bytes: Option<u64>,
+    compress: bool,
+    retention: Retention,
+    mode: u32,
+    symlink: bool,
+    fsync: bool,
+    non_blocking: NonBlockingBuilder,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl fmt::Debug for RollingFileBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RollingFileBuilder")
+            .field("directory", &self.directory)
+            .field("prefix", &self.prefix)
+            .field("suffix", &self.suffix)
+            .field("rotation", &self.rotation)
+            .field("time_zone", &self.time_zone)
+            .field("max_bytes", &self.max_bytes)
+            .field("compress", &self.compress)
+            .field("retention", &self.retention)
+            .field("mode", &format_args!("{:o}", self.mode))
+            .field("symlink", &self.symlink)
+            .field("fsync", &self.fsync)
+            .field("non_blocking", &self.non_blocking)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for RollingFileBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Default directory.
+const DEFAULT_DIRECTORY: &str = "logs";
+
+impl RollingFileBuilder {
+    /// A builder with these defaults:
+    ///
+    /// | setting | default |
+    /// |---|---|
+    /// | [`directory`](Self::directory) | `logs` (relative to the working directory) |
+    /// | [`prefix`](Self::prefix) | `app` |
+    /// | [`suffix`](Self::suffix) | `jsonl` |
+    /// | [`rotation`](Self::rotation) | [`Rotation::DAILY`] |
+    /// | [`time_zone`](Self::time_zone) | [`TimeZone::UTC`] |
+    /// | [`max_bytes`](Self::max_bytes) | none (no size rotation) |
+    /// | [`compress`](Self::compress) | `false` |
+    /// | [`keep`](Self::keep) | none (keep every rotated file) |
+    /// | [`max_age`](Self::max_age) | none |
+    /// | [`max_total_bytes`](Self::max_total_bytes) | none |
+    /// | [`mode`](Self::mode) | `0o640` (unix) |
+    /// | [`symlink`](Self::symlink) | `true` (unix) |
+    /// | [`fsync`](Self::fsync) | `false` |
+    /// | [`non_blocking`](Self::non_blocking) | [`NonBlockingBuilder::new`]'s defaults |
+    ///
+    /// ```
+    /// use eventlog_appender::RollingFileBuilder;
+    ///
+    /// // The documented defaults, checked through `Debug` so this table stays true.
+    /// let b = format!("{:?}", RollingFileBuilder::new());
+    /// for default in [
+    ///     "directory: None", // meaning `logs`
+    ///     "prefix: \"app\"",
+    ///     "suffix: \"jsonl\"",
+    ///     "rotation: Rotation(Daily)",
+    ///     "time_zone: TimeZone(Utc)",
+    ///     "max_bytes: None",
+    ///     "compress: false",
+    ///     "retention: Retention { keep: None, max_age: None, max_total_bytes: None }",
+    ///     "mode: 640",
+    ///     "symlink: true",
+    ///     "fsync: false",
+    /// ] {
+    ///     assert!(b.contains(default), "{default} not in {b}");
+    /// }
+    /// assert_eq!(b, format!("{:?}", RollingFileBuilder::default()));
+    /// ```
+    pub const fn new() -> RollingFileBuilder {
+        RollingFileBuilder {
+            directory: None,
+            prefix: Cow::Borrowed("app"),
+            suffix: Cow::Borrowed("jsonl"),
+            rotation: Rotation::DAILY,
+            time_zone: TimeZone::UTC,
+            max_bytes: None,
+            compress: false,
+            retention: Retention {
+                keep: None,
+                max_age: None,
+                max_total_bytes: None,
+            },
+            mode: 0o640,
+            symlink: true,
+            fsync: false,
+            non_blocking: NonBlockingBuilder::new(),
+            clock: None,
+        }
+    }
+
+    /// The directory for log files; created (with parents) at build time.
+    pub fn directory(mut self, directory: impl Into<PathBuf>) -> Self {
+        self.directory = Some(directory.into());
+        self
+    }
+
+    /// The first part of every file name. Retention only ever deletes files
+    /// with this prefix and the suffix, so two writers may share a directory
+    /// if their prefixes differ. Must be non-empty, without path separators.
+    pub fn prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The extension of file names, without the dot (`jsonl`, `log`).
+    pub fn suffix(mut self, suffix: impl Into<Cow<'static, str>>) -> Self {
+        self.suffix = suffix.into();
+        self
+    }
+
+    /// Time-based rotation; combine with [`max_bytes`](Self::max_bytes) for both.
+    pub const fn rotation(mut self, rotation: Rotation) -> Self {
+        self.rotation = rotation;
+        self
+    }
+
+    /// The zone where rotation periods start (file names stay UTC).
+    pub const fn time_zone(mut self, zone: TimeZone) -> Self {
+        self.time_zone = zone;
+        self
+    }
+
+    /// Starts a new file before one would exceed this many bytes. Must be > 0.
+    pub const fn max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = Some(max_bytes);
+        self
+    }
+
+    /// Gzips each rotated file on a background thread (`<name>.gz`).
+    pub const fn compress(mut self, compress: bool) -> Self {
+        self.compress = compress;
+        self
+    }
+
+    /// Keeps at most this many rotated files besides the active one, deleting
+    /// the oldest first.
+    pub const fn keep(mut self, files: usize) -> Self {
+        self.retention.keep = Some(files);
+        self
+    }
+
+    /// Deletes rotated files whose last line is older than this: a file ends
+    /// when the next one starts.
+    pub const fn max_age(mut self, max_age: Duration) -> Self {
+        self.retention.max_age = Some(max_age);
+        self
+    }
+
+    /// Deletes the oldest rotated files while all files of this writer (the
+    /// active one included, compressed sizes as on disk) exceed this many bytes.
+    pub const fn max_total_bytes(mut self, bytes: u64) -> Self {
+        self.retention.max_total_bytes = Some(bytes);
+        self
+    }
+
+    /// Permission bits of new files on unix (before the umask). Ignored elsewhere.
+    pub const fn mode(mut self, mode: u32) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Maintains the `<prefix>.<suffix>` symlink to the active file (unix).
+    pub const fn symlink(mut self, symlink: bool) -> Self {
+        self.symlink = symlink;
+        self
+    }
+
+    /// Syncs file data to disk after every batch (non-blocking) or every
+    /// `flush()` (blocking), and before a rotated file is closed. Costs
+    /// throughput; use it when losing the last second of logs on power loss matters.
+    pub const fn fsync(mut self, fsync: bool) -> Self {
+        self.fsync = fsync;
+        self
+    }
+
+    /// Queue settings used by [`build_non_blocking`](Self::build_non_blocking).
+    pub fn non_blocking(mut self, non_blocking: NonBlockingBuilder) -> Self {
+        self.non_blocking = non_blocking;
+        self
+    }
+
+    /// Replaces the wall clock, so tests can drive time rotation and retention
+    /// by age without sleeping. Not for production use.
+    #[doc(hidden)]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    fn directory_or_default(&self) -> &Path {
+        self.directory
+            .as_deref()
+            .unwrap_or_else(|| Path::new(DEFAULT_DIRECTORY))
+    }
+
+    fn validate(&self) -> Result<(), RollingFileError> {
+        let invalid = |option, value: &str, reason| {
+            Err(RollingFileError::InvalidOption {
+                option,
+                value: value.to_owned(),
+                reason,
+            })
+        };
+        for (option, value) in [("prefix", &*self.prefix), ("suffix", &*self.suffix)] {
+            if value.is_empty() {
+                return invalid(option, value, "must not be empty");
+            }
+            if value.contains(['/', '\\', '\0']) || value == "." || value == ".." {
+                return invalid(option, value, "must not contain a path separator");
+            }
+        }
+        if self.suffix.starts_with('.') {
+            return invalid("suffix", &self.suffix, "give it without the leading dot");
+        }
+        if self.max_bytes == Some(0) {
+            return invalid("max_bytes", "0", "must be at least 1 byte");
+        }
+        if self.mode > 0o7777 {
+            return invalid(
+                "mode",
+                &format!("{:o}", self.mode),
+                "must be permission bits (at most 0o7777)",
+            );
+        }
+        Ok(())
+    }
+
+    /// Builds a blocking [`RollingFile`]: the caller's thread does the I/O.
+    ///
+    /// Creates the directory and the first file now, so an unwritable or
+    /// non-directory path is an error here, never a panic later.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let file = eventlog_appender::RollingFile::builder().directory(dir.path().join("a/b")).build()?;
+    /// assert!(file.path().unwrap().starts_with(dir.path().join("a/b")));
+    /// # Ok(()) }
+    /// ```
+    pub fn build(self) -> Result<RollingFile, RollingFileError> {
+        self.build_file(true)
+    }
+
+    /// Builds the file behind a [`NonBlocking`] writer and returns it with the
+    /// [`Guard`] that flushes it on drop.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Write;
+    /// let dir = tempfile::tempdir()?;
+    /// let (mut writer, guard) = eventlog_appender::RollingFile::builder()
+    ///     .directory(dir.path())
+    ///     .build_non_blocking()?;
+    /// writer.write_all(b"{\"n\":1}\n")?;
+    /// let stats = guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// assert_eq!(stats.lines_written, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn build_non_blocking(self) -> Result<(NonBlocking, Guard), RollingFileError> {
+        let non_blocking = self.non_blocking.clone();
+        let file = self.build_file(false)?;
+        let stats = file.stats.clone();
+        Ok(non_blocking.spawn(Box::new(file), stats)?)
+    }
+
+    fn build_file(self, counts_writes: bool) -> Result<RollingFile, RollingFileError> {
+        self.validate()?;
+        let dir = self.directory_or_default().to_path_buf();
+        match fs::metadata(&dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(RollingFileError::NotADirectory { path: dir }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(&dir).map_err(|source| RollingFileError::CreateDirectory {
+                    path: dir.clone(),
+                    source,
+                })?;
+            }
+            Err(source) => return Err(RollingFileError::CreateDirectory { path: dir, source }),
+        }
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let stats = Stats::default();
+        let mut file = RollingFile {
+            dir,
+            prefix: self.prefix.into_owned(),
+            suffix: self.suffix.into_owned(),
+            rotation: self.rotation,
+            zone: self.time_zone,
+            max_bytes: self.max_bytes,
+            mode: self.mode,
+            symlink: self.symlink && cfg!(unix),
+            fsync: self.fsync,
+            clock,
+            stats,
+            counts_writes,
+            active: None,
+            next_rotation: None,
+            maintenance: None,
+        };
+        let now = file.clock.now();
+        let active = file
+            .open_file(now)
+            .map_err(|source| RollingFileError::CreateFile {
+                path: file
+                    .dir
+                    .join(naming::file_name(&file.prefix, now, 0, &file.suffix)),
+                source,
+            })?;
+        let active_path = active.path.clone();
+        file.activate(active, now);
+        if self.compress
+            || self.retention.keep.is_some()
+            || self.retention.max_age.is_some()
+            || self.retention.max_total_bytes.is_some()
+        {
+            let name = format!("{}-maintenance", file.prefix);
+            let config = maintenance::Config {
+                dir: file.dir.clone(),
+                prefix: file.prefix.clone(),
+                suffix: file.suffix.clone(),
+                compress: self.compress,
+                retention: self.retention,
+                mode: self.mode,
+                clock: Arc::clone(&file.clock),
+                stats: file.stats.clone(),
+            };
+            let maintenance = Maintenance::spawn(config, name.clone())
+                .map_err(|source| RollingFileError::SpawnThread { name, source })?;
+            maintenance.send(Job {
+                rotated: None,
+                active: active_path,
+                startup: true,
+            });
+            file.maintenance = Some(maintenance);
+        }
+        Ok(file)
+    }
+}
