@@ -35,7 +35,7 @@ fn checkout(req: &Request) {
 
 #[instrument(fields(step = "cart"))]
 fn price_cart(items: u64) -> f64 {
-    let total = 36.245 * items as f64;
+    let total = 36.245 * f64::from(u32::try_from(items).unwrap_or(u32::MAX));
     info!(event_name = "cart_priced", total, "cart priced");
     total
 }

@@ -200,7 +200,7 @@ impl Capture for EventCapture<'_> {
         let s = &mut *self.scratch;
         match name {
             "message" if s.message.is_none() => {
-                s.message = Some(s.fields.store_text(value, self.cap))
+                s.message = Some(s.fields.store_text(value, self.cap));
             }
             "event_name" if s.event_name.is_none() => {
                 s.event_name = Some(s.fields.store_text(value, self.cap));

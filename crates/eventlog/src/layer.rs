@@ -364,7 +364,7 @@ impl EventLayer {
             // A root that learns its caller's trace after creation joins it;
             // spans created before keep the ids they were given.
             Some(Ok(tp)) => {
-                cx.trace = TraceContext::new(tp.trace_id(), cx.trace.span_id(), tp.flags())
+                cx.trace = TraceContext::new(tp.trace_id(), cx.trace.span_id(), tp.flags());
             }
             Some(Err(())) => self.stats.record_invalid_traceparent(),
             None => {}

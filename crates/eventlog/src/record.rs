@@ -559,7 +559,7 @@ mod tests {
             buf.set("step", StoredValue::Str(r));
         }
         buf.compact();
-        assert_eq!(buf.len(), 1);
+        assert_eq!(buf.iter().len(), 1);
         assert_eq!(buf.get("step"), Some(Value::Str("value-199")));
         assert!(buf.text.len() < 64);
     }
