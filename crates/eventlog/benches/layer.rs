@@ -1,1 +1,249 @@
-fn main() {}
+//! Per-event cost of the eventlog layer, side by side with its peers.
+//!
+//! ```text
+//! cargo bench -p eventlog --bench layer
+//! ```
+//!
+//! Workload (the same for every contender): an INFO event with six fields
+//! (`event_name`, a string id, an f64, a string, a u64, a bool) and a
+//! message, inside two nested spans with three fields each, written to a
+//! discarding writer. Contenders:
+//!
+//! - `floor`: a registry with a layer that does nothing (the dispatch cost);
+//! - `eventlog`: this crate's layer, default envelope (promoted ids, span block);
+//! - `fmt_json`: `tracing_subscriber::fmt::layer().json()` (current span + span list);
+//! - `json_subscriber`: json-subscriber 0.3 (flattened event, current span, span list).
+//!
+//! Groups: `event` (one event in nested spans), `span_lifecycle` (a new span
+//! with three fields, entered, exited and closed), `span_close_event` (the
+//! same with a timing record at close). After criterion's report the bench
+//! prints each median and its ratio to `fmt_json` and to `floor`.
+
+// A bench prints its results table.
+#![allow(clippy::print_stdout)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+use tracing::Subscriber;
+use tracing_subscriber::Layer;
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::prelude::*;
+
+/// A layer that does nothing: what dispatch alone costs.
+struct Nothing;
+
+impl<S: Subscriber> Layer<S> for Nothing {}
+
+fn emit_event() {
+    tracing::info!(
+        event_name = "order_placed",
+        order_id = "ord_1001",
+        amount = 72.49,
+        currency = "USD",
+        items = 2u64,
+        gift = false,
+        "order placed"
+    );
+}
+
+fn span_lifecycle() {
+    let span = tracing::info_span!(
+        "step",
+        step = "charge",
+        attempt = 2u64,
+        region = "eu-west-1"
+    );
+    let entered = span.enter();
+    black_box(&entered);
+    drop(entered);
+    drop(span);
+}
+
+/// Runs `bench` under `subscriber`, inside the two nested spans.
+fn in_spans<S>(g: &mut BenchmarkGroup<'_, WallTime>, id: &str, subscriber: S, bench: fn())
+where
+    S: Subscriber + Send + Sync + 'static,
+{
+    tracing::subscriber::with_default(subscriber, || {
+        let outer = tracing::info_span!(
+            "request",
+            request_id = "req_7f3a9b",
+            user_id = "user_12345",
+            session_id = "sess_9c2e41"
+        );
+        let _outer = outer.enter();
+        let inner = tracing::info_span!(
+            "payment",
+            step = "authorize",
+            attempt = 1u64,
+            region = "eu-west-1"
+        );
+        let _inner = inner.enter();
+        g.bench_function(id, |b| b.iter(bench));
+    });
+}
+
+fn eventlog_layer() -> eventlog::EventLayer {
+    eventlog::layer()
+        .service("checkout")
+        .environment("bench")
+        .version("1.0.0")
+        .writer(std::io::sink)
+}
+
+fn fmt_json<S>() -> impl Layer<S>
+where
+    S: Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    tracing_subscriber::fmt::layer()
+        .json()
+        .with_writer(std::io::sink)
+}
+
+fn json_subscriber<S>() -> impl Layer<S>
+where
+    S: Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    json_subscriber::fmt::layer()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(true)
+        .with_writer(std::io::sink)
+}
+
+fn registry() -> tracing_subscriber::Registry {
+    tracing_subscriber::registry()
+}
+
+fn bench_event(c: &mut Criterion) {
+    let mut g = c.benchmark_group("event");
+    in_spans(&mut g, "floor", registry().with(Nothing), emit_event);
+    in_spans(
+        &mut g,
+        "eventlog",
+        registry().with(eventlog_layer()),
+        emit_event,
+    );
+    in_spans(&mut g, "fmt_json", registry().with(fmt_json()), emit_event);
+    in_spans(
+        &mut g,
+        "json_subscriber",
+        registry().with(json_subscriber()),
+        emit_event,
+    );
+    g.finish();
+}
+
+fn bench_span_lifecycle(c: &mut Criterion) {
+    let mut g = c.benchmark_group("span_lifecycle");
+    in_spans(&mut g, "floor", registry().with(Nothing), span_lifecycle);
+    in_spans(
+        &mut g,
+        "eventlog",
+        registry().with(eventlog_layer()),
+        span_lifecycle,
+    );
+    in_spans(
+        &mut g,
+        "fmt_json",
+        registry().with(fmt_json()),
+        span_lifecycle,
+    );
+    in_spans(
+        &mut g,
+        "json_subscriber",
+        registry().with(json_subscriber()),
+        span_lifecycle,
+    );
+    g.finish();
+}
+
+fn bench_span_close_event(c: &mut Criterion) {
+    let mut g = c.benchmark_group("span_close_event");
+    in_spans(&mut g, "floor", registry().with(Nothing), span_lifecycle);
+    let eventlog = eventlog_layer().close_events(true);
+    in_spans(
+        &mut g,
+        "eventlog",
+        registry().with(eventlog),
+        span_lifecycle,
+    );
+    let fmt = tracing_subscriber::fmt::layer()
+        .json()
+        .with_span_events(FmtSpan::CLOSE)
+        .with_writer(std::io::sink);
+    in_spans(&mut g, "fmt_json", registry().with(fmt), span_lifecycle);
+    g.finish();
+}
+
+/// Where criterion wrote its estimates: `$CRITERION_HOME`, else
+/// `<target>/criterion` next to this executable's `<target>/<profile>/deps/`.
+fn criterion_dir() -> Option<PathBuf> {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return Some(PathBuf::from(home));
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return Some(PathBuf::from(target).join("criterion"));
+    }
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.parent()?.parent()?.join("criterion"))
+}
+
+/// The median (ns) criterion measured for `group/id`, if it ran.
+fn median_ns(group: &str, id: &str) -> Option<f64> {
+    let path = criterion_dir()?
+        .join(group)
+        .join(id)
+        .join("new")
+        .join("estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+fn print_ratios() {
+    let groups: [(&str, &[&str]); 3] = [
+        (
+            "event",
+            &["floor", "eventlog", "fmt_json", "json_subscriber"],
+        ),
+        (
+            "span_lifecycle",
+            &["floor", "eventlog", "fmt_json", "json_subscriber"],
+        ),
+        ("span_close_event", &["floor", "eventlog", "fmt_json"]),
+    ];
+    println!("\n| group | contender | median | vs fmt_json | vs floor |");
+    println!("|---|---|---|---|---|");
+    for (group, ids) in groups {
+        let fmt = median_ns(group, "fmt_json");
+        let floor = median_ns(group, "floor");
+        for id in ids {
+            let Some(ns) = median_ns(group, id) else {
+                continue;
+            };
+            let ratio =
+                |base: Option<f64>| base.map_or("-".to_owned(), |b| format!("{:.3}×", ns / b));
+            println!(
+                "| {group} | {id} | {ns:.0} ns | {} | {} |",
+                ratio(fmt),
+                ratio(floor)
+            );
+        }
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3))
+        .sample_size(50)
+        .configure_from_args();
+    bench_event(&mut c);
+    bench_span_lifecycle(&mut c);
+    bench_span_close_event(&mut c);
+    c.final_summary();
+    print_ratios();
+}

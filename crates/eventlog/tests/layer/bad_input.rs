@@ -54,7 +54,7 @@ fn non_finite_floats_become_strings() {
             ninf = f64::NEG_INFINITY,
             tiny = f64::MIN_POSITIVE,
             neg_zero = -0.0f64
-        )
+        );
     });
     let r = &records[0];
     assert_eq!(r.metadata("nan").unwrap(), "NaN");
@@ -123,7 +123,7 @@ fn errors_are_written_with_their_sources() {
         tracing::error!(
             event_name = "payment_failed",
             error = &err as &dyn std::error::Error
-        )
+        );
     });
     assert_eq!(
         records[0].metadata("error").unwrap(),

@@ -113,7 +113,7 @@ fn timestamps_are_rfc3339_utc_with_microseconds() {
 /// Days since 1970-01-01 (the inverse of the encoder's conversion, written
 /// independently from the proleptic Gregorian rules).
 fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
-    let is_leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let is_leap = |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let mut days = (1970..y)
         .map(|y| if is_leap(y) { 366 } else { 365 })
         .sum::<u64>();

@@ -2,6 +2,15 @@
 //!
 //! One binary, one module per area; helpers in `support`.
 
+// Tests compare exact floats on purpose and unwrap to fail loudly.
+#![allow(
+    clippy::float_cmp,
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    clippy::type_complexity
+)]
+
 mod bad_input;
 mod correlation;
 mod envelope;

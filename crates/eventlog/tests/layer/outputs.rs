@@ -136,6 +136,6 @@ fn two_services_share_trace_and_correlation_ids() {
 fn current_context_is_none_outside_spans() {
     let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(Capture::new()));
     tracing::subscriber::with_default(subscriber, || {
-        assert!(eventlog::current_context().is_none())
+        assert!(eventlog::current_context().is_none());
     });
 }
