@@ -209,8 +209,15 @@ fn apply_retention(config: &Config, active: &Path) {
     let Ok(entries) = fs::read_dir(&config.dir) else {
         return;
     };
+    let active_name = active
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let Some(active_owned) = naming::parse(active_name, &config.prefix, &config.suffix) else {
+        return;
+    };
+    let active_key = (active_owned.stamp, active_owned.n);
     let mut files = Vec::new();
-    let mut active_stamp = None;
     let mut active_size = 0;
     for entry in entries.flatten() {
         let name = entry.file_name();
@@ -218,16 +225,20 @@ fn apply_retention(config: &Config, active: &Path) {
         let Some(owned) = naming::parse(name, &config.prefix, &config.suffix) else {
             continue;
         };
-        // `symlink_metadata`: a symlink impersonating one of our names is measured, not followed.
+        // `DirEntry::metadata` does not follow symlinks: a link impersonating one
+        // of our names is measured, not its target.
         let size = entry.metadata().map_or(0, |m| m.len());
-        let path = entry.path();
-        if path == active {
-            active_stamp = Some(owned.stamp);
+        if name == active_name {
             active_size = size;
             continue;
         }
+        // Files at or after the job's active file were opened by later
+        // rotations (this job ran late): their own jobs judge them.
+        if (owned.stamp, owned.n) >= active_key {
+            continue;
+        }
         files.push(OwnedFile {
-            path,
+            path: entry.path(),
             stamp: owned.stamp,
             n: owned.n,
             compressed: owned.compressed,
@@ -239,7 +250,7 @@ fn apply_retention(config: &Config, active: &Path) {
         &files,
         config.retention,
         config.clock.now(),
-        active_stamp,
+        Some(active_owned.stamp),
         active_size,
     );
     for (file, doomed) in files.iter().zip(doomed) {

@@ -340,6 +340,7 @@ impl NonBlockingBuilder {
             self_report: self.self_report,
             on_drop: self.on_drop,
             report: Vec::new(),
+            unannounced: [0; 4],
         };
         let name = self.thread_name.into_owned();
         let handle = std::thread::Builder::new()
@@ -784,6 +785,9 @@ struct Worker {
     on_drop: Option<DropCallback>,
     /// Reused buffer for self-report lines.
     report: Vec<u8>,
+    /// Drops already given to the callback but not yet in a self-report line,
+    /// indexed like [`DropReason::ALL`].
+    unannounced: [u64; 4],
 }
 
 /// Marks the worker gone however it exits (a panic included), so no caller
@@ -924,22 +928,24 @@ impl Worker {
         stats.add(Counter::LinesWritten, lines);
     }
 
-    /// Announces drops since the last report: callback, then self-report line.
+    /// Announces drops since the last report: the callback once per drop, and
+    /// a self-report line, retried after each batch until the sink takes it.
     fn report_drops(&mut self) {
         let stats = self.shared.stats.clone();
-        for reason in DropReason::ALL {
+        for (i, reason) in DropReason::ALL.into_iter().enumerate() {
             let count = stats.take_unreported(reason);
-            if count == 0 {
+            if count > 0 {
+                let report = DropReport::new(reason, count, stats.dropped());
+                if let Some(callback) = &self.on_drop {
+                    // A panicking callback must not take the writer down with it.
+                    let _ = catch_unwind(AssertUnwindSafe(|| callback(&report)));
+                }
+                self.unannounced[i] = self.unannounced[i].saturating_add(count);
+            }
+            if !self.self_report || self.unannounced[i] == 0 {
                 continue;
             }
-            let report = DropReport::new(reason, count, stats.dropped());
-            if let Some(callback) = &self.on_drop {
-                // A panicking callback must not take the writer down with it.
-                let _ = catch_unwind(AssertUnwindSafe(|| callback(&report)));
-            }
-            if !self.self_report {
-                continue;
-            }
+            let report = DropReport::new(reason, self.unannounced[i], stats.dropped());
             self.report.clear();
             write_self_report(&mut self.report, &report, SystemTime::now());
             let mut written = 0;
@@ -953,10 +959,10 @@ impl Worker {
             if written == self.report.len() {
                 stats.add(Counter::LinesWritten, 1);
                 stats.add(Counter::SelfReports, 1);
+                self.unannounced[i] = 0;
             } else {
+                // Kept for the next batch, once the sink works again.
                 stats.add(Counter::WriteErrors, 1);
-                // Carried by the next report, once the sink works again.
-                stats.restore_unreported(reason, count);
             }
         }
     }

@@ -7,7 +7,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::RollingFileError;
@@ -17,8 +17,13 @@ use crate::non_blocking::{Guard, NonBlocking, NonBlockingBuilder, Sink, count_li
 use crate::rotation::{Rotation, TimeZone};
 use crate::stats::{Counter, Stats};
 
-/// Collisions tolerated for one millisecond stamp before opening fails.
-const MAX_COLLISIONS: u32 = 999;
+/// Taken names skipped (1 ms each) before opening a file fails.
+const MAX_COLLISIONS: u32 = 1000;
+
+fn truncate_to_millis(t: SystemTime) -> SystemTime {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+}
 
 /// A log file that rotates by size and/or time, compresses what it rotates and
 /// deletes what retention no longer wants.
@@ -31,11 +36,14 @@ const MAX_COLLISIONS: u32 = 999;
 ///
 /// # Files
 ///
-/// Every file is named `<prefix>.<stamp>[.<n>].<suffix>`, e.g.
+/// Every file is named `<prefix>.<stamp>.<suffix>`, e.g.
 /// `app.20261125T085007.123Z.jsonl`: `<stamp>` is the UTC time the file was
-/// opened (for a time rotation, the start of its period) with milliseconds,
-/// and `.<n>` (`.001`, `.002`…) appears only if that name is taken. Names sort
-/// by time. Compressed files add `.gz`. A new file is opened at every start,
+/// opened (for a time rotation, the start of its period) with milliseconds.
+/// Stamps only increase: if the name is taken (two rotations in one
+/// millisecond, or a clock stepped back) the stamp moves on by 1 ms, so
+/// names are unique and sort as text in the order files were written.
+/// Retention also accepts a `.<n>` counter before the suffix. Compressed
+/// files add `.gz`. A new file is opened at every start,
 /// so a restart never appends to an old file; files a crashed run left
 /// uncompressed are compressed at start-up.
 ///
@@ -89,6 +97,8 @@ pub struct RollingFile {
     counts_writes: bool,
     active: Option<Active>,
     next_rotation: Option<SystemTime>,
+    /// Stamp of the newest file opened, to keep names increasing.
+    last_stamp: Option<SystemTime>,
     maintenance: Option<Maintenance>,
 }
 
@@ -194,27 +204,42 @@ impl RollingFile {
         self.stats.clone()
     }
 
-    /// Opens a new file stamped `stamp` (with a collision counter if needed),
-    /// recreating the directory if it vanished.
-    fn open_file(&self, stamp: SystemTime) -> io::Result<Active> {
+    /// Opens a new file stamped `stamp`, recreating the directory if it vanished.
+    ///
+    /// Stamps only move forward: a stamp at or before the previous file's (two
+    /// rotations in one millisecond, or a clock stepped back) becomes the
+    /// previous one plus 1 ms, so names are unique and sort in write order.
+    fn open_file(&mut self, stamp: SystemTime) -> io::Result<Active> {
+        let mut stamp = truncate_to_millis(stamp);
+        if let Some(last) = self.last_stamp
+            && stamp <= last
+        {
+            stamp = last + Duration::from_millis(1);
+        }
         let mut created_dir = false;
-        let mut n = 0;
-        while n <= MAX_COLLISIONS {
-            let name = naming::file_name(&self.prefix, stamp, n, &self.suffix);
+        let mut tries = 0;
+        while tries <= MAX_COLLISIONS {
+            let name = naming::file_name(&self.prefix, stamp, 0, &self.suffix);
             let path = self.dir.join(&name);
-            if self.dir.join(format!("{name}.{}", naming::GZ)).exists() {
-                n += 1;
-                continue;
-            }
-            match open_new(&path, self.mode) {
+            let taken = self.dir.join(format!("{name}.{}", naming::GZ)).exists();
+            let opened = if taken {
+                Err(io::ErrorKind::AlreadyExists.into())
+            } else {
+                open_new(&path, self.mode)
+            };
+            match opened {
                 Ok(file) => {
+                    self.last_stamp = Some(stamp);
                     return Ok(Active {
                         file,
                         path,
                         size: 0,
                     });
                 }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n += 1,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    tries += 1;
+                    stamp += Duration::from_millis(1);
+                }
                 Err(e) if e.kind() == io::ErrorKind::NotFound && !created_dir => {
                     created_dir = true;
                     fs::create_dir_all(&self.dir)?;
@@ -224,7 +249,7 @@ impl RollingFile {
         }
         Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
-            format!("more than {MAX_COLLISIONS} log files share one millisecond stamp"),
+            format!("log file names for {MAX_COLLISIONS} consecutive milliseconds are taken"),
         ))
     }
 
@@ -757,6 +782,7 @@ impl RollingFileBuilder {
             counts_writes,
             active: None,
             next_rotation: None,
+            last_stamp: None,
             maintenance: None,
         };
         let now = file.clock.now();

@@ -278,11 +278,6 @@ impl Stats {
     pub(crate) fn take_unreported(&self, reason: DropReason) -> u64 {
         self.inner.unreported[reason.index()].swap(0, Ordering::Relaxed)
     }
-
-    /// Puts back drops whose report could not be written, so the next one carries them.
-    pub(crate) fn restore_unreported(&self, reason: DropReason, n: u64) {
-        saturating_add(&self.inner.unreported[reason.index()], n);
-    }
 }
 
 #[cfg(test)]
@@ -308,8 +303,6 @@ mod tests {
         stats.record_drop(DropReason::QueueFull, 2);
         assert_eq!(stats.take_unreported(DropReason::QueueFull), 5);
         assert_eq!(stats.take_unreported(DropReason::QueueFull), 0);
-        stats.restore_unreported(DropReason::QueueFull, 5);
-        assert_eq!(stats.take_unreported(DropReason::QueueFull), 5);
         assert_eq!(stats.snapshot().dropped_queue_full, 5);
         assert_eq!(stats.snapshot().dropped_by(DropReason::QueueFull), 5);
     }
