@@ -37,26 +37,54 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Appends the escaped body of `s`, without quotes.
+///
+/// Scans eight bytes at a time for anything that needs escaping (most
+/// values need none) and copies clean runs in one go.
 pub(crate) fn write_str_body(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(word) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or([0; 8]));
+            if !word_needs_escape(word) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
         let esc = ESCAPE[b as usize];
-        if esc == 0 {
-            continue;
+        if esc != 0 {
+            out.extend_from_slice(&bytes[start..i]);
+            if esc == b'u' {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(b >> 4) as usize]);
+                out.push(HEX[(b & 0xf) as usize]);
+            } else {
+                out.push(b'\\');
+                out.push(esc);
+            }
+            start = i + 1;
         }
-        out.extend_from_slice(&bytes[start..i]);
-        if esc == b'u' {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[(b >> 4) as usize]);
-            out.push(HEX[(b & 0xf) as usize]);
-        } else {
-            out.push(b'\\');
-            out.push(esc);
-        }
-        start = i + 1;
+        i += 1;
     }
     out.extend_from_slice(&bytes[start..]);
+}
+
+/// Whether any of the eight bytes in `w` is a control character, `"` or `\`.
+///
+/// Classic SWAR tests: `(x - 0x01..) & !x & 0x80..` is non-zero exactly when
+/// some byte of `x` is zero (or, with `0x20..`, below 0x20); bytes of
+/// 0x80 and above never match because of the `& !x`.
+const fn word_needs_escape(w: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
+    let q = w ^ (LO * b'"' as u64);
+    let quote = q.wrapping_sub(LO) & !q & HI;
+    let b = w ^ (LO * b'\\' as u64);
+    let backslash = b.wrapping_sub(LO) & !b & HI;
+    (control | quote | backslash) != 0
 }
 
 /// Appends an `f64`. JSON has no NaN or infinities: they are written as the
@@ -151,6 +179,23 @@ mod tests {
         let back: String = serde_json::from_str(&json).unwrap();
         assert_eq!(back, all);
         assert!(!json.contains('\n'));
+    }
+
+    #[test]
+    fn the_word_scan_agrees_with_the_byte_table() {
+        // Every byte value in every position of a word, among clean bytes.
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let mut word = *b"abcdefgh";
+                word[pos] = b;
+                let expect = ESCAPE[b as usize] != 0;
+                assert_eq!(
+                    word_needs_escape(u64::from_le_bytes(word)),
+                    expect,
+                    "{b:#x} at {pos}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tracing_core::span::{Attributes, Id, Record as SpanValues};
 use tracing_core::{Dispatch, Event, Level, Metadata, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::registry::{LookupSpan, Scope, SpanRef};
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::capture::{EventCapture, Scratch, SpanCapture, Visitor};
 use crate::context::{SpanContext, Timing};
@@ -332,23 +332,78 @@ impl EventLayer {
             let cx = ext.get::<SpanContext>()?;
             (cx.trace, cx.otel_pending)
         };
-        if !pending {
-            return Some(trace);
+        if pending {
+            return Some(self.resolve_otel(span).unwrap_or(trace));
         }
+        Some(trace)
+    }
+
+    /// Takes the span's ids from `tracing-opentelemetry` and caches them.
+    fn resolve_otel<S>(&self, span: &SpanRef<'_, S>) -> Option<TraceContext>
+    where
+        S: for<'a> LookupSpan<'a>,
+    {
         // Extensions must not be held here: tracing-opentelemetry locks them.
-        let otel = self
-            .dispatch
-            .get()
-            .and_then(WeakDispatch::upgrade)
-            .and_then(|d| crate::otel::trace_of(&span.id(), &d));
-        let Some(otel) = otel else {
-            return Some(trace);
-        };
+        let dispatch = self.dispatch.get().and_then(WeakDispatch::upgrade)?;
+        let otel = crate::otel::trace_of(&span.id(), &dispatch)?;
         if let Some(cx) = span.extensions_mut().get_mut::<SpanContext>() {
             cx.trace = otel;
             cx.otel_pending = false;
         }
         Some(otel)
+    }
+
+    /// Gathers what the span a record happens in contributes: its ids, its
+    /// fields for the `span` block, and promoted values from it and its
+    /// ancestors (nearest first; values already in the scratch win).
+    ///
+    /// The span's extensions are read once; ancestors only until every
+    /// promoted key is found.
+    fn collect_scope<S>(&self, scratch: &mut Scratch, span: &SpanRef<'_, S>) -> Option<TraceContext>
+    where
+        S: for<'a> LookupSpan<'a>,
+    {
+        let envelope = self.layout.envelope();
+        let (trace, pending) = {
+            let ext = span.extensions();
+            match ext.get::<SpanContext>() {
+                Some(cx) => {
+                    if envelope.has_span_block() {
+                        scratch.span_fields.extend_from(&cx.fields);
+                    }
+                    self.promote(scratch, cx);
+                    (Some(cx.trace), cx.otel_pending)
+                }
+                None => (None, false),
+            }
+        };
+        let wanted = envelope.promoted_len();
+        let mut ancestor = span.parent();
+        while let Some(span) = ancestor {
+            if scratch.promoted.len() >= wanted {
+                break;
+            }
+            if let Some(cx) = span.extensions().get::<SpanContext>() {
+                self.promote(scratch, cx);
+            }
+            ancestor = span.parent();
+        }
+        scratch.promoted.sort_unstable_by_key(|p| p.key);
+        match (trace, pending) {
+            (Some(trace), true) => Some(self.resolve_otel(span).unwrap_or(trace)),
+            (trace, _) => trace,
+        }
+    }
+
+    fn promote(&self, scratch: &mut Scratch, cx: &SpanContext) {
+        let envelope = self.layout.envelope();
+        for field in cx.promoted.iter() {
+            if let (Some(key), Some(value)) =
+                (envelope.promoted_index(field.name), field.value.as_str())
+            {
+                scratch.promote_from(key, value, self.max_value_bytes);
+            }
+        }
     }
 
     fn capture_span(&self, cx: &mut SpanContext, values: &SpanValues<'_>) {
@@ -371,33 +426,6 @@ impl EventLayer {
         }
         cx.promoted.compact();
         cx.fields.compact();
-    }
-
-    /// Copies promoted values from `scope` (nearest span first) into the
-    /// scratch, where the event's own values already are.
-    fn promote_scope<S>(&self, scratch: &mut Scratch, scope: Scope<'_, S>)
-    where
-        S: for<'a> LookupSpan<'a>,
-    {
-        let envelope = self.layout.envelope();
-        let wanted = envelope.promoted_len();
-        for span in scope {
-            if scratch.promoted.len() >= wanted {
-                break;
-            }
-            let ext = span.extensions();
-            let Some(cx) = ext.get::<SpanContext>() else {
-                continue;
-            };
-            for field in cx.promoted.iter() {
-                if let (Some(key), Some(value)) =
-                    (envelope.promoted_index(field.name), field.value.as_str())
-                {
-                    scratch.promote_from(key, value, self.max_value_bytes);
-                }
-            }
-        }
-        scratch.promoted.sort_unstable_by_key(|p| p.key);
     }
 
     fn record<'a>(&'a self, scratch: &'a Scratch, parts: &RecordParts<'a>) -> Record<'a> {
@@ -448,18 +476,15 @@ fn explicit_name(metadata: &'static Metadata<'static>) -> Option<&'static str> {
     if name == "log event" {
         return None;
     }
-    let generated = name.strip_prefix("event ").is_some_and(|rest| {
-        let line = metadata
-            .line()
-            .map(|l| itoa::Buffer::new().format(l).to_owned());
-        match (metadata.file(), line) {
-            (Some(file), Some(line)) => rest
-                .strip_prefix(file)
-                .and_then(|r| r.strip_prefix(':'))
-                .is_some_and(|r| r == line),
-            _ => true,
-        }
-    });
+    let generated =
+        name.strip_prefix("event ")
+            .is_some_and(|rest| match (metadata.file(), metadata.line()) {
+                (Some(file), Some(line)) => rest
+                    .strip_prefix(file)
+                    .and_then(|r| r.strip_prefix(':'))
+                    .is_some_and(|r| r.parse::<u32>().ok() == Some(line)),
+                _ => true,
+            });
     (!generated).then_some(name)
 }
 
@@ -564,16 +589,9 @@ where
             };
             event.record(&mut Visitor(&mut capture));
             scratch.finish_capture();
-            let mut trace = None;
-            if let Some(span) = &span {
-                trace = self.trace_of(span);
-                if self.layout.envelope().has_span_block()
-                    && let Some(cx) = span.extensions().get::<SpanContext>()
-                {
-                    scratch.span_fields.extend_from(&cx.fields);
-                }
-                self.promote_scope(scratch, span.scope());
-            }
+            let trace = span
+                .as_ref()
+                .and_then(|span| self.collect_scope(scratch, span));
             let parts = RecordParts {
                 metadata,
                 timestamp,
@@ -595,18 +613,11 @@ where
             return;
         };
         let timestamp = SystemTime::now();
-        let trace = self.trace_of(&span);
+        let Some(timing) = span.extensions().get::<SpanContext>().map(|cx| cx.timing) else {
+            return;
+        };
         Scratch::with(|scratch| {
-            let timing = {
-                let ext = span.extensions();
-                let Some(cx) = ext.get::<SpanContext>() else {
-                    return;
-                };
-                if self.layout.envelope().has_span_block() {
-                    scratch.span_fields.extend_from(&cx.fields);
-                }
-                cx.timing
-            };
+            let trace = self.collect_scope(scratch, &span);
             let duration = timing.map(|t| {
                 let total = t.created.elapsed();
                 let busy = t.busy.min(total);
@@ -624,7 +635,6 @@ where
                 .fields
                 .push_text(EventType::SYSTEM_EVENT.as_str(), usize::MAX);
             scratch.event_type = Some(system);
-            self.promote_scope(scratch, span.scope());
             let parts = RecordParts {
                 metadata: span.metadata(),
                 timestamp,
