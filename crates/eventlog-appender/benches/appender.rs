@@ -1,2 +1,377 @@
-//! Benchmarks (placeholder).
-fn main() {}
+//! eventlog-appender against `tracing_appender::non_blocking` +
+//! `tracing_appender::rolling::never`, in one run, on the same 250-byte lines.
+//!
+//! - criterion: caller-side cost per line (both writers in blocking mode, to a
+//!   file, the queue drained between chunks of 50,000 lines outside the timing);
+//! - a timed loop: caller-side latency percentiles (p50 / p99 / p99.9), same chunks;
+//! - sustained throughput until every line is on disk (lines/s);
+//! - lossy mode: lines dropped when 2 threads emit 1,000,000 lines each with the
+//!   same memory budget (tracing-appender's default 128,000 lines ≈ 32 MB);
+//! - the ceiling: one thread writing through a `BufWriter` to a file.
+//!
+//! Run with `cargo bench -p eventlog-appender`; takes about a minute.
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    missing_docs
+)]
+
+use std::cell::Cell;
+use std::fs::{self, File};
+use std::hint::black_box;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use eventlog_appender::{Backpressure, Guard, NonBlocking, RollingFile, Rotation};
+use tracing_appender::non_blocking::WorkerGuard;
+
+const LINE_LEN: usize = 250;
+/// tracing-appender's default queue: 128,000 lines.
+const THEIR_LINES: usize = 128_000;
+/// The same budget in bytes for ours: 128,000 × 250 B = 32 MB.
+const BUDGET_BYTES: usize = THEIR_LINES * LINE_LEN;
+const SUSTAINED_LINES: usize = 2_000_000;
+const LOSSY_LINES_PER_THREAD: usize = 1_000_000;
+const LATENCY_SAMPLES: usize = 500_000;
+
+fn line() -> Vec<u8> {
+    let mut l = String::from(
+        "{\"timestamp\":\"2026-11-25T08:50:07.123456Z\",\"level\":\"INFO\",\"event_name\":\"order_placed\",\
+         \"event_type\":\"business\",\"service\":\"checkout\",\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\
+         \"metadata\":{\"order_id\":\"ord_42\",\"amount\":72.49,\"currency\":\"USD\",\"items\":2,\"pad\":\""
+    )
+    .into_bytes();
+    l.resize(LINE_LEN - 4, b'x');
+    l.extend_from_slice(b"\"}}\n");
+    assert_eq!(l.len(), LINE_LEN);
+    l
+}
+
+fn ours(dir: &Path, backpressure: Backpressure) -> (NonBlocking, Guard) {
+    RollingFile::builder()
+        .directory(dir)
+        .prefix("ours")
+        .rotation(Rotation::NEVER)
+        .symlink(false)
+        .non_blocking(
+            NonBlocking::builder()
+                .capacity(BUDGET_BYTES)
+                .backpressure(backpressure),
+        )
+        .build_non_blocking()
+        .unwrap()
+}
+
+fn theirs(dir: &Path, lossy: bool) -> (tracing_appender::non_blocking::NonBlocking, WorkerGuard) {
+    let file = tracing_appender::rolling::never(dir, "theirs.log");
+    tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(lossy)
+        .buffered_lines_limit(THEIR_LINES)
+        .finish(file)
+}
+
+/// Bytes in the files whose name starts with `prefix`.
+fn bytes_on_disk(dir: &Path, prefix: &str) -> u64 {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+        .map(|e| e.metadata().unwrap().len())
+        .sum()
+}
+
+/// Waits until `expected` bytes are in the files: "until everything is flushed".
+/// tracing-appender's guard gives up after 1 s, so its drop alone does not prove it.
+fn wait_for_bytes(dir: &Path, prefix: &str, expected: u64) {
+    let start = Instant::now();
+    while bytes_on_disk(dir, prefix) < expected {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "{prefix}: lines never arrived"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn fresh_dir(root: &Path, name: &str) -> PathBuf {
+    let dir = root.join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Lines written between drains: well under both queues (128,000 lines), so
+/// the caller-side numbers measure the enqueue path, not backpressure (the
+/// sustained table measures that).
+const CHUNK: u64 = 50_000;
+
+/// Writes `iters` lines, timing only the writes: every `CHUNK` lines the clock
+/// stops while `drain` waits for the queue to empty.
+fn timed_chunks(iters: u64, mut write: impl FnMut(), mut drain: impl FnMut()) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(CHUNK);
+        let start = Instant::now();
+        for _ in 0..n {
+            write();
+        }
+        total += start.elapsed();
+        drain();
+        left -= n;
+    }
+    total
+}
+
+fn criterion_caller_cost(c: &mut Criterion, root: &Path) {
+    let line = line();
+    let mut group = c.benchmark_group("caller_cost_per_line");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .throughput(Throughput::Elements(1));
+
+    let dir = fresh_dir(root, "criterion-ours");
+    let (mut writer, guard) = ours(&dir, Backpressure::BLOCK);
+    group.bench_function("eventlog_appender", |b| {
+        b.iter_custom(|iters| {
+            timed_chunks(
+                iters,
+                || writer.write_all(black_box(&line)).unwrap(),
+                || guard.flush().unwrap(),
+            )
+        });
+    });
+    drop(guard);
+    let _ = fs::remove_dir_all(&dir);
+
+    let dir = fresh_dir(root, "criterion-theirs");
+    let (mut writer, guard) = theirs(&dir, false);
+    let sent = Cell::new(0u64);
+    group.bench_function("tracing_appender", |b| {
+        b.iter_custom(|iters| {
+            timed_chunks(
+                iters,
+                || {
+                    writer.write_all(black_box(&line)).unwrap();
+                    sent.set(sent.get() + 1);
+                },
+                || wait_for_bytes(&dir, "theirs", sent.get() * LINE_LEN as u64),
+            )
+        });
+    });
+    drop(guard);
+    let _ = fs::remove_dir_all(&dir);
+    group.finish();
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Percentiles {
+    p50: u64,
+    p99: u64,
+    p999: u64,
+}
+
+fn latency(mut write: impl FnMut(&[u8]), mut drain: impl FnMut(), line: &[u8]) -> Percentiles {
+    let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
+    // Warm up: grow the queue's buffers and the page cache's file once.
+    for _ in 0..CHUNK {
+        write(line);
+    }
+    drain();
+    while samples.len() < LATENCY_SAMPLES {
+        for _ in 0..CHUNK {
+            let start = Instant::now();
+            write(black_box(line));
+            samples.push(start.elapsed().as_nanos() as u64);
+        }
+        drain();
+    }
+    samples.sort_unstable();
+    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    Percentiles {
+        p50: at(0.50),
+        p99: at(0.99),
+        p999: at(0.999),
+    }
+}
+
+fn table_latency(root: &Path) -> (Percentiles, Percentiles) {
+    let line = line();
+    let dir = fresh_dir(root, "latency");
+    let (mut writer, guard) = ours(&dir, Backpressure::BLOCK);
+    let o = latency(
+        |l| writer.write_all(l).unwrap(),
+        || guard.flush().unwrap(),
+        &line,
+    );
+    drop(guard);
+    let (mut writer, guard) = theirs(&dir, false);
+    let sent = Cell::new(0u64);
+    let t = latency(
+        |l| {
+            writer.write_all(l).unwrap();
+            sent.set(sent.get() + 1);
+        },
+        || wait_for_bytes(&dir, "theirs", sent.get() * LINE_LEN as u64),
+        &line,
+    );
+    drop(guard);
+    let _ = fs::remove_dir_all(&dir);
+    println!(
+        "\ncaller-side latency per line, {LATENCY_SAMPLES} lines in chunks of {CHUNK} \
+         (queue drained between chunks, untimed), ns:"
+    );
+    println!("                      p50      p99    p99.9");
+    println!(
+        "  eventlog-appender {:>6} {:>8} {:>8}",
+        o.p50, o.p99, o.p999
+    );
+    println!(
+        "  tracing-appender  {:>6} {:>8} {:>8}",
+        t.p50, t.p99, t.p999
+    );
+    (o, t)
+}
+
+/// Lines per second for `SUSTAINED_LINES` written by one thread, until on disk.
+fn table_sustained(root: &Path) -> (f64, f64, f64) {
+    let line = line();
+    let expected = (SUSTAINED_LINES * LINE_LEN) as u64;
+
+    let dir = fresh_dir(root, "sustained-ours");
+    let start = Instant::now();
+    let (mut writer, guard) = ours(&dir, Backpressure::BLOCK);
+    for _ in 0..SUSTAINED_LINES {
+        writer.write_all(&line).unwrap();
+    }
+    let stats = guard.shutdown(Duration::from_secs(120)).unwrap();
+    wait_for_bytes(&dir, "ours", expected);
+    let ours_rate = SUSTAINED_LINES as f64 / start.elapsed().as_secs_f64();
+    assert_eq!(stats.lines_written, SUSTAINED_LINES as u64);
+    let _ = fs::remove_dir_all(&dir);
+
+    let dir = fresh_dir(root, "sustained-theirs");
+    let start = Instant::now();
+    let (mut writer, guard) = theirs(&dir, false);
+    for _ in 0..SUSTAINED_LINES {
+        writer.write_all(&line).unwrap();
+    }
+    drop(guard);
+    wait_for_bytes(&dir, "theirs", expected);
+    let their_rate = SUSTAINED_LINES as f64 / start.elapsed().as_secs_f64();
+    let _ = fs::remove_dir_all(&dir);
+
+    let dir = fresh_dir(root, "ceiling");
+    let start = Instant::now();
+    let mut writer = BufWriter::new(File::create(dir.join("raw.log")).unwrap());
+    for _ in 0..SUSTAINED_LINES {
+        writer.write_all(&line).unwrap();
+    }
+    writer.flush().unwrap();
+    drop(writer);
+    let ceiling = SUSTAINED_LINES as f64 / start.elapsed().as_secs_f64();
+    let _ = fs::remove_dir_all(&dir);
+
+    println!("\nsustained throughput, 1 thread, {SUSTAINED_LINES} lines until all on disk:");
+    println!("  eventlog-appender   {:>6.2} M lines/s", ours_rate / 1e6);
+    println!("  tracing-appender    {:>6.2} M lines/s", their_rate / 1e6);
+    println!("  BufWriter ceiling   {:>6.2} M lines/s", ceiling / 1e6);
+    (ours_rate, their_rate, ceiling)
+}
+
+/// Lines dropped when 2 threads emit `LOSSY_LINES_PER_THREAD` each, flat out.
+fn table_lossy(root: &Path) -> (u64, u64) {
+    let line = line();
+    let total = (2 * LOSSY_LINES_PER_THREAD) as u64;
+
+    let dir = fresh_dir(root, "lossy-ours");
+    let (writer, guard) = ours(&dir, Backpressure::DROP_NEWEST);
+    thread::scope(|s| {
+        for _ in 0..2 {
+            let mut writer = writer.clone();
+            let line = &line;
+            s.spawn(move || {
+                for _ in 0..LOSSY_LINES_PER_THREAD {
+                    writer.write_all(line).unwrap();
+                }
+            });
+        }
+    });
+    let stats = guard.shutdown(Duration::from_secs(120)).unwrap();
+    let ours_dropped = stats.dropped();
+    // Every line not dropped is on disk (plus the self-report lines).
+    let on_disk = bytes_on_disk(&dir, "ours");
+    assert!(on_disk >= (total - ours_dropped) * LINE_LEN as u64);
+    let _ = fs::remove_dir_all(&dir);
+
+    let dir = fresh_dir(root, "lossy-theirs");
+    let (writer, guard) = theirs(&dir, true);
+    let counter = writer.error_counter();
+    thread::scope(|s| {
+        for _ in 0..2 {
+            let mut writer = writer.clone();
+            let line = &line;
+            s.spawn(move || {
+                for _ in 0..LOSSY_LINES_PER_THREAD {
+                    writer.write_all(line).unwrap();
+                }
+            });
+        }
+    });
+    let their_dropped = counter.dropped_lines() as u64;
+    drop(guard);
+    wait_for_bytes(&dir, "theirs", (total - their_dropped) * LINE_LEN as u64);
+    let _ = fs::remove_dir_all(&dir);
+
+    let pct = |d: u64| d as f64 * 100.0 / total as f64;
+    println!(
+        "\nlossy mode, 2 threads × {LOSSY_LINES_PER_THREAD} lines, {BUDGET_BYTES} B budget ({THEIR_LINES} lines):"
+    );
+    println!(
+        "  eventlog-appender   dropped {ours_dropped:>8} ({:>5.1} %)",
+        pct(ours_dropped)
+    );
+    println!(
+        "  tracing-appender    dropped {their_dropped:>8} ({:>5.1} %)",
+        pct(their_dropped)
+    );
+    (ours_dropped, their_dropped)
+}
+
+fn main() {
+    let root = tempfile::tempdir().unwrap();
+    let mut criterion = Criterion::default().configure_from_args();
+    criterion_caller_cost(&mut criterion, root.path());
+    criterion.final_summary();
+
+    let (o, t) = table_latency(root.path());
+    let (ours_rate, their_rate, ceiling) = table_sustained(root.path());
+    let (ours_dropped, their_dropped) = table_lossy(root.path());
+
+    println!("\nratios (targets in brackets):");
+    println!(
+        "  sustained vs tracing-appender  {:>6.1}×   [≥ 5×]",
+        ours_rate / their_rate
+    );
+    println!(
+        "  sustained vs BufWriter ceiling {:>6.1} %  [≥ 50 %]",
+        ours_rate * 100.0 / ceiling
+    );
+    println!(
+        "  p99 caller cost vs tracing-appender {:>5.2}×  [< 1×]",
+        o.p99 as f64 / t.p99.max(1) as f64
+    );
+    println!(
+        "  drops vs tracing-appender      {:>6.3}×   [≤ 0.33×]",
+        ours_dropped as f64 / their_dropped.max(1) as f64
+    );
+}

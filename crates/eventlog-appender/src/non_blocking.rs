@@ -11,6 +11,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -146,7 +147,7 @@ impl NonBlockingBuilder {
     /// | setting | default |
     /// |---|---|
     /// | [`capacity`](Self::capacity) | 8 MiB (≈ 32,000 lines of 250 bytes) |
-    /// | [`batch_bytes`](Self::batch_bytes) | 64 KiB |
+    /// | [`batch_bytes`](Self::batch_bytes) | 1 MiB |
     /// | [`flush_interval`](Self::flush_interval) | 100 ms |
     /// | [`backpressure`](Self::backpressure) | [`Backpressure::DROP_NEWEST`] |
     /// | [`flush_timeout`](Self::flush_timeout) | 5 s |
@@ -163,7 +164,7 @@ impl NonBlockingBuilder {
     /// let b = format!("{:?}", NonBlockingBuilder::new());
     /// assert_eq!(
     ///     b,
-    ///     "NonBlockingBuilder { capacity: 8388608, batch_bytes: 65536, flush_interval: 100ms, \
+    ///     "NonBlockingBuilder { capacity: 8388608, batch_bytes: 1048576, flush_interval: 100ms, \
     ///      backpressure: Backpressure(DropNewest), flush_timeout: 5s, retries: 3, \
     ///      retry_backoff: 10ms, self_report: true, on_drop: None, \
     ///      thread_name: \"eventlog-appender\" }"
@@ -173,7 +174,7 @@ impl NonBlockingBuilder {
     pub const fn new() -> NonBlockingBuilder {
         NonBlockingBuilder {
             capacity: 8 << 20,
-            batch_bytes: 64 << 10,
+            batch_bytes: 1 << 20,
             flush_interval: Duration::from_millis(100),
             backpressure: Backpressure::DROP_NEWEST,
             flush_timeout: Duration::from_secs(5),
@@ -185,8 +186,10 @@ impl NonBlockingBuilder {
         }
     }
 
-    /// Bytes of lines the queue may hold, counting the batch being written:
-    /// the memory bound. A line longer than this is dropped
+    /// Bytes of lines the queue may hold, counting the batch being written.
+    /// The queue's two buffers each reserve this much address space; resident
+    /// memory grows with use up to twice this in the worst case, and is then
+    /// reused, never reallocated. A line longer than this is dropped
     /// ([`DropReason::Oversized`]) in every policy, since it could never fit.
     /// Must be at least 1.
     pub const fn capacity(mut self, bytes: usize) -> Self {
@@ -311,7 +314,7 @@ impl NonBlockingBuilder {
         }
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                pending: Vec::with_capacity(self.capacity.min(INITIAL_BUFFER)),
+                pending: Vec::with_capacity(self.capacity),
                 pending_lines: 0,
                 in_flight: 0,
                 worker: WorkerState::Busy,
@@ -329,6 +332,7 @@ impl NonBlockingBuilder {
             batch_bytes: self.batch_bytes.min(self.capacity.div_ceil(2)),
             backpressure: self.backpressure,
             stats,
+            used: AtomicUsize::new(0),
         });
         let worker = Worker {
             shared: Arc::clone(&shared),
@@ -361,9 +365,6 @@ impl NonBlockingBuilder {
     }
 }
 
-/// First allocation of each buffer; they grow to the usual batch size and stay.
-const INITIAL_BUFFER: usize = 64 << 10;
-
 /// Per-thread line buffers larger than this are freed after use.
 const MAX_KEPT_LINE_BUFFER: usize = 64 << 10;
 
@@ -371,10 +372,9 @@ const MAX_KEPT_LINE_BUFFER: usize = 64 << 10;
 enum WorkerState {
     /// Writing, or about to look at the queue: nobody needs to wake it.
     Busy,
-    /// Waiting for the first byte: the next line wakes it.
-    Idle,
-    /// Holding a partial batch until `batch_bytes` or the interval.
-    Gathering,
+    /// Sleeping until the interval ends, or until woken because a batch,
+    /// a flush or a blocked caller is due.
+    Waiting,
 }
 
 #[derive(Debug)]
@@ -406,6 +406,10 @@ struct Shared {
     batch_bytes: usize,
     backpressure: Backpressure,
     stats: Stats,
+    /// `pending.len() + in_flight`, mirrored outside the lock so that, when the
+    /// queue is full, drop-newest callers give up without touching the mutex
+    /// (which would otherwise starve the worker of the lock it needs to swap).
+    used: AtomicUsize,
 }
 
 impl Shared {
@@ -429,6 +433,15 @@ impl Shared {
         }
         if line.len() > self.capacity {
             self.stats.record_drop(DropReason::Oversized, 1);
+            return;
+        }
+        if self.backpressure == Backpressure::DROP_NEWEST
+            && self.used.load(Ordering::Relaxed) + line.len() > self.capacity
+        {
+            // A stale read only errs by a batch: at worst a line is dropped just
+            // as the worker frees room, which the lock path below would also do
+            // a moment earlier.
+            self.stats.record_drop(DropReason::QueueFull, 1);
             return;
         }
         let mut state = self.lock();
@@ -456,12 +469,12 @@ impl Shared {
         }
         state.pending.extend_from_slice(line);
         state.pending_lines += 1;
-        match state.worker {
-            WorkerState::Idle => self.wake_worker(&mut state),
-            WorkerState::Gathering if state.pending.len() >= self.batch_bytes => {
-                self.wake_worker(&mut state);
-            }
-            _ => {}
+        self.used
+            .store(state.pending.len() + state.in_flight, Ordering::Relaxed);
+        // The only wake-up on the caller's path, once per `batch_bytes`: a futex
+        // call per line would cost more than the copy itself.
+        if state.pending.len() >= self.batch_bytes {
+            self.wake_worker(&mut state);
         }
         drop(state);
         self.stats.add(Counter::LinesQueued, 1);
@@ -801,6 +814,8 @@ impl Drop for ExitSignal<'_> {
         state.closed = true;
         let lost = std::mem::take(&mut state.pending_lines);
         state.pending.clear();
+        // Send later callers to the locked path, which sees `closed`.
+        self.0.used.store(0, Ordering::Relaxed);
         drop(state);
         self.0.stats.record_drop(DropReason::Shutdown, lost);
         self.0.room.notify_all();
@@ -819,7 +834,9 @@ impl Worker {
     fn run(mut self) {
         let shared = Arc::clone(&self.shared);
         let _exit = ExitSignal(&shared);
-        let mut batch = Vec::with_capacity(shared.capacity.min(INITIAL_BUFFER));
+        // Both buffers are reserved whole up front (address space only: pages
+        // are touched as lines arrive) so they never reallocate under the lock.
+        let mut batch = Vec::with_capacity(shared.capacity);
         let close_deadline = loop {
             let (lines, ticket) = {
                 let mut state = self.wait_for_batch();
@@ -840,24 +857,34 @@ impl Worker {
             batch.clear();
             let mut state = shared.lock();
             state.in_flight = 0;
+            shared.used.store(state.pending.len(), Ordering::Relaxed);
+            let flushed = ticket > state.flush_done;
             state.flush_done = ticket;
-            if state.blocked > 0 {
+            let blocked = state.blocked > 0;
+            let finished = state.closed && state.pending.is_empty();
+            let close_deadline = state.close_deadline;
+            drop(state);
+            if blocked {
                 shared.room.notify_all();
             }
-            shared.done.notify_all();
-            if state.closed && state.pending.is_empty() {
-                break state.close_deadline;
+            if flushed {
+                shared.done.notify_all();
+            }
+            if finished {
+                break close_deadline;
             }
         };
         let deadline = close_deadline.unwrap_or_else(|| Instant::now() + self.flush_timeout);
         self.sink.close(deadline);
     }
 
-    /// Waits until a batch is due: enough bytes, the interval, a flush or close.
+    /// Waits until a batch is due: enough bytes, the interval, a flush, a
+    /// blocked caller or close. The worker wakes itself every interval rather
+    /// than being woken per line, so a line waits at most about one interval.
     fn wait_for_batch(&self) -> MutexGuard<'_, State> {
         let shared = &*self.shared;
         let mut state = shared.lock();
-        let mut due: Option<Instant> = None;
+        let mut due = Instant::now() + self.flush_interval;
         loop {
             if state.closed
                 || state.flush_requested > state.flush_done
@@ -866,26 +893,19 @@ impl Worker {
             {
                 break;
             }
-            if state.pending.is_empty() {
-                due = None;
-                state.worker = WorkerState::Idle;
-                state = shared
-                    .work
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
-            } else {
-                let now = Instant::now();
-                let due = *due.get_or_insert(now + self.flush_interval);
-                if now >= due {
+            let now = Instant::now();
+            if now >= due {
+                if !state.pending.is_empty() {
                     break;
                 }
-                state.worker = WorkerState::Gathering;
-                state = shared
-                    .work
-                    .wait_timeout(state, due - now)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
+                due = now + self.flush_interval;
             }
+            state.worker = WorkerState::Waiting;
+            state = shared
+                .work
+                .wait_timeout(state, due - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
         state.worker = WorkerState::Busy;
         state
