@@ -764,8 +764,10 @@ impl Guard {
     /// # Ok(()) }
     /// ```
     pub fn shutdown(mut self, timeout: Duration) -> Result<StatsSnapshot, GuardError> {
-        self.stop(timeout)?;
-        Ok(self.shared.stats.snapshot())
+        let result = self.stop(timeout);
+        // On timeout the worker is left running, detached: `Drop` must not wait again.
+        self.handle = None;
+        result.map(|()| self.shared.stats.snapshot())
     }
 
     fn stop(&mut self, timeout: Duration) -> Result<(), GuardError> {

@@ -125,12 +125,13 @@ impl TimeZone {
         self.offset_at(SystemTime::now())
     }
 
-    fn offset_at(self, _at: SystemTime) -> i32 {
+    #[cfg_attr(not(feature = "local-time"), allow(unused_variables))]
+    fn offset_at(self, at: SystemTime) -> i32 {
         match self.0 {
             Zone::Utc => 0,
             Zone::Fixed(s) => s,
             #[cfg(feature = "local-time")]
-            Zone::Local => local_offset(_at),
+            Zone::Local => local_offset(at),
         }
     }
 }
@@ -140,9 +141,7 @@ fn local_offset(at: SystemTime) -> i32 {
     let Ok(ts) = jiff::Timestamp::try_from(at) else {
         return 0;
     };
-    jiff::tz::TimeZone::try_system()
-        .map(|tz| tz.to_offset(ts).seconds())
-        .unwrap_or(0)
+    jiff::tz::TimeZone::try_system().map_or(0, |tz| tz.to_offset(ts).seconds())
 }
 
 #[cfg(test)]

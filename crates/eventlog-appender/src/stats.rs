@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DropReason {
-    /// The queue was full and the policy is [`Backpressure::DropNewest`](crate::Backpressure::DropNewest).
+    /// The queue was full and the policy is [`Backpressure::DROP_NEWEST`](crate::Backpressure::DROP_NEWEST).
     QueueFull,
     /// The line alone is larger than the whole queue capacity, so it can never
     /// fit; it is dropped in every policy (a blocking caller would wait forever).

@@ -75,7 +75,15 @@ fn shutdown_reports_a_timeout_with_what_is_still_queued() {
     let (open, gate) = mpsc::channel();
     let (mut writer, guard) = NonBlocking::builder().build(Gate(gate)).unwrap();
     writer.write_all(b"stuck\n").unwrap();
-    match guard.shutdown(Duration::from_millis(50)) {
+    let start = std::time::Instant::now();
+    let result = guard.shutdown(Duration::from_millis(50));
+    // Bounded by the timeout given, not by the guard's default flush timeout (5 s).
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+    match result {
         Err(GuardError::Timeout {
             timeout,
             pending_bytes,
