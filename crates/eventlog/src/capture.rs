@@ -127,6 +127,7 @@ pub(crate) struct Scratch {
     /// string of the record (message, name, promoted values).
     pub(crate) fields: FieldBuf,
     pub(crate) span_fields: FieldBuf,
+    pub(crate) span_json: Vec<u8>,
     pub(crate) event_name: Option<TextRef>,
     event_alias: Option<TextRef>,
     pub(crate) event_type: Option<TextRef>,
@@ -161,6 +162,7 @@ impl Scratch {
     fn clear(&mut self) {
         self.fields.clear();
         self.span_fields.clear();
+        self.span_json.clear();
         self.event_name = None;
         self.event_alias = None;
         self.event_type = None;
@@ -198,6 +200,11 @@ pub(crate) struct EventCapture<'s> {
 impl Capture for EventCapture<'_> {
     fn capture(&mut self, name: &'static str, value: Raw<'_>) {
         let s = &mut *self.scratch;
+        if !self.envelope.may_be_special(name) {
+            let v = s.fields.store(value, self.cap);
+            s.fields.push(name, v);
+            return;
+        }
         match name {
             "message" if s.message.is_none() => {
                 s.message = Some(s.fields.store_text(value, self.cap));
@@ -227,9 +234,18 @@ impl Capture for EventCapture<'_> {
     }
 }
 
+/// A promoted value recorded on a span.
+#[derive(Debug, Clone)]
+pub(crate) struct SpanPromoted {
+    /// Index in the envelope's promoted list.
+    pub(crate) key: usize,
+    pub(crate) field: &'static str,
+    pub(crate) value: String,
+}
+
 /// Captures a span's fields (at creation and on `Span::record`).
 pub(crate) struct SpanCapture<'s> {
-    pub(crate) promoted: &'s mut FieldBuf,
+    pub(crate) promoted: &'s mut Vec<SpanPromoted>,
     pub(crate) fields: &'s mut FieldBuf,
     pub(crate) envelope: &'s Envelope,
     pub(crate) cap: usize,
@@ -244,9 +260,18 @@ impl Capture for SpanCapture<'_> {
             let mut text = FieldBuf::default();
             let r = text.store_text(value, 256);
             self.traceparent = Some(text.text(r).parse().map_err(|_| ()));
-        } else if self.envelope.promoted_index(name).is_some() {
-            let text = self.promoted.store_text(value, self.cap);
-            self.promoted.set(name, StoredValue::Str(text));
+        } else if let Some(key) = self.envelope.promoted_index(name) {
+            let mut text = FieldBuf::default();
+            let r = text.store_text(value, self.cap);
+            let value = text.text(r).to_owned();
+            match self.promoted.iter_mut().find(|p| p.key == key) {
+                Some(p) => p.value = value,
+                None => self.promoted.push(SpanPromoted {
+                    key,
+                    field: name,
+                    value,
+                }),
+            }
         } else {
             let v = self.fields.store(value, self.cap);
             self.fields.set(name, v);

@@ -13,17 +13,21 @@ use std::time::{Duration, Instant};
 use tracing_subscriber::Registry;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::record::{FieldBuf, Value};
+use crate::capture::SpanPromoted;
+use crate::record::FieldBuf;
 use crate::trace::{SpanId, TraceContext, TraceId};
 
 /// Per-span extension stored by the layer.
 #[derive(Debug)]
 pub(crate) struct SpanContext {
     pub(crate) trace: TraceContext,
-    /// Promoted fields recorded on this span, by field name.
-    pub(crate) promoted: FieldBuf,
+    /// Promoted fields recorded on this span.
+    pub(crate) promoted: Vec<SpanPromoted>,
     /// This span's other fields, for the `span` block.
     pub(crate) fields: FieldBuf,
+    /// `fields` encoded as a JSON object, refreshed whenever they change,
+    /// so each event copies bytes instead of re-encoding them.
+    pub(crate) fields_json: Vec<u8>,
     /// The trace context should be taken from `tracing-opentelemetry` when
     /// it becomes available.
     pub(crate) otel_pending: bool,
@@ -198,11 +202,9 @@ pub fn current_context() -> Option<PropagationContext> {
                 trace = Some(cx.trace);
                 pending = cx.otel_pending;
             }
-            for f in cx.promoted.iter() {
-                if let Value::Str(v) = f.value
-                    && correlation.iter().all(|(k, _)| k != f.name)
-                {
-                    correlation.push((f.name.to_owned(), v.to_owned()));
+            for p in &cx.promoted {
+                if correlation.iter().all(|(k, _)| k != p.field) {
+                    correlation.push((p.field.to_owned(), p.value.clone()));
                 }
             }
         }

@@ -31,9 +31,30 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends `s` as a quoted, escaped JSON string.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
     out.push(b'"');
-    write_str_body(out, s);
+    if needs_escape(s.as_bytes()) {
+        write_str_body(out, s);
+    } else {
+        // The common case: one copy, no per-byte work.
+        out.extend_from_slice(s.as_bytes());
+    }
     out.push(b'"');
+}
+
+/// Whether any byte of `bytes` needs escaping, eight bytes at a time.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
+        if word_needs_escape(word) {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| ESCAPE[usize::from(b)] != 0)
 }
 
 /// Appends the escaped body of `s`, without quotes.

@@ -143,6 +143,10 @@ pub struct Envelope {
     promoted: Vec<PromotedKey>,
     statics_json: Vec<u8>,
     span_block: bool,
+    /// Bit per byte value: can a field name starting with it be special
+    /// (message, event name or type, `log.*`, `traceparent`, promoted)?
+    /// Most names are not, and skip every string comparison.
+    special_first: [u64; 4],
 }
 
 impl Default for Envelope {
@@ -167,6 +171,13 @@ impl Envelope {
     /// The span fields promoted to the top level, in output order.
     pub fn promoted_fields(&self) -> impl Iterator<Item = &str> {
         self.promoted.iter().map(|p| p.field.as_str())
+    }
+
+    /// Whether a field with this name may need more than storing as metadata.
+    pub(crate) fn may_be_special(&self, name: &str) -> bool {
+        name.as_bytes()
+            .first()
+            .is_some_and(|&b| self.special_first[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
     }
 
     /// The index of `field` in the promoted list, if it is promoted.
@@ -333,7 +344,23 @@ impl EnvelopeBuilder {
             // Serialising a `serde_json::Value` into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut statics_json, value);
         }
+        let mut special_first = [0u64; 4];
+        let special = [
+            "message",
+            "event_name",
+            "event",
+            "event_type",
+            "log.",
+            "traceparent",
+        ];
+        let promoted = self.promoted.iter().map(|(f, _)| f.as_str());
+        for name in special.into_iter().chain(promoted) {
+            if let Some(&b) = name.as_bytes().first() {
+                special_first[usize::from(b >> 6)] |= 1 << (b & 63);
+            }
+        }
         Envelope {
+            special_first,
             keys_json: self.names.iter().map(|n| key_json(n)).collect(),
             names: self.names,
             promoted: self
@@ -453,9 +480,9 @@ impl Layout {
             out.extend_from_slice(e.key(Key::Span));
             out.extend_from_slice(b"{\"name\":");
             write_str(out, name);
-            if !r.span_fields.is_empty() {
+            if !r.span_json.is_empty() {
                 out.extend_from_slice(b",\"fields\":");
-                write_object(out, r.span_fields);
+                out.extend_from_slice(r.span_json);
             }
             out.push(b'}');
         }
@@ -479,7 +506,7 @@ fn level_json(level: Level) -> &'static [u8] {
     }
 }
 
-fn write_object(out: &mut Vec<u8>, fields: &FieldBuf) {
+pub(crate) fn write_object(out: &mut Vec<u8>, fields: &FieldBuf) {
     out.push(b'{');
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {

@@ -370,6 +370,7 @@ impl EventLayer {
                 Some(cx) => {
                     if envelope.has_span_block() {
                         scratch.span_fields.extend_from(&cx.fields);
+                        scratch.span_json.extend_from_slice(&cx.fields_json);
                     }
                     self.promote(scratch, cx);
                     (Some(cx.trace), cx.otel_pending)
@@ -396,13 +397,8 @@ impl EventLayer {
     }
 
     fn promote(&self, scratch: &mut Scratch, cx: &SpanContext) {
-        let envelope = self.layout.envelope();
-        for field in cx.promoted.iter() {
-            if let (Some(key), Some(value)) =
-                (envelope.promoted_index(field.name), field.value.as_str())
-            {
-                scratch.promote_from(key, value, self.max_value_bytes);
-            }
+        for p in &cx.promoted {
+            scratch.promote_from(p.key, &p.value, self.max_value_bytes);
         }
     }
 
@@ -424,8 +420,8 @@ impl EventLayer {
             Some(Err(())) => self.stats.record_invalid_traceparent(),
             None => {}
         }
-        cx.promoted.compact();
         cx.fields.compact();
+        cx.fields_json = encode_fields(&cx.fields);
     }
 
     fn record<'a>(&'a self, scratch: &'a Scratch, parts: &RecordParts<'a>) -> Record<'a> {
@@ -446,6 +442,7 @@ impl EventLayer {
             fields: &scratch.fields,
             span_name: parts.span_name,
             span_fields: &scratch.span_fields,
+            span_json: &scratch.span_json,
             duration: parts.duration,
             layout: &self.layout,
         }
@@ -459,6 +456,15 @@ struct RecordParts<'a> {
     trace: Option<TraceContext>,
     span_name: Option<&'a str>,
     duration: Option<std::time::Duration>,
+}
+
+/// The span block's `fields` object, or nothing when there are no fields.
+fn encode_fields(fields: &FieldBuf) -> Vec<u8> {
+    let mut json = Vec::new();
+    if !fields.is_empty() {
+        crate::envelope::write_object(&mut json, fields);
+    }
+    json
 }
 
 fn default_event_type(level: Level) -> &'static str {
@@ -504,7 +510,7 @@ where
         let parent = span
             .parent()
             .and_then(|p| p.extensions().get::<SpanContext>().map(|cx| cx.trace));
-        let mut promoted = FieldBuf::default();
+        let mut promoted = Vec::new();
         let mut fields = FieldBuf::default();
         let mut capture = SpanCapture {
             promoted: &mut promoted,
@@ -526,6 +532,7 @@ where
         span.extensions_mut().insert(SpanContext {
             trace,
             promoted,
+            fields_json: encode_fields(&fields),
             fields,
             otel_pending: self.otel,
             timing: self.close_suffix.is_some().then(Timing::new),

@@ -429,6 +429,8 @@ pub struct Record<'a> {
     pub(crate) fields: &'a FieldBuf,
     pub(crate) span_name: Option<&'a str>,
     pub(crate) span_fields: &'a FieldBuf,
+    /// `span_fields` pre-encoded as a JSON object (empty if there are none).
+    pub(crate) span_json: &'a [u8],
     pub(crate) duration: Option<Duration>,
     pub(crate) layout: &'a Layout,
 }
