@@ -26,6 +26,7 @@ use std::fs::{self, File};
 use std::hint::black_box;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -38,9 +39,40 @@ const LINE_LEN: usize = 250;
 const THEIR_LINES: usize = 128_000;
 /// The same budget in bytes for ours: 128,000 × 250 B = 32 MB.
 const BUDGET_BYTES: usize = THEIR_LINES * LINE_LEN;
-const SUSTAINED_LINES: usize = 2_000_000;
-const LOSSY_LINES_PER_THREAD: usize = 1_000_000;
-const LATENCY_SAMPLES: usize = 500_000;
+
+/// Line counts: the real ones under `cargo bench`, small ones when
+/// `cargo test --benches` runs this once as a smoke test (no `--bench` flag).
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    sustained_lines: usize,
+    lossy_lines_per_thread: usize,
+    latency_samples: usize,
+    /// Lines written between drains: well under both queues (128,000 lines), so
+    /// the caller-side numbers measure the enqueue path, not backpressure (the
+    /// sustained table measures that).
+    chunk: u64,
+}
+
+fn sizes() -> Sizes {
+    static SIZES: OnceLock<Sizes> = OnceLock::new();
+    *SIZES.get_or_init(|| {
+        if std::env::args().any(|a| a == "--bench") {
+            Sizes {
+                sustained_lines: 2_000_000,
+                lossy_lines_per_thread: 1_000_000,
+                latency_samples: 500_000,
+                chunk: 50_000,
+            }
+        } else {
+            Sizes {
+                sustained_lines: 20_000,
+                lossy_lines_per_thread: 20_000,
+                latency_samples: 20_000,
+                chunk: 5_000,
+            }
+        }
+    })
+}
 
 fn line() -> Vec<u8> {
     let mut l = String::from(
@@ -108,18 +140,14 @@ fn fresh_dir(root: &Path, name: &str) -> PathBuf {
     dir
 }
 
-/// Lines written between drains: well under both queues (128,000 lines), so
-/// the caller-side numbers measure the enqueue path, not backpressure (the
-/// sustained table measures that).
-const CHUNK: u64 = 50_000;
-
-/// Writes `iters` lines, timing only the writes: every `CHUNK` lines the clock
+/// Writes `iters` lines, timing only the writes: every `chunk` lines the clock
 /// stops while `drain` waits for the queue to empty.
 fn timed_chunks(iters: u64, mut write: impl FnMut(), mut drain: impl FnMut()) -> Duration {
+    let Sizes { chunk, .. } = sizes();
     let mut total = Duration::ZERO;
     let mut left = iters;
     while left > 0 {
-        let n = left.min(CHUNK);
+        let n = left.min(chunk);
         let start = Instant::now();
         for _ in 0..n {
             write();
@@ -182,14 +210,19 @@ struct Percentiles {
 }
 
 fn latency(mut write: impl FnMut(&[u8]), mut drain: impl FnMut(), line: &[u8]) -> Percentiles {
-    let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
+    let Sizes {
+        latency_samples,
+        chunk,
+        ..
+    } = sizes();
+    let mut samples = Vec::with_capacity(latency_samples);
     // Warm up: grow the queue's buffers and the page cache's file once.
-    for _ in 0..CHUNK {
+    for _ in 0..chunk {
         write(line);
     }
     drain();
-    while samples.len() < LATENCY_SAMPLES {
-        for _ in 0..CHUNK {
+    while samples.len() < latency_samples {
+        for _ in 0..chunk {
             let start = Instant::now();
             write(black_box(line));
             samples.push(start.elapsed().as_nanos() as u64);
@@ -206,6 +239,11 @@ fn latency(mut write: impl FnMut(&[u8]), mut drain: impl FnMut(), line: &[u8]) -
 }
 
 fn table_latency(root: &Path) -> (Percentiles, Percentiles) {
+    let Sizes {
+        latency_samples,
+        chunk,
+        ..
+    } = sizes();
     let line = line();
     let dir = fresh_dir(root, "latency");
     let (mut writer, guard) = ours(&dir, Backpressure::BLOCK);
@@ -228,7 +266,7 @@ fn table_latency(root: &Path) -> (Percentiles, Percentiles) {
     drop(guard);
     let _ = fs::remove_dir_all(&dir);
     println!(
-        "\ncaller-side latency per line, {LATENCY_SAMPLES} lines in chunks of {CHUNK} \
+        "\ncaller-side latency per line, {latency_samples} lines in chunks of {chunk} \
          (queue drained between chunks, untimed), ns:"
     );
     println!("                      p50      p99    p99.9");
@@ -243,56 +281,63 @@ fn table_latency(root: &Path) -> (Percentiles, Percentiles) {
     (o, t)
 }
 
-/// Lines per second for `SUSTAINED_LINES` written by one thread, until on disk.
+/// Lines per second for `sustained_lines` written by one thread, until on disk.
 fn table_sustained(root: &Path) -> (f64, f64, f64) {
+    let Sizes {
+        sustained_lines, ..
+    } = sizes();
     let line = line();
-    let expected = (SUSTAINED_LINES * LINE_LEN) as u64;
+    let expected = (sustained_lines * LINE_LEN) as u64;
 
     let dir = fresh_dir(root, "sustained-ours");
     let start = Instant::now();
     let (mut writer, guard) = ours(&dir, Backpressure::BLOCK);
-    for _ in 0..SUSTAINED_LINES {
+    for _ in 0..sustained_lines {
         writer.write_all(&line).unwrap();
     }
     let stats = guard.shutdown(Duration::from_secs(120)).unwrap();
     wait_for_bytes(&dir, "ours", expected);
-    let ours_rate = SUSTAINED_LINES as f64 / start.elapsed().as_secs_f64();
-    assert_eq!(stats.lines_written, SUSTAINED_LINES as u64);
+    let ours_rate = sustained_lines as f64 / start.elapsed().as_secs_f64();
+    assert_eq!(stats.lines_written, sustained_lines as u64);
     let _ = fs::remove_dir_all(&dir);
 
     let dir = fresh_dir(root, "sustained-theirs");
     let start = Instant::now();
     let (mut writer, guard) = theirs(&dir, false);
-    for _ in 0..SUSTAINED_LINES {
+    for _ in 0..sustained_lines {
         writer.write_all(&line).unwrap();
     }
     drop(guard);
     wait_for_bytes(&dir, "theirs", expected);
-    let their_rate = SUSTAINED_LINES as f64 / start.elapsed().as_secs_f64();
+    let their_rate = sustained_lines as f64 / start.elapsed().as_secs_f64();
     let _ = fs::remove_dir_all(&dir);
 
     let dir = fresh_dir(root, "ceiling");
     let start = Instant::now();
     let mut writer = BufWriter::new(File::create(dir.join("raw.log")).unwrap());
-    for _ in 0..SUSTAINED_LINES {
+    for _ in 0..sustained_lines {
         writer.write_all(&line).unwrap();
     }
     writer.flush().unwrap();
     drop(writer);
-    let ceiling = SUSTAINED_LINES as f64 / start.elapsed().as_secs_f64();
+    let ceiling = sustained_lines as f64 / start.elapsed().as_secs_f64();
     let _ = fs::remove_dir_all(&dir);
 
-    println!("\nsustained throughput, 1 thread, {SUSTAINED_LINES} lines until all on disk:");
+    println!("\nsustained throughput, 1 thread, {sustained_lines} lines until all on disk:");
     println!("  eventlog-appender   {:>6.2} M lines/s", ours_rate / 1e6);
     println!("  tracing-appender    {:>6.2} M lines/s", their_rate / 1e6);
     println!("  BufWriter ceiling   {:>6.2} M lines/s", ceiling / 1e6);
     (ours_rate, their_rate, ceiling)
 }
 
-/// Lines dropped when 2 threads emit `LOSSY_LINES_PER_THREAD` each, flat out.
+/// Lines dropped when 2 threads emit `lossy_lines_per_thread` each, flat out.
 fn table_lossy(root: &Path) -> (u64, u64) {
+    let Sizes {
+        lossy_lines_per_thread,
+        ..
+    } = sizes();
     let line = line();
-    let total = (2 * LOSSY_LINES_PER_THREAD) as u64;
+    let total = (2 * lossy_lines_per_thread) as u64;
 
     let dir = fresh_dir(root, "lossy-ours");
     let (writer, guard) = ours(&dir, Backpressure::DROP_NEWEST);
@@ -302,7 +347,7 @@ fn table_lossy(root: &Path) -> (u64, u64) {
             let mut writer = writer.clone();
             let line = &line;
             s.spawn(move || {
-                for _ in 0..LOSSY_LINES_PER_THREAD {
+                for _ in 0..lossy_lines_per_thread {
                     writer.write_all(line).unwrap();
                 }
             });
@@ -325,7 +370,7 @@ fn table_lossy(root: &Path) -> (u64, u64) {
             let mut writer = writer.clone();
             let line = &line;
             s.spawn(move || {
-                for _ in 0..LOSSY_LINES_PER_THREAD {
+                for _ in 0..lossy_lines_per_thread {
                     writer.write_all(line).unwrap();
                 }
             });
@@ -339,7 +384,7 @@ fn table_lossy(root: &Path) -> (u64, u64) {
 
     let pct = |d: u64| d as f64 * 100.0 / total as f64;
     println!(
-        "\nlossy mode, 2 threads × {LOSSY_LINES_PER_THREAD} lines flat out, \
+        "\nlossy mode, 2 threads × {lossy_lines_per_thread} lines flat out, \
          same budget: {BUDGET_BYTES} B / {THEIR_LINES} lines:"
     );
     println!("                      dropped            delivered   burst");
@@ -357,55 +402,65 @@ fn table_lossy(root: &Path) -> (u64, u64) {
     (ours_dropped, their_dropped)
 }
 
+/// 2 threads emit events through a fmt JSON layer writing to `writer`.
+fn fmt_burst<W>(writer: W) -> Duration
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    let Sizes {
+        lossy_lines_per_thread,
+        ..
+    } = sizes();
+    let dispatch = tracing::Dispatch::new(
+        tracing_subscriber::fmt()
+            .json()
+            .with_writer(writer)
+            .finish(),
+    );
+    let start = Instant::now();
+    thread::scope(|s| {
+        for t in 0..2u64 {
+            let dispatch = dispatch.clone();
+            s.spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    for seq in 0..lossy_lines_per_thread as u64 {
+                        tracing::info!(
+                            event_name = "order_placed",
+                            order_id = "ord_42",
+                            amount = 72.49,
+                            currency = "USD",
+                            thread = t,
+                            seq,
+                            trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
+                            "order placed"
+                        );
+                    }
+                });
+            });
+        }
+    });
+    start.elapsed()
+}
+
 /// The same burst emitted through `tracing_subscriber::fmt().json()`, the way
 /// applications produce lines: formatting slows both sides' callers equally.
 fn table_lossy_fmt(root: &Path) -> (u64, u64) {
-    fn burst<W>(writer: W) -> Duration
-    where
-        W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
-    {
-        let dispatch = tracing::Dispatch::new(
-            tracing_subscriber::fmt()
-                .json()
-                .with_writer(writer)
-                .finish(),
-        );
-        let start = Instant::now();
-        thread::scope(|s| {
-            for t in 0..2u64 {
-                let dispatch = dispatch.clone();
-                s.spawn(move || {
-                    tracing::dispatcher::with_default(&dispatch, || {
-                        for seq in 0..LOSSY_LINES_PER_THREAD as u64 {
-                            tracing::info!(
-                                event_name = "order_placed",
-                                order_id = "ord_42",
-                                amount = 72.49,
-                                currency = "USD",
-                                thread = t,
-                                seq,
-                                trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
-                                "order placed"
-                            );
-                        }
-                    });
-                });
-            }
-        });
-        start.elapsed()
-    }
-    let total = (2 * LOSSY_LINES_PER_THREAD) as u64;
+    let Sizes {
+        lossy_lines_per_thread,
+        ..
+    } = sizes();
+    let total = (2 * lossy_lines_per_thread) as u64;
 
     let dir = fresh_dir(root, "lossy-fmt-ours");
     let (writer, guard) = ours(&dir, Backpressure::DROP_NEWEST);
-    let ours_burst = burst(writer);
+    let ours_burst = fmt_burst(writer);
     let ours_dropped = guard.shutdown(Duration::from_secs(120)).unwrap().dropped();
     let _ = fs::remove_dir_all(&dir);
 
     let dir = fresh_dir(root, "lossy-fmt-theirs");
     let (writer, guard) = theirs(&dir, true);
     let counter = writer.error_counter();
-    let their_burst = burst(writer);
+    let their_burst = fmt_burst(writer);
     let their_dropped = counter.dropped_lines() as u64;
     drop(guard);
     let _ = fs::remove_dir_all(&dir);
