@@ -38,6 +38,9 @@ pub(crate) struct Config {
     pub(crate) suffix: String,
     pub(crate) compress: bool,
     pub(crate) retention: Retention,
+    /// Size rotation limit: the active file is counted as this big (it will
+    /// grow to it), so the total stays within `max_total_bytes` as it fills.
+    pub(crate) max_bytes: Option<u64>,
     pub(crate) mode: u32,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) stats: Stats,
@@ -251,7 +254,7 @@ fn apply_retention(config: &Config, active: &Path) {
         config.retention,
         config.clock.now(),
         Some(active_owned.stamp),
-        active_size,
+        active_size.max(config.max_bytes.unwrap_or(0)),
     );
     for (file, doomed) in files.iter().zip(doomed) {
         if !doomed {

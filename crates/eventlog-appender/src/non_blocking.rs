@@ -536,7 +536,8 @@ impl Shared {
 /// The non-blocking writer handle: cheap to clone, safe to share.
 ///
 /// Implements [`MakeWriter`] (each event gets a [`LineWriter`] that queues its
-/// line whole) and [`io::Write`] (each `write` call is queued whole). The
+/// line whole) and [`io::Write`] (each `write` call, and each `write!` /
+/// `writeln!`, is queued whole, so lines from several threads never mix). The
 /// caller never does I/O: it copies the line into the queue, or, when the
 /// queue is full, waits or drops according to [`Backpressure`].
 ///
@@ -600,6 +601,13 @@ impl Write for NonBlocking {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.shared.enqueue(buf);
         Ok(buf.len())
+    }
+
+    /// Formats into a per-thread buffer first, so `write!` and `writeln!`
+    /// (which call `write` once per piece) still queue one whole unit.
+    fn write_fmt(&mut self, args: fmt::Arguments<'_>) -> io::Result<()> {
+        let mut line = self.make_writer();
+        line.write_fmt(args)
     }
 
     /// Waits until everything queued so far is written (up to the flush

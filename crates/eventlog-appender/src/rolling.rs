@@ -635,7 +635,11 @@ impl RollingFileBuilder {
     }
 
     /// Deletes the oldest rotated files while all files of this writer (the
-    /// active one included, compressed sizes as on disk) exceed this many bytes.
+    /// active one included, compressed sizes as on disk) exceed this many
+    /// bytes. Checked at each rotation; with [`max_bytes`](Self::max_bytes)
+    /// the active file counts as full, so the total stays within the limit
+    /// while it grows. Without it, the active file may take the total over
+    /// the limit until the next rotation.
     pub const fn max_total_bytes(mut self, bytes: u64) -> Self {
         self.retention.max_total_bytes = Some(bytes);
         self
@@ -808,6 +812,7 @@ impl RollingFileBuilder {
                 suffix: file.suffix.clone(),
                 compress: self.compress,
                 retention: self.retention,
+                max_bytes: self.max_bytes,
                 mode: self.mode,
                 clock: Arc::clone(&file.clock),
                 stats: file.stats.clone(),

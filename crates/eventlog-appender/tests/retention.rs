@@ -125,3 +125,30 @@ fn max_total_bytes_deletes_oldest_until_within_budget() {
     assert_eq!(names(&remaining)[2], "app.20261125T085959.570Z.jsonl");
     assert_foreign_intact(&foreign);
 }
+
+#[test]
+fn retention_applies_to_files_of_an_earlier_run_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let foreign = plant_foreign_files(dir.path());
+    for hour in 1..=5 {
+        let name = format!("app.20261125T0{hour}0000.000Z.jsonl.gz");
+        fs::write(dir.path().join(name), b"old").unwrap();
+    }
+    let clock = ManualClock::at_millis(BEFORE_NINE);
+    let file = RollingFile::builder()
+        .directory(dir.path())
+        .keep(2)
+        .clock(clock.shared())
+        .build()
+        .unwrap();
+    drop(file);
+    assert_eq!(
+        names(&files(dir.path(), "app")),
+        [
+            "app.20261125T040000.000Z.jsonl.gz",
+            "app.20261125T050000.000Z.jsonl.gz",
+            "app.20261125T085959.500Z.jsonl",
+        ]
+    );
+    assert_foreign_intact(&foreign);
+}

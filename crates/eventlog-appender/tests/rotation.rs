@@ -199,3 +199,22 @@ fn symlink_never_replaces_a_regular_file() {
         "precious\n"
     );
 }
+
+#[test]
+fn fsync_mode_writes_and_rotates_normally() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut writer, guard) = RollingFile::builder()
+        .directory(dir.path())
+        .max_bytes(64)
+        .fsync(true)
+        .build_non_blocking()
+        .unwrap();
+    for i in 0..10 {
+        writeln!(writer, "{{\"i\":{i},\"pad\":\"0123456789\"}}").unwrap();
+    }
+    let stats = guard.shutdown(Duration::from_secs(5)).unwrap();
+    assert_eq!((stats.lines_written, stats.write_errors), (10, 0));
+    let text: String = files(dir.path(), "app").iter().map(|p| read(p)).collect();
+    assert_eq!(text.lines().count(), 10);
+    assert!(stats.rotations >= 3, "{stats:?}");
+}

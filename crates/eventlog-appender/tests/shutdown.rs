@@ -109,3 +109,31 @@ fn flush_after_shutdown_is_a_typed_error() {
     assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
     assert_eq!(stats.snapshot().lines_written, 0);
 }
+
+#[test]
+fn drop_newest_never_waits_on_a_stuck_disk() {
+    let (open, gate) = mpsc::channel();
+    let (mut writer, guard) = NonBlocking::builder()
+        .capacity(1000)
+        .backpressure(eventlog_appender::Backpressure::DROP_NEWEST)
+        .build(Gate(gate))
+        .unwrap();
+    // The sink never returns while these run: a waiting caller would hang here.
+    for seq in 0..1000 {
+        writer.write_all(line(0, seq).as_bytes()).unwrap();
+    }
+    let stats = writer.stats().snapshot();
+    // At most 1000 bytes fit; everything else was dropped at once.
+    assert!(
+        stats.lines_queued <= (1000 / line(0, 0).len()) as u64,
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.lines_queued + stats.dropped_queue_full,
+        1000,
+        "{stats:?}"
+    );
+    drop(open); // the disk "fails": the gate closes and the worker can finish
+    let stats = guard.shutdown(Duration::from_secs(5)).unwrap();
+    assert_eq!(stats.dropped(), 1000 - stats.lines_written.min(1000));
+}
