@@ -11,6 +11,7 @@ use tracing_core::field::{Field as TracingField, Visit};
 
 use crate::envelope::Envelope;
 use crate::record::{FieldBuf, Promoted, StoredValue, TextRef};
+use crate::redact::{KeyOutcome, Redactor};
 use crate::trace::TraceContext;
 
 /// A value as `tracing` handed it over, before it is copied anywhere.
@@ -190,44 +191,104 @@ impl Scratch {
     }
 }
 
+/// Redaction while capturing: the shared settings of both captures.
+pub(crate) struct Capturing<'s> {
+    pub(crate) envelope: &'s Envelope,
+    pub(crate) redactor: &'s Redactor,
+    pub(crate) cap: usize,
+    /// Values the redactor changed or dropped.
+    pub(crate) redactions: u64,
+}
+
+impl Capturing<'_> {
+    /// Stores field `name` into `buf` after redaction; `None` if a rule
+    /// drops it. `as_text` stores numbers as text too (promoted values).
+    fn store(
+        &mut self,
+        buf: &mut FieldBuf,
+        name: &str,
+        value: Raw<'_>,
+        as_text: bool,
+    ) -> Option<StoredValue> {
+        if let Some(rule) = self.redactor.key_rule(name) {
+            self.redactions += 1;
+            let r = buf.store_text(value, self.cap);
+            let outcome = self.redactor.apply_key(rule, buf.text(r));
+            buf.truncate_text(r);
+            return match outcome {
+                KeyOutcome::Replace(text) => {
+                    Some(StoredValue::Str(buf.push_text(&text, usize::MAX)))
+                }
+                KeyOutcome::Drop => None,
+                KeyOutcome::Keep => Some(StoredValue::Str(buf.store_text(value, self.cap))),
+            };
+        }
+        let is_text = matches!(value, Raw::Str(_) | Raw::Debug(_) | Raw::Error(_));
+        if !is_text {
+            return Some(if as_text {
+                StoredValue::Str(buf.store_text(value, self.cap))
+            } else {
+                buf.store(value, self.cap)
+            });
+        }
+        Some(StoredValue::Str(self.store_scanned(buf, value)))
+    }
+
+    /// Stores text and runs the value detectors over it.
+    fn store_scanned(&mut self, buf: &mut FieldBuf, value: Raw<'_>) -> TextRef {
+        let r = buf.store_text(value, self.cap);
+        match self.redactor.scan(buf.text(r)) {
+            Some(clean) => {
+                self.redactions += 1;
+                buf.truncate_text(r);
+                buf.push_text(&clean, usize::MAX)
+            }
+            None => r,
+        }
+    }
+}
+
 /// Captures an event's fields into the scratch.
 pub(crate) struct EventCapture<'s> {
     pub(crate) scratch: &'s mut Scratch,
-    pub(crate) envelope: &'s Envelope,
-    pub(crate) cap: usize,
+    pub(crate) with: Capturing<'s>,
 }
 
 impl Capture for EventCapture<'_> {
     fn capture(&mut self, name: &'static str, value: Raw<'_>) {
         let s = &mut *self.scratch;
-        if !self.envelope.may_be_special(name) {
-            let v = s.fields.store(value, self.cap);
-            s.fields.push(name, v);
+        let w = &mut self.with;
+        if !w.envelope.may_be_special(name) {
+            if let Some(v) = w.store(&mut s.fields, name, value, false) {
+                s.fields.push(name, v);
+            }
             return;
         }
         match name {
             "message" if s.message.is_none() => {
-                s.message = Some(s.fields.store_text(value, self.cap));
+                s.message = Some(w.store_scanned(&mut s.fields, value));
             }
             "event_name" if s.event_name.is_none() => {
-                s.event_name = Some(s.fields.store_text(value, self.cap));
+                s.event_name = Some(s.fields.store_text(value, w.cap));
             }
             "event" if s.event_alias.is_none() => {
-                s.event_alias = Some(s.fields.store_text(value, self.cap));
+                s.event_alias = Some(s.fields.store_text(value, w.cap));
             }
             "event_type" if s.event_type.is_none() => {
-                s.event_type = Some(s.fields.store_text(value, self.cap));
+                s.event_type = Some(s.fields.store_text(value, w.cap));
             }
             // Fields `tracing-log` adds for `log` records; the metadata has them.
             n if n.starts_with("log.") => {}
-            n => match self.envelope.promoted_index(n) {
+            n => match w.envelope.promoted_index(n) {
                 Some(key) if s.promoted.iter().all(|p| p.key != key) => {
-                    let text = s.fields.store_text(value, self.cap);
-                    s.promoted.push(Promoted { key, text });
+                    if let Some(StoredValue::Str(text)) = w.store(&mut s.fields, n, value, true) {
+                        s.promoted.push(Promoted { key, text });
+                    }
                 }
                 _ => {
-                    let v = s.fields.store(value, self.cap);
-                    s.fields.push(n, v);
+                    if let Some(v) = w.store(&mut s.fields, n, value, false) {
+                        s.fields.push(n, v);
+                    }
                 }
             },
         }
@@ -243,12 +304,12 @@ pub(crate) struct SpanPromoted {
     pub(crate) value: String,
 }
 
-/// Captures a span's fields (at creation and on `Span::record`).
+/// Captures a span's fields (at creation and on `Span::record`), redacted
+/// once there so events beneath it copy clean values.
 pub(crate) struct SpanCapture<'s> {
     pub(crate) promoted: &'s mut Vec<SpanPromoted>,
     pub(crate) fields: &'s mut FieldBuf,
-    pub(crate) envelope: &'s Envelope,
-    pub(crate) cap: usize,
+    pub(crate) with: Capturing<'s>,
     /// `Some(Ok)` for a valid `traceparent` field, `Some(Err(()))` for one
     /// that did not parse.
     pub(crate) traceparent: Option<Result<TraceContext, ()>>,
@@ -260,9 +321,13 @@ impl Capture for SpanCapture<'_> {
             let mut text = FieldBuf::default();
             let r = text.store_text(value, 256);
             self.traceparent = Some(text.text(r).parse().map_err(|_| ()));
-        } else if let Some(key) = self.envelope.promoted_index(name) {
+        } else if let Some(key) = self.with.envelope.promoted_index(name) {
             let mut text = FieldBuf::default();
-            let r = text.store_text(value, self.cap);
+            let Some(StoredValue::Str(r)) = self.with.store(&mut text, name, value, true) else {
+                // Dropped by a redaction rule: forget any earlier value too.
+                self.promoted.retain(|p| p.key != key);
+                return;
+            };
             let value = text.text(r).to_owned();
             match self.promoted.iter_mut().find(|p| p.key == key) {
                 Some(p) => p.value = value,
@@ -272,8 +337,7 @@ impl Capture for SpanCapture<'_> {
                     value,
                 }),
             }
-        } else {
-            let v = self.fields.store(value, self.cap);
+        } else if let Some(v) = self.with.store(self.fields, name, value, false) {
             self.fields.set(name, v);
         }
     }

@@ -17,13 +17,13 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use crate::capture::{EventCapture, Scratch, SpanCapture, Visitor};
+use crate::capture::{Capturing, EventCapture, Scratch, SpanCapture, Visitor};
 use crate::context::{SpanContext, Timing};
 use crate::envelope::Layout;
 use crate::output::JsonOutput;
 use crate::record::{FieldBuf, Record, StoredValue};
 use crate::trace::TraceContext;
-use crate::{Deployment, Envelope, EventType, Output, Stats};
+use crate::{Deployment, Envelope, EventType, Output, Redactor, Stats};
 
 /// Strings longer than this many bytes are cut, with a visible marker,
 /// unless [`EventLayer::max_value_bytes`] says otherwise.
@@ -69,6 +69,7 @@ pub struct EventLayer {
     stats: Stats,
     max_value_bytes: usize,
     close_suffix: Option<String>,
+    redactor: Redactor,
     otel: bool,
     dispatch: OnceLock<WeakDispatch>,
 }
@@ -95,6 +96,7 @@ impl std::fmt::Debug for EventLayer {
 /// | envelope | [`Envelope::default`] (default key names, promoted `correlation_id`, `request_id`, `user_id`, `session_id`) |
 /// | longest string value | [`DEFAULT_MAX_VALUE_BYTES`] |
 /// | span-close records | off |
+/// | redaction | [`Redactor::default`] |
 ///
 /// A malformed OpenTelemetry variable is ignored here and counted in
 /// [`StatsSnapshot::config_errors`](crate::StatsSnapshot::config_errors);
@@ -136,6 +138,7 @@ impl EventLayer {
             stats,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             close_suffix: None,
+            redactor: Redactor::default(),
             otel: false,
             dispatch: OnceLock::new(),
         }
@@ -227,6 +230,32 @@ impl EventLayer {
     #[must_use]
     pub fn max_value_bytes(mut self, bytes: usize) -> Self {
         self.max_value_bytes = bytes;
+        self
+    }
+
+    /// Sets the redaction rules (on by default with [`Redactor::default`]:
+    /// passwords, tokens, keys, cookies, card numbers, CVVs and SSNs by
+    /// field name; card numbers, bearer tokens, JWTs and emails in text).
+    /// `Redactor::none()` turns redaction off.
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let capture = eventlog::testing::Capture::new();
+    /// let redactor = eventlog::Redactor::builder().key("pin").build()?;
+    /// let layer = eventlog::layer().redactor(redactor).writer(capture.clone());
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::info!(event_name = "card_checked", pin = "1234", password = "hunter2", "for ana@example.com");
+    /// });
+    /// let r = capture.expect_event("card_checked");
+    /// assert_eq!(r.metadata("pin").unwrap(), "[REDACTED]");
+    /// assert_eq!(r.metadata("password").unwrap(), "[REDACTED]");
+    /// assert_eq!(r.message(), Some("for a***@example.com"));
+    /// # Ok::<(), eventlog::RedactError>(())
+    /// ```
+    #[must_use]
+    pub fn redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
         self
     }
 
@@ -402,15 +431,24 @@ impl EventLayer {
         }
     }
 
+    fn capturing(&self) -> Capturing<'_> {
+        Capturing {
+            envelope: self.layout.envelope(),
+            redactor: &self.redactor,
+            cap: self.max_value_bytes,
+            redactions: 0,
+        }
+    }
+
     fn capture_span(&self, cx: &mut SpanContext, values: &SpanValues<'_>) {
         let mut capture = SpanCapture {
             promoted: &mut cx.promoted,
             fields: &mut cx.fields,
-            envelope: self.layout.envelope(),
-            cap: self.max_value_bytes,
+            with: self.capturing(),
             traceparent: None,
         };
         values.record(&mut Visitor(&mut capture));
+        self.stats.record_redactions(capture.with.redactions);
         match capture.traceparent {
             // A root that learns its caller's trace after creation joins it;
             // spans created before keep the ids they were given.
@@ -515,11 +553,11 @@ where
         let mut capture = SpanCapture {
             promoted: &mut promoted,
             fields: &mut fields,
-            envelope: self.layout.envelope(),
-            cap: self.max_value_bytes,
+            with: self.capturing(),
             traceparent: None,
         };
         attrs.record(&mut Visitor(&mut capture));
+        self.stats.record_redactions(capture.with.redactions);
         let inherited = || parent.map_or_else(TraceContext::root, |p| p.child());
         let trace = match capture.traceparent {
             Some(Ok(caller)) => caller.child(),
@@ -591,10 +629,10 @@ where
         Scratch::with(|scratch| {
             let mut capture = EventCapture {
                 scratch: &mut *scratch,
-                envelope: self.layout.envelope(),
-                cap: self.max_value_bytes,
+                with: self.capturing(),
             };
             event.record(&mut Visitor(&mut capture));
+            self.stats.record_redactions(capture.with.redactions);
             scratch.finish_capture();
             let trace = span
                 .as_ref()

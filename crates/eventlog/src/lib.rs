@@ -71,6 +71,7 @@ mod layer;
 mod otel;
 mod output;
 mod record;
+mod redact;
 mod stats;
 pub mod testing;
 mod trace;
@@ -82,5 +83,9 @@ pub use error::ConfigError;
 pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, layer};
 pub use output::{JsonOutput, Output};
 pub use record::{EventType, Field, Record, Value};
+pub use redact::{
+    Action, DEFAULT_KEYS, Detector, HASH_KEY_ENV, HASH_PREFIX, REDACTED, RedactError, Redactor,
+    RedactorBuilder,
+};
 pub use stats::{DropReason, Stats, StatsSnapshot};
 pub use trace::{ParseIdError, SpanId, TraceContext, TraceId};

@@ -218,6 +218,11 @@ impl FieldBuf {
         self.text_ref(start)
     }
 
+    /// Forgets the text from `r` on; `r` must be the last text pushed.
+    pub(crate) fn truncate_text(&mut self, r: TextRef) {
+        self.text.truncate(r.start as usize);
+    }
+
     /// Formats `value` with `Debug` into the arena, then applies the cap.
     pub(crate) fn push_debug(&mut self, value: &dyn fmt::Debug, cap: usize) -> TextRef {
         let start = self.text.len();

@@ -57,6 +57,7 @@ struct Counters {
     invalid_traceparents: AtomicU64,
     internal_errors: AtomicU64,
     config_errors: AtomicU64,
+    redactions: AtomicU64,
 }
 
 /// Live, lock-free counters shared by the layer and its outputs.
@@ -101,6 +102,7 @@ impl Stats {
             invalid_traceparents: get(&c.invalid_traceparents),
             internal_errors: get(&c.internal_errors),
             config_errors: get(&c.config_errors),
+            redactions: get(&c.redactions),
         }
     }
 
@@ -131,6 +133,12 @@ impl Stats {
 
     pub(crate) fn record_internal_error(&self) {
         bump(&self.0.internal_errors);
+    }
+
+    pub(crate) fn record_redactions(&self, n: u64) {
+        if n > 0 {
+            self.0.redactions.fetch_add(n, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn record_config_error(&self) {
@@ -167,6 +175,8 @@ pub struct StatsSnapshot {
     pub internal_errors: u64,
     /// Malformed `OTEL_*` variables that [`layer`](crate::layer) ignored.
     pub config_errors: u64,
+    /// Values changed by the redactor (per-rule counts: [`Redactor::counts`](crate::Redactor::counts)).
+    pub redactions: u64,
 }
 
 impl StatsSnapshot {

@@ -92,9 +92,15 @@ fn steady_state_events_allocate_nothing() {
     let layer = eventlog::layer().service("checkout").writer(writer.clone());
     let stats = layer.stats();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        let outer = tracing::info_span!("request", request_id = "r-1", user_id = "u-1", session_id = "s-1");
+        let outer = tracing::info_span!(
+            "request",
+            request_id = "r-1",
+            user_id = "u-1",
+            session_id = "s-1"
+        );
         let _o = outer.enter();
-        let inner = tracing::info_span!("payment", step = "authorize", attempt = 1u64, region = "eu");
+        let inner =
+            tracing::info_span!("payment", step = "authorize", attempt = 1u64, region = "eu");
         let _i = inner.enter();
         // Warm up: per-thread buffers grow to the working size.
         for _ in 0..10 {

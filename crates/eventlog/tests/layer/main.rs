@@ -18,5 +18,6 @@ mod ids;
 mod interop;
 mod outputs;
 mod properties;
+mod redaction;
 mod support;
 mod timing;
