@@ -139,6 +139,11 @@ fn startup_leftovers(config: &Config, active: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(&config.dir) else {
         return Vec::new();
     };
+    let active_key = active
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| naming::parse(n, &config.prefix, &config.suffix))
+        .map(|owned| (owned.stamp, owned.n));
     let mut leftovers = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
@@ -148,8 +153,11 @@ fn startup_leftovers(config: &Config, active: &Path) -> Vec<PathBuf> {
             let _ = fs::remove_file(&path);
         } else if let Some(owned) = naming::parse(name, &config.prefix, &config.suffix)
             && !owned.compressed
-            && path != active
+            && active_key.is_some_and(|key| (owned.stamp, owned.n) < key)
         {
+            // Only files older than this job's active file: if the job runs
+            // late, newer files are rotated ones with their own jobs, or the
+            // file being written now.
             leftovers.push(path);
         }
     }

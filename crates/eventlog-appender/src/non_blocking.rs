@@ -884,6 +884,12 @@ impl Worker {
                 break close_deadline;
             }
         };
+        // Drops counted after the last batch's report (callers still running
+        // while it was written) get their line now, before the file closes.
+        self.report_drops();
+        if self.sink.flush().is_err() {
+            shared.stats.add(Counter::WriteErrors, 1);
+        }
         let deadline = close_deadline.unwrap_or_else(|| Instant::now() + self.flush_timeout);
         self.sink.close(deadline);
     }

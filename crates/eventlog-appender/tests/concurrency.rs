@@ -38,9 +38,11 @@ fn run(backpressure: Backpressure, capacity: usize, max_bytes: u64, per_thread: 
     let lines = json_lines(dir.path(), "app");
     let mut seen = HashSet::new();
     let mut reported = 0;
+    let mut reports = Vec::new();
     for value in &lines {
         if value["event_name"] == "log_events_dropped" {
             reported += value["metadata"]["dropped"].as_u64().unwrap();
+            reports.push(value["metadata"].clone());
             continue;
         }
         let key = (
@@ -60,7 +62,7 @@ fn run(backpressure: Backpressure, capacity: usize, max_bytes: u64, per_thread: 
     assert_eq!(
         reported,
         stats.dropped(),
-        "self-reports must add up to the drops"
+        "self-reports must add up to the drops: {reports:?} {stats:?}"
     );
     assert_eq!(stats.lines_written, lines.len() as u64);
     // Rotation by size really happened (files hold at most `max_bytes`).
