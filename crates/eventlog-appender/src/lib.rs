@@ -40,6 +40,30 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # What it promises
+//!
+//! - **The caller never does I/O.** It copies the line into a shared buffer
+//!   under a short lock (no allocation once warm: buffers are reused), and
+//!   with [`Backpressure::DROP_NEWEST`] it never waits either.
+//! - **A line is never split**, neither between threads (each event, `write`
+//!   call or `write!` is queued whole) nor between files (rotation happens at
+//!   line ends).
+//! - **Nothing is lost silently.** A line that is not written is counted by
+//!   [`DropReason`]; see [`StatsSnapshot`].
+//! - **Memory is bounded** by [`NonBlockingBuilder::capacity`].
+//! - **Shutdown writes everything queued**: dropping the [`Guard`], or
+//!   [`Guard::shutdown`] with a timeout and a typed [`GuardError`].
+//! - **Faults do not panic.** A failed write (disk full, directory removed,
+//!   permission lost) is retried with backoff, then its lines are dropped
+//!   with [`DropReason::Io`]; a vanished directory is recreated. Bad
+//!   configuration is a [`RollingFileError`] at build time.
+//!
+//! # Files on disk
+//!
+//! `logs/app.20261125T085007.123Z.jsonl`, then `….jsonl.gz` once rotated and
+//! compressed; `logs/app.jsonl` is a symlink to the file being written. See
+//! [`RollingFile`] for the naming rules.
+//!
 //! # Feature flags
 //!
 //! - `local-time`: [`TimeZone::local`], rotation at local midnight or hour

@@ -902,10 +902,13 @@ impl Worker {
         let mut state = shared.lock();
         let mut due = Instant::now() + self.flush_interval;
         loop {
+            // Blocked callers with nothing pending only need to be scheduled:
+            // the room is already there (nothing is in flight while we wait).
+            let blocked = state.blocked > 0 && !state.pending.is_empty();
             if state.closed
                 || state.flush_requested > state.flush_done
                 || state.pending.len() >= shared.batch_bytes
-                || state.blocked > 0
+                || blocked
             {
                 break;
             }
