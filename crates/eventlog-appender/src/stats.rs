@@ -99,7 +99,14 @@ impl DropReport {
 
 /// A plain copy of the counters at one moment.
 ///
-/// All counts start at zero and saturate instead of wrapping.
+/// All counts start at zero and saturate instead of wrapping. For the
+/// non-blocking writer a "line" is one queued unit: one event's output, one
+/// `write` call or one `write!`. The blocking [`RollingFile`](crate::RollingFile)
+/// counts newlines instead.
+///
+/// Every line handed to the writer ends up in exactly one of
+/// `lines_written` or a `dropped_*` counter (self-report lines are counted
+/// in `lines_written` and `self_reports` too).
 ///
 /// ```
 /// use eventlog_appender::StatsSnapshot;
