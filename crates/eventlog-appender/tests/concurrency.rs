@@ -65,6 +65,12 @@ fn run(backpressure: Backpressure, capacity: usize, max_bytes: u64, per_thread: 
         "self-reports must add up to the drops: {reports:?} {stats:?}"
     );
     assert_eq!(stats.lines_written, lines.len() as u64);
+    // Every line is accounted for exactly once.
+    assert_eq!(
+        stats.lines_written - stats.self_reports + stats.dropped(),
+        total
+    );
+    assert_eq!(stats.self_reports, reports.len() as u64);
     // Rotation by size really happened (files hold at most `max_bytes`).
     assert!(
         stats.rotations >= (stats.bytes_written / max_bytes).saturating_sub(1),
