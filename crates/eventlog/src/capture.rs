@@ -206,11 +206,11 @@ impl Capturing<'_> {
     fn store(
         &mut self,
         buf: &mut FieldBuf,
-        name: &str,
+        name: &'static str,
         value: Raw<'_>,
         as_text: bool,
     ) -> Option<StoredValue> {
-        if let Some(rule) = self.redactor.key_rule(name) {
+        if let Some(rule) = self.redactor.key_rule_static(name) {
             self.redactions += 1;
             let r = buf.store_text(value, self.cap);
             let outcome = self.redactor.apply_key(rule, buf.text(r));

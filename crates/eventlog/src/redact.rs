@@ -14,6 +14,7 @@
 //! one of those hints is present or a custom pattern was configured.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -328,6 +329,7 @@ impl RedactorBuilder {
         }
         let counts = names.iter().map(|_| AtomicU64::new(0)).collect();
         Ok(Redactor(Some(Arc::new(Rules {
+            id: NEXT_RULES_ID.fetch_add(1, Ordering::Relaxed),
             keys,
             by_len,
             detectors,
@@ -345,6 +347,8 @@ const MAX_SEGMENT: usize = 32;
 
 #[derive(Debug)]
 struct Rules {
+    /// Unique per build, for the per-thread key cache.
+    id: u64,
     keys: Vec<KeyRule>,
     /// Key rules by the length of their first segment.
     by_len: Vec<Vec<usize>>,
@@ -384,6 +388,27 @@ impl Default for Redactor {
         // cannot fail; `none` is the fallback should that ever change.
         Self::builder().build().unwrap_or_else(|_| Self::none())
     }
+}
+
+const KEY_CACHE_SLOTS: usize = 256;
+
+/// One cached key decision: which field name (address, length), under
+/// which rule set (its unique id, never an address that could be reused),
+/// matched which rule.
+#[derive(Debug, Clone, Copy)]
+struct CachedKey {
+    name: (usize, usize),
+    rules: u64,
+    rule: Option<usize>,
+}
+
+/// Ids of built rule sets; 0 is never issued, so empty cache slots match nothing.
+static NEXT_RULES_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static KEY_CACHE: [Cell<CachedKey>; KEY_CACHE_SLOTS] = const {
+        [const { Cell::new(CachedKey { name: (0, 0), rules: 0, rule: None }) }; KEY_CACHE_SLOTS]
+    };
 }
 
 /// A key rule, by position.
@@ -486,9 +511,36 @@ impl Redactor {
         self.apply_key(KeyRuleId(i), value)
     }
 
-    /// The key rule a field name matches, if any.
-    pub(crate) fn key_rule(&self, name: &str) -> Option<KeyRuleId> {
-        self.0.as_ref()?.match_key(name).map(KeyRuleId)
+    /// [`key_rule`](Self::key_rule) for a `tracing` field name, cached per
+    /// thread: field names are `'static`, so their address identifies them
+    /// and a steady-state lookup is one probe instead of segmenting the name.
+    pub(crate) fn key_rule_static(&self, name: &'static str) -> Option<KeyRuleId> {
+        let rules = self.0.as_ref()?;
+        let rules_id = rules.id;
+        let name_id = (name.as_ptr() as usize, name.len());
+        // Fibonacci hashing spreads neighbouring string literals over slots.
+        let mixed = (name_id.0 ^ name_id.1.rotate_left(48)) as u64;
+        let slot = usize::try_from(mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56).unwrap_or(0);
+        // `Some(rule)` on a hit, where `rule` itself may be `None` (a name
+        // known not to be sensitive: the common, cached answer).
+        let cached: Option<Option<usize>> = KEY_CACHE
+            .try_with(|cache| {
+                let entry = cache[slot].get();
+                (entry.name == name_id && entry.rules == rules_id).then_some(entry.rule)
+            })
+            .unwrap_or(None);
+        if let Some(rule) = cached {
+            return rule.map(KeyRuleId);
+        }
+        let rule = rules.match_key(name);
+        let _ = KEY_CACHE.try_with(|cache| {
+            cache[slot].set(CachedKey {
+                name: name_id,
+                rules: rules_id,
+                rule,
+            });
+        });
+        rule.map(KeyRuleId)
     }
 
     /// Applies key rule `rule` to a value (and counts it).
@@ -509,7 +561,7 @@ impl Redactor {
     /// Whether a field name matches a key rule.
     #[cfg(test)]
     fn is_sensitive_key(&self, name: &str) -> bool {
-        self.key_rule(name).is_some()
+        self.0.as_ref().is_some_and(|r| r.match_key(name).is_some())
     }
 
     /// Runs the detectors and patterns; `None` when nothing matched (the
@@ -709,6 +761,29 @@ fn segments(name: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+const DIGIT: u8 = 1;
+const AT: u8 = 2;
+const SEPARATOR: u8 = 4;
+const CAPITAL_J: u8 = 8;
+const LETTER_B: u8 = 16;
+
+/// What each byte hints at, for [`Hints::of`].
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut d = b'0';
+    while d <= b'9' {
+        table[d as usize] = DIGIT;
+        d += 1;
+    }
+    table[b'@' as usize] = AT;
+    table[b':' as usize] = SEPARATOR;
+    table[b'=' as usize] = SEPARATOR;
+    table[b'J' as usize] = CAPITAL_J;
+    table[b'b' as usize] = LETTER_B;
+    table[b'B' as usize] = LETTER_B;
+    table
+};
+
 /// Cheap facts gathered in one pass, so detectors that cannot match skip.
 #[allow(clippy::struct_excessive_bools)] // One flag per detector, read once each.
 struct Hints {
@@ -722,21 +797,32 @@ struct Hints {
 impl Hints {
     fn of(text: &str) -> Self {
         let bytes = text.as_bytes();
-        let mut digits = 0;
-        let mut at = false;
-        let mut separator = false;
+        let mut hints = Hints {
+            digits: 0,
+            at: false,
+            separator: false,
+            jwt: false,
+            bearer: false,
+        };
+        // The shortest thing any detector matches (`a@b.co`) is 6 bytes.
+        if bytes.len() < 6 {
+            return hints;
+        }
+        // One table lookup per byte; rare letters only raise a flag that
+        // the precise (and slower) checks below then confirm.
+        let mut seen = 0u8;
         for &b in bytes {
-            digits += usize::from(b.is_ascii_digit());
-            at |= b == b'@';
-            separator |= b == b':' || b == b'=';
+            let class = BYTE_CLASS[usize::from(b)];
+            seen |= class;
+            hints.digits += usize::from(class & DIGIT);
         }
-        Hints {
-            digits,
-            at,
-            separator,
-            jwt: bytes.len() >= 20 && text.contains("eyJ"),
-            bearer: bytes.len() >= 8 && (text.contains("earer") || text.contains("EARER")),
-        }
+        hints.at = seen & AT != 0;
+        hints.separator = seen & SEPARATOR != 0;
+        hints.jwt = seen & CAPITAL_J != 0 && bytes.len() >= 20 && text.contains("eyJ");
+        hints.bearer = seen & LETTER_B != 0
+            && bytes.len() >= 14
+            && bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"bearer"));
+        hints
     }
 
     fn allows(&self, detector: Detector) -> bool {
@@ -1059,6 +1145,27 @@ mod tests {
             "api",
         ] {
             assert!(!r.is_sensitive_key(name), "{name} should not be sensitive");
+        }
+    }
+
+    #[test]
+    fn the_per_thread_key_cache_agrees_with_matching() {
+        let a = default();
+        let b = Redactor::builder()
+            .clear_keys()
+            .key("order_id")
+            .build()
+            .unwrap();
+        for _ in 0..3 {
+            for name in ["password", "order_id", "amount", "db_password", "x"] {
+                let want_a = a.is_sensitive_key(name);
+                assert_eq!(a.key_rule_static(name).is_some(), want_a, "{name}");
+                assert_eq!(
+                    b.key_rule_static(name).is_some(),
+                    name == "order_id",
+                    "{name}"
+                );
+            }
         }
     }
 
