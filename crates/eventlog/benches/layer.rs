@@ -14,7 +14,9 @@
 //! - `fmt_json`: `tracing_subscriber::fmt::layer().json()` (current span + span list);
 //! - `json_subscriber`: json-subscriber 0.3 (flattened event, current span, span list).
 //!
-//! Groups: `event` (one event in nested spans), `span_lifecycle` (a new span
+//! Groups: `event` (one event in nested spans), `redaction` (the same event
+//! with redaction off, on with no secret, and on with a password field),
+//! `span_lifecycle` (a new span
 //! with three fields, entered, exited and closed), `span_close_event` (the
 //! same with a timing record at close). After criterion's report the bench
 //! prints each median and its ratio to `fmt_json` and to `floor`.
@@ -44,6 +46,19 @@ fn emit_event() {
         currency = "USD",
         items = 2u64,
         gift = false,
+        "order placed"
+    );
+}
+
+/// The same event with one secret in it: a password field.
+fn emit_event_with_secret() {
+    tracing::info!(
+        event_name = "order_placed",
+        order_id = "ord_1001",
+        amount = 72.49,
+        currency = "USD",
+        items = 2u64,
+        password = "hunter2",
         "order placed"
     );
 }
@@ -136,6 +151,25 @@ fn bench_event(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_redaction(c: &mut Criterion) {
+    let mut g = c.benchmark_group("redaction");
+    let off = eventlog_layer().redactor(eventlog::Redactor::none());
+    in_spans(&mut g, "off", registry().with(off), emit_event);
+    in_spans(
+        &mut g,
+        "default_no_secret",
+        registry().with(eventlog_layer()),
+        emit_event,
+    );
+    in_spans(
+        &mut g,
+        "default_one_secret",
+        registry().with(eventlog_layer()),
+        emit_event_with_secret,
+    );
+    g.finish();
+}
+
 fn bench_span_lifecycle(c: &mut Criterion) {
     let mut g = c.benchmark_group("span_lifecycle");
     in_spans(&mut g, "floor", registry().with(Nothing), span_lifecycle);
@@ -215,6 +249,17 @@ fn print_ratios() {
         ),
         ("span_close_event", &["floor", "eventlog", "fmt_json"]),
     ];
+    if let (Some(off), Some(on), Some(secret)) = (
+        median_ns("redaction", "off"),
+        median_ns("redaction", "default_no_secret"),
+        median_ns("redaction", "default_one_secret"),
+    ) {
+        println!(
+            "\nredaction: off {off:.0} ns, default rules (no secret) {on:.0} ns ({:+.1} %), one secret {secret:.0} ns ({:+.1} %)",
+            (on / off - 1.0) * 100.0,
+            (secret / off - 1.0) * 100.0
+        );
+    }
     println!("\n| group | contender | median | vs fmt_json | vs floor |");
     println!("|---|---|---|---|---|");
     for (group, ids) in groups {
@@ -242,6 +287,7 @@ fn main() {
         .sample_size(50)
         .configure_from_args();
     bench_event(&mut c);
+    bench_redaction(&mut c);
     bench_span_lifecycle(&mut c);
     bench_span_close_event(&mut c);
     c.final_summary();
