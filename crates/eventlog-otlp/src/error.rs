@@ -1,0 +1,123 @@
+//! Errors: building an output, and shutting one down.
+
+use std::time::Duration;
+
+/// Why an [`OtlpOutput`](crate::OtlpOutput) could not be built.
+///
+/// Returned by [`OtlpOutputBuilder::build`](crate::OtlpOutputBuilder::build)
+/// and [`OtlpLayerBuilder::build`](crate::OtlpLayerBuilder::build): bad
+/// configuration is an error at build time, never a panic later.
+///
+/// ```
+/// use eventlog_otlp::{OtlpError, OtlpOutput};
+///
+/// let err = OtlpOutput::builder().endpoint("127.0.0.1:4317").build().unwrap_err();
+/// assert!(matches!(err, OtlpError::Endpoint { .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid OTLP endpoint `127.0.0.1:4317` (from the builder): the scheme must be http or https"
+/// );
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OtlpError {
+    /// The endpoint is not an `http://` or `https://` URL with a host. Fix
+    /// the value in code or in the variable named by `from`.
+    #[error("invalid OTLP endpoint `{value}` (from {from}): {reason}")]
+    Endpoint {
+        /// The offending value.
+        value: String,
+        /// Where it came from: `the builder` or a variable name.
+        from: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An `OTEL_EXPORTER_OTLP_*` variable holds a value this crate cannot
+    /// use. Fix or unset the variable.
+    #[error("{name}={value:?} is not valid: expected {expected}")]
+    Env {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should hold.
+        expected: &'static str,
+    },
+    /// The chosen protocol (or compression, or TLS) needs a cargo feature
+    /// that is off. Turn the feature on.
+    #[error("{what} needs the `{feature}` feature of eventlog-otlp")]
+    FeatureDisabled {
+        /// What was asked for (`http/protobuf`, `gzip`, `https`).
+        what: &'static str,
+        /// The feature that provides it.
+        feature: &'static str,
+    },
+    /// A builder setting is out of range (a zero batch size, a zero byte
+    /// budget). The message names the setting.
+    #[error("invalid setting `{setting}`: {reason}")]
+    Setting {
+        /// The builder method.
+        setting: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// `opentelemetry-otlp` refused to build the exporter.
+    #[error("cannot build the OTLP exporter")]
+    Exporter(#[source] opentelemetry_otlp::ExporterBuildError),
+    /// The export thread or its runtime could not be started.
+    #[error("cannot start the OTLP export thread")]
+    Thread(#[source] std::io::Error),
+}
+
+/// Why [`OtlpGuard::shutdown`](crate::OtlpGuard::shutdown) did not export
+/// everything.
+///
+/// ```
+/// use eventlog_otlp::ShutdownError;
+/// use std::time::Duration;
+///
+/// let err = ShutdownError::Timeout { timeout: Duration::from_secs(5), lost: 12 };
+/// assert_eq!(err.to_string(), "OTLP export did not finish within 5s: 12 records lost");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShutdownError {
+    /// The queue was not empty when the timeout expired (the collector was
+    /// down or slow); the records left are counted as dropped.
+    #[error("OTLP export did not finish within {timeout:?}: {lost} records lost")]
+    Timeout {
+        /// The timeout that expired.
+        timeout: Duration,
+        /// Records still queued, now dropped.
+        lost: u64,
+    },
+    /// The export thread had stopped (it panicked).
+    #[error("the OTLP export thread is gone")]
+    WorkerGone,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_culprit() {
+        let e = OtlpError::Env {
+            name: "OTEL_EXPORTER_OTLP_TIMEOUT",
+            value: "soon".into(),
+            expected: "milliseconds as an integer",
+        };
+        assert_eq!(
+            e.to_string(),
+            "OTEL_EXPORTER_OTLP_TIMEOUT=\"soon\" is not valid: expected milliseconds as an integer"
+        );
+        let e = OtlpError::FeatureDisabled {
+            what: "http/protobuf",
+            feature: "http",
+        };
+        assert_eq!(
+            e.to_string(),
+            "http/protobuf needs the `http` feature of eventlog-otlp"
+        );
+    }
+}

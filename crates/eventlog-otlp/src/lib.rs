@@ -1,0 +1,115 @@
+//! Export [`eventlog`] records to an OpenTelemetry collector over OTLP.
+//!
+//! Files on one machine stop being enough once a team has many services;
+//! then events go to a collector and on to Loki, Elasticsearch, ClickHouse
+//! or Kafka. [`OtlpOutput`] is an [`eventlog::Output`]: it receives the same
+//! redacted, schema-checked [`Record`](eventlog::Record) as the JSON output,
+//! so the file and the collector always agree, and exports it as an
+//! OpenTelemetry log record, over gRPC (default) or HTTP/protobuf.
+//!
+//! ```
+//! use tracing_subscriber::prelude::*;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let capture = eventlog::testing::Capture::new(); // JSON lines, as usual
+//! let (otlp, guard) = eventlog_otlp::OtlpOutput::builder()
+//!     .endpoint("http://127.0.0.1:9") // your collector, e.g. http://127.0.0.1:4317
+//!     .build()?;
+//! let layer = eventlog::layer().service("checkout").writer(capture.clone()).output(otlp.clone());
+//! tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+//!     tracing::info!(event_name = "order_placed", amount = 72.49, currency = "USD");
+//! });
+//! assert_eq!(capture.lines().len(), 1);
+//! assert_eq!(otlp.stats().emitted, 1);
+//! // At exit: export what is queued (here nothing listens, so it is counted as lost).
+//! let lost = guard.shutdown(std::time::Duration::from_millis(10)).unwrap_err();
+//! assert!(matches!(lost, eventlog_otlp::ShutdownError::Timeout { lost: 1, .. }));
+//! # Ok(()) }
+//! ```
+//!
+//! [`layer`] is the shortcut for programs that only export:
+//! `let (layer, _guard) = eventlog_otlp::layer().endpoint("http://127.0.0.1:4317").build()?;`.
+//!
+//! # The mapping
+//!
+//! | record | OTLP log record |
+//! |---|---|
+//! | `timestamp` | `time_unix_nano` and `observed_time_unix_nano` |
+//! | `level` | `severity_number` (TRACE 1, DEBUG 5, INFO 9, WARN 13, ERROR 17) and `severity_text` (`"INFO"`, …) |
+//! | `message`, else `event_name` | `body` (a string) |
+//! | `event_name` | `event_name` (past 4096 distinct names: the `event.name` attribute) |
+//! | `trace_id`, `span_id`, trace flags | `trace_id`, `span_id`, `flags` |
+//! | `event_type` | attribute `event.type` |
+//! | `user_id`, `session_id` | attributes `user.id`, `session.id` (semantic conventions) |
+//! | other correlation fields (`request_id`, `correlation_id`, …) | attributes of the same name |
+//! | `metadata` (the event's fields) | one attribute per field, **flattened**, under the field's own name (`order_id`, `http.response.status_code`), so fields named after semantic conventions land as those attributes; a field named like one of the attributes in this table becomes `metadata.<name>` |
+//! | `span` name / fields | attribute `span.name`; attributes `span.<field>` |
+//! | `duration_ms` (span-close records) | attribute `duration_ms` (double) |
+//! | file, line | attributes `code.file.path`, `code.line.number` |
+//! | target | the instrumentation scope name (as `opentelemetry-appender-tracing` does) |
+//! | `service`, `version`, `environment`, `region`, `host` | resource `service.name`, `service.version`, `deployment.environment.name`, `cloud.region`, `host.name`, merged with `OTEL_RESOURCE_ATTRIBUTES` / `OTEL_SERVICE_NAME` (the deployment wins) |
+//!
+//! Types are kept: strings stay strings, integers `int`, floats `double`,
+//! booleans `bool`. Integers outside the `i64` range (large `u64`, `i128`,
+//! `u128`) are sent as their exact decimal string.
+//!
+//! # Delivery
+//!
+//! ```text
+//! emit ─> queue (bounded in bytes) ─> export thread ─> OTLP exporter ─> collector
+//!                 ^                         │ transient failure: put back, back off
+//!                 └─────────────────────────┘
+//! ```
+//!
+//! - `emit` never blocks on the network: it copies the record and queues it.
+//! - A failed batch goes back to the front of the queue; nothing is lost
+//!   until the byte budget ([`OtlpOutputBuilder::max_queue_bytes`], 64 MiB by
+//!   default) is spent. Past it, records are dropped, counted
+//!   ([`OtlpStats`], the layer's [`Stats`](eventlog::Stats) as `QueueFull`),
+//!   and reported to the collector as one `otlp_records_dropped` record
+//!   ([`DROP_REPORT_EVENT`]) once it is reachable again.
+//! - [`OtlpGuard::shutdown`] (or dropping the guard) exports everything
+//!   queued within a timeout and says how many records were lost.
+//! - The export thread owns its runtime and runs with a no-op `tracing`
+//!   dispatcher, and records whose target is the exporter's own stack
+//!   (`opentelemetry*`, `tonic`, `hyper*`, `h2`, `reqwest`, `tower*`) are not
+//!   exported, so there is no feedback loop. It works from a plain `main`,
+//!   a current-thread and a multi-thread tokio runtime alike.
+//!
+//! # Features
+//!
+//! | feature | enables | requires |
+//! |---|---|---|
+//! | `grpc` (default) | OTLP/gRPC | `opentelemetry-otlp/grpc-tonic`, tokio |
+//! | `http` | OTLP/HTTP with protobuf bodies ([`Protocol::HttpProtobuf`]) | `opentelemetry-otlp/http-proto`, blocking reqwest |
+//! | `gzip` | [`OtlpOutputBuilder::gzip`] | `opentelemetry-otlp/gzip-*` |
+//!
+//! # Minimum supported Rust version
+//!
+//! Rust 1.88, as the workspace.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod config;
+mod error;
+mod layer;
+mod mapping;
+mod output;
+mod queue;
+mod worker;
+
+pub use config::{
+    DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, DEFAULT_TIMEOUT, OTEL_EXPORTER_OTLP_COMPRESSION,
+    OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_LOGS_COMPRESSION,
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_LOGS_HEADERS,
+    OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, OTEL_EXPORTER_OTLP_PROTOCOL,
+    OTEL_EXPORTER_OTLP_TIMEOUT, Protocol,
+};
+pub use error::{OtlpError, ShutdownError};
+pub use layer::{OtlpLayerBuilder, layer};
+pub use mapping::DROP_REPORT_EVENT;
+pub use output::{
+    DEFAULT_BATCH_DELAY, DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE_BYTES, DEFAULT_SHUTDOWN_TIMEOUT,
+    OtlpGuard, OtlpOutput, OtlpOutputBuilder, OtlpStats,
+};

@@ -1,0 +1,717 @@
+//! `OtlpOutput`, its builder, its guard and its counters.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use eventlog::{Deployment, DropReason, Output, Record, Stats};
+
+use crate::config::{Protocol, Resolved, TransportSettings};
+use crate::mapping::{Pending, is_own_target};
+use crate::queue::{Entry, Queue, Shared, add};
+use crate::worker::{Driver, LoopSettings, Worker};
+use crate::{OtlpError, ShutdownError};
+
+/// The byte budget of the queue unless configured otherwise: 64 MiB, about
+/// three minutes of 1,000 events/s of typical records (~350 B each) while
+/// the collector is unreachable.
+pub const DEFAULT_MAX_QUEUE_BYTES: usize = 64 << 20;
+/// Records per export request unless configured otherwise.
+pub const DEFAULT_MAX_BATCH: usize = 2048;
+/// Longest time a record waits in the queue before an export starts,
+/// unless configured otherwise.
+pub const DEFAULT_BATCH_DELAY: Duration = Duration::from_millis(200);
+/// How long dropping the guard waits for the queue to drain, unless configured otherwise.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+const INITIAL_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Exports every record to an OpenTelemetry collector over OTLP.
+///
+/// An [`Output`] for [`eventlog::EventLayer::output`]: `emit` copies the
+/// record into a queue bounded in bytes and returns at once; a dedicated
+/// thread batches, maps ([crate docs](crate#the-mapping)) and exports. Cheap
+/// to clone; every clone feeds the same queue.
+///
+/// ```
+/// use eventlog_otlp::OtlpOutput;
+/// use tracing_subscriber::prelude::*;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // No collector listens on port 9: records wait in the queue.
+/// let (otlp, guard) = OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+/// let layer = eventlog::layer().without_writer().output(otlp.clone());
+/// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+///     tracing::info!(event_name = "order_placed", amount = 72.49);
+/// });
+/// assert_eq!(otlp.stats().emitted, 1);
+/// assert_eq!(otlp.stats().queued, 1);
+/// // Shutting down gives up after its timeout and says what was lost.
+/// let err = guard.shutdown(std::time::Duration::from_millis(50)).unwrap_err();
+/// assert!(matches!(err, eventlog_otlp::ShutdownError::Timeout { lost: 1, .. }));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct OtlpOutput {
+    shared: Arc<Shared>,
+    flush_timeout: Duration,
+}
+
+/// Configures an [`OtlpOutput`]; see [`OtlpOutput::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct OtlpOutputBuilder {
+    transport: TransportSettings,
+    max_queue_bytes: usize,
+    max_batch: usize,
+    batch_delay: Duration,
+    retry: bool,
+    shutdown_timeout: Duration,
+    deployment: Option<Deployment>,
+    stats: Option<Stats>,
+}
+
+impl Default for OtlpOutputBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OtlpOutputBuilder {
+    /// A builder with the defaults:
+    ///
+    /// | setting | default | environment (code wins) |
+    /// |---|---|---|
+    /// | [`protocol`](Self::protocol) | gRPC | `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL` |
+    /// | [`endpoint`](Self::endpoint) | `http://localhost:4317` (gRPC), `http://localhost:4318/v1/logs` (HTTP) | `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` (as is), `OTEL_EXPORTER_OTLP_ENDPOINT` (HTTP adds `/v1/logs`) |
+    /// | [`timeout`](Self::timeout) | 10 s per export | `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT` (ms) |
+    /// | [`gzip`](Self::gzip) | off | `OTEL_EXPORTER_OTLP_LOGS_COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION` |
+    /// | [`header`](Self::header) | none | `OTEL_EXPORTER_OTLP_LOGS_HEADERS`, `OTEL_EXPORTER_OTLP_HEADERS` (added) |
+    /// | [`max_queue_bytes`](Self::max_queue_bytes) | [`DEFAULT_MAX_QUEUE_BYTES`] (64 MiB) | — |
+    /// | [`max_batch`](Self::max_batch) | [`DEFAULT_MAX_BATCH`] (2048) | — |
+    /// | [`batch_delay`](Self::batch_delay) | [`DEFAULT_BATCH_DELAY`] (200 ms) | — |
+    /// | [`retry`](Self::retry) | on | — |
+    /// | [`shutdown_timeout`](Self::shutdown_timeout) | [`DEFAULT_SHUTDOWN_TIMEOUT`] (5 s) | — |
+    /// | [`deployment`](Self::deployment) | the first record's | `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME` |
+    ///
+    /// The environment is read by [`build`](Self::build), and a malformed
+    /// value is an error there.
+    ///
+    /// ```
+    /// use eventlog_otlp::{OtlpOutputBuilder, DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE_BYTES};
+    ///
+    /// let b = OtlpOutputBuilder::new();
+    /// assert_eq!(b.queue_bytes_limit(), DEFAULT_MAX_QUEUE_BYTES);
+    /// assert_eq!(DEFAULT_MAX_QUEUE_BYTES, 64 << 20);
+    /// assert_eq!(b.batch_limit(), DEFAULT_MAX_BATCH);
+    /// assert!(b.retries());
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            transport: TransportSettings::default(),
+            max_queue_bytes: DEFAULT_MAX_QUEUE_BYTES,
+            max_batch: DEFAULT_MAX_BATCH,
+            batch_delay: DEFAULT_BATCH_DELAY,
+            retry: true,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            deployment: None,
+            stats: None,
+        }
+    }
+
+    /// The collector URL. gRPC: `http://host:4317`; HTTP: the full logs
+    /// URL, `http://host:4318/v1/logs`, used as is. Wins over
+    /// `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` and `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    ///
+    /// ```
+    /// let err = eventlog_otlp::OtlpOutput::builder().endpoint("localhost").build().unwrap_err();
+    /// assert!(err.to_string().starts_with("invalid OTLP endpoint `localhost`"));
+    /// ```
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.transport.endpoint = Some(url.into());
+        self
+    }
+
+    /// The wire protocol. Wins over `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` and
+    /// `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    ///
+    /// ```
+    /// use eventlog_otlp::{OtlpOutput, Protocol};
+    ///
+    /// let built = OtlpOutput::builder().protocol(Protocol::HttpProtobuf).endpoint("http://127.0.0.1:9/v1/logs").build();
+    /// assert_eq!(built.is_ok(), cfg!(feature = "http"));
+    /// ```
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.transport.protocol = Some(protocol);
+        self
+    }
+
+    /// Timeout of one export request (including the exporter's own quick
+    /// retries). Wins over `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT` and
+    /// `OTEL_EXPORTER_OTLP_TIMEOUT`.
+    ///
+    /// ```
+    /// let b = eventlog_otlp::OtlpOutput::builder().timeout(std::time::Duration::from_secs(3));
+    /// # let _ = b;
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.transport.timeout = Some(timeout);
+        self
+    }
+
+    /// Compresses requests with gzip (feature `gzip`). Wins over
+    /// `OTEL_EXPORTER_OTLP_LOGS_COMPRESSION` and `OTEL_EXPORTER_OTLP_COMPRESSION`.
+    ///
+    /// ```
+    /// let built = eventlog_otlp::OtlpOutput::builder().gzip(true).endpoint("http://127.0.0.1:9").build();
+    /// assert_eq!(built.is_ok(), cfg!(feature = "gzip"));
+    /// ```
+    pub fn gzip(mut self, on: bool) -> Self {
+        self.transport.gzip = Some(on);
+        self
+    }
+
+    /// Adds a header (gRPC metadata) to every request, such as an API key.
+    /// Headers from `OTEL_EXPORTER_OTLP_LOGS_HEADERS` /
+    /// `OTEL_EXPORTER_OTLP_HEADERS` are added too.
+    ///
+    /// ```
+    /// let built = eventlog_otlp::OtlpOutput::builder()
+    ///     .header("x-api-key", "secret")
+    ///     .endpoint("http://127.0.0.1:9")
+    ///     .build();
+    /// assert!(built.is_ok());
+    /// let bad = eventlog_otlp::OtlpOutput::builder().header("bad key", "v").build();
+    /// assert!(bad.is_err());
+    /// ```
+    pub fn header(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.transport.headers.insert(key.into(), value.into());
+        self
+    }
+
+    /// The queue's budget in bytes (an estimate close to the encoded size:
+    /// text plus a fixed cost per record and attribute). Records that
+    /// arrive while it is spent are dropped and counted
+    /// ([`DropReason::QueueFull`]). A failed batch keeps its bytes until it
+    /// is delivered.
+    ///
+    /// ```
+    /// let b = eventlog_otlp::OtlpOutput::builder().max_queue_bytes(1 << 20);
+    /// assert_eq!(b.queue_bytes_limit(), 1 << 20);
+    /// ```
+    pub fn max_queue_bytes(mut self, bytes: usize) -> Self {
+        self.max_queue_bytes = bytes;
+        self
+    }
+
+    /// Records per export request. Larger batches suit gRPC (one request
+    /// in flight per output).
+    ///
+    /// ```
+    /// let b = eventlog_otlp::OtlpOutput::builder().max_batch(512);
+    /// assert_eq!(b.batch_limit(), 512);
+    /// ```
+    pub fn max_batch(mut self, records: usize) -> Self {
+        self.max_batch = records;
+        self
+    }
+
+    /// Longest time a record waits before an export starts (a full batch
+    /// starts one at once).
+    ///
+    /// ```
+    /// let b = eventlog_otlp::OtlpOutput::builder().batch_delay(std::time::Duration::from_millis(50));
+    /// # let _ = b;
+    /// ```
+    pub fn batch_delay(mut self, delay: Duration) -> Self {
+        self.batch_delay = delay;
+        self
+    }
+
+    /// Retries failed exports with backoff (250 ms doubling to 2 s, with
+    /// jitter) and keeps the records queued meanwhile; on by default.
+    /// Failures the OTLP specification calls final (invalid argument,
+    /// unauthenticated, HTTP 4xx but 408/429) drop the batch either way.
+    /// Off: a batch whose export fails is dropped and counted.
+    ///
+    /// ```
+    /// assert!(!eventlog_otlp::OtlpOutput::builder().retry(false).retries());
+    /// ```
+    pub fn retry(mut self, on: bool) -> Self {
+        self.retry = on;
+        self
+    }
+
+    /// How long dropping the [`OtlpGuard`] waits for the queue to drain
+    /// (and how long [`Output::flush`] waits).
+    ///
+    /// ```
+    /// let b = eventlog_otlp::OtlpOutput::builder().shutdown_timeout(std::time::Duration::from_secs(1));
+    /// # let _ = b;
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// The resource's deployment context (`service.name`, …). Without it,
+    /// the first record's (the layer's) context is used. Either way,
+    /// `OTEL_RESOURCE_ATTRIBUTES` fills the other resource attributes.
+    ///
+    /// ```
+    /// let b = eventlog_otlp::OtlpOutput::builder().deployment(eventlog::Deployment::new().service("checkout"));
+    /// # let _ = b;
+    /// ```
+    pub fn deployment(mut self, deployment: Deployment) -> Self {
+        self.deployment = Some(deployment);
+        self
+    }
+
+    /// The layer's counters, so drops that happen after `emit` accepted a
+    /// record (rejected by the collector, lost at shutdown) are counted
+    /// there too. [`layer`](crate::layer) sets this.
+    ///
+    /// ```
+    /// let layer = eventlog::layer().without_writer();
+    /// let b = eventlog_otlp::OtlpOutput::builder().stats(layer.stats());
+    /// # let _ = b;
+    /// ```
+    pub fn stats(mut self, stats: Stats) -> Self {
+        self.stats = Some(stats);
+        self
+    }
+
+    /// The configured byte budget.
+    pub fn queue_bytes_limit(&self) -> usize {
+        self.max_queue_bytes
+    }
+
+    /// The configured batch size.
+    pub fn batch_limit(&self) -> usize {
+        self.max_batch
+    }
+
+    /// Whether failed exports are retried.
+    pub fn retries(&self) -> bool {
+        self.retry
+    }
+
+    /// Checks the settings, reads the environment, builds the exporter and
+    /// starts the export thread. No connection is made yet: a collector
+    /// that is down is not an error (records wait in the queue).
+    ///
+    /// ```
+    /// use eventlog_otlp::{OtlpError, OtlpOutput};
+    ///
+    /// let err = OtlpOutput::builder().max_batch(0).build().unwrap_err();
+    /// assert!(matches!(err, OtlpError::Setting { setting: "max_batch", .. }));
+    /// ```
+    pub fn build(self) -> Result<(OtlpOutput, OtlpGuard), OtlpError> {
+        if self.max_batch == 0 {
+            return Err(OtlpError::Setting {
+                setting: "max_batch",
+                reason: "must be at least 1",
+            });
+        }
+        if self.max_queue_bytes == 0 {
+            return Err(OtlpError::Setting {
+                setting: "max_queue_bytes",
+                reason: "must be at least 1",
+            });
+        }
+        let resolved = self.transport.resolve()?;
+        let (exporter, driver) = build_exporter(&resolved)?;
+        let shared = Arc::new(Shared {
+            queue: std::sync::Mutex::new(Queue::default()),
+            wake: std::sync::Condvar::new(),
+            progress: std::sync::Condvar::new(),
+            counters: crate::queue::Counters::default(),
+            max_bytes: self.max_queue_bytes,
+            max_batch: self.max_batch,
+            deployment: OnceLock::new(),
+            stats: self.stats,
+        });
+        if let Some(d) = self.deployment {
+            let _ = shared.deployment.set(d);
+        }
+        let worker = Worker {
+            shared: Arc::clone(&shared),
+            driver,
+            exporter,
+            settings: LoopSettings {
+                batch_delay: self.batch_delay,
+                retry: self.retry,
+                initial_backoff: INITIAL_BACKOFF,
+                max_backoff: MAX_BACKOFF,
+            },
+        };
+        let thread = std::thread::Builder::new()
+            .name("eventlog-otlp".into())
+            .spawn(move || worker.run())
+            .map_err(OtlpError::Thread)?;
+        Ok((
+            OtlpOutput {
+                shared: Arc::clone(&shared),
+                flush_timeout: self.shutdown_timeout,
+            },
+            OtlpGuard {
+                shared,
+                thread: Some(thread),
+                timeout: self.shutdown_timeout,
+            },
+        ))
+    }
+}
+
+fn header_map(
+    headers: &std::collections::HashMap<String, String>,
+) -> Result<http::HeaderMap, OtlpError> {
+    let mut map = http::HeaderMap::new();
+    for (k, v) in headers {
+        let bad = || OtlpError::Setting {
+            setting: "header",
+            reason: "not a valid HTTP header name or value",
+        };
+        let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|_| bad())?;
+        let value = http::HeaderValue::from_str(v).map_err(|_| bad())?;
+        map.insert(name, value);
+    }
+    Ok(map)
+}
+
+fn build_exporter(r: &Resolved) -> Result<(opentelemetry_otlp::LogExporter, Driver), OtlpError> {
+    use opentelemetry_otlp::WithExportConfig as _;
+    let headers = header_map(&r.headers)?;
+    match r.protocol {
+        #[cfg(feature = "grpc")]
+        Protocol::Grpc => {
+            use opentelemetry_otlp::WithTonicConfig as _;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(OtlpError::Thread)?;
+            let exporter = {
+                // tonic spawns its connection tasks on the runtime current
+                // at build time: ours, not the application's.
+                let _enter = rt.enter();
+                let mut b = opentelemetry_otlp::LogExporter::builder()
+                    .with_tonic()
+                    .with_protocol(opentelemetry_otlp::Protocol::Grpc)
+                    .with_endpoint(r.endpoint.clone())
+                    .with_timeout(r.timeout);
+                if r.gzip {
+                    b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
+                }
+                if !headers.is_empty() {
+                    b = b.with_metadata(
+                        opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(
+                            headers,
+                        ),
+                    );
+                }
+                b.build().map_err(OtlpError::Exporter)?
+            };
+            Ok((exporter, Driver::Tokio(rt)))
+        }
+        #[cfg(feature = "http")]
+        Protocol::HttpProtobuf => {
+            use opentelemetry_otlp::WithHttpConfig as _;
+            let mut b = opentelemetry_otlp::LogExporter::builder()
+                .with_http()
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                .with_endpoint(r.endpoint.clone())
+                .with_timeout(r.timeout);
+            if r.gzip {
+                b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
+            }
+            if !r.headers.is_empty() {
+                b = b.with_headers(r.headers.clone());
+            }
+            let exporter = b.build().map_err(OtlpError::Exporter)?;
+            Ok((exporter, Driver::Park))
+        }
+        #[allow(unreachable_patterns)] // `resolve` checked the feature.
+        other => Err(OtlpError::FeatureDisabled {
+            what: other.as_str(),
+            feature: if other == Protocol::Grpc {
+                "grpc"
+            } else {
+                "http"
+            },
+        }),
+    }
+}
+
+impl OtlpOutput {
+    /// A builder with the defaults; see [`OtlpOutputBuilder::new`].
+    ///
+    /// ```
+    /// let b = eventlog_otlp::OtlpOutput::builder();
+    /// assert!(b.retries());
+    /// ```
+    pub fn builder() -> OtlpOutputBuilder {
+        OtlpOutputBuilder::new()
+    }
+
+    /// A copy of this output's counters.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (otlp, _guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+    /// assert_eq!(otlp.stats(), eventlog_otlp::OtlpStats::default());
+    /// # Ok(()) }
+    /// ```
+    pub fn stats(&self) -> OtlpStats {
+        self.shared.snapshot()
+    }
+
+    /// Exports everything queued now and waits until the collector has
+    /// accepted it, or `timeout` passes (then `false`).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (otlp, _guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+    /// assert!(otlp.flush_within(std::time::Duration::from_millis(10))); // nothing queued
+    /// # Ok(()) }
+    /// ```
+    pub fn flush_within(&self, timeout: Duration) -> bool {
+        let shared = &*self.shared;
+        let deadline = Instant::now() + timeout;
+        let mut q = shared.lock();
+        if q.entries.is_empty() && q.in_flight == 0 {
+            return true;
+        }
+        q.flush_wanted = true;
+        shared.wake.notify_one();
+        loop {
+            if q.entries.is_empty() && q.in_flight == 0 {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline || q.stopped {
+                return false;
+            }
+            q = match shared.progress.wait_timeout(q, deadline - now) {
+                Ok((q, _)) => q,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+}
+
+impl Output for OtlpOutput {
+    fn emit(&self, record: &Record<'_>) -> Result<(), DropReason> {
+        let shared = &*self.shared;
+        if is_own_target(record.target()) {
+            add(&shared.counters.filtered, 1);
+            return Err(DropReason::Policy);
+        }
+        add(&shared.counters.emitted, 1);
+        if shared.deployment.get().is_none() {
+            let _ = shared.deployment.set(record.deployment().clone());
+        }
+        let pending = Pending::from_record(record);
+        let bytes = pending.budget_bytes();
+        let mut q = shared.lock();
+        if q.closing.is_some() {
+            drop(q);
+            add(&shared.counters.dropped_shutdown, 1);
+            return Err(DropReason::Shutdown);
+        }
+        if q.bytes.saturating_add(bytes) > shared.max_bytes {
+            drop(q);
+            add(&shared.counters.dropped_queue_full, 1);
+            add(&shared.counters.unreported, 1);
+            return Err(DropReason::QueueFull);
+        }
+        q.bytes += bytes;
+        q.entries.push_back(Entry {
+            pending,
+            bytes,
+            report: false,
+        });
+        let full = q.entries.len() == shared.max_batch;
+        drop(q);
+        if full {
+            shared.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Waits (up to the shutdown timeout) until the collector has accepted
+    /// everything queued; `TimedOut` if it has not.
+    fn flush(&self) -> std::io::Result<()> {
+        if self.flush_within(self.flush_timeout) {
+            Ok(())
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "OTLP export did not drain the queue in time",
+            ))
+        }
+    }
+}
+
+/// Keeps the export thread alive; dropping it (or calling
+/// [`shutdown`](OtlpGuard::shutdown)) exports everything queued within the
+/// shutdown timeout.
+///
+/// Bind it to a named variable that lives as long as the program logs:
+/// `let _guard = …` keeps it, while `let _ = …` drops it at once, which
+/// shuts the output down.
+///
+/// Shutting down never needs the application's async runtime, so it is
+/// safe from a current-thread tokio runtime (where
+/// `opentelemetry_sdk`'s own shutdown deadlocks, its issue #2583).
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (_otlp, guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+/// let stats = guard.shutdown(std::time::Duration::from_secs(1))?; // nothing queued: Ok
+/// assert_eq!(stats.dropped(), 0);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "dropping the guard shuts the OTLP output down at once"]
+pub struct OtlpGuard {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    timeout: Duration,
+}
+
+impl OtlpGuard {
+    /// The output's counters.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (_otlp, guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+    /// assert_eq!(guard.stats().exported, 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn stats(&self) -> OtlpStats {
+        self.shared.snapshot()
+    }
+
+    /// Stops taking records, exports everything queued, and stops the
+    /// export thread, all within `timeout`. Records still queued then are
+    /// dropped, counted ([`DropReason::Shutdown`]) and reported in the
+    /// error.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (_otlp, guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+    /// assert!(guard.shutdown(std::time::Duration::from_millis(100)).is_ok());
+    /// # Ok(()) }
+    /// ```
+    pub fn shutdown(mut self, timeout: Duration) -> Result<OtlpStats, ShutdownError> {
+        self.stop(timeout)
+    }
+
+    fn stop(&mut self, timeout: Duration) -> Result<OtlpStats, ShutdownError> {
+        let shared = &*self.shared;
+        let deadline = Instant::now() + timeout;
+        let mut q = shared.lock();
+        if q.closing.is_none() {
+            q.closing = Some(deadline);
+        }
+        shared.wake.notify_all();
+        // A little past the deadline: the export thread drops what is left
+        // at the deadline itself, then reports.
+        let give_up = deadline + Duration::from_millis(50);
+        while !q.stopped {
+            let now = Instant::now();
+            if now >= give_up || self.thread.as_ref().is_none_or(JoinHandle::is_finished) {
+                break;
+            }
+            q = match shared
+                .progress
+                .wait_timeout(q, (give_up - now).min(Duration::from_millis(50)))
+            {
+                Ok((q, _)) => q,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        if q.stopped {
+            drop(q);
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+            let stats = shared.snapshot();
+            let lost = stats.dropped_shutdown;
+            return if lost == 0 {
+                Ok(stats)
+            } else {
+                Err(ShutdownError::Timeout { timeout, lost })
+            };
+        }
+        if self.thread.as_ref().is_none_or(JoinHandle::is_finished) {
+            return Err(ShutdownError::WorkerGone);
+        }
+        // An export is still in flight: abandon the thread (it exits after
+        // that export) and count everything not confirmed as lost.
+        let lost = q.entries.iter().filter(|e| !e.report).count() + q.in_flight;
+        q.abandoned = true;
+        q.entries.clear();
+        q.bytes = 0;
+        drop(q);
+        shared.lost(lost, DropReason::Shutdown);
+        self.thread = None;
+        Err(ShutdownError::Timeout {
+            timeout,
+            lost: shared.counters.dropped_shutdown.load(Ordering::Relaxed),
+        })
+    }
+}
+
+impl Drop for OtlpGuard {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.stop(self.timeout);
+        }
+    }
+}
+
+/// A copy of an [`OtlpOutput`]'s counters.
+///
+/// Once the guard has shut down, `emitted == exported + dropped()`.
+///
+/// ```
+/// let s = eventlog_otlp::OtlpStats::default();
+/// assert_eq!(s.dropped(), 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OtlpStats {
+    /// Records handed to the output (its own diagnostics excluded).
+    pub emitted: u64,
+    /// Records the collector accepted.
+    pub exported: u64,
+    /// Records queued or in flight now.
+    pub queued: u64,
+    /// Bytes of the budget in use now.
+    pub queued_bytes: u64,
+    /// Records refused because the byte budget was spent.
+    pub dropped_queue_full: u64,
+    /// Records the collector rejected for good (or that failed with retry off).
+    pub dropped_rejected: u64,
+    /// Records still queued at the shutdown deadline, or emitted after shutdown.
+    pub dropped_shutdown: u64,
+    /// Records from the exporter's own stack (`opentelemetry`, `tonic`,
+    /// `hyper`, `h2`, `reqwest`, `tower` targets), never exported.
+    pub filtered: u64,
+    /// Export requests that failed (each retried or dropped).
+    pub failed_exports: u64,
+    /// Drop-report records sent to the collector.
+    pub drop_reports: u64,
+}
+
+impl OtlpStats {
+    /// Every lost record, whatever the reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_queue_full
+            .saturating_add(self.dropped_rejected)
+            .saturating_add(self.dropped_shutdown)
+    }
+}

@@ -1,0 +1,126 @@
+//! The bounded queue between callers and the export thread, and its counters.
+//!
+//! ```text
+//! emit (caller) ── Pending ──> VecDeque (bounded in bytes) ──> export thread
+//!                                   ^                             │
+//!                                   └── failed batch, put back ───┘
+//! ```
+//!
+//! A record's bytes stay counted from `emit` until the collector accepted
+//! it, so a batch in flight or put back still holds its share of the budget.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Instant;
+
+use eventlog::{Deployment, DropReason, Stats};
+
+use crate::mapping::Pending;
+
+/// One queued record.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) pending: Pending,
+    pub(crate) bytes: usize,
+    /// A drop report made by the export thread, not a caller's record.
+    pub(crate) report: bool,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Queue {
+    pub(crate) entries: VecDeque<Entry>,
+    /// Bytes of every record not yet accepted by the collector (queued or in flight).
+    pub(crate) bytes: usize,
+    /// Records taken for export and not yet settled.
+    pub(crate) in_flight: usize,
+    /// A flush asked for an export now.
+    pub(crate) flush_wanted: bool,
+    /// Shutdown started: export what is left until `deadline`, take nothing new.
+    pub(crate) closing: Option<Instant>,
+    /// The guard gave up waiting: the export thread touches no counter any more.
+    pub(crate) abandoned: bool,
+    /// The export thread has finished.
+    pub(crate) stopped: bool,
+}
+
+/// Live counters, all relaxed atomics.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) emitted: AtomicU64,
+    pub(crate) exported: AtomicU64,
+    pub(crate) dropped_queue_full: AtomicU64,
+    pub(crate) dropped_rejected: AtomicU64,
+    pub(crate) dropped_shutdown: AtomicU64,
+    pub(crate) filtered: AtomicU64,
+    pub(crate) failed_exports: AtomicU64,
+    pub(crate) drop_reports: AtomicU64,
+    /// Drops not yet reported to the collector.
+    pub(crate) unreported: AtomicU64,
+}
+
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+/// State shared by the output handles, the guard and the export thread.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) queue: Mutex<Queue>,
+    /// Wakes the export thread.
+    pub(crate) wake: Condvar,
+    /// Wakes flushers and the guard when the queue shrinks or the thread stops.
+    pub(crate) progress: Condvar,
+    pub(crate) counters: Counters,
+    pub(crate) max_bytes: usize,
+    pub(crate) max_batch: usize,
+    /// The resource source: set by the builder, else by the first record.
+    pub(crate) deployment: OnceLock<Deployment>,
+    /// The layer's counters, told about drops that happen after `emit`.
+    pub(crate) stats: Option<Stats>,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Queue> {
+        // A panic while holding the lock leaves the queue consistent (every
+        // update is a single push/pop plus counter changes), so keep going.
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts records lost after `emit` accepted them.
+    pub(crate) fn lost(&self, n: usize, reason: DropReason) {
+        let n64 = n as u64;
+        if reason == DropReason::Shutdown {
+            add(&self.counters.dropped_shutdown, n64);
+        } else {
+            add(&self.counters.dropped_rejected, n64);
+            add(&self.counters.unreported, n64);
+        }
+        if let Some(stats) = &self.stats {
+            for _ in 0..n {
+                stats.record_dropped(reason);
+            }
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> crate::OtlpStats {
+        let c = &self.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (queued, queued_bytes) = {
+            let q = self.lock();
+            ((q.entries.len() + q.in_flight) as u64, q.bytes as u64)
+        };
+        crate::OtlpStats {
+            emitted: get(&c.emitted),
+            exported: get(&c.exported),
+            queued,
+            queued_bytes,
+            dropped_queue_full: get(&c.dropped_queue_full),
+            dropped_rejected: get(&c.dropped_rejected),
+            dropped_shutdown: get(&c.dropped_shutdown),
+            filtered: get(&c.filtered),
+            failed_exports: get(&c.failed_exports),
+            drop_reports: get(&c.drop_reports),
+        }
+    }
+}

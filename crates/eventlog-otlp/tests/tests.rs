@@ -1,0 +1,16 @@
+//! Integration tests for eventlog-otlp, against a real collector (rotel).
+//!
+//! One binary; a module per area. Every test that needs a collector starts
+//! its own on free ports and fails (never skips) if none can be installed.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod collector;
+// Records reach the collector exactly once, mapped as documented, over each transport.
+mod end_to_end;
