@@ -720,13 +720,21 @@ impl RollingFileBuilder {
     /// Builds a blocking [`RollingFile`]: the caller's thread does the I/O.
     ///
     /// Creates the directory and the first file now, so an unwritable or
-    /// non-directory path is an error here, never a panic later.
+    /// non-directory path is an error here, never a panic later. To use it
+    /// as a [`MakeWriter`](tracing_subscriber::fmt::MakeWriter), wrap it in a
+    /// `Mutex` (tracing-subscriber implements `MakeWriter` for `Mutex<W>`).
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Mutex;
+    ///
     /// let dir = tempfile::tempdir()?;
     /// let file = eventlog_appender::RollingFile::builder().directory(dir.path().join("a/b")).build()?;
     /// assert!(file.path().unwrap().starts_with(dir.path().join("a/b")));
+    /// let stats = file.stats();
+    /// let subscriber = tracing_subscriber::fmt().json().with_writer(Mutex::new(file)).finish();
+    /// tracing::subscriber::with_default(subscriber, || tracing::warn!("disk almost full"));
+    /// assert_eq!(stats.snapshot().lines_written, 1);
     /// # Ok(()) }
     /// ```
     pub fn build(self) -> Result<RollingFile, RollingFileError> {
