@@ -14,3 +14,9 @@
 mod collector;
 // Records reach the collector exactly once, mapped as documented, over each transport.
 mod end_to_end;
+// Collector outages: nothing lost with the defaults, drops counted and reported past the budget.
+mod outage;
+// Redaction carries over; the exporter's own diagnostics are never exported.
+mod policies;
+// No runtime, current-thread and multi-thread tokio runtimes, without deadlock at shutdown.
+mod runtimes;

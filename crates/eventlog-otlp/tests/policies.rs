@@ -1,0 +1,73 @@
+//! What reaches the collector is what the layer decided: redacted values
+//! stay redacted, and the exporter's own diagnostics never come back
+//! through it.
+
+use std::time::Duration;
+
+use eventlog_otlp::OtlpOutput;
+use tracing_subscriber::prelude::*;
+
+use crate::collector::Collector;
+
+#[test]
+fn redacted_values_never_reach_the_collector() {
+    let collector = Collector::start();
+    let capture = eventlog::testing::Capture::new();
+    let (otlp, guard) = OtlpOutput::builder()
+        .endpoint(collector.grpc_endpoint())
+        .build()
+        .unwrap();
+    let layer = eventlog::layer().writer(capture.clone()).output(otlp);
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        let _s = tracing::info_span!("login", api_key = "k-123456").entered();
+        tracing::info!(
+            event_name = "user_login_attempt",
+            password = "hunter2",
+            user = "ana",
+            "login for ana@example.com"
+        );
+    });
+    guard.shutdown(Duration::from_secs(10)).unwrap();
+    let received = collector.wait_until(Duration::from_secs(10), |r| !r.is_empty());
+    assert_eq!(received.len(), 1);
+    let text = received[0].to_string();
+    for secret in ["hunter2", "k-123456", "ana@example.com"] {
+        assert!(
+            !text.contains(secret),
+            "{secret} reached the collector: {text}"
+        );
+        assert!(
+            !capture.lines()[0].contains(secret),
+            "{secret} in the JSON line"
+        );
+    }
+    assert_eq!(received[0]["attributes"]["password"], "[REDACTED]");
+    assert_eq!(received[0]["attributes"]["user"], "ana");
+}
+
+#[test]
+fn the_exporters_own_diagnostics_are_not_exported() {
+    let collector = Collector::start();
+    let (otlp, guard) = OtlpOutput::builder()
+        .endpoint(collector.grpc_endpoint())
+        .build()
+        .unwrap();
+    let layer = eventlog::layer().without_writer().output(otlp.clone());
+    // A global default, at TRACE: whatever tonic, hyper or the SDK log on
+    // any thread would reach the layer if it could.
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!(target: "tonic::transport", "connecting");
+        tracing::debug!(target: "h2::codec", "frame");
+        tracing::warn!(target: "opentelemetry_sdk", "export failed");
+        tracing::info!(event_name = "order_placed", seq = 0_u64);
+    });
+    let report = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        (report.emitted, report.filtered, report.exported),
+        (1, 3, 1)
+    );
+    let received = collector.wait_until(Duration::from_secs(10), |r| !r.is_empty());
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0]["event_name"], "order_placed");
+}
