@@ -833,6 +833,26 @@ impl Drop for ExitSignal<'_> {
     }
 }
 
+/// Bytes per write call when a batch is large: big enough that syscalls cost
+/// nothing, small enough to hand memory back to callers often.
+const SLICE: usize = 1 << 20;
+
+/// Where the write starting at `from` should end: about `SLICE` bytes on, at a
+/// line end, so a rotation between two writes never splits a line.
+fn slice_end(batch: &[u8], from: usize) -> usize {
+    let target = from + SLICE;
+    if target >= batch.len() {
+        return batch.len();
+    }
+    if let Some(i) = batch[from..target].iter().rposition(|&b| b == b'\n') {
+        return from + i + 1;
+    }
+    batch[target..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(batch.len(), |i| target + i + 1)
+}
+
 /// Newlines in `buf`: runs once per batch on failure paths and in blocking
 /// mode, so a plain loop beats a dependency.
 #[allow(clippy::naive_bytecount)]
@@ -932,12 +952,18 @@ impl Worker {
 
     /// Writes `batch` fully, retrying failures with backoff; what still fails
     /// after the retries is dropped and counted.
+    ///
+    /// Writes go in slices of about [`SLICE`] ending at line ends, and each
+    /// written slice is released from the queue's budget at once, so callers
+    /// get room back while a large batch is still being written.
     fn write_batch(&mut self, batch: &[u8], lines: u64) {
         let stats = &self.shared.stats;
         let mut written = 0;
+        let mut released = 0;
         let mut failures = 0;
         while written < batch.len() {
-            match self.sink.write(&batch[written..]) {
+            let end = slice_end(batch, written);
+            match self.sink.write(&batch[written..end]) {
                 Ok(0) => {
                     stats.add(Counter::WriteErrors, 1);
                     failures += 1;
@@ -945,6 +971,10 @@ impl Worker {
                 Ok(n) => {
                     written += n;
                     stats.add(Counter::BytesWritten, n as u64);
+                    if written - released >= SLICE && written < batch.len() {
+                        self.release(written - released);
+                        released = written;
+                    }
                     continue;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -965,6 +995,21 @@ impl Worker {
             std::thread::sleep(backoff);
         }
         stats.add(Counter::LinesWritten, lines);
+    }
+
+    /// Gives `bytes` of the batch in flight back to the budget.
+    fn release(&self, bytes: usize) {
+        let shared = &*self.shared;
+        let mut state = shared.lock();
+        state.in_flight -= bytes;
+        shared
+            .used
+            .store(state.pending.len() + state.in_flight, Ordering::Relaxed);
+        let blocked = state.blocked > 0;
+        drop(state);
+        if blocked {
+            shared.room.notify_all();
+        }
     }
 
     /// Announces drops since the last report: the callback once per drop, and
@@ -1051,6 +1096,27 @@ mod tests {
              \"message\":\"12 log lines dropped: the queue was full\",\
              \"metadata\":{\"dropped\":12,\"reason\":\"queue_full\",\"total_dropped\":40}}\n"
         );
+    }
+
+    #[test]
+    fn slices_end_at_line_ends() {
+        let line = [b'x'; 99]
+            .iter()
+            .copied()
+            .chain([b'\n'])
+            .collect::<Vec<u8>>();
+        let batch: Vec<u8> = line.iter().copied().cycle().take(SLICE * 3).collect();
+        let first = slice_end(&batch, 0);
+        assert!(first <= SLICE && SLICE - first < 100, "{first}");
+        assert_eq!(batch[first - 1], b'\n');
+        assert_eq!(slice_end(&batch, batch.len() - 10), batch.len());
+        // One line longer than a slice: the slice stretches to its end.
+        let mut long = vec![b'y'; SLICE + 5];
+        long.push(b'\n');
+        long.extend_from_slice(&line);
+        assert_eq!(slice_end(&long, 0), SLICE + 6);
+        let unterminated = vec![b'z'; SLICE + 5];
+        assert_eq!(slice_end(&unterminated, 0), SLICE + 5);
     }
 
     #[test]

@@ -80,6 +80,9 @@ fn truncate_to_millis(t: SystemTime) -> SystemTime {
 /// assert_eq!(std::fs::read_to_string(&path)?, "{\"event_name\":\"user_login_attempt\"}\n");
 /// # Ok(()) }
 /// ```
+// Four independent flags (two options, the counting mode, one write state),
+// not a state machine in disguise.
+#[allow(clippy::struct_excessive_bools)]
 pub struct RollingFile {
     dir: PathBuf,
     prefix: String,
@@ -99,6 +102,9 @@ pub struct RollingFile {
     next_rotation: Option<SystemTime>,
     /// Stamp of the newest file opened, to keep names increasing.
     last_stamp: Option<SystemTime>,
+    /// The last write ended inside a line (a short write by the OS): the
+    /// line must be finished in the same file before any rotation.
+    mid_line: bool,
     maintenance: Option<Maintenance>,
 }
 
@@ -319,18 +325,25 @@ impl RollingFile {
         true
     }
 
-    /// Ensures a file is open that still exists on disk.
-    fn ensure_active(&mut self, now: SystemTime) -> io::Result<()> {
+    /// Ensures a file is open that still exists on disk; `true` if it had to
+    /// open a new one because the previous one vanished.
+    fn ensure_active(&mut self, now: SystemTime) -> io::Result<bool> {
+        let mut replaced = false;
         if let Some(active) = &self.active {
             if !vanished(&active.file) {
-                return Ok(());
+                return Ok(false);
             }
             self.active = None;
             self.stats.add(Counter::Reopens, 1);
+            replaced = true;
+        }
+        if !replaced && self.mid_line {
+            // Nothing was open (an earlier reopen failed) while mid-line.
+            replaced = true;
         }
         let active = self.open_file(now)?;
         self.activate(active, now);
-        Ok(())
+        Ok(replaced)
     }
 
     /// Writes a prefix of `buf` that ends at a line end (or all of it), rotating
@@ -340,12 +353,32 @@ impl RollingFile {
             return Ok(0);
         }
         let now = self.clock.now();
-        if self.next_rotation.is_some_and(|next| now >= next) && self.active.is_some() {
+        // Mid-line (the OS took part of a line last time), nothing may rotate
+        // until the line is finished in the same file.
+        if !self.mid_line
+            && self.next_rotation.is_some_and(|next| now >= next)
+            && self.active.is_some()
+        {
             self.rotate(now, Cause::Time);
         }
-        self.ensure_active(now)?;
+        if self.ensure_active(now)? && self.mid_line {
+            // The start of this line vanished with the old file: drop its tail
+            // rather than begin the new file with a broken line.
+            self.mid_line = false;
+            return Ok(buf
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(buf.len(), |end| end + 1));
+        }
+        let first_line_end = || {
+            buf.iter()
+                .position(|&b| b == b'\n')
+                .map_or(buf.len(), |end| end + 1)
+        };
         let mut len = buf.len();
-        if let Some(max) = self.max_bytes {
+        if self.mid_line {
+            len = first_line_end();
+        } else if let Some(max) = self.max_bytes {
             let size = self.active.as_ref().map_or(0, |a| a.size);
             if size.saturating_add(len as u64) > max {
                 let room = usize::try_from(max.saturating_sub(size))
@@ -360,10 +393,7 @@ impl RollingFile {
                     // Rotation failed: keep writing here rather than lose lines.
                     None if size > 0 => len,
                     // A line longer than `max_bytes` on its own: it gets the file alone.
-                    None => buf
-                        .iter()
-                        .position(|&b| b == b'\n')
-                        .map_or(len, |end| end + 1),
+                    None => first_line_end(),
                 };
             }
         }
@@ -373,6 +403,9 @@ impl RollingFile {
             .ok_or_else(|| io::Error::other("no active log file"))?;
         let n = active.file.write(&buf[..len])?;
         active.size += n as u64;
+        if n > 0 {
+            self.mid_line = buf[n - 1] != b'\n';
+        }
         if self.counts_writes {
             self.stats.add(Counter::BytesWritten, n as u64);
             self.stats
@@ -795,6 +828,7 @@ impl RollingFileBuilder {
             active: None,
             next_rotation: None,
             last_stamp: None,
+            mid_line: false,
             maintenance: None,
         };
         let now = file.clock.now();

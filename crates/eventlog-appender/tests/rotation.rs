@@ -218,3 +218,24 @@ fn fsync_mode_writes_and_rotates_normally() {
     assert_eq!(text.lines().count(), 10);
     assert!(stats.rotations >= 3, "{stats:?}");
 }
+
+#[test]
+fn a_line_written_in_pieces_is_finished_before_rotating() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at_millis(BEFORE_NINE);
+    let mut file = RollingFile::builder()
+        .directory(dir.path())
+        .rotation(Rotation::HOURLY)
+        .max_bytes(10)
+        .clock(clock.shared())
+        .build()
+        .unwrap();
+    // The blocking writer used through a plain `Write` may get a line in pieces.
+    file.write_all(b"{\"piece\":").unwrap();
+    clock.advance(Duration::from_secs(1)); // 09:00:00.500: the hour turned
+    file.write_all(b"\"one and two\"}\n").unwrap(); // and the file is over max_bytes
+    file.write_all(b"{\"n\":2}\n").unwrap();
+    drop(file);
+    let contents: Vec<String> = files(dir.path(), "app").iter().map(|p| read(p)).collect();
+    assert_eq!(contents, ["{\"piece\":\"one and two\"}\n", "{\"n\":2}\n"]);
+}
