@@ -205,7 +205,9 @@ impl NonBlockingBuilder {
         self
     }
 
-    /// The longest a queued line waits before the worker writes it.
+    /// The longest a queued line waits before the worker writes it. The
+    /// worker checks the queue once per interval (callers wake it only when
+    /// `batch_bytes` are queued), so an idle writer costs one wake-up per interval.
     pub const fn flush_interval(mut self, interval: Duration) -> Self {
         self.flush_interval = interval;
         self
