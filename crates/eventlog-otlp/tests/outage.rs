@@ -106,7 +106,14 @@ fn survive_outage(protocol: Protocol) {
         // 2. Stopped mid-stream, for the outage.
         collector.stop();
         let (seq, s3) = emit_paced(seq, Instant::now() + outage);
-        let queued_during_outage = otlp.stats().queued;
+        let during = otlp.stats();
+        let queued_during_outage = during.queued;
+        eprintln!(
+            "{protocol:?}: at the end of the outage {} records queued in {} budget bytes ({} B/record)",
+            during.queued,
+            during.queued_bytes,
+            during.queued_bytes / during.queued.max(1)
+        );
         collector.restart();
         let (seq, s4) = emit_paced(seq, Instant::now() + Duration::from_secs(2));
         assert!(

@@ -1,0 +1,352 @@
+//! Caller-side cost and export throughput of eventlog-otlp, side by side
+//! with `opentelemetry-appender-tracing` 0.33 in one run.
+//!
+//! ```text
+//! cargo bench -p eventlog-otlp --bench otlp --all-features
+//! ```
+//!
+//! Workload (the core bench's): an INFO event with six fields and a
+//! message, inside two nested spans with three fields each. Contenders in
+//! the `caller` group:
+//!
+//! - `floor`: a registry with a layer that does nothing;
+//! - `bridge_noop`: the OpenTelemetry tracing bridge into a do-nothing processor;
+//! - `bridge_span_attrs_batch`: the bridge with `experimental_span_attributes`
+//!   (span fields copied, as ours does) into the SDK `BatchLogProcessor`
+//!   (defaults: queue 2048, batch 512) with an exporter that discards;
+//! - `eventlog_otlp_grpc` / `eventlog_otlp_http`: the eventlog layer with
+//!   only this output, exporting to a real collector (rotel, blackhole
+//!   exporter) with the default byte budget.
+//!
+//! Drops are printed next to every figure: in a tight loop every contender
+//! produces faster than anything can export.
+//!
+//! Then `throughput`: records/s from the first `emit` until the collector
+//! acknowledged the last one, with a budget large enough that nothing
+//! drops, checked against rotel's own counter.
+//!
+//! Under `cargo test --benches` everything runs once, small.
+
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    missing_docs,
+    unreachable_pub
+)]
+
+#[path = "../tests/collector/mod.rs"]
+#[allow(dead_code)] // The bench uses the counting collector only.
+mod collector;
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+use eventlog_otlp::{OtlpOutput, Protocol};
+use opentelemetry_appender_tracing::layer::{OpenTelemetryTracingBridge, TracingSpanAttributes};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::{
+    BatchLogProcessor, LogBatch, LogExporter, LogProcessor, SdkLogRecord, SdkLoggerProvider,
+};
+use tracing::Subscriber;
+use tracing_subscriber::Layer;
+use tracing_subscriber::prelude::*;
+
+use collector::Collector;
+
+struct Nothing;
+
+impl<S: Subscriber> Layer<S> for Nothing {}
+
+#[derive(Debug)]
+struct NoopProcessor;
+
+impl LogProcessor for NoopProcessor {
+    fn emit(&self, _: &mut SdkLogRecord, _: &opentelemetry::InstrumentationScope) {}
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// Discards what it is given, counting it.
+#[derive(Debug, Clone, Default)]
+struct DiscardExporter(Arc<AtomicU64>);
+
+impl LogExporter for DiscardExporter {
+    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+        self.0
+            .fetch_add(batch.iter().count() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+fn emit_event() {
+    tracing::info!(
+        event_name = "order_placed",
+        order_id = "ord_1001",
+        amount = 72.49,
+        currency = "USD",
+        items = 2u64,
+        gift = false,
+        "order placed"
+    );
+}
+
+/// Runs the workload under `subscriber` inside the two nested spans,
+/// counting iterations into `emitted`.
+fn in_spans<S>(g: &mut BenchmarkGroup<'_, WallTime>, id: &str, subscriber: S, emitted: &AtomicU64)
+where
+    S: Subscriber + Send + Sync + 'static,
+{
+    tracing::subscriber::with_default(subscriber, || {
+        let outer = tracing::info_span!(
+            "request",
+            request_id = "req_7f3a9b",
+            user_id = "user_12345",
+            session_id = "sess_9c2e41"
+        );
+        let _outer = outer.enter();
+        let inner = tracing::info_span!(
+            "payment",
+            step = "authorize",
+            attempt = 1u64,
+            region = "eu-west-1"
+        );
+        let _inner = inner.enter();
+        g.bench_function(id, |b| {
+            b.iter_custom(|iters| {
+                emitted.fetch_add(iters, Ordering::Relaxed);
+                let start = Instant::now();
+                for _ in 0..iters {
+                    emit_event();
+                }
+                black_box(start.elapsed())
+            });
+        });
+    });
+}
+
+fn eventlog_layer() -> eventlog::EventLayer {
+    eventlog::layer()
+        .service("checkout")
+        .environment("bench")
+        .version("1.0.0")
+        .without_writer()
+}
+
+/// One contender's drop line.
+struct Drops {
+    id: &'static str,
+    emitted: u64,
+    dropped: u64,
+}
+
+fn bench_caller(c: &mut Criterion, collector: &Collector) -> Vec<Drops> {
+    let mut drops = Vec::new();
+    let mut g = c.benchmark_group("caller");
+    let none = AtomicU64::new(0);
+    in_spans(
+        &mut g,
+        "floor",
+        tracing_subscriber::registry().with(Nothing),
+        &none,
+    );
+
+    let provider = SdkLoggerProvider::builder()
+        .with_log_processor(NoopProcessor)
+        .build();
+    let bridge = OpenTelemetryTracingBridge::new(&provider);
+    in_spans(
+        &mut g,
+        "bridge_noop",
+        tracing_subscriber::registry().with(bridge),
+        &none,
+    );
+    let _ = provider.shutdown();
+
+    let exported = DiscardExporter::default();
+    let provider = SdkLoggerProvider::builder()
+        .with_log_processor(BatchLogProcessor::builder(exported.clone()).build())
+        .build();
+    let bridge = OpenTelemetryTracingBridge::builder(&provider)
+        .with_tracing_span_attributes(TracingSpanAttributes::all())
+        .build();
+    let emitted = AtomicU64::new(0);
+    in_spans(
+        &mut g,
+        "bridge_span_attrs_batch",
+        tracing_subscriber::registry().with(bridge),
+        &emitted,
+    );
+    let _ = provider.shutdown();
+    let emitted = emitted.load(Ordering::Relaxed);
+    drops.push(Drops {
+        id: "bridge_span_attrs_batch",
+        emitted,
+        dropped: emitted.saturating_sub(exported.0.load(Ordering::Relaxed)),
+    });
+
+    let mut protocols = vec![(
+        "eventlog_otlp_grpc",
+        Protocol::Grpc,
+        collector.grpc_endpoint(),
+    )];
+    if cfg!(feature = "http") {
+        protocols.push((
+            "eventlog_otlp_http",
+            Protocol::HttpProtobuf,
+            collector.http_endpoint(),
+        ));
+    }
+    for (id, protocol, endpoint) in protocols {
+        let (otlp, guard) = OtlpOutput::builder()
+            .protocol(protocol)
+            .endpoint(endpoint)
+            .build()
+            .unwrap();
+        let counted = AtomicU64::new(0);
+        in_spans(
+            &mut g,
+            id,
+            tracing_subscriber::registry().with(eventlog_layer().output(otlp)),
+            &counted,
+        );
+        let report = match guard.shutdown(Duration::from_secs(120)) {
+            Ok(stats) => stats,
+            Err(e) => panic!("{id}: shutdown: {e}"),
+        };
+        drops.push(Drops {
+            id,
+            emitted: report.emitted,
+            dropped: report.dropped(),
+        });
+    }
+    g.finish();
+    drops
+}
+
+/// Records/s from the first emit until the collector acknowledged the last.
+fn throughput(records: u64) {
+    println!("\n| throughput | records | seconds | records/s | exported | rotel accepted |");
+    println!("|---|---|---|---|---|---|");
+    let mut protocols = vec![("grpc", Protocol::Grpc)];
+    if cfg!(feature = "http") {
+        protocols.push(("http/protobuf", Protocol::HttpProtobuf));
+    }
+    for (name, protocol) in protocols {
+        let mut collector = Collector::start_counting();
+        let endpoint = match protocol {
+            Protocol::Grpc => collector.grpc_endpoint(),
+            _ => collector.http_endpoint(),
+        };
+        let (otlp, guard) = OtlpOutput::builder()
+            .protocol(protocol)
+            .endpoint(endpoint)
+            .max_queue_bytes(2 << 30)
+            .build()
+            .unwrap();
+        let layer = eventlog_layer().output(otlp);
+        let start = Instant::now();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            let _outer =
+                tracing::info_span!("request", request_id = "req_7f3a9b", user_id = "user_12345")
+                    .entered();
+            for _ in 0..records {
+                emit_event();
+            }
+        });
+        let report = guard
+            .shutdown(Duration::from_secs(300))
+            .expect("throughput run lost records");
+        let secs = start.elapsed().as_secs_f64();
+        collector.stop();
+        let accepted = collector.accepted();
+        println!(
+            "| {name} | {records} | {secs:.2} | {:.0} | {} | {accepted} |",
+            records as f64 / secs,
+            report.exported
+        );
+        assert_eq!(report.exported, records);
+        assert_eq!(accepted, records, "rotel's own count");
+    }
+}
+
+fn criterion_dir() -> Option<PathBuf> {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return Some(PathBuf::from(home));
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return Some(PathBuf::from(target).join("criterion"));
+    }
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.parent()?.parent()?.join("criterion"))
+}
+
+fn median_ns(group: &str, id: &str) -> Option<f64> {
+    let path = criterion_dir()?
+        .join(group)
+        .join(id)
+        .join("new")
+        .join("estimates.json");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+fn print_caller(drops: &[Drops]) {
+    let base = median_ns("caller", "bridge_span_attrs_batch");
+    println!("\n| contender | median | vs bridge + span attrs + batch | emitted | dropped |");
+    println!("|---|---|---|---|---|");
+    for id in [
+        "floor",
+        "bridge_noop",
+        "bridge_span_attrs_batch",
+        "eventlog_otlp_grpc",
+        "eventlog_otlp_http",
+    ] {
+        let Some(ns) = median_ns("caller", id) else {
+            continue;
+        };
+        let ratio = base.map_or("-".to_owned(), |b| format!("{:.2}×", ns / b));
+        let (emitted, dropped) =
+            drops
+                .iter()
+                .find(|d| d.id == id)
+                .map_or(("-".to_owned(), "-".to_owned()), |d| {
+                    let pct = if d.emitted == 0 {
+                        0.0
+                    } else {
+                        d.dropped as f64 * 100.0 / d.emitted as f64
+                    };
+                    (d.emitted.to_string(), format!("{} ({pct:.1} %)", d.dropped))
+                });
+        println!("| {id} | {ns:.0} ns | {ratio} | {emitted} | {dropped} |");
+    }
+}
+
+fn main() {
+    let benching = std::env::args().any(|a| a == "--bench");
+    let collector = Collector::start_counting();
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(30)
+        .configure_from_args();
+    let drops = bench_caller(&mut c, &collector);
+    drop(collector);
+    c.final_summary();
+    if benching {
+        print_caller(&drops);
+        throughput(1_000_000);
+    } else {
+        throughput(2_000);
+    }
+}
