@@ -56,11 +56,15 @@ pub enum Key {
     Span,
     /// `duration_ms`
     DurationMs,
+    /// `schema_version`
+    SchemaVersion,
+    /// `schema_errors`
+    SchemaErrors,
 }
 
 impl Key {
     /// Every key, in envelope order.
-    pub const ALL: [Key; 15] = [
+    pub const ALL: [Key; 17] = [
         Key::Timestamp,
         Key::Level,
         Key::EventName,
@@ -76,6 +80,8 @@ impl Key {
         Key::Metadata,
         Key::Span,
         Key::DurationMs,
+        Key::SchemaVersion,
+        Key::SchemaErrors,
     ];
 
     /// The name the key has unless renamed.
@@ -96,6 +102,8 @@ impl Key {
             Key::Metadata => "metadata",
             Key::Span => "span",
             Key::DurationMs => "duration_ms",
+            Key::SchemaVersion => "schema_version",
+            Key::SchemaErrors => "schema_errors",
         }
     }
 
@@ -491,6 +499,23 @@ impl Layout {
             out.extend_from_slice(e.key(Key::DurationMs));
             #[allow(clippy::cast_precision_loss)] // Exact below 2^53 µs (285 years).
             write_f64(out, d.as_micros() as f64 / 1000.0);
+        }
+        if let Some(version) = r.schema_version {
+            out.push(b',');
+            out.extend_from_slice(e.key(Key::SchemaVersion));
+            write_int(out, version);
+        }
+        if !r.schema_errors.is_empty() {
+            out.push(b',');
+            out.extend_from_slice(e.key(Key::SchemaErrors));
+            out.push(b'[');
+            for (i, v) in r.schema_errors.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, &v.to_string());
+            }
+            out.push(b']');
         }
         out.extend_from_slice(b"}\n");
     }

@@ -23,7 +23,7 @@ use crate::envelope::Layout;
 use crate::output::JsonOutput;
 use crate::record::{FieldBuf, Record, StoredValue};
 use crate::trace::TraceContext;
-use crate::{Deployment, Envelope, EventType, Output, Redactor, Stats};
+use crate::{Deployment, DropReason, Envelope, EventType, Output, Policy, Redactor, Schema, Stats};
 
 /// Strings longer than this many bytes are cut, with a visible marker,
 /// unless [`EventLayer::max_value_bytes`] says otherwise.
@@ -70,6 +70,8 @@ pub struct EventLayer {
     max_value_bytes: usize,
     close_suffix: Option<String>,
     redactor: Redactor,
+    schema: Option<Schema>,
+    policy: Policy,
     otel: bool,
     dispatch: OnceLock<WeakDispatch>,
 }
@@ -139,6 +141,8 @@ impl EventLayer {
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             close_suffix: None,
             redactor: Redactor::default(),
+            schema: None,
+            policy: Policy::Annotate,
             otel: false,
             dispatch: OnceLock::new(),
         }
@@ -259,6 +263,41 @@ impl EventLayer {
         self
     }
 
+    /// Checks every record against `schema`: declared fields, types, enums,
+    /// constraints, naming, required context. Records carry
+    /// `schema_version`; what a violation does is the [`Policy`] (annotate by
+    /// default). Records of undeclared events follow the schema's
+    /// `unknown_events` setting; span-close records are checked only if
+    /// their name is declared.
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let capture = eventlog::testing::Capture::new();
+    /// let layer = eventlog::layer().schema(eventlog::Schema::recommended()).writer(capture.clone());
+    /// let stats = layer.stats();
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::info!(event_name = "order_placed", order_id = "o-1", amount = 10.0, currency = "usd");
+    /// });
+    /// let r = capture.expect_event("order_placed");
+    /// assert_eq!(r.get("event_type").unwrap(), "business"); // from the schema
+    /// assert_eq!(r.get("schema_version").unwrap(), 1);
+    /// assert_eq!(r.get("schema_errors").unwrap()[0], "field `currency` is not matching `^[A-Z]{3}$`");
+    /// assert_eq!(stats.snapshot().violations, 2); // and `service` is missing
+    /// ```
+    #[must_use]
+    pub fn schema(mut self, schema: Schema) -> Self {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// What a record that breaks the schema does (default [`Policy::Annotate`]).
+    #[must_use]
+    pub fn schema_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
     /// Emits a record when each span closes, named `<span>_completed`, with
     /// `duration_ms` (wall time since creation) and `busy_ms` / `idle_ms`
     /// (time entered / not entered) in its metadata.
@@ -338,6 +377,64 @@ impl EventLayer {
 
     fn all_outputs(&self) -> impl Iterator<Item = &dyn Output> {
         self.writer.iter().chain(&self.outputs).map(|o| &**o)
+    }
+
+    /// Applies the schema (if any) to `record`, then the policy, then emits.
+    fn emit_checked<'a>(&'a self, mut record: Record<'a>, explicit_type: bool, close: bool) {
+        let Some(schema) = &self.schema else {
+            self.emit(&record);
+            return;
+        };
+        let index = schema.lookup(record.event_name);
+        record.schema_version = Some(schema.version());
+        if !explicit_type && let Some(declared) = schema.declared_type(index) {
+            record.event_type = declared;
+        }
+        if close && index.is_none() {
+            self.emit(&record);
+            return;
+        }
+        let mut violations = Vec::new();
+        let warning_only = schema.check(index, &record, &mut violations);
+        if violations.is_empty() {
+            self.emit(&record);
+            return;
+        }
+        self.stats.record_violations(violations.len());
+        schema.count(record.event_name.unwrap_or("<unnamed>"), &violations);
+        let record = Record {
+            schema_errors: &violations,
+            ..record
+        };
+        if warning_only {
+            self.emit(&record);
+            return;
+        }
+        match &self.policy {
+            Policy::Annotate => self.emit(&record),
+            Policy::DeadLetter(output) => {
+                self.stats.record_event();
+                self.stats.record_dead_lettered();
+                if let Err(reason) = output.emit(&record) {
+                    self.stats.record_dropped(reason);
+                }
+            }
+            Policy::Drop => {
+                self.stats.record_event();
+                self.stats.record_dropped(DropReason::Policy);
+            }
+            Policy::Panic => {
+                let messages: Vec<String> = violations.iter().map(ToString::to_string).collect();
+                #[allow(clippy::panic)] // The policy's whole point, for tests.
+                {
+                    panic!(
+                        "schema violation in `{}`: {}",
+                        record.event_name.unwrap_or("<unnamed>"),
+                        messages.join("; ")
+                    );
+                }
+            }
+        }
     }
 
     fn emit(&self, record: &Record<'_>) {
@@ -482,6 +579,8 @@ impl EventLayer {
             span_fields: &scratch.span_fields,
             span_json: &scratch.span_json,
             duration: parts.duration,
+            schema_version: None,
+            schema_errors: &[],
             layout: &self.layout,
         }
     }
@@ -645,7 +744,8 @@ where
                 span_name: span.as_ref().map(SpanRef::name),
                 duration: None,
             };
-            self.emit(&self.record(scratch, &parts));
+            let explicit_type = scratch.event_type.is_some();
+            self.emit_checked(self.record(scratch, &parts), explicit_type, false);
         });
     }
 
@@ -688,7 +788,7 @@ where
                 span_name: Some(span.name()),
                 duration,
             };
-            self.emit(&self.record(scratch, &parts));
+            self.emit_checked(self.record(scratch, &parts), true, true);
         });
     }
 }

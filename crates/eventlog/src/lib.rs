@@ -72,6 +72,7 @@ mod otel;
 mod output;
 mod record;
 mod redact;
+mod schema;
 mod stats;
 pub mod testing;
 mod trace;
@@ -86,6 +87,10 @@ pub use record::{EventType, Field, Record, Value};
 pub use redact::{
     Action, DEFAULT_KEYS, Detector, HASH_KEY_ENV, HASH_PREFIX, REDACTED, RedactError, Redactor,
     RedactorBuilder,
+};
+pub use schema::{
+    EventSpec, FieldSpec, FieldType, Naming, Policy, RECOMMENDED_TOML, Schema, SchemaBuilder,
+    SchemaError, SchemaFormat, UnknownEvents, Violation,
 };
 pub use stats::{DropReason, Stats, StatsSnapshot};
 pub use trace::{ParseIdError, SpanId, TraceContext, TraceId};

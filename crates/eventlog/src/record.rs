@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use tracing_core::{Level, Metadata};
 
 use crate::envelope::Layout;
+use crate::schema::Violation;
 use crate::trace::TraceContext;
 
 /// A field value, typed as it was recorded.
@@ -417,6 +418,8 @@ pub(crate) struct Promoted {
 /// | `metadata` | the event's own fields, as an object |
 /// | `span` | `{"name": …, "fields": {…}}`: the current span and its non-promoted fields |
 /// | `duration_ms` | on span-close events, a float |
+/// | `schema_version` | the version of the schema the record was checked against |
+/// | `schema_errors` | only when the record broke the schema and the policy annotates: short messages |
 ///
 /// Every key can be renamed with an [`Envelope`](crate::Envelope).
 #[derive(Debug)]
@@ -437,6 +440,8 @@ pub struct Record<'a> {
     /// `span_fields` pre-encoded as a JSON object (empty if there are none).
     pub(crate) span_json: &'a [u8],
     pub(crate) duration: Option<Duration>,
+    pub(crate) schema_version: Option<u32>,
+    pub(crate) schema_errors: &'a [Violation],
     pub(crate) layout: &'a Layout,
 }
 
@@ -521,6 +526,17 @@ impl<'a> Record<'a> {
     /// How long the span lived, on span-close records.
     pub fn duration(&self) -> Option<Duration> {
         self.duration
+    }
+
+    /// The version of the schema the record was checked against, if any.
+    pub fn schema_version(&self) -> Option<u32> {
+        self.schema_version
+    }
+
+    /// How the record broke the schema (empty when it did not, or when no
+    /// schema is set).
+    pub fn schema_errors(&self) -> &'a [Violation] {
+        self.schema_errors
     }
 
     /// The deployment context (service, environment, …) set on the layer.

@@ -58,6 +58,8 @@ struct Counters {
     internal_errors: AtomicU64,
     config_errors: AtomicU64,
     redactions: AtomicU64,
+    violations: AtomicU64,
+    dead_lettered: AtomicU64,
 }
 
 /// Live, lock-free counters shared by the layer and its outputs.
@@ -103,6 +105,8 @@ impl Stats {
             internal_errors: get(&c.internal_errors),
             config_errors: get(&c.config_errors),
             redactions: get(&c.redactions),
+            violations: get(&c.violations),
+            dead_lettered: get(&c.dead_lettered),
         }
     }
 
@@ -141,6 +145,16 @@ impl Stats {
         }
     }
 
+    pub(crate) fn record_violations(&self, n: usize) {
+        self.0
+            .violations
+            .fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_dead_lettered(&self) {
+        bump(&self.0.dead_lettered);
+    }
+
     pub(crate) fn record_config_error(&self) {
         bump(&self.0.config_errors);
     }
@@ -177,6 +191,11 @@ pub struct StatsSnapshot {
     pub config_errors: u64,
     /// Values changed by the redactor (per-rule counts: [`Redactor::counts`](crate::Redactor::counts)).
     pub redactions: u64,
+    /// Schema violations (a record can have several; per event and kind:
+    /// [`Schema::violation_counts`](crate::Schema::violation_counts)).
+    pub violations: u64,
+    /// Records sent to the dead-letter output instead of the others.
+    pub dead_lettered: u64,
 }
 
 impl StatsSnapshot {

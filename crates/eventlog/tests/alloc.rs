@@ -85,11 +85,8 @@ fn event() {
     );
 }
 
-#[test]
-fn steady_state_events_allocate_nothing() {
-    let writer = Reused::default();
+fn steady_state_allocations(layer: eventlog::EventLayer, writer: &Reused) {
     writer.0.lock().unwrap().reserve(1 << 20);
-    let layer = eventlog::layer().service("checkout").writer(writer.clone());
     let stats = layer.stats();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         let outer = tracing::info_span!(
@@ -120,5 +117,25 @@ fn steady_state_events_allocate_nothing() {
         let n = allocations_during(|| drop(tracing::info_span!("fresh", step = "x")));
         assert!(n > 0, "the allocation counter counts");
     });
-    assert_eq!(stats.snapshot().written, 1010);
+    let s = stats.snapshot();
+    assert_eq!((s.written, s.violations), (1010, 0));
+}
+
+#[test]
+fn steady_state_events_allocate_nothing() {
+    let writer = Reused::default();
+    steady_state_allocations(
+        eventlog::layer().service("checkout").writer(writer.clone()),
+        &writer,
+    );
+}
+
+#[test]
+fn a_valid_event_under_a_schema_allocates_nothing_more() {
+    let writer = Reused::default();
+    let layer = eventlog::layer()
+        .service("checkout")
+        .schema(eventlog::Schema::recommended())
+        .writer(writer.clone());
+    steady_state_allocations(layer, &writer);
 }

@@ -4,7 +4,6 @@
 use std::io::BufRead;
 
 use eventlog::testing::Capture;
-use opentelemetry::trace::TracerProvider as _;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::prelude::*;
 
@@ -92,12 +91,15 @@ fn writes_through_tracing_appender_non_blocking_to_a_real_file() {
     assert_eq!(seqs, (0..1000).collect::<Vec<_>>());
 }
 
+// Needs the `opentelemetry` feature; `./scripts/test` runs with all features.
+#[cfg(feature = "opentelemetry")]
 #[test]
 fn ids_match_the_spans_tracing_opentelemetry_exports() {
     let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
         .build();
+    use opentelemetry::trace::TracerProvider as _;
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("eventlog-test"));
     let events = Capture::new();
     let layer = eventlog::layer()
@@ -136,12 +138,14 @@ fn ids_match_the_spans_tracing_opentelemetry_exports() {
     }
 }
 
+#[cfg(feature = "opentelemetry")]
 #[test]
 fn current_context_reports_opentelemetry_ids_too() {
     let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
         .build();
+    use opentelemetry::trace::TracerProvider as _;
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("eventlog-test"));
     let layer = eventlog::layer()
         .with_opentelemetry(&otel)

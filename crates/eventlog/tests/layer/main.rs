@@ -19,5 +19,6 @@ mod interop;
 mod outputs;
 mod properties;
 mod redaction;
+mod schema;
 mod support;
 mod timing;

@@ -1,0 +1,387 @@
+//! Checking a record against the compiled schema.
+
+use std::fmt;
+
+use super::load::{Source, compile_pattern};
+use super::{EventSpec, FieldType, Schema, SchemaBuilder, SchemaError, TypeRules, UnknownEvents};
+use crate::{Record, Value};
+
+/// One way a record broke the schema.
+///
+/// Its `Display` is the short message written into `schema_errors`.
+///
+/// ```
+/// use eventlog::Violation;
+///
+/// let v = Violation::MissingField { field: "result".into() };
+/// assert_eq!(v.to_string(), "missing required field `result`");
+/// assert_eq!(v.kind(), "missing_field");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// A required field is absent.
+    MissingField {
+        /// The field.
+        field: String,
+    },
+    /// A field has the wrong type.
+    WrongType {
+        /// The field.
+        field: String,
+        /// The declared type.
+        expected: FieldType,
+        /// What it was (`string`, `bool`, `integer`, `float`).
+        found: &'static str,
+    },
+    /// A string is not one of the allowed values.
+    NotInEnum {
+        /// The field.
+        field: String,
+        /// The value.
+        value: String,
+        /// The allowed values.
+        allowed: Vec<String>,
+    },
+    /// A string breaks a length, prefix or pattern constraint.
+    Constraint {
+        /// The field.
+        field: String,
+        /// Which constraint, as text (`longer than 3 characters`).
+        rule: String,
+    },
+    /// The event name breaks the naming rule.
+    BadEventName {
+        /// The name.
+        name: String,
+    },
+    /// The event has no name at all.
+    MissingEventName,
+    /// The event is not declared (and `unknown_events` is not `allow`).
+    UnknownEvent {
+        /// The name.
+        name: String,
+    },
+    /// A required top-level key (promoted field, deployment context,
+    /// `message`) is absent.
+    MissingContext {
+        /// The key.
+        key: String,
+    },
+    /// The record's `event_type` differs from the declared one.
+    WrongEventType {
+        /// Declared.
+        expected: String,
+        /// Found.
+        found: String,
+    },
+}
+
+impl Violation {
+    /// A short snake_case name of the kind of violation, used in counts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Violation::MissingField { .. } => "missing_field",
+            Violation::WrongType { .. } => "wrong_type",
+            Violation::NotInEnum { .. } => "not_in_enum",
+            Violation::Constraint { .. } => "constraint",
+            Violation::BadEventName { .. } => "bad_event_name",
+            Violation::MissingEventName => "missing_event_name",
+            Violation::UnknownEvent { .. } => "unknown_event",
+            Violation::MissingContext { .. } => "missing_context",
+            Violation::WrongEventType { .. } => "wrong_event_type",
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::MissingField { field } => write!(f, "missing required field `{field}`"),
+            Violation::WrongType {
+                field,
+                expected,
+                found,
+            } => write!(f, "field `{field}` should be {expected}, found {found}"),
+            Violation::NotInEnum {
+                field,
+                value,
+                allowed,
+            } => write!(
+                f,
+                "field `{field}` is `{value}`, expected one of {}",
+                allowed.join(", ")
+            ),
+            Violation::Constraint { field, rule } => write!(f, "field `{field}` is {rule}"),
+            Violation::BadEventName { name } => {
+                write!(f, "event name `{name}` is not object_action")
+            }
+            Violation::MissingEventName => f.write_str("event has no event_name"),
+            Violation::UnknownEvent { name } => write!(f, "event `{name}` is not in the schema"),
+            Violation::MissingContext { key } => write!(f, "missing required context `{key}`"),
+            Violation::WrongEventType { expected, found } => {
+                write!(f, "event_type is `{found}`, the schema says `{expected}`")
+            }
+        }
+    }
+}
+
+/// A field check with its pattern compiled.
+#[derive(Debug)]
+struct FieldPlan {
+    spec: super::FieldSpec,
+    regex: Option<regex::Regex>,
+}
+
+/// Everything checked for one event (its own rules plus its category's).
+#[derive(Debug)]
+pub(crate) struct Plan {
+    fields: Vec<FieldPlan>,
+    context: Vec<String>,
+    pub(crate) event_type: Option<String>,
+}
+
+impl Plan {
+    pub(crate) fn new(
+        event: &EventSpec,
+        type_rules: Option<&TypeRules>,
+        model: &SchemaBuilder,
+        source: &Source<'_>,
+    ) -> Result<Plan, SchemaError> {
+        let mut fields: Vec<FieldPlan> = Vec::new();
+        let type_fields = type_rules.map(|t| t.fields.as_slice()).unwrap_or_default();
+        for spec in event.fields.iter().chain(type_fields) {
+            // The event's own declaration wins over its category's.
+            if fields.iter().any(|f| f.spec.name == spec.name) {
+                continue;
+            }
+            fields.push(FieldPlan {
+                regex: compile_pattern(&event.name, spec, source)?,
+                spec: spec.clone(),
+            });
+        }
+        let mut context: Vec<String> = Vec::new();
+        let type_context = type_rules
+            .map(|t| t.required_context.as_slice())
+            .unwrap_or_default();
+        for key in model
+            .required_context
+            .iter()
+            .chain(&event.required_context)
+            .chain(type_context)
+        {
+            if !context.contains(key) {
+                context.push(key.clone());
+            }
+        }
+        Ok(Plan {
+            fields,
+            context,
+            event_type: event.event_type.clone(),
+        })
+    }
+
+    pub(crate) fn specs(&self) -> impl Iterator<Item = &super::FieldSpec> {
+        self.fields.iter().map(|f| &f.spec)
+    }
+
+    pub(crate) fn context(&self) -> &[String] {
+        &self.context
+    }
+
+    fn check(&self, record: &Record<'_>, out: &mut Vec<Violation>) {
+        for f in &self.fields {
+            let value = record
+                .field(&f.spec.name)
+                .or_else(|| record.correlation_value(&f.spec.name).map(Value::Str));
+            match value {
+                None if f.spec.required => out.push(Violation::MissingField {
+                    field: f.spec.name.clone(),
+                }),
+                None => {}
+                Some(value) => check_value(f, value, out),
+            }
+        }
+        for key in &self.context {
+            if !has_context(record, key) {
+                out.push(Violation::MissingContext { key: key.clone() });
+            }
+        }
+    }
+}
+
+fn found(value: Value<'_>) -> &'static str {
+    match value {
+        Value::Str(_) => "string",
+        Value::Bool(_) => "bool",
+        Value::F64(_) => "float",
+        _ => "integer",
+    }
+}
+
+fn type_ok(ty: FieldType, value: Value<'_>) -> bool {
+    match (ty, value) {
+        (FieldType::String, Value::Str(_))
+        | (FieldType::Bool, Value::Bool(_))
+        | (FieldType::I64, Value::I64(_)) => true,
+        (FieldType::Timestamp, Value::Str(s)) => looks_like_rfc3339(s),
+        (FieldType::I64, Value::U64(v)) => i64::try_from(v).is_ok(),
+        (FieldType::I64, Value::I128(v)) => i64::try_from(v).is_ok(),
+        (FieldType::I64, Value::U128(v)) => i64::try_from(v).is_ok(),
+        (FieldType::U64, Value::U64(_)) => true,
+        (FieldType::U64, Value::I64(v)) => v >= 0,
+        (FieldType::U64, Value::I128(v)) => u64::try_from(v).is_ok(),
+        (FieldType::U64, Value::U128(v)) => u64::try_from(v).is_ok(),
+        (FieldType::F64 | FieldType::Number, v) => v.as_f64().is_some(),
+        _ => false,
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` followed by an optional fraction and a zone.
+fn looks_like_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b't' | b' ')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && (s.ends_with('Z') || s.ends_with('z') || s[19..].contains(['+', '-']))
+}
+
+fn check_value(f: &FieldPlan, value: Value<'_>, out: &mut Vec<Violation>) {
+    let spec = &f.spec;
+    if !type_ok(spec.ty, value) {
+        out.push(Violation::WrongType {
+            field: spec.name.clone(),
+            expected: spec.ty,
+            found: found(value),
+        });
+        return;
+    }
+    let Value::Str(s) = value else {
+        return;
+    };
+    if !spec.one_of.is_empty() && !spec.one_of.iter().any(|v| v == s) {
+        out.push(Violation::NotInEnum {
+            field: spec.name.clone(),
+            value: s.to_owned(),
+            allowed: spec.one_of.clone(),
+        });
+    }
+    let constraint = |rule: String| Violation::Constraint {
+        field: spec.name.clone(),
+        rule,
+    };
+    if let Some(max) = spec.max_len
+        && s.chars().count() > max
+    {
+        out.push(constraint(format!("longer than {max} characters")));
+    }
+    if let Some(prefix) = &spec.prefix
+        && !s.starts_with(prefix.as_str())
+    {
+        out.push(constraint(format!("not starting with `{prefix}`")));
+    }
+    if let (Some(regex), Some(pattern)) = (&f.regex, &spec.pattern)
+        && !regex.is_match(s)
+    {
+        out.push(constraint(format!("not matching `{pattern}`")));
+    }
+}
+
+fn has_context(record: &Record<'_>, key: &str) -> bool {
+    let d = record.deployment();
+    match key {
+        "service" => d.service_name().is_some(),
+        "environment" => d.environment_name().is_some(),
+        "region" => d.region_name().is_some(),
+        "version" => d.version_name().is_some(),
+        "host" => d.host_name().is_some(),
+        "message" => record.message().is_some_and(|m| !m.is_empty()),
+        "trace_id" | "span_id" => record.trace().is_some(),
+        other => record.correlation_value(other).is_some() || record.field(other).is_some(),
+    }
+}
+
+impl Schema {
+    /// The index of the declared event `name`, if any.
+    pub(crate) fn lookup(&self, name: Option<&str>) -> Option<usize> {
+        self.0.index.get(name?).copied()
+    }
+
+    /// The declared category of event `index`.
+    pub(crate) fn declared_type(&self, index: Option<usize>) -> Option<&str> {
+        self.0.plans.get(index?)?.event_type.as_deref()
+    }
+
+    /// Checks `record` (whose event has declared index `index`), appending
+    /// violations to `out`. Returns whether every violation is only a
+    /// warning (an unknown event under `unknown_events = "warn"`).
+    pub(crate) fn check(
+        &self,
+        index: Option<usize>,
+        record: &Record<'_>,
+        out: &mut Vec<Violation>,
+    ) -> bool {
+        let model = &self.0.model;
+        let unknown = model.unknown_events;
+        let mut warning_only = false;
+        match record.event_name() {
+            None if unknown != UnknownEvents::Allow => out.push(Violation::MissingEventName),
+            None => {}
+            Some(name) => {
+                if !model.naming.accepts(name) {
+                    out.push(Violation::BadEventName {
+                        name: name.to_owned(),
+                    });
+                }
+                if index.is_none() && unknown != UnknownEvents::Allow {
+                    out.push(Violation::UnknownEvent {
+                        name: name.to_owned(),
+                    });
+                    warning_only = unknown == UnknownEvents::Warn && out.len() == 1;
+                }
+            }
+        }
+        let plan = match index.and_then(|i| self.0.plans.get(i)) {
+            Some(plan) => {
+                if let Some(expected) = &plan.event_type
+                    && record.event_type() != expected
+                {
+                    out.push(Violation::WrongEventType {
+                        expected: expected.clone(),
+                        found: record.event_type().to_owned(),
+                    });
+                }
+                Some(plan)
+            }
+            None => self
+                .0
+                .type_plans
+                .iter()
+                .find(|(t, _)| t == record.event_type())
+                .map(|(_, p)| p),
+        };
+        let before = out.len();
+        match plan {
+            Some(plan) => plan.check(record, out),
+            None => {
+                for key in &model.required_context {
+                    if !has_context(record, key) {
+                        out.push(Violation::MissingContext { key: key.clone() });
+                    }
+                }
+            }
+        }
+        warning_only && out.len() == before
+    }
+}
