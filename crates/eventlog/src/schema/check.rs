@@ -223,12 +223,12 @@ fn type_ok(ty: FieldType, value: Value<'_>) -> bool {
     match (ty, value) {
         (FieldType::String, Value::Str(_))
         | (FieldType::Bool, Value::Bool(_))
-        | (FieldType::I64, Value::I64(_)) => true,
+        | (FieldType::I64, Value::I64(_))
+        | (FieldType::U64, Value::U64(_)) => true,
         (FieldType::Timestamp, Value::Str(s)) => looks_like_rfc3339(s),
         (FieldType::I64, Value::U64(v)) => i64::try_from(v).is_ok(),
         (FieldType::I64, Value::I128(v)) => i64::try_from(v).is_ok(),
         (FieldType::I64, Value::U128(v)) => i64::try_from(v).is_ok(),
-        (FieldType::U64, Value::U64(_)) => true,
         (FieldType::U64, Value::I64(v)) => v >= 0,
         (FieldType::U64, Value::I128(v)) => u64::try_from(v).is_ok(),
         (FieldType::U64, Value::U128(v)) => u64::try_from(v).is_ok(),
