@@ -41,6 +41,114 @@ fn field_schema(spec: &FieldSpec) -> Value {
     s
 }
 
+fn envelope_properties(model: &super::SchemaBuilder) -> Map<String, Value> {
+    let mut properties = Map::new();
+    properties.insert(
+        "timestamp".into(),
+        json!({"type": "string", "format": "date-time"}),
+    );
+    properties.insert(
+        "level".into(),
+        json!({"enum": ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]}),
+    );
+    let mut name = json!({"type": "string"});
+    if model.unknown_events == UnknownEvents::Reject {
+        name["enum"] = json!(
+            model
+                .events
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>()
+        );
+    } else if model.naming == super::Naming::ObjectAction {
+        name["pattern"] = json!("^[a-z][a-z0-9]*(_[a-z][a-z0-9]*)+$");
+    }
+    properties.insert("event_name".into(), name);
+    properties.insert(
+        "event_type".into(),
+        json!({"enum": EventType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>()}),
+    );
+    for key in [
+        "message",
+        "service",
+        "environment",
+        "region",
+        "version",
+        "host",
+    ] {
+        properties.insert(key.into(), json!({"type": "string"}));
+    }
+    properties.insert(
+        "trace_id".into(),
+        json!({"type": "string", "pattern": "^[0-9a-f]{32}$"}),
+    );
+    properties.insert(
+        "span_id".into(),
+        json!({"type": "string", "pattern": "^[0-9a-f]{16}$"}),
+    );
+    for key in DEFAULT_PROMOTED {
+        properties.insert(key.into(), json!({"type": "string"}));
+    }
+    properties.insert("metadata".into(), json!({"type": "object"}));
+    properties.insert(
+        "span".into(),
+        json!({"type": "object", "required": ["name"]}),
+    );
+    properties.insert(
+        "duration_ms".into(),
+        json!({"type": "number", "minimum": 0}),
+    );
+    properties.insert("schema_version".into(), json!({"const": model.version}));
+    // A valid record carries no violations.
+    properties.insert(
+        "schema_errors".into(),
+        json!({"type": "array", "maxItems": 0}),
+    );
+    properties
+}
+
+fn event_rule(event: &super::EventSpec, plan: &super::check::Plan) -> Value {
+    let mut then = Map::new();
+    let mut top = Map::new();
+    let mut top_required: Vec<&str> = plan.context().iter().map(String::as_str).collect();
+    let mut meta = Map::new();
+    let mut meta_required = Vec::new();
+    for spec in plan.specs() {
+        if DEFAULT_PROMOTED.contains(&spec.name.as_str()) {
+            top.insert(spec.name.clone(), field_schema(spec));
+            if spec.required {
+                top_required.push(&spec.name);
+            }
+        } else {
+            meta.insert(spec.name.clone(), field_schema(spec));
+            if spec.required {
+                meta_required.push(spec.name.as_str());
+            }
+        }
+    }
+    if let Some(t) = &event.event_type {
+        top.insert("event_type".into(), json!({"const": t}));
+    }
+    let mut metadata = json!({"type": "object", "properties": meta});
+    if !meta_required.is_empty() {
+        metadata["required"] = json!(meta_required);
+        top_required.push("metadata");
+    }
+    top.insert("metadata".into(), metadata);
+    then.insert("properties".into(), Value::Object(top));
+    if !top_required.is_empty() {
+        then.insert("required".into(), json!(top_required));
+    }
+    let mut rule = json!({
+        "if": {"properties": {"event_name": {"const": event.name}}, "required": ["event_name"]},
+        "then": then,
+    });
+    if let Some(d) = &event.description {
+        rule["description"] = json!(d);
+    }
+    rule
+}
+
 impl Schema {
     /// A JSON Schema (draft 2020-12) that every valid output line satisfies,
     /// for downstream tools (and `jsonschema` validators) to check files.
@@ -55,69 +163,7 @@ impl Schema {
     /// ```
     pub fn to_json_schema(&self) -> Value {
         let model = &self.0.model;
-        let mut properties = Map::new();
-        properties.insert(
-            "timestamp".into(),
-            json!({"type": "string", "format": "date-time"}),
-        );
-        properties.insert(
-            "level".into(),
-            json!({"enum": ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]}),
-        );
-        let mut name = json!({"type": "string"});
-        if model.unknown_events == UnknownEvents::Reject {
-            name["enum"] = json!(
-                model
-                    .events
-                    .iter()
-                    .map(|e| e.name.as_str())
-                    .collect::<Vec<_>>()
-            );
-        } else if model.naming == super::Naming::ObjectAction {
-            name["pattern"] = json!("^[a-z][a-z0-9]*(_[a-z][a-z0-9]*)+$");
-        }
-        properties.insert("event_name".into(), name);
-        properties.insert(
-            "event_type".into(),
-            json!({"enum": EventType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>()}),
-        );
-        for key in [
-            "message",
-            "service",
-            "environment",
-            "region",
-            "version",
-            "host",
-        ] {
-            properties.insert(key.into(), json!({"type": "string"}));
-        }
-        properties.insert(
-            "trace_id".into(),
-            json!({"type": "string", "pattern": "^[0-9a-f]{32}$"}),
-        );
-        properties.insert(
-            "span_id".into(),
-            json!({"type": "string", "pattern": "^[0-9a-f]{16}$"}),
-        );
-        for key in DEFAULT_PROMOTED {
-            properties.insert(key.into(), json!({"type": "string"}));
-        }
-        properties.insert("metadata".into(), json!({"type": "object"}));
-        properties.insert(
-            "span".into(),
-            json!({"type": "object", "required": ["name"]}),
-        );
-        properties.insert(
-            "duration_ms".into(),
-            json!({"type": "number", "minimum": 0}),
-        );
-        properties.insert("schema_version".into(), json!({"const": model.version}));
-        // A valid record carries no violations.
-        properties.insert(
-            "schema_errors".into(),
-            json!({"type": "array", "maxItems": 0}),
-        );
-
+        let properties = envelope_properties(model);
         let mut required = vec!["timestamp", "level", "event_type"];
         required.extend(model.required_context.iter().map(String::as_str));
         if model.unknown_events != UnknownEvents::Allow {
@@ -125,47 +171,8 @@ impl Schema {
         }
 
         let mut rules = Vec::new();
-        for (i, event) in model.events.iter().enumerate() {
-            let plan = &self.0.plans[i];
-            let mut then = Map::new();
-            let mut top = Map::new();
-            let mut top_required: Vec<&str> = plan.context().iter().map(String::as_str).collect();
-            let mut meta = Map::new();
-            let mut meta_required = Vec::new();
-            for spec in plan.specs() {
-                if DEFAULT_PROMOTED.contains(&spec.name.as_str()) {
-                    top.insert(spec.name.clone(), field_schema(spec));
-                    if spec.required {
-                        top_required.push(&spec.name);
-                    }
-                } else {
-                    meta.insert(spec.name.clone(), field_schema(spec));
-                    if spec.required {
-                        meta_required.push(spec.name.as_str());
-                    }
-                }
-            }
-            if let Some(t) = &event.event_type {
-                top.insert("event_type".into(), json!({"const": t}));
-            }
-            let mut metadata = json!({"type": "object", "properties": meta});
-            if !meta_required.is_empty() {
-                metadata["required"] = json!(meta_required);
-                top_required.push("metadata");
-            }
-            top.insert("metadata".into(), metadata);
-            then.insert("properties".into(), Value::Object(top));
-            if !top_required.is_empty() {
-                then.insert("required".into(), json!(top_required));
-            }
-            let mut rule = json!({
-                "if": {"properties": {"event_name": {"const": event.name}}, "required": ["event_name"]},
-                "then": then,
-            });
-            if let Some(d) = &event.description {
-                rule["description"] = json!(d);
-            }
-            rules.push(rule);
+        for (event, plan) in model.events.iter().zip(&self.0.plans) {
+            rules.push(event_rule(event, plan));
         }
         json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -95,11 +95,11 @@ fn writes_through_tracing_appender_non_blocking_to_a_real_file() {
 #[cfg(feature = "opentelemetry")]
 #[test]
 fn ids_match_the_spans_tracing_opentelemetry_exports() {
+    use opentelemetry::trace::TracerProvider as _;
     let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
         .build();
-    use opentelemetry::trace::TracerProvider as _;
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("eventlog-test"));
     let events = Capture::new();
     let layer = eventlog::layer()
@@ -141,11 +141,11 @@ fn ids_match_the_spans_tracing_opentelemetry_exports() {
 #[cfg(feature = "opentelemetry")]
 #[test]
 fn current_context_reports_opentelemetry_ids_too() {
+    use opentelemetry::trace::TracerProvider as _;
     let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
         .build();
-    use opentelemetry::trace::TracerProvider as _;
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("eventlog-test"));
     let layer = eventlog::layer()
         .with_opentelemetry(&otel)

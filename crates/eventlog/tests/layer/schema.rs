@@ -190,7 +190,7 @@ fn the_panic_policy_panics_with_the_message() {
         .schema(shop())
         .schema_policy(Policy::Panic);
     run_with(layer, || {
-        tracing::info!(event_name = "order_placed", order_id = "ord_1")
+        tracing::info!(event_name = "order_placed", order_id = "ord_1");
     });
 }
 
@@ -215,7 +215,7 @@ fn unknown_events_follow_the_schema_setting() {
         [("never_declared".to_owned(), "unknown_event", 1)]
     );
     let records = run_with(eventlog::layer().schema(allow), || {
-        tracing::info!(event_name = "never_declared")
+        tracing::info!(event_name = "never_declared");
     });
     assert!(records[0].get("schema_errors").is_none());
 }
