@@ -339,7 +339,8 @@ impl Schema {
             None if unknown != UnknownEvents::Allow => out.push(Violation::MissingEventName),
             None => {}
             Some(name) => {
-                if !model.naming.accepts(name) {
+                // Declared names were checked when the schema was built.
+                if index.is_none() && !model.naming.accepts(name) {
                     out.push(Violation::BadEventName {
                         name: name.to_owned(),
                     });

@@ -251,7 +251,7 @@ pub(crate) fn from_text(
 
 /// Checks the model and builds the compiled schema.
 pub(crate) fn compile(model: SchemaBuilder, source: &Source<'_>) -> Result<Schema, SchemaError> {
-    let mut index = HashMap::new();
+    let mut index = rustc_hash::FxHashMap::default();
     let mut plans = Vec::new();
     let invalid = |needles: &[&str], message: String| {
         let (line, column) = source.locate(needles);
