@@ -16,6 +16,8 @@
 //!
 //! Groups: `event` (one event in nested spans), `redaction` (the same event
 //! with redaction off, on with no secret, and on with a password field),
+//! `schema` (no schema, the recommended schema with a valid event, and with
+//! a violating one),
 //! `span_lifecycle` (a new span
 //! with three fields, entered, exited and closed), `span_close_event` (the
 //! same with a timing record at close). After criterion's report the bench
@@ -170,6 +172,42 @@ fn bench_redaction(c: &mut Criterion) {
     g.finish();
 }
 
+/// The workload event with the recommended schema's required fields broken.
+fn emit_violating_event() {
+    tracing::info!(
+        event_name = "order_placed",
+        order_id = "ord_1001",
+        currency = "usd",
+        items = 2u64,
+        gift = false,
+        "order placed"
+    );
+}
+
+fn bench_schema(c: &mut Criterion) {
+    let mut g = c.benchmark_group("schema");
+    in_spans(
+        &mut g,
+        "none",
+        registry().with(eventlog_layer()),
+        emit_event,
+    );
+    let schema = || eventlog_layer().schema(eventlog::Schema::recommended());
+    in_spans(
+        &mut g,
+        "recommended_valid",
+        registry().with(schema()),
+        emit_event,
+    );
+    in_spans(
+        &mut g,
+        "recommended_violation",
+        registry().with(schema()),
+        emit_violating_event,
+    );
+    g.finish();
+}
+
 fn bench_span_lifecycle(c: &mut Criterion) {
     let mut g = c.benchmark_group("span_lifecycle");
     in_spans(&mut g, "floor", registry().with(Nothing), span_lifecycle);
@@ -260,6 +298,17 @@ fn print_ratios() {
             (secret / off - 1.0) * 100.0
         );
     }
+    if let (Some(none), Some(valid), Some(bad)) = (
+        median_ns("schema", "none"),
+        median_ns("schema", "recommended_valid"),
+        median_ns("schema", "recommended_violation"),
+    ) {
+        println!(
+            "schema: none {none:.0} ns, recommended + valid event {valid:.0} ns ({:+.1} %), violating event {bad:.0} ns ({:+.1} %)",
+            (valid / none - 1.0) * 100.0,
+            (bad / none - 1.0) * 100.0
+        );
+    }
     println!("\n| group | contender | median | vs fmt_json | vs floor |");
     println!("|---|---|---|---|---|");
     for (group, ids) in groups {
@@ -288,6 +337,7 @@ fn main() {
         .configure_from_args();
     bench_event(&mut c);
     bench_redaction(&mut c);
+    bench_schema(&mut c);
     bench_span_lifecycle(&mut c);
     bench_span_close_event(&mut c);
     c.final_summary();
