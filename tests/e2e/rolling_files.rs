@@ -26,13 +26,14 @@ fn read_lines(dir: &Path) -> (Vec<String>, usize) {
         }
         let mut text = String::new();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".gz") {
+        let extension = path.extension().unwrap().to_string_lossy().into_owned();
+        if extension == "gz" {
             compressed += 1;
             flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
                 .read_to_string(&mut text)
                 .unwrap();
         } else {
-            assert!(name.ends_with(".jsonl"), "unexpected file {name}");
+            assert_eq!(extension, "jsonl", "unexpected file {name}");
             text = std::fs::read_to_string(&path).unwrap();
         }
         lines.extend(text.lines().map(str::to_owned));
