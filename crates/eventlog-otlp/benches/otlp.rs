@@ -16,7 +16,11 @@
 //!   (defaults: queue 2048, batch 512) with an exporter that discards;
 //! - `eventlog_otlp_grpc` / `eventlog_otlp_http`: the eventlog layer with
 //!   only this output, exporting to a real collector (rotel, blackhole
-//!   exporter) with the default byte budget.
+//!   exporter) with the defaults; the export threads and rotel share the
+//!   machine's cores with the caller, so on 2 cores this includes their
+//!   competition;
+//! - `eventlog_otlp_no_collector`: the same with nothing listening, so no
+//!   export work competes: the caller's own cost (copy, then queue or refuse).
 //!
 //! Drops are printed next to every figure: in a tight loop every contender
 //! produces faster than anything can export.
@@ -230,19 +234,45 @@ fn bench_caller(c: &mut Criterion, collector: &Collector) -> Vec<Drops> {
             dropped: report.dropped(),
         });
     }
+    // The caller's own work, without export threads competing for the
+    // cores: nothing listens, so records are copied and queued until the
+    // budget is spent, then copied and refused (the copy comes first).
+    let (otlp, guard) = OtlpOutput::builder()
+        .endpoint("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let counted = AtomicU64::new(0);
+    in_spans(
+        &mut g,
+        "eventlog_otlp_no_collector",
+        tracing_subscriber::registry().with(eventlog_layer().output(otlp.clone())),
+        &counted,
+    );
+    let stats = otlp.stats();
+    drops.push(Drops {
+        id: "eventlog_otlp_no_collector",
+        emitted: stats.emitted,
+        dropped: stats.dropped_queue_full,
+    });
+    drop(guard.shutdown(Duration::ZERO));
     g.finish();
     drops
 }
 
 /// Records/s from the first emit until the collector acknowledged the last.
 fn throughput(records: u64) {
-    println!("\n| throughput | records | seconds | records/s | exported | rotel accepted |");
-    println!("|---|---|---|---|---|---|");
-    let mut protocols = vec![("grpc", Protocol::Grpc)];
-    if cfg!(feature = "http") {
-        protocols.push(("http/protobuf", Protocol::HttpProtobuf));
+    println!(
+        "\n| throughput | concurrent exports | records | seconds | records/s | exported | rotel accepted |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let mut runs = Vec::new();
+    for concurrency in [1, 2, 4] {
+        runs.push(("grpc", Protocol::Grpc, concurrency));
+        if cfg!(feature = "http") {
+            runs.push(("http/protobuf", Protocol::HttpProtobuf, concurrency));
+        }
     }
-    for (name, protocol) in protocols {
+    for (name, protocol, concurrency) in runs {
         let mut collector = Collector::start_counting();
         let endpoint = match protocol {
             Protocol::Grpc => collector.grpc_endpoint(),
@@ -252,6 +282,7 @@ fn throughput(records: u64) {
             .protocol(protocol)
             .endpoint(endpoint)
             .max_queue_bytes(2 << 30)
+            .concurrent_exports(concurrency)
             .build()
             .unwrap();
         let layer = eventlog_layer().output(otlp);
@@ -271,7 +302,7 @@ fn throughput(records: u64) {
         collector.stop();
         let accepted = collector.accepted();
         println!(
-            "| {name} | {records} | {secs:.2} | {:.0} | {} | {accepted} |",
+            "| {name} | {concurrency} | {records} | {secs:.2} | {:.0} | {} | {accepted} |",
             records as f64 / secs,
             report.exported
         );
@@ -311,6 +342,7 @@ fn print_caller(drops: &[Drops]) {
         "bridge_span_attrs_batch",
         "eventlog_otlp_grpc",
         "eventlog_otlp_http",
+        "eventlog_otlp_no_collector",
     ] {
         let Some(ns) = median_ns("caller", id) else {
             continue;
@@ -345,7 +377,7 @@ fn main() {
     c.final_summary();
     if benching {
         print_caller(&drops);
-        throughput(1_000_000);
+        throughput(500_000);
     } else {
         throughput(2_000);
     }

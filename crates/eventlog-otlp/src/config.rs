@@ -8,32 +8,84 @@ use std::time::Duration;
 use crate::OtlpError;
 
 /// `OTEL_EXPORTER_OTLP_ENDPOINT`: base URL for every signal (HTTP appends `/v1/logs`).
+///
+/// ```
+/// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_ENDPOINT, "OTEL_EXPORTER_OTLP_ENDPOINT");
+/// ```
 pub const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 /// `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`: the logs URL, used as is; wins over the generic one.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT");
+/// ```
 pub const OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT";
 /// `OTEL_EXPORTER_OTLP_PROTOCOL`: `grpc` or `http/protobuf`.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_PROTOCOL, "OTEL_EXPORTER_OTLP_PROTOCOL");
+/// ```
 pub const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
 /// `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`: wins over `OTEL_EXPORTER_OTLP_PROTOCOL`.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL");
+/// ```
 pub const OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL";
 /// `OTEL_EXPORTER_OTLP_TIMEOUT`: export timeout in milliseconds.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_TIMEOUT, "OTEL_EXPORTER_OTLP_TIMEOUT");
+/// ```
 pub const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
 /// `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT`: wins over `OTEL_EXPORTER_OTLP_TIMEOUT`.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT");
+/// ```
 pub const OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT";
 /// `OTEL_EXPORTER_OTLP_COMPRESSION`: `gzip` or `none`.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_COMPRESSION, "OTEL_EXPORTER_OTLP_COMPRESSION");
+/// ```
 pub const OTEL_EXPORTER_OTLP_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_COMPRESSION";
 /// `OTEL_EXPORTER_OTLP_LOGS_COMPRESSION`: wins over `OTEL_EXPORTER_OTLP_COMPRESSION`.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_LOGS_COMPRESSION, "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION");
+/// ```
 pub const OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION";
 /// `OTEL_EXPORTER_OTLP_HEADERS`: `key=value,…` added to every request
 /// (read by `opentelemetry-otlp`).
+///
+/// ```
+/// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_HEADERS, "OTEL_EXPORTER_OTLP_HEADERS");
+/// ```
 pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
 /// `OTEL_EXPORTER_OTLP_LOGS_HEADERS`: wins over `OTEL_EXPORTER_OTLP_HEADERS`.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_LOGS_HEADERS, "OTEL_EXPORTER_OTLP_LOGS_HEADERS");
+/// ```
 pub const OTEL_EXPORTER_OTLP_LOGS_HEADERS: &str = "OTEL_EXPORTER_OTLP_LOGS_HEADERS";
 
 /// The gRPC endpoint when nothing else is set.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::DEFAULT_GRPC_ENDPOINT, "http://localhost:4317");
+/// ```
 pub const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
 /// The HTTP endpoint when nothing else is set.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::DEFAULT_HTTP_ENDPOINT, "http://localhost:4318/v1/logs");
+/// ```
 pub const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318/v1/logs";
 /// The export timeout when nothing else is set.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::DEFAULT_TIMEOUT, std::time::Duration::from_secs(10));
+/// ```
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The OTLP wire protocol.

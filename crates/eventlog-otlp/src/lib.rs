@@ -110,6 +110,6 @@ pub use error::{OtlpError, ShutdownError};
 pub use layer::{OtlpLayerBuilder, layer};
 pub use mapping::DROP_REPORT_EVENT;
 pub use output::{
-    DEFAULT_BATCH_DELAY, DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE_BYTES, DEFAULT_SHUTDOWN_TIMEOUT,
-    OtlpGuard, OtlpOutput, OtlpOutputBuilder, OtlpStats,
+    DEFAULT_BATCH_DELAY, DEFAULT_CONCURRENT_EXPORTS, DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE_BYTES,
+    DEFAULT_SHUTDOWN_TIMEOUT, OtlpGuard, OtlpOutput, OtlpOutputBuilder, OtlpStats,
 };

@@ -274,6 +274,10 @@ impl Pending {
 
 /// The event name of the record that reports drops once the collector is
 /// reachable again.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::DROP_REPORT_EVENT, "otlp_records_dropped");
+/// ```
 pub const DROP_REPORT_EVENT: &str = "otlp_records_dropped";
 
 /// How many distinct event names are interned (the OpenTelemetry API takes

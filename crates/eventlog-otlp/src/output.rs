@@ -16,13 +16,35 @@ use crate::{OtlpError, ShutdownError};
 /// The byte budget of the queue unless configured otherwise: 64 MiB, about
 /// three minutes of 1,000 events/s of typical records (~350 B each) while
 /// the collector is unreachable.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::DEFAULT_MAX_QUEUE_BYTES, 64 * 1024 * 1024);
+/// ```
 pub const DEFAULT_MAX_QUEUE_BYTES: usize = 64 << 20;
 /// Records per export request unless configured otherwise.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::DEFAULT_MAX_BATCH, 2048);
+/// ```
 pub const DEFAULT_MAX_BATCH: usize = 2048;
 /// Longest time a record waits in the queue before an export starts,
 /// unless configured otherwise.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::DEFAULT_BATCH_DELAY, std::time::Duration::from_millis(200));
+/// ```
 pub const DEFAULT_BATCH_DELAY: Duration = Duration::from_millis(200);
+/// Export requests in flight at once unless configured otherwise.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::DEFAULT_CONCURRENT_EXPORTS, 4);
+/// ```
+pub const DEFAULT_CONCURRENT_EXPORTS: usize = 4;
 /// How long dropping the guard waits for the queue to drain, unless configured otherwise.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::DEFAULT_SHUTDOWN_TIMEOUT, std::time::Duration::from_secs(5));
+/// ```
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 const INITIAL_BACKOFF: Duration = Duration::from_millis(250);
@@ -68,6 +90,7 @@ pub struct OtlpOutputBuilder {
     max_batch: usize,
     batch_delay: Duration,
     retry: bool,
+    concurrent_exports: usize,
     shutdown_timeout: Duration,
     deployment: Option<Deployment>,
     stats: Option<Stats>,
@@ -93,6 +116,7 @@ impl OtlpOutputBuilder {
     /// | [`max_batch`](Self::max_batch) | [`DEFAULT_MAX_BATCH`] (2048) | — |
     /// | [`batch_delay`](Self::batch_delay) | [`DEFAULT_BATCH_DELAY`] (200 ms) | — |
     /// | [`retry`](Self::retry) | on | — |
+    /// | [`concurrent_exports`](Self::concurrent_exports) | [`DEFAULT_CONCURRENT_EXPORTS`] (4) | — |
     /// | [`shutdown_timeout`](Self::shutdown_timeout) | [`DEFAULT_SHUTDOWN_TIMEOUT`] (5 s) | — |
     /// | [`deployment`](Self::deployment) | the first record's | `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME` |
     ///
@@ -115,6 +139,7 @@ impl OtlpOutputBuilder {
             max_batch: DEFAULT_MAX_BATCH,
             batch_delay: DEFAULT_BATCH_DELAY,
             retry: true,
+            concurrent_exports: DEFAULT_CONCURRENT_EXPORTS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             deployment: None,
             stats: None,
@@ -244,6 +269,21 @@ impl OtlpOutputBuilder {
         self
     }
 
+    /// How many export requests may be in flight at once; each has its own
+    /// thread and connection. One request at a time is latency-bound
+    /// (gRPC against some collectors stalls ~40 ms per request), so
+    /// several keep the collector busy.
+    ///
+    /// ```
+    /// let b = eventlog_otlp::OtlpOutput::builder().concurrent_exports(1);
+    /// assert_eq!(b.concurrent_exports_limit(), 1);
+    /// assert!(eventlog_otlp::OtlpOutput::builder().concurrent_exports(0).build().is_err());
+    /// ```
+    pub fn concurrent_exports(mut self, n: usize) -> Self {
+        self.concurrent_exports = n;
+        self
+    }
+
     /// How long dropping the [`OtlpGuard`] waits for the queue to drain
     /// (and how long [`Output::flush`] waits).
     ///
@@ -293,6 +333,11 @@ impl OtlpOutputBuilder {
         self.max_batch
     }
 
+    /// The configured number of concurrent exports.
+    pub fn concurrent_exports_limit(&self) -> usize {
+        self.concurrent_exports
+    }
+
     /// Whether failed exports are retried.
     pub fn retries(&self) -> bool {
         self.retry
@@ -315,6 +360,12 @@ impl OtlpOutputBuilder {
                 reason: "must be at least 1",
             });
         }
+        if self.concurrent_exports == 0 {
+            return Err(OtlpError::Setting {
+                setting: "concurrent_exports",
+                reason: "must be at least 1",
+            });
+        }
         if self.max_queue_bytes == 0 {
             return Err(OtlpError::Setting {
                 setting: "max_queue_bytes",
@@ -322,9 +373,15 @@ impl OtlpOutputBuilder {
             });
         }
         let resolved = self.transport.resolve()?;
-        let (exporter, driver) = build_exporter(&resolved)?;
+        let mut exporters = Vec::with_capacity(self.concurrent_exports);
+        for _ in 0..self.concurrent_exports {
+            exporters.push(build_exporter(&resolved)?);
+        }
         let shared = Arc::new(Shared {
-            queue: std::sync::Mutex::new(Queue::default()),
+            queue: std::sync::Mutex::new(Queue {
+                running: exporters.len(),
+                ..Queue::default()
+            }),
             wake: std::sync::Condvar::new(),
             progress: std::sync::Condvar::new(),
             counters: crate::queue::Counters::default(),
@@ -336,21 +393,36 @@ impl OtlpOutputBuilder {
         if let Some(d) = self.deployment {
             let _ = shared.deployment.set(d);
         }
-        let worker = Worker {
-            shared: Arc::clone(&shared),
-            driver,
-            exporter,
-            settings: LoopSettings {
-                batch_delay: self.batch_delay,
-                retry: self.retry,
-                initial_backoff: INITIAL_BACKOFF,
-                max_backoff: MAX_BACKOFF,
-            },
+        let settings = LoopSettings {
+            batch_delay: self.batch_delay,
+            retry: self.retry,
+            initial_backoff: INITIAL_BACKOFF,
+            max_backoff: MAX_BACKOFF,
         };
-        let thread = std::thread::Builder::new()
-            .name("eventlog-otlp".into())
-            .spawn(move || worker.run())
-            .map_err(OtlpError::Thread)?;
+        let mut threads = Vec::with_capacity(exporters.len());
+        for (i, (exporter, driver)) in exporters.into_iter().enumerate() {
+            let worker = Worker {
+                shared: Arc::clone(&shared),
+                driver,
+                exporter,
+                settings,
+            };
+            let spawned = std::thread::Builder::new()
+                .name(format!("eventlog-otlp-{i}"))
+                .spawn(move || worker.run());
+            match spawned {
+                Ok(thread) => threads.push(thread),
+                Err(e) => {
+                    // Stop the threads already started before reporting.
+                    drop(OtlpGuard {
+                        shared: Arc::clone(&shared),
+                        threads,
+                        timeout: Duration::ZERO,
+                    });
+                    return Err(OtlpError::Thread(e));
+                }
+            }
+        }
         Ok((
             OtlpOutput {
                 shared: Arc::clone(&shared),
@@ -358,7 +430,7 @@ impl OtlpOutputBuilder {
             },
             OtlpGuard {
                 shared,
-                thread: Some(thread),
+                threads,
                 timeout: self.shutdown_timeout,
             },
         ))
@@ -490,7 +562,7 @@ impl OtlpOutput {
                 return true;
             }
             let now = Instant::now();
-            if now >= deadline || q.stopped {
+            if now >= deadline || q.running == 0 {
                 return false;
             }
             q = match shared.progress.wait_timeout(q, deadline - now) {
@@ -577,7 +649,7 @@ impl Output for OtlpOutput {
 #[must_use = "dropping the guard shuts the OTLP output down at once"]
 pub struct OtlpGuard {
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
     timeout: Duration,
 }
 
@@ -620,22 +692,21 @@ impl OtlpGuard {
         // A little past the deadline: the export thread drops what is left
         // at the deadline itself, then reports.
         let give_up = deadline + Duration::from_millis(50);
-        while !q.stopped {
+        let all_finished = |threads: &[JoinHandle<()>]| threads.iter().all(JoinHandle::is_finished);
+        while q.running > 0 {
             let now = Instant::now();
-            if now >= give_up || self.thread.as_ref().is_none_or(JoinHandle::is_finished) {
+            if now >= give_up || all_finished(&self.threads) {
                 break;
             }
-            q = match shared
-                .progress
-                .wait_timeout(q, (give_up - now).min(Duration::from_millis(50)))
-            {
+            let wait = (give_up - now).min(Duration::from_millis(50));
+            q = match shared.progress.wait_timeout(q, wait) {
                 Ok((q, _)) => q,
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
-        if q.stopped {
+        if q.running == 0 {
             drop(q);
-            if let Some(thread) = self.thread.take() {
+            for thread in self.threads.drain(..) {
                 let _ = thread.join();
             }
             let stats = shared.snapshot();
@@ -646,18 +717,19 @@ impl OtlpGuard {
                 Err(ShutdownError::Timeout { timeout, lost })
             };
         }
-        if self.thread.as_ref().is_none_or(JoinHandle::is_finished) {
+        if all_finished(&self.threads) {
+            self.threads.clear();
             return Err(ShutdownError::WorkerGone);
         }
-        // An export is still in flight: abandon the thread (it exits after
-        // that export) and count everything not confirmed as lost.
+        // An export is still in flight: abandon the threads (each exits
+        // after its export) and count everything not confirmed as lost.
         let lost = q.entries.iter().filter(|e| !e.report).count() + q.in_flight;
         q.abandoned = true;
         q.entries.clear();
         q.bytes = 0;
         drop(q);
         shared.lost(lost, DropReason::Shutdown);
-        self.thread = None;
+        self.threads.clear();
         Err(ShutdownError::Timeout {
             timeout,
             lost: shared.counters.dropped_shutdown.load(Ordering::Relaxed),
@@ -667,7 +739,7 @@ impl OtlpGuard {
 
 impl Drop for OtlpGuard {
     fn drop(&mut self) {
-        if self.thread.is_some() {
+        if !self.threads.is_empty() {
             let _ = self.stop(self.timeout);
         }
     }

@@ -40,8 +40,8 @@ pub(crate) struct Queue {
     pub(crate) closing: Option<Instant>,
     /// The guard gave up waiting: the export thread touches no counter any more.
     pub(crate) abandoned: bool,
-    /// The export thread has finished.
-    pub(crate) stopped: bool,
+    /// Export threads still running.
+    pub(crate) running: usize,
 }
 
 /// Live counters, all relaxed atomics.

@@ -74,6 +74,11 @@ fn park_on<F: Future>(fut: F) -> F::Output {
     }
 }
 
+/// Most budget bytes in one request. Collectors refuse larger messages
+/// (gRPC's default limit is 4 MiB), and a refused batch must not be
+/// retried for ever; the budget estimate runs above the encoded size.
+pub(crate) const MAX_BATCH_BYTES: usize = 3 << 20;
+
 /// Retry and timing settings of the loop.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LoopSettings {
@@ -169,7 +174,7 @@ impl Worker {
         let _ = self.exporter.shutdown_with_timeout(Duration::from_secs(1));
         drop(provider);
         let mut q = self.shared.lock();
-        q.stopped = true;
+        q.running = q.running.saturating_sub(1);
         drop(q);
         self.shared.progress.notify_all();
     }
@@ -200,6 +205,7 @@ impl Worker {
             let backing_off = backoff_until.filter(|until| *until > now);
             if backing_off.is_none() && !q.entries.is_empty() {
                 let ready = q.entries.len() >= shared.max_batch
+                    || q.bytes >= MAX_BATCH_BYTES
                     || q.closing.is_some()
                     || q.flush_wanted
                     || now >= tick;
@@ -222,9 +228,17 @@ impl Worker {
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
-        let n = q.entries.len().min(shared.max_batch);
+        let mut n = 0;
+        let mut bytes = 0;
+        for e in &q.entries {
+            if n == shared.max_batch || (n > 0 && bytes + e.bytes > MAX_BATCH_BYTES) {
+                break;
+            }
+            n += 1;
+            bytes += e.bytes;
+        }
         let batch: Vec<Entry> = q.entries.drain(..n).collect();
-        q.in_flight = batch.len();
+        q.in_flight += batch.len();
         Next::Export(batch)
     }
 
@@ -240,7 +254,7 @@ impl Worker {
         let records = batch.iter().filter(|e| !e.report).count();
         let reports = batch.len() - records;
         let mut q = shared.lock();
-        q.in_flight = 0;
+        q.in_flight = q.in_flight.saturating_sub(batch.len());
         if q.abandoned {
             return None;
         }
