@@ -56,7 +56,7 @@
 //! # Delivery
 //!
 //! ```text
-//! emit ─> queue (bounded in bytes) ─> export thread ─> OTLP exporter ─> collector
+//! emit ─> queue (bounded in bytes) ─> export threads (4) ─> OTLP exporters ─> collector
 //!                 ^                         │ transient failure: put back, back off
 //!                 └─────────────────────────┘
 //! ```
@@ -70,7 +70,8 @@
 //!   ([`DROP_REPORT_EVENT`]) once it is reachable again.
 //! - [`OtlpGuard::shutdown`] (or dropping the guard) exports everything
 //!   queued within a timeout and says how many records were lost.
-//! - The export thread owns its runtime and runs with a no-op `tracing`
+//! - Each export thread owns its runtime and connection
+//!   ([`OtlpOutputBuilder::concurrent_exports`]) and runs with a no-op `tracing`
 //!   dispatcher, and records whose target is the exporter's own stack
 //!   (`opentelemetry*`, `tonic`, `hyper*`, `h2`, `reqwest`, `tower*`) are not
 //!   exported, so there is no feedback loop. It works from a plain `main`,

@@ -53,8 +53,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// Exports every record to an OpenTelemetry collector over OTLP.
 ///
 /// An [`Output`] for [`eventlog::EventLayer::output`]: `emit` copies the
-/// record into a queue bounded in bytes and returns at once; a dedicated
-/// thread batches, maps ([crate docs](crate#the-mapping)) and exports. Cheap
+/// record into a queue bounded in bytes and returns at once; dedicated
+/// export threads batch, map ([crate docs](crate#the-mapping)) and exports. Cheap
 /// to clone; every clone feeds the same queue.
 ///
 /// ```

@@ -134,11 +134,17 @@ enum Next {
 }
 
 impl Worker {
-    pub(crate) fn run(mut self) {
+    pub(crate) fn run(self) {
         // Nothing this thread does (tonic, hyper, the SDK) may reach the
         // application's subscriber: that would export the exporter's own
-        // diagnostics through itself, or recurse.
+        // diagnostics through itself, or recurse. `export_loop` consumes
+        // `self`, so the runtime and the exporter are dropped (and h2 logs
+        // its connection teardown) while the no-op dispatcher is current.
         let _quiet = tracing::subscriber::set_default(tracing::subscriber::NoSubscriber::default());
+        self.export_loop();
+    }
+
+    fn export_loop(mut self) {
         let provider = SdkLoggerProvider::builder().build();
         let logger = provider.logger("eventlog-otlp");
         let scope = InstrumentationScope::builder("eventlog-otlp")
@@ -173,10 +179,18 @@ impl Worker {
         }
         let _ = self.exporter.shutdown_with_timeout(Duration::from_secs(1));
         drop(provider);
-        let mut q = self.shared.lock();
+        let Worker {
+            shared,
+            driver,
+            exporter,
+            ..
+        } = self;
+        drop(exporter);
+        drop(driver);
+        let mut q = shared.lock();
         q.running = q.running.saturating_sub(1);
         drop(q);
-        self.shared.progress.notify_all();
+        shared.progress.notify_all();
     }
 
     /// Waits for the next batch, or for the end.

@@ -71,3 +71,29 @@ fn the_exporters_own_diagnostics_are_not_exported() {
     assert_eq!(received.len(), 1);
     assert_eq!(received[0]["event_name"], "order_placed");
 }
+
+/// The only test that installs a global subscriber (nextest runs each test
+/// in its own process): the transport's threads, from connecting to
+/// tearing down, must not log into it.
+#[test]
+fn the_transport_logs_nothing_into_a_global_subscriber() {
+    let collector = Collector::start();
+    let capture = eventlog::testing::Capture::new();
+    let (otlp, guard) = OtlpOutput::builder()
+        .endpoint(collector.grpc_endpoint())
+        .build()
+        .unwrap();
+    let layer = eventlog::layer().writer(capture.clone()).output(otlp);
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer)).unwrap();
+    tracing::info!(event_name = "order_placed", seq = 0_u64);
+    let report = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!((report.exported, report.filtered), (1, 0));
+    // See the h2 `Streams::recv_eof` record a dropped runtime used to log.
+    assert_eq!(capture.lines().len(), 1, "{:#?}", capture.lines());
+    assert_eq!(
+        collector
+            .wait_until(Duration::from_secs(10), |r| !r.is_empty())
+            .len(),
+        1
+    );
+}
