@@ -300,7 +300,10 @@ impl Collector {
         let Ok(text) = std::fs::read_to_string(self.out_path()) else {
             return Vec::new();
         };
-        text.lines()
+        // The processor may be writing right now: only complete lines count.
+        let complete = text.rfind('\n').map_or("", |end| &text[..=end]);
+        complete
+            .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
                 serde_json::from_str(l).unwrap_or_else(|e| panic!("bad processor line {l}: {e}"))
