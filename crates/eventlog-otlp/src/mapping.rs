@@ -23,8 +23,7 @@ use tracing_core::Level;
 
 /// Correlation keys renamed to their OpenTelemetry semantic-convention
 /// names; every other correlation key keeps its record name.
-const SEMCONV_CORRELATION: [(&str, &str); 2] =
-    [("user_id", "user.id"), ("session_id", "session.id")];
+const SEMCONV_CORRELATION: [(&str, u8); 2] = [("user_id", K_USER_ID), ("session_id", K_SESSION_ID)];
 
 /// Attribute keys this mapping writes itself; an event field with one of
 /// these names is written as `metadata.<name>` instead.
@@ -73,18 +72,100 @@ enum PendingValue {
     Bool(bool),
 }
 
-#[derive(Debug, Clone)]
-enum PendingKey {
-    Static(&'static str),
-    Text(Range<u32>),
-    /// `prefix` followed by the text (`span.` + field name).
-    Prefixed(&'static str, Range<u32>),
-}
+/// Keys this mapping writes itself, by index (a `u8` keeps the queued
+/// attribute small).
+const STATIC_KEYS: [&str; 9] = [
+    "event.type",
+    "user.id",
+    "session.id",
+    "span.name",
+    "duration_ms",
+    "code.file.path",
+    "code.line.number",
+    "dropped.records",
+    "dropped.reason",
+];
+const K_EVENT_TYPE: u8 = 0;
+const K_USER_ID: u8 = 1;
+const K_SESSION_ID: u8 = 2;
+const K_SPAN_NAME: u8 = 3;
+const K_DURATION_MS: u8 = 4;
+const K_CODE_FILE: u8 = 5;
+const K_CODE_LINE: u8 = 6;
+const K_DROPPED_RECORDS: u8 = 7;
+const K_DROPPED_REASON: u8 = 8;
+
+/// Prefixes of flattened keys, by index.
+const PREFIXES: [&str; 2] = ["metadata.", "span."];
+const P_METADATA: u8 = 0;
+const P_SPAN: u8 = 1;
 
 #[derive(Debug, Clone)]
+enum PendingKey {
+    /// An index into `STATIC_KEYS`.
+    Static(u8),
+    Text(Range<u32>),
+    /// An index into `PREFIXES`, followed by the text (`span.` + field name).
+    Prefixed(u8, Range<u32>),
+}
+
+/// One attribute as queued: 16 bytes, packed, because copying records is
+/// memory-bound (every queued byte is written by the caller and read on
+/// another core).
+#[derive(Debug, Clone, Copy)]
 struct PendingAttr {
-    key: PendingKey,
-    value: PendingValue,
+    /// `I64` bits, `F64` bits, `Bool` as 0/1, or a `Str` range as `start << 32 | end`.
+    value: u64,
+    /// The key's arena start, or its `STATIC_KEYS` index.
+    key_start: u32,
+    /// The key's length in the arena (names are far below 64 KiB; longer
+    /// ones are cut).
+    key_len: u16,
+    /// 0: static; 1: text; 2 + n: `PREFIXES[n]` + text.
+    key_kind: u8,
+    /// 0: string, 1: i64, 2: f64, 3: bool.
+    value_kind: u8,
+}
+
+impl PendingAttr {
+    fn pack(key: PendingKey, value: PendingValue) -> Self {
+        let len = |r: &Range<u32>| u16::try_from(r.end - r.start).unwrap_or(u16::MAX);
+        let (key_kind, key_start, key_len) = match key {
+            PendingKey::Static(i) => (0, u32::from(i), 0),
+            PendingKey::Text(r) => (1, r.start, len(&r)),
+            PendingKey::Prefixed(n, r) => (2 + n, r.start, len(&r)),
+        };
+        let (value_kind, value) = match value {
+            PendingValue::Str(r) => (0, u64::from(r.start) << 32 | u64::from(r.end)),
+            PendingValue::I64(v) => (1, v.cast_unsigned()),
+            PendingValue::F64(v) => (2, v.to_bits()),
+            PendingValue::Bool(v) => (3, u64::from(v)),
+        };
+        PendingAttr {
+            value,
+            key_start,
+            key_len,
+            key_kind,
+            value_kind,
+        }
+    }
+
+    fn unpack(self) -> (PendingKey, PendingValue) {
+        let range = self.key_start..self.key_start.saturating_add(u32::from(self.key_len));
+        let key = match self.key_kind {
+            0 => PendingKey::Static(u8::try_from(self.key_start).unwrap_or_default()),
+            1 => PendingKey::Text(range),
+            n => PendingKey::Prefixed(n - 2, range),
+        };
+        #[allow(clippy::cast_possible_truncation)] // The two halves of a packed range.
+        let value = match self.value_kind {
+            0 => PendingValue::Str((self.value >> 32) as u32..self.value as u32),
+            1 => PendingValue::I64(self.value.cast_signed()),
+            2 => PendingValue::F64(f64::from_bits(self.value)),
+            _ => PendingValue::Bool(self.value != 0),
+        };
+        (key, value)
+    }
 }
 
 /// An owned copy of one record, waiting in the queue.
@@ -100,6 +181,40 @@ pub(crate) struct Pending {
     attrs: Vec<PendingAttr>,
 }
 
+impl Default for Pending {
+    fn default() -> Self {
+        Pending {
+            timestamp: SystemTime::UNIX_EPOCH,
+            level: Level::INFO,
+            trace: None,
+            text: String::new(),
+            target: 0..0,
+            event_name: None,
+            message: None,
+            attrs: Vec::new(),
+        }
+    }
+}
+
+/// The text a record puts in the arena, plus slack for numbers as text.
+fn text_len(record: &Record<'_>) -> usize {
+    let opt = |s: Option<&str>| s.map_or(0, str::len);
+    let field = |f: eventlog::Field<'_>| f.name.len() + f.value.as_str().map_or(0, str::len);
+    record.target().len()
+        + opt(record.event_name())
+        + opt(record.message())
+        + record.event_type().len()
+        + opt(record.span_name())
+        + opt(record.metadata().file())
+        + record
+            .correlation()
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>()
+        + record.fields().map(field).sum::<usize>()
+        + record.span_fields().map(field).sum::<usize>()
+        + 48
+}
+
 /// Fixed per-record cost counted against the byte budget, beside the text:
 /// timestamps, severity, ids and the struct itself.
 const RECORD_OVERHEAD: usize = 160;
@@ -107,33 +222,34 @@ const RECORD_OVERHEAD: usize = 160;
 const ATTR_OVERHEAD: usize = 40;
 
 impl Pending {
-    /// Copies `record` (already redacted and checked by the layer).
-    pub(crate) fn from_record(record: &Record<'_>) -> Self {
+    /// Copies `record` (already redacted and checked by the layer) into
+    /// this buffer, reusing its allocations (buffers
+    /// come back from the export threads, so steady state allocates
+    /// nothing and touches no fresh memory).
+    pub(crate) fn fill_from(&mut self, record: &Record<'_>) {
         let fields = record.fields();
         let span_fields = record.span_fields();
-        let mut p = Pending {
-            timestamp: record.timestamp(),
-            level: record.level(),
-            trace: record
-                .trace()
-                .map(|t| (t.trace_id().to_bytes(), t.span_id().to_bytes(), t.flags())),
-            text: String::with_capacity(256),
-            target: 0..0,
-            event_name: None,
-            message: None,
-            attrs: Vec::with_capacity(fields.len() + span_fields.len() + 6),
-        };
+        self.timestamp = record.timestamp();
+        self.level = record.level();
+        self.trace = record
+            .trace()
+            .map(|t| (t.trace_id().to_bytes(), t.span_id().to_bytes(), t.flags()));
+        self.text.clear();
+        self.text.reserve(text_len(record));
+        self.attrs.clear();
+        self.attrs.reserve(fields.len() + span_fields.len() + 9);
+        let p = self;
         p.target = p.push_text(record.target());
         p.event_name = record.event_name().map(|n| p.push_text(n));
         p.message = record.message().map(|m| p.push_text(m));
         let event_type = p.push_text(record.event_type());
         p.push_attr(
-            PendingKey::Static("event.type"),
+            PendingKey::Static(K_EVENT_TYPE),
             PendingValue::Str(event_type),
         );
         for (key, value) in record.correlation() {
             let key = match SEMCONV_CORRELATION.iter().find(|(k, _)| *k == key) {
-                Some((_, semconv)) => PendingKey::Static(semconv),
+                Some((_, semconv)) => PendingKey::Static(*semconv),
                 None => PendingKey::Text(p.push_text(key)),
             };
             let value = PendingValue::Str(p.push_text(value));
@@ -141,7 +257,7 @@ impl Pending {
         }
         for field in fields {
             let key = if RESERVED.contains(&field.name) {
-                PendingKey::Prefixed("metadata.", p.push_text(field.name))
+                PendingKey::Prefixed(P_METADATA, p.push_text(field.name))
             } else {
                 PendingKey::Text(p.push_text(field.name))
             };
@@ -150,32 +266,33 @@ impl Pending {
         }
         if let Some(name) = record.span_name() {
             let name = p.push_text(name);
-            p.push_attr(PendingKey::Static("span.name"), PendingValue::Str(name));
+            p.push_attr(PendingKey::Static(K_SPAN_NAME), PendingValue::Str(name));
             for field in span_fields {
-                let key = PendingKey::Prefixed("span.", p.push_text(field.name));
+                let key = PendingKey::Prefixed(P_SPAN, p.push_text(field.name));
                 let value = p.value(field.value);
                 p.push_attr(key, value);
             }
         }
         if let Some(d) = record.duration() {
             let ms = d.as_secs_f64() * 1000.0;
-            p.push_attr(PendingKey::Static("duration_ms"), PendingValue::F64(ms));
+            p.push_attr(PendingKey::Static(K_DURATION_MS), PendingValue::F64(ms));
         }
         let meta = record.metadata();
         if let Some(file) = meta.file() {
             let file = p.push_text(file);
-            p.push_attr(
-                PendingKey::Static("code.file.path"),
-                PendingValue::Str(file),
-            );
+            p.push_attr(PendingKey::Static(K_CODE_FILE), PendingValue::Str(file));
         }
         if let Some(line) = meta.line() {
             p.push_attr(
-                PendingKey::Static("code.line.number"),
+                PendingKey::Static(K_CODE_LINE),
                 PendingValue::I64(i64::from(line)),
             );
         }
-        p
+    }
+
+    /// Whether this buffer is small enough to keep for reuse.
+    pub(crate) fn reusable(&self) -> bool {
+        self.text.capacity() <= 4096 && self.attrs.capacity() <= 64
     }
 
     /// What this record counts against the byte budget: its text plus a
@@ -192,7 +309,7 @@ impl Pending {
     }
 
     fn push_attr(&mut self, key: PendingKey, value: PendingValue) {
-        self.attrs.push(PendingAttr { key, value });
+        self.attrs.push(PendingAttr::pack(key, value));
     }
 
     fn value(&mut self, value: Value<'_>) -> PendingValue {
@@ -258,14 +375,14 @@ impl Pending {
             "eventlog-otlp dropped {dropped} records ({reason})"
         )));
         let kind = p.push_text("system_event");
-        p.push_attr(PendingKey::Static("event.type"), PendingValue::Str(kind));
+        p.push_attr(PendingKey::Static(K_EVENT_TYPE), PendingValue::Str(kind));
         p.push_attr(
-            PendingKey::Static("dropped.records"),
+            PendingKey::Static(K_DROPPED_RECORDS),
             PendingValue::I64(i64::try_from(dropped).unwrap_or(i64::MAX)),
         );
         let reason = p.push_text(reason);
         p.push_attr(
-            PendingKey::Static("dropped.reason"),
+            PendingKey::Static(K_DROPPED_REASON),
             PendingValue::Str(reason),
         );
         p
@@ -332,12 +449,15 @@ impl Mapper {
             );
         }
         for attr in &p.attrs {
-            let key: Key = match &attr.key {
-                PendingKey::Static(k) => Key::from_static_str(k),
+            let (key, value) = attr.unpack();
+            let key: Key = match &key {
+                PendingKey::Static(k) => Key::from_static_str(STATIC_KEYS[usize::from(*k)]),
                 PendingKey::Text(r) => Key::from(p.text(r).to_owned()),
-                PendingKey::Prefixed(prefix, r) => Key::from(format!("{prefix}{}", p.text(r))),
+                PendingKey::Prefixed(prefix, r) => {
+                    Key::from(format!("{}{}", PREFIXES[usize::from(*prefix)], p.text(r)))
+                }
             };
-            let value = match &attr.value {
+            let value = match &value {
                 PendingValue::Str(r) => AnyValue::String(p.text(r).to_owned().into()),
                 PendingValue::I64(v) => AnyValue::Int(*v),
                 PendingValue::F64(v) => AnyValue::Double(*v),
@@ -386,6 +506,27 @@ pub(crate) fn resource(deployment: &Deployment) -> Resource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attributes_pack_and_unpack() {
+        assert_eq!(std::mem::size_of::<PendingAttr>(), 16);
+        let cases = [
+            (PendingKey::Static(K_CODE_LINE), PendingValue::I64(-42)),
+            (PendingKey::Text(3..9), PendingValue::F64(72.49)),
+            (
+                PendingKey::Prefixed(P_SPAN, 10..12),
+                PendingValue::Bool(true),
+            ),
+            (
+                PendingKey::Prefixed(P_METADATA, 0..1),
+                PendingValue::Str(70_000..70_123),
+            ),
+        ];
+        for (key, value) in cases {
+            let (k, v) = PendingAttr::pack(key.clone(), value.clone()).unpack();
+            assert_eq!(format!("{k:?} {v:?}"), format!("{key:?} {value:?}"));
+        }
+    }
 
     #[test]
     fn own_targets_are_recognised_by_crate_name() {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use eventlog::{Deployment, DropReason, Output, Record, Stats};
 
 use crate::config::{Protocol, Resolved, TransportSettings};
-use crate::mapping::{Pending, is_own_target};
+use crate::mapping::is_own_target;
 use crate::queue::{Entry, Queue, Shared, add};
 use crate::worker::{Driver, LoopSettings, Worker};
 use crate::{OtlpError, ShutdownError};
@@ -219,8 +219,10 @@ impl OtlpOutputBuilder {
     /// The queue's budget in bytes (an estimate close to the encoded size:
     /// text plus a fixed cost per record and attribute). Records that
     /// arrive while it is spent are dropped and counted
-    /// ([`DropReason::QueueFull`]). A failed batch keeps its bytes until it
-    /// is delivered.
+    /// ([`DropReason::QueueFull`]); once one is refused, the next ones are
+    /// refused without being copied until an export frees space, so a long
+    /// outage costs callers next to nothing. A failed batch keeps its bytes
+    /// until it is delivered.
     ///
     /// ```
     /// let b = eventlog_otlp::OtlpOutput::builder().max_queue_bytes(1 << 20);
@@ -385,10 +387,12 @@ impl OtlpOutputBuilder {
             wake: std::sync::Condvar::new(),
             progress: std::sync::Condvar::new(),
             counters: crate::queue::Counters::default(),
+            full: std::sync::atomic::AtomicBool::new(false),
             max_bytes: self.max_queue_bytes,
             max_batch: self.max_batch,
             deployment: OnceLock::new(),
             stats: self.stats,
+            spare: std::sync::Mutex::new(Vec::new()),
         });
         if let Some(d) = self.deployment {
             let _ = shared.deployment.set(d);
@@ -581,10 +585,16 @@ impl Output for OtlpOutput {
             return Err(DropReason::Policy);
         }
         add(&shared.counters.emitted, 1);
+        if shared.full.load(Ordering::Relaxed) {
+            add(&shared.counters.dropped_queue_full, 1);
+            add(&shared.counters.unreported, 1);
+            return Err(DropReason::QueueFull);
+        }
         if shared.deployment.get().is_none() {
             let _ = shared.deployment.set(record.deployment().clone());
         }
-        let pending = Pending::from_record(record);
+        let mut pending = shared.take_spare();
+        pending.fill_from(record);
         let bytes = pending.budget_bytes();
         let mut q = shared.lock();
         if q.closing.is_some() {
@@ -593,6 +603,7 @@ impl Output for OtlpOutput {
             return Err(DropReason::Shutdown);
         }
         if q.bytes.saturating_add(bytes) > shared.max_bytes {
+            shared.full.store(true, Ordering::Relaxed);
             drop(q);
             add(&shared.counters.dropped_queue_full, 1);
             add(&shared.counters.unreported, 1);
@@ -726,7 +737,8 @@ impl OtlpGuard {
         let lost = q.entries.iter().filter(|e| !e.report).count() + q.in_flight;
         q.abandoned = true;
         q.entries.clear();
-        q.bytes = 0;
+        let all = q.bytes;
+        shared.release(&mut q, all);
         drop(q);
         shared.lost(lost, DropReason::Shutdown);
         self.threads.clear();

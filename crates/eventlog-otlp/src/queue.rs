@@ -10,7 +10,7 @@
 //! it, so a batch in flight or put back still holds its share of the budget.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 
@@ -72,13 +72,22 @@ pub(crate) struct Shared {
     /// Wakes flushers and the guard when the queue shrinks or the thread stops.
     pub(crate) progress: Condvar,
     pub(crate) counters: Counters,
+    /// Set when `emit` refused a record for want of budget, cleared when an
+    /// export frees bytes: while set, `emit` refuses at once, without
+    /// copying the record (an outage costs callers nothing).
+    pub(crate) full: AtomicBool,
     pub(crate) max_bytes: usize,
     pub(crate) max_batch: usize,
     /// The resource source: set by the builder, else by the first record.
     pub(crate) deployment: OnceLock<Deployment>,
     /// The layer's counters, told about drops that happen after `emit`.
     pub(crate) stats: Option<Stats>,
+    /// Buffers of exported records, for `emit` to reuse.
+    pub(crate) spare: Mutex<Vec<Pending>>,
 }
+
+/// Most spare buffers kept (about two full batches per export thread).
+const MAX_SPARE: usize = 16 * 1024;
 
 impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Queue> {
@@ -88,6 +97,34 @@ impl Shared {
     }
 
     /// Counts records lost after `emit` accepted them.
+    /// A buffer for the next record: a spare one if any.
+    pub(crate) fn take_spare(&self) -> Pending {
+        self.spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Keeps the buffers of settled entries for reuse.
+    pub(crate) fn recycle(&self, entries: impl IntoIterator<Item = Entry>) {
+        let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
+        for e in entries {
+            if spare.len() >= MAX_SPARE {
+                break;
+            }
+            if !e.report && e.pending.reusable() {
+                spare.push(e.pending);
+            }
+        }
+    }
+
+    /// Releases budget bytes (under the queue lock).
+    pub(crate) fn release(&self, q: &mut Queue, bytes: usize) {
+        q.bytes = q.bytes.saturating_sub(bytes);
+        self.full.store(false, Ordering::Relaxed);
+    }
+
     pub(crate) fn lost(&self, n: usize, reason: DropReason) {
         let n64 = n as u64;
         if reason == DropReason::Shutdown {

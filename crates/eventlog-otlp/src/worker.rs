@@ -210,7 +210,8 @@ impl Worker {
                 if now >= deadline {
                     let lost = q.entries.iter().filter(|e| !e.report).count();
                     q.entries.clear();
-                    q.bytes = 0;
+                    let all = q.bytes;
+                    shared.release(&mut q, all);
                     drop(q);
                     shared.lost(lost, DropReason::Shutdown);
                     return Next::Stop;
@@ -274,7 +275,7 @@ impl Worker {
         }
         match result {
             Ok(()) => {
-                q.bytes = q.bytes.saturating_sub(bytes);
+                shared.release(&mut q, bytes);
                 add(&shared.counters.exported, records as u64);
                 add(&shared.counters.drop_reports, reports as u64);
                 // Tell the collector about earlier drops, now that it listens.
@@ -297,6 +298,7 @@ impl Worker {
                 }
                 drop(q);
                 shared.progress.notify_all();
+                shared.recycle(batch);
                 None
             }
             Err(err) if self.settings.retry && is_transient(&err.to_string()) => {
@@ -316,10 +318,11 @@ impl Worker {
             }
             Err(_) => {
                 add(&shared.counters.failed_exports, 1);
-                q.bytes = q.bytes.saturating_sub(bytes);
+                shared.release(&mut q, bytes);
                 drop(q);
                 shared.lost(records, DropReason::Io(std::io::ErrorKind::InvalidData));
                 shared.progress.notify_all();
+                shared.recycle(batch);
                 None
             }
         }
