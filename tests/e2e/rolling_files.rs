@@ -142,3 +142,71 @@ fn records_from_many_threads_land_once_each_through_rotation_and_compression() {
         "one trace per request"
     );
 }
+
+#[test]
+fn drops_in_lossy_mode_are_counted_by_both_and_reported_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (writer, guard) = RollingFile::builder()
+        .directory(dir.path())
+        .prefix("lossy")
+        .non_blocking(
+            NonBlockingBuilder::new()
+                .capacity(8 * 1024)
+                .backpressure(Backpressure::DROP_NEWEST),
+        )
+        .build_non_blocking()
+        .unwrap();
+    let appender_stats = writer.stats();
+    let layer = eventlog::layer().service("e2e").writer(writer);
+    let stats = layer.stats();
+    const EMITTED: u64 = 20_000;
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for seq in 0..EMITTED {
+            tracing::info!(
+                event_name = "burst_line",
+                seq,
+                padding = "x".repeat(100).as_str()
+            );
+        }
+    });
+    guard.shutdown(Duration::from_secs(30)).unwrap();
+
+    let (lines, _) = read_lines(dir.path());
+    let records: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let delivered = records
+        .iter()
+        .filter(|r| r["event_name"] == "burst_line")
+        .count() as u64;
+    let reports: Vec<_> = records
+        .iter()
+        .filter(|r| r["event_name"] == "log_events_dropped")
+        .collect();
+    let layer_dropped = stats.snapshot().dropped_queue_full;
+    let appender_dropped = appender_stats.snapshot().dropped_queue_full;
+    assert!(
+        layer_dropped > 0,
+        "an 8 KiB queue must overflow under a 20 000-line burst"
+    );
+    assert_eq!(
+        layer_dropped, appender_dropped,
+        "the layer sees every drop the appender counts"
+    );
+    assert_eq!(
+        delivered + layer_dropped,
+        EMITTED,
+        "delivered + dropped = emitted"
+    );
+    assert_eq!(stats.snapshot().written, delivered);
+    assert!(
+        !reports.is_empty(),
+        "the file itself says lines were dropped"
+    );
+    let reported: u64 = reports
+        .iter()
+        .map(|r| r["metadata"]["dropped"].as_u64().unwrap())
+        .sum();
+    assert_eq!(reported, appender_dropped);
+}

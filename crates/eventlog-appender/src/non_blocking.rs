@@ -429,13 +429,14 @@ impl Shared {
     }
 
     /// Queues one line whole, or counts it dropped.
-    fn enqueue(&self, line: &[u8]) {
+    /// Queues `line`, or counts it dropped and says why.
+    fn enqueue(&self, line: &[u8]) -> Result<(), DropReason> {
         if line.is_empty() {
-            return;
+            return Ok(());
         }
         if line.len() > self.capacity {
             self.stats.record_drop(DropReason::Oversized, 1);
-            return;
+            return Err(DropReason::Oversized);
         }
         if self.backpressure == Backpressure::DROP_NEWEST
             && self.used.load(Ordering::Relaxed) + line.len() > self.capacity
@@ -444,14 +445,14 @@ impl Shared {
             // as the worker frees room, which the lock path below would also do
             // a moment earlier.
             self.stats.record_drop(DropReason::QueueFull, 1);
-            return;
+            return Err(DropReason::QueueFull);
         }
         let mut state = self.lock();
         loop {
             if state.closed {
                 drop(state);
                 self.stats.record_drop(DropReason::Shutdown, 1);
-                return;
+                return Err(DropReason::Shutdown);
             }
             if state.pending.len() + state.in_flight + line.len() <= self.capacity {
                 break;
@@ -459,7 +460,7 @@ impl Shared {
             if self.backpressure == Backpressure::DROP_NEWEST {
                 drop(state);
                 self.stats.record_drop(DropReason::QueueFull, 1);
-                return;
+                return Err(DropReason::QueueFull);
             }
             self.wake_worker(&mut state);
             state.blocked += 1;
@@ -480,6 +481,7 @@ impl Shared {
         }
         drop(state);
         self.stats.add(Counter::LinesQueued, 1);
+        Ok(())
     }
 
     /// Waits until every line queued before the call is written (or counted dropped).
@@ -593,7 +595,7 @@ impl NonBlocking {
     /// # Ok(()) }
     /// ```
     pub fn send(&self, line: &[u8]) {
-        self.shared.enqueue(line);
+        let _ = self.shared.enqueue(line);
     }
 }
 
@@ -601,7 +603,7 @@ impl Write for NonBlocking {
     /// Queues all of `buf` as one unit and reports it written; if it was
     /// dropped, the drop is counted in [`Stats`].
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.shared.enqueue(buf);
+        let _ = self.shared.enqueue(buf);
         Ok(buf.len())
     }
 
@@ -665,19 +667,41 @@ impl fmt::Debug for LineWriter<'_> {
 }
 
 impl Write for LineWriter<'_> {
+    /// Buffers `buf` until the line is complete. A whole line written in one
+    /// call (what `write_all` of a formatted event does) is queued at once,
+    /// and a drop is reported to the caller as an error — `WouldBlock` for a
+    /// full queue, `InvalidInput` for a line larger than the queue,
+    /// `BrokenPipe` after shutdown — so a layer above (eventlog's JSON
+    /// output) can count it in its own stats. It is counted here either way.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.buf.is_empty() && buf.last() == Some(&b'\n') {
+            self.writer.shared.enqueue(buf).map_err(drop_error)?;
+            return Ok(buf.len());
+        }
         self.buf.extend_from_slice(buf);
         Ok(buf.len())
     }
 
     /// Queues what was written so far; it does not wait for the disk.
     fn flush(&mut self) -> io::Result<()> {
-        if !self.buf.is_empty() {
-            self.writer.shared.enqueue(&self.buf);
-            self.buf.clear();
+        if self.buf.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let queued = self.writer.shared.enqueue(&self.buf);
+        self.buf.clear();
+        queued.map_err(drop_error)
     }
+}
+
+/// The `io::Error` a dropped line is reported as.
+fn drop_error(reason: DropReason) -> io::Error {
+    let kind = match reason {
+        DropReason::QueueFull => io::ErrorKind::WouldBlock,
+        DropReason::Oversized => io::ErrorKind::InvalidInput,
+        DropReason::Shutdown => io::ErrorKind::BrokenPipe,
+        _ => io::ErrorKind::Other,
+    };
+    io::Error::new(kind, format!("line dropped: {}", reason.as_str()))
 }
 
 impl Drop for LineWriter<'_> {

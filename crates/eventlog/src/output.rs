@@ -100,7 +100,11 @@ where
             String::from_utf8_lossy(line)
         );
         let mut writer = self.make_writer.make_writer_for(record.metadata());
-        writer.write_all(line).map_err(|e| DropReason::Io(e.kind()))
+        writer.write_all(line).map_err(|e| match e.kind() {
+            // A non-blocking writer (eventlog-appender) says its queue is full.
+            std::io::ErrorKind::WouldBlock => DropReason::QueueFull,
+            kind => DropReason::Io(kind),
+        })
     }
 }
 
