@@ -13,6 +13,7 @@ const THREADS: usize = 3;
 const REQUESTS: usize = 300;
 const CARD: &str = "4111 1111 1111 1111";
 const PASSWORD: &str = "correct-horse-battery";
+const EMITTED: u64 = 20_000;
 
 /// Every line of every file the appender owns, decompressing rotated ones.
 fn read_lines(dir: &Path) -> (Vec<String>, usize) {
@@ -159,7 +160,6 @@ fn drops_in_lossy_mode_are_counted_by_both_and_reported_in_the_file() {
     let appender_stats = writer.stats();
     let layer = eventlog::layer().service("e2e").writer(writer);
     let stats = layer.stats();
-    const EMITTED: u64 = 20_000;
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         for seq in 0..EMITTED {
             tracing::info!(
