@@ -134,21 +134,22 @@ fn registry() -> tracing_subscriber::Registry {
     tracing_subscriber::registry()
 }
 
-fn bench_event(c: &mut Criterion) {
-    let mut g = c.benchmark_group("event");
-    in_spans(&mut g, "floor", registry().with(Nothing), emit_event);
+/// The four contenders of the `event` and `span_lifecycle` groups.
+fn bench_peers(c: &mut Criterion, group: &str, workload: fn()) {
+    let mut g = c.benchmark_group(group);
+    in_spans(&mut g, "floor", registry().with(Nothing), workload);
     in_spans(
         &mut g,
         "eventlog",
         registry().with(eventlog_layer()),
-        emit_event,
+        workload,
     );
-    in_spans(&mut g, "fmt_json", registry().with(fmt_json()), emit_event);
+    in_spans(&mut g, "fmt_json", registry().with(fmt_json()), workload);
     in_spans(
         &mut g,
         "json_subscriber",
         registry().with(json_subscriber()),
-        emit_event,
+        workload,
     );
     g.finish();
 }
@@ -208,30 +209,6 @@ fn bench_schema(c: &mut Criterion) {
     g.finish();
 }
 
-fn bench_span_lifecycle(c: &mut Criterion) {
-    let mut g = c.benchmark_group("span_lifecycle");
-    in_spans(&mut g, "floor", registry().with(Nothing), span_lifecycle);
-    in_spans(
-        &mut g,
-        "eventlog",
-        registry().with(eventlog_layer()),
-        span_lifecycle,
-    );
-    in_spans(
-        &mut g,
-        "fmt_json",
-        registry().with(fmt_json()),
-        span_lifecycle,
-    );
-    in_spans(
-        &mut g,
-        "json_subscriber",
-        registry().with(json_subscriber()),
-        span_lifecycle,
-    );
-    g.finish();
-}
-
 fn bench_span_close_event(c: &mut Criterion) {
     let mut g = c.benchmark_group("span_close_event");
     in_spans(&mut g, "floor", registry().with(Nothing), span_lifecycle);
@@ -275,6 +252,22 @@ fn median_ns(group: &str, id: &str) -> Option<f64> {
     v["median"]["point_estimate"].as_f64()
 }
 
+/// Prints the second and third contenders of `group` relative to the first.
+fn print_overhead(group: &str, ids: [&str; 3]) {
+    let [Some(base), Some(a), Some(b)] = ids.map(|id| median_ns(group, id)) else {
+        return;
+    };
+    let pct = |v: f64| (v / base - 1.0) * 100.0;
+    println!(
+        "{group}: {} {base:.0} ns, {} {a:.0} ns ({:+.1} %), {} {b:.0} ns ({:+.1} %)",
+        ids[0],
+        ids[1],
+        pct(a),
+        ids[2],
+        pct(b)
+    );
+}
+
 fn print_ratios() {
     let groups: [(&str, &[&str]); 3] = [
         (
@@ -287,28 +280,14 @@ fn print_ratios() {
         ),
         ("span_close_event", &["floor", "eventlog", "fmt_json"]),
     ];
-    if let (Some(off), Some(on), Some(secret)) = (
-        median_ns("redaction", "off"),
-        median_ns("redaction", "default_no_secret"),
-        median_ns("redaction", "default_one_secret"),
-    ) {
-        println!(
-            "\nredaction: off {off:.0} ns, default rules (no secret) {on:.0} ns ({:+.1} %), one secret {secret:.0} ns ({:+.1} %)",
-            (on / off - 1.0) * 100.0,
-            (secret / off - 1.0) * 100.0
-        );
-    }
-    if let (Some(none), Some(valid), Some(bad)) = (
-        median_ns("schema", "none"),
-        median_ns("schema", "recommended_valid"),
-        median_ns("schema", "recommended_violation"),
-    ) {
-        println!(
-            "schema: none {none:.0} ns, recommended + valid event {valid:.0} ns ({:+.1} %), violating event {bad:.0} ns ({:+.1} %)",
-            (valid / none - 1.0) * 100.0,
-            (bad / none - 1.0) * 100.0
-        );
-    }
+    print_overhead(
+        "redaction",
+        ["off", "default_no_secret", "default_one_secret"],
+    );
+    print_overhead(
+        "schema",
+        ["none", "recommended_valid", "recommended_violation"],
+    );
     println!("\n| group | contender | median | vs fmt_json | vs floor |");
     println!("|---|---|---|---|---|");
     for (group, ids) in groups {
@@ -335,10 +314,10 @@ fn main() {
         .measurement_time(std::time::Duration::from_secs(3))
         .sample_size(50)
         .configure_from_args();
-    bench_event(&mut c);
+    bench_peers(&mut c, "event", emit_event);
     bench_redaction(&mut c);
     bench_schema(&mut c);
-    bench_span_lifecycle(&mut c);
+    bench_peers(&mut c, "span_lifecycle", span_lifecycle);
     bench_span_close_event(&mut c);
     c.final_summary();
     print_ratios();

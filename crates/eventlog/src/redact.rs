@@ -836,13 +836,44 @@ impl Hints {
     }
 }
 
+/// Builds the redacted copy of a text: untouched runs copied, matches replaced.
+struct Rewrite<'t> {
+    text: &'t str,
+    out: String,
+    /// Bytes of `text` already copied or replaced.
+    copied: usize,
+    count: u64,
+}
+
+impl<'t> Rewrite<'t> {
+    fn new(text: &'t str) -> Self {
+        Self {
+            text,
+            out: String::with_capacity(text.len()),
+            copied: 0,
+            count: 0,
+        }
+    }
+
+    /// Replaces `text[start..end]` (after everything already copied) with `with`.
+    fn replace(&mut self, start: usize, end: usize, with: &str) {
+        self.out.push_str(&self.text[self.copied..start]);
+        self.out.push_str(with);
+        self.copied = end;
+        self.count += 1;
+    }
+
+    fn finish(mut self) -> (String, u64) {
+        self.out.push_str(&self.text[self.copied..]);
+        (self.out, self.count)
+    }
+}
+
 /// Replaces each card-number-shaped, Luhn-valid digit run; returns the new
 /// text and how many were replaced.
 fn replace_cards(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
     let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut count = 0;
+    let mut rw = Rewrite::new(text);
     let mut i = 0;
     while i < bytes.len() {
         if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
@@ -873,15 +904,11 @@ fn replace_cards(text: &str, mut replace: impl FnMut(&str) -> String) -> (String
             && !followed_by_word
             && luhn(&digits)
         {
-            out.push_str(&text[copied..start]);
-            out.push_str(&replace(&digits));
-            copied = end;
-            count += 1;
+            rw.replace(start, end, &replace(&digits));
         }
         i = end.max(i + 1);
     }
-    out.push_str(&text[copied..]);
-    (out, count)
+    rw.finish()
 }
 
 /// The Luhn checksum (ISO/IEC 7812) over ASCII digits.
@@ -910,9 +937,7 @@ fn is_token_byte(b: u8) -> bool {
 /// Replaces the token after each `Bearer ` (any case).
 fn replace_bearer(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
     let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut count = 0;
+    let mut rw = Rewrite::new(text);
     let mut i = 0;
     while i + 7 <= bytes.len() {
         let word = &bytes[i..i + 6];
@@ -927,27 +952,21 @@ fn replace_bearer(text: &str, mut replace: impl FnMut(&str) -> String) -> (Strin
                 end += 1;
             }
             if end - start >= 8 {
-                out.push_str(&text[copied..start]);
-                out.push_str(&replace(&text[start..end]));
-                copied = end;
-                count += 1;
+                rw.replace(start, end, &replace(&text[start..end]));
                 i = end;
                 continue;
             }
         }
         i += 1;
     }
-    out.push_str(&text[copied..]);
-    (out, count)
+    rw.finish()
 }
 
 /// Replaces each JSON Web Token (`eyJ…` header, three base64url parts).
 fn replace_jwt(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
     let is_b64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
     let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut count = 0;
+    let mut rw = Rewrite::new(text);
     let mut search = 0;
     while let Some(found) = text[search..].find("eyJ") {
         let start = search + found;
@@ -966,17 +985,13 @@ fn replace_jwt(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, 
         }
         let preceded_ok = start == 0 || !is_b64url(bytes[start - 1]);
         if preceded_ok && part == 2 && parts.iter().all(|p| *p >= 4) {
-            out.push_str(&text[copied..start]);
-            out.push_str(&replace(&text[start..end]));
-            copied = end;
-            count += 1;
+            rw.replace(start, end, &replace(&text[start..end]));
             search = end;
         } else {
             search = start + 3;
         }
     }
-    out.push_str(&text[copied..]);
-    (out, count)
+    rw.finish()
 }
 
 /// Replaces the value after each `name:` / `name=` whose name is sensitive.
@@ -987,9 +1002,7 @@ fn replace_key_values(
 ) -> (String, u64) {
     let is_name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
     let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut count = 0;
+    let mut rw = Rewrite::new(text);
     let mut i = 0;
     while i < bytes.len() {
         if !is_name(bytes[i]) || (i > 0 && is_name(bytes[i - 1])) {
@@ -1046,15 +1059,11 @@ fn replace_key_values(
             (j, end)
         };
         if end > start && text.is_char_boundary(start) && text.is_char_boundary(end) {
-            out.push_str(&text[copied..start]);
-            out.push_str(&replace(&text[start..end]));
-            copied = end;
-            count += 1;
+            rw.replace(start, end, &replace(&text[start..end]));
             i = end;
         }
     }
-    out.push_str(&text[copied..]);
-    (out, count)
+    rw.finish()
 }
 
 /// Replaces each email address.
@@ -1063,15 +1072,13 @@ fn replace_email(text: &str, mut replace: impl FnMut(&str) -> String) -> (String
         |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-');
     let is_domain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-');
     let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut count = 0;
+    let mut rw = Rewrite::new(text);
     for (at, _) in text.match_indices('@') {
-        if at < copied {
+        if at < rw.copied {
             continue;
         }
         let mut start = at;
-        while start > copied && is_local(bytes[start - 1]) {
+        while start > rw.copied && is_local(bytes[start - 1]) {
             start -= 1;
         }
         let mut end = at + 1;
@@ -1088,14 +1095,10 @@ fn replace_email(text: &str, mut replace: impl FnMut(&str) -> String) -> (String
             && !domain.starts_with('.')
             && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2);
         if valid {
-            out.push_str(&text[copied..start]);
-            out.push_str(&replace(&text[start..end]));
-            copied = end;
-            count += 1;
+            rw.replace(start, end, &replace(&text[start..end]));
         }
     }
-    out.push_str(&text[copied..]);
-    (out, count)
+    rw.finish()
 }
 
 #[cfg(test)]

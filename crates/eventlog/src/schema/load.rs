@@ -169,6 +169,17 @@ impl Source<'_> {
         }
     }
 
+    /// An [`SchemaError::Invalid`] placed at the last of `needles`.
+    fn invalid(&self, needles: &[&str], message: String) -> SchemaError {
+        let (line, column) = self.locate(needles);
+        SchemaError::Invalid {
+            origin: self.origin.clone(),
+            line,
+            column,
+            message,
+        }
+    }
+
     /// Line and column of the last of `needles`, each searched after the
     /// previous one (event name, then field name, then value).
     fn locate(&self, needles: &[&str]) -> (usize, usize) {
@@ -253,15 +264,7 @@ pub(crate) fn from_text(
 pub(crate) fn compile(model: SchemaBuilder, source: &Source<'_>) -> Result<Schema, SchemaError> {
     let mut index = rustc_hash::FxHashMap::default();
     let mut plans = Vec::new();
-    let invalid = |needles: &[&str], message: String| {
-        let (line, column) = source.locate(needles);
-        SchemaError::Invalid {
-            origin: source.origin.clone(),
-            line,
-            column,
-            message,
-        }
-    };
+    let invalid = |needles: &[&str], message: String| source.invalid(needles, message);
     for rules in &model.types {
         if EventType::from_name(&rules.event_type).is_none() {
             return Err(invalid(
@@ -432,15 +435,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Entries<T> {
 impl RawSchema {
     fn into_model(self, source: &Source<'_>) -> Result<SchemaBuilder, SchemaError> {
         let mut model = Schema::builder();
-        let invalid = |needles: &[&str], message: String| {
-            let (line, column) = source.locate(needles);
-            SchemaError::Invalid {
-                origin: source.origin.clone(),
-                line,
-                column,
-                message,
-            }
-        };
+        let invalid = |needles: &[&str], message: String| source.invalid(needles, message);
         if let Some(v) = self.version {
             model.version = v;
         }
@@ -506,13 +501,10 @@ fn raw_fields(
         };
         let one_of = raw.one_of.unwrap_or_default();
         if raw.ty == "enum" && one_of.is_empty() {
-            let (line, column) = source.locate(&[event, &name]);
-            return Err(SchemaError::Invalid {
-                origin: source.origin.clone(),
-                line,
-                column,
-                message: format!("field `{name}` of `{event}` is an enum without values"),
-            });
+            return Err(source.invalid(
+                &[event, &name],
+                format!("field `{name}` of `{event}` is an enum without values"),
+            ));
         }
         fields.push(FieldSpec {
             name,
