@@ -92,6 +92,11 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(not(any(feature = "grpc", feature = "http")))]
+compile_error!(
+    "eventlog-otlp needs a transport: enable the `grpc` (default) or the `http` feature"
+);
+
 mod config;
 mod error;
 mod layer;

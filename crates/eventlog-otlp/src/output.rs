@@ -459,6 +459,8 @@ fn header_map(
 
 fn build_exporter(r: &Resolved) -> Result<(opentelemetry_otlp::LogExporter, Driver), OtlpError> {
     use opentelemetry_otlp::WithExportConfig as _;
+    // Checked for every protocol; gRPC takes them as a header map.
+    #[cfg_attr(not(feature = "grpc"), allow(unused_variables))]
     let headers = header_map(&r.headers)?;
     match r.protocol {
         #[cfg(feature = "grpc")]

@@ -185,7 +185,9 @@ impl Worker {
             exporter,
             ..
         } = self;
+        // Exporter first (it holds the connection), then the runtime.
         drop(exporter);
+        #[allow(clippy::drop_non_drop)] // Only the tokio driver has a destructor.
         drop(driver);
         let mut q = shared.lock();
         q.running = q.running.saturating_sub(1);
