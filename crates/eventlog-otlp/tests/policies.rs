@@ -97,3 +97,59 @@ fn the_transport_logs_nothing_into_a_global_subscriber() {
         1
     );
 }
+
+/// A record the schema policy drops or dead-letters is not exported; the
+/// valid one is, once, exactly as the JSON output writes it.
+#[test]
+fn schema_drop_and_dead_letter_keep_violations_from_the_collector() {
+    for dead_letter in [false, true] {
+        let collector = Collector::start();
+        let capture = eventlog::testing::Capture::new();
+        let letters = eventlog::testing::Capture::new();
+        let policy = if dead_letter {
+            eventlog::Policy::dead_letter(letters.clone())
+        } else {
+            eventlog::Policy::Drop
+        };
+        let (otlp, guard) = OtlpOutput::builder()
+            .endpoint(collector.grpc_endpoint())
+            .build()
+            .unwrap();
+        let layer = eventlog::layer()
+            .service("checkout")
+            .schema(eventlog::Schema::recommended())
+            .schema_policy(policy)
+            .writer(capture.clone())
+            .output(otlp);
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            tracing::info!(
+                event_name = "order_placed",
+                order_id = "o-1",
+                amount = 10.0,
+                currency = "USD",
+                seq = 0_u64
+            );
+            tracing::info!(
+                event_name = "order_placed",
+                order_id = "o-2",
+                amount = 10.0,
+                currency = "usd",
+                seq = 1_u64
+            );
+        });
+        let report = guard.shutdown(Duration::from_secs(10)).unwrap();
+        assert_eq!(
+            (report.emitted, report.exported),
+            (1, 1),
+            "dead_letter={dead_letter}"
+        );
+        assert_eq!(capture.lines().len(), 1);
+        assert_eq!(letters.lines().len(), usize::from(dead_letter));
+        let received = collector.wait_until(Duration::from_secs(10), |r| !r.is_empty());
+        let received =
+            collector.wait_until(Duration::from_millis(300), |r| r.len() > received.len());
+        assert_eq!(received.len(), 1, "dead_letter={dead_letter}: {received:?}");
+        assert_eq!(received[0]["attributes"]["currency"], "USD");
+        assert_eq!(received[0]["attributes"]["order_id"], "o-1");
+    }
+}
