@@ -137,11 +137,10 @@ fn survive_outage(protocol: Protocol) {
         "the outage never failed an export: {report:?}"
     );
     assert_eq!(stats.snapshot().dropped(), 0);
-    // The caller never waits for the network (generous bound: debug build, shared machine).
-    assert!(
-        slowest < Duration::from_millis(200),
-        "an emit took {slowest:?}"
-    );
+    // The caller never waits for the network: an export attempt takes up to
+    // the 10 s timeout and the outage lasts 10 s, so a blocked emit would
+    // take seconds. 1 s leaves room for a debug build on a loaded CI machine.
+    assert!(slowest < Duration::from_secs(1), "an emit took {slowest:?}");
 
     let received = collector.wait_until(Duration::from_secs(30), |r| r.len() as u64 >= emitted);
     let received = if received.len() as u64 == emitted {
