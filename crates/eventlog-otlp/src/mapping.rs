@@ -397,17 +397,42 @@ impl Pending {
 /// ```
 pub const DROP_REPORT_EVENT: &str = "otlp_records_dropped";
 
-/// How many distinct event names are interned (the OpenTelemetry API takes
-/// `&'static str`). Past it, the name travels as the `event.name` attribute.
+/// How many distinct event names and targets are interned (the
+/// OpenTelemetry API takes `&'static str` for names). Past it, a name
+/// travels as the `event.name` attribute, and a target is copied.
 const MAX_INTERNED_NAMES: usize = 4096;
 
 /// Converts pending records on the export thread.
 #[derive(Debug, Default)]
 pub(crate) struct Mapper {
     names: HashMap<Box<str>, &'static str>,
+    /// Attribute keys already built, per kind (text, then each prefix):
+    /// field names repeat, and a cached key is a reference-count bump
+    /// instead of an allocation (and a `format!` for prefixed keys).
+    keys: [HashMap<Box<str>, Key>; 1 + PREFIXES.len()],
 }
 
+/// How many distinct keys of each kind are cached.
+const MAX_CACHED_KEYS: usize = 4096;
+
 impl Mapper {
+    /// The key for `name` of kind `kind` (0: as is; 1 + n: `PREFIXES[n]` + name).
+    fn key(&mut self, kind: usize, name: &str) -> Key {
+        let cache = &mut self.keys[kind];
+        if let Some(key) = cache.get(name) {
+            return key.clone();
+        }
+        let full: std::sync::Arc<str> = match kind {
+            0 => name.into(),
+            n => format!("{}{name}", PREFIXES[n - 1]).into(),
+        };
+        let key = Key::from(full);
+        if cache.len() < MAX_CACHED_KEYS {
+            cache.insert(name.into(), key.clone());
+        }
+        key
+    }
+
     fn intern(&mut self, name: &str) -> Option<&'static str> {
         if let Some(interned) = self.names.get(name) {
             return Some(interned);
@@ -429,7 +454,11 @@ impl Mapper {
         let (number, text) = severity(p.level);
         out.set_severity_number(number);
         out.set_severity_text(text);
-        out.set_target(p.text(&p.target).to_owned());
+        let target = p.text(&p.target);
+        match self.intern(target) {
+            Some(interned) => out.set_target(interned),
+            None => out.set_target(target.to_owned()),
+        }
         let name = p.event_name.as_ref().map(|r| p.text(r));
         let body = p.message.as_ref().map(|r| p.text(r)).or(name);
         if let Some(body) = body {
@@ -452,10 +481,8 @@ impl Mapper {
             let (key, value) = attr.unpack();
             let key: Key = match &key {
                 PendingKey::Static(k) => Key::from_static_str(STATIC_KEYS[usize::from(*k)]),
-                PendingKey::Text(r) => Key::from(p.text(r).to_owned()),
-                PendingKey::Prefixed(prefix, r) => {
-                    Key::from(format!("{}{}", PREFIXES[usize::from(*prefix)], p.text(r)))
-                }
+                PendingKey::Text(r) => self.key(0, p.text(r)),
+                PendingKey::Prefixed(prefix, r) => self.key(1 + usize::from(*prefix), p.text(r)),
             };
             let value = match &value {
                 PendingValue::Str(r) => AnyValue::String(p.text(r).to_owned().into()),
