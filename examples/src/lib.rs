@@ -4,3 +4,5 @@
 //! with `cargo run --example <name>` from the workspace root.
 
 #![forbid(unsafe_code)]
+
+pub mod checkout;

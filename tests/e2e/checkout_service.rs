@@ -1,0 +1,138 @@
+//! The main job, run with a short budget: its files hold what it says.
+
+use std::collections::{HashMap, HashSet};
+
+use eventlog_examples::checkout::{self, CARD, Config, DEAD_LETTER_FILE, PASSWORD, TOKEN};
+
+#[test]
+fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        requests: 400,
+        workers: 4,
+        seed: 7,
+        logs: dir.path().to_owned(),
+        max_file_bytes: 48 * 1024,
+    };
+    let summary = checkout::run(&config).unwrap();
+
+    // Rotated files decompress, and every line parses.
+    let files = checkout::read_logs(dir.path()).unwrap();
+    assert!(
+        summary.compressed >= 2,
+        "several compressed files: {summary:?}"
+    );
+    let mut records = Vec::new();
+    for (_, text) in &files {
+        assert!(
+            !text.contains(PASSWORD) && !text.contains(CARD) && !text.contains(TOKEN),
+            "a secret leaked"
+        );
+        for line in text.lines() {
+            records.push(serde_json::from_str::<serde_json::Value>(line).unwrap());
+        }
+    }
+    let dead_text = std::fs::read_to_string(dir.path().join(DEAD_LETTER_FILE)).unwrap();
+    assert!(!dead_text.contains(PASSWORD) && !dead_text.contains(CARD));
+    let dead: Vec<serde_json::Value> = dead_text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+
+    // The schema holds except for the deliberate violations, which are dead-lettered.
+    assert!(records.iter().all(|r| r.get("schema_errors").is_none()));
+    assert!(!dead.is_empty(), "the run breaks the schema on purpose");
+    for r in &dead {
+        let errors = r["schema_errors"].as_array().unwrap();
+        let deliberate = (r["event_name"] == "order_placed" && r["metadata"]["currency"] == "usd")
+            || (r["event_name"] == "payment_captured" && r["metadata"].get("amount").is_none());
+        assert!(
+            deliberate && !errors.is_empty(),
+            "unexpected dead letter {r}"
+        );
+    }
+
+    // All five categories appear.
+    let kinds: HashSet<&str> = records
+        .iter()
+        .filter_map(|r| r["event_type"].as_str())
+        .collect();
+    for kind in [
+        "user_action",
+        "system_event",
+        "business",
+        "error",
+        "security",
+    ] {
+        assert!(kinds.contains(kind), "no {kind} event");
+    }
+
+    // Every event of one request shares trace_id and request_id.
+    let mut traces: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for r in records.iter().chain(&dead) {
+        if let Some(request) = r["request_id"].as_str() {
+            traces
+                .entry(request)
+                .or_default()
+                .insert(r["trace_id"].as_str().unwrap());
+        }
+    }
+    assert_eq!(traces.len(), 400, "every request logged something");
+    assert!(
+        traces.values().all(|t| t.len() == 1),
+        "one trace per request"
+    );
+
+    // The summary's figures equal what the files contain.
+    assert_eq!(summary.records, records.len() as u64);
+    assert_eq!(summary.dead_letters, dead.len() as u64);
+    assert_eq!(
+        summary.violations,
+        dead.iter()
+            .map(|r| r["schema_errors"].as_array().unwrap().len() as u64)
+            .sum::<u64>()
+    );
+    let failed_logins = records
+        .iter()
+        .filter(|r| r["event_name"] == "user_login_attempt" && r["metadata"]["result"] == "failure")
+        .count() as u64;
+    assert_eq!(summary.failed_logins, failed_logins);
+    assert!(failed_logins > 0);
+    let payment_failures = records
+        .iter()
+        .filter(|r| r["event_name"] == "payment_failed")
+        .count() as u64;
+    assert_eq!(
+        summary.payment_failures.values().sum::<u64>(),
+        payment_failures
+    );
+    let by_type_total: u64 = summary.by_type.values().sum();
+    assert_eq!(by_type_total, records.len() as u64 + dead.len() as u64);
+    assert_eq!(summary.dropped, 0);
+    assert!(
+        summary.redactions >= 400,
+        "at least the bearer token of every request"
+    );
+    assert_eq!(
+        summary.step_p95_ms.len(),
+        4,
+        "p95 for auth, cart, payment, fulfilment"
+    );
+
+    // The same seed gives the same events.
+    let again = checkout::run(&config).unwrap();
+    assert_eq!(
+        (
+            again.records,
+            again.dead_letters,
+            again.failed_logins,
+            &again.payment_failures
+        ),
+        (
+            summary.records,
+            summary.dead_letters,
+            summary.failed_logins,
+            &summary.payment_failures
+        )
+    );
+}
