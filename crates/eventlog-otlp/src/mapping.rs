@@ -196,25 +196,6 @@ impl Default for Pending {
     }
 }
 
-/// The text a record puts in the arena, plus slack for numbers as text.
-fn text_len(record: &Record<'_>) -> usize {
-    let opt = |s: Option<&str>| s.map_or(0, str::len);
-    let field = |f: eventlog::Field<'_>| f.name.len() + f.value.as_str().map_or(0, str::len);
-    record.target().len()
-        + opt(record.event_name())
-        + opt(record.message())
-        + record.event_type().len()
-        + opt(record.span_name())
-        + opt(record.metadata().file())
-        + record
-            .correlation()
-            .map(|(k, v)| k.len() + v.len())
-            .sum::<usize>()
-        + record.fields().map(field).sum::<usize>()
-        + record.span_fields().map(field).sum::<usize>()
-        + 48
-}
-
 /// Fixed per-record cost counted against the byte budget, beside the text:
 /// timestamps, severity, ids and the struct itself.
 const RECORD_OVERHEAD: usize = 160;
@@ -234,8 +215,11 @@ impl Pending {
         self.trace = record
             .trace()
             .map(|t| (t.trace_id().to_bytes(), t.span_id().to_bytes(), t.flags()));
+        // Reused buffers keep their capacity, so only the first records
+        // through a fresh buffer grow it (a second pass to size it exactly
+        // cost more than it saved).
         self.text.clear();
-        self.text.reserve(text_len(record));
+        self.text.reserve(256);
         self.attrs.clear();
         self.attrs.reserve(fields.len() + span_fields.len() + 9);
         let p = self;
