@@ -12,6 +12,8 @@
 )]
 
 mod collector;
+// OTEL_EXPORTER_OTLP_* variables: read, checked, logs-specific first, code wins.
+mod config_env;
 // Records reach the collector exactly once, mapped as documented, over each transport.
 mod end_to_end;
 // Collector outages: nothing lost with the defaults, drops counted and reported past the budget.

@@ -1,0 +1,133 @@
+//! `OTEL_EXPORTER_OTLP_*` variables, read in a child process (setting the
+//! environment of the test process itself would race with other tests).
+
+use std::process::Command;
+
+use eventlog_otlp::OtlpOutput;
+
+/// Runs in the child only: builds with the child's environment and prints
+/// the outcome. In a normal test run it does nothing.
+#[test]
+fn child_builds_from_its_environment() {
+    let Some(case) = std::env::var_os("EVENTLOG_OTLP_ENV_CASE") else {
+        return;
+    };
+    let builder = if case == "code_endpoint" {
+        OtlpOutput::builder().endpoint("http://127.0.0.1:9")
+    } else {
+        OtlpOutput::builder()
+    };
+    match builder.build() {
+        Ok((_otlp, guard)) => {
+            drop(guard.shutdown(std::time::Duration::ZERO));
+            println!("RESULT ok");
+        }
+        Err(e) => println!("RESULT err {e}"),
+    }
+}
+
+/// The child's verdict for `case` under `env`.
+fn build_with(case: &str, env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "config_env::child_builds_from_its_environment",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("EVENTLOG_OTLP_ENV_CASE", case);
+    for var in [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // libtest may print `test … ... ` on the same line first.
+    let line = stdout
+        .lines()
+        .find_map(|l| l.split_once("RESULT ").map(|(_, verdict)| verdict));
+    line.unwrap_or_else(|| {
+        panic!(
+            "no verdict from the child: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+    .to_owned()
+}
+
+#[test]
+fn otel_exporter_variables_are_read_checked_and_ranked() {
+    // A malformed generic endpoint is a typed error naming the variable.
+    let got = build_with("env", &[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317")]);
+    assert_eq!(
+        got,
+        "err invalid OTLP endpoint `collector:4317` (from OTEL_EXPORTER_OTLP_ENDPOINT): the scheme must be http or https"
+    );
+    // The logs-specific variable wins over the generic one.
+    let got = build_with(
+        "env",
+        &[
+            ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://127.0.0.1:9"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "bad"),
+        ],
+    );
+    assert_eq!(got, "ok");
+    // Code wins over the environment.
+    let got = build_with("code_endpoint", &[("OTEL_EXPORTER_OTLP_ENDPOINT", "bad")]);
+    assert_eq!(got, "ok");
+    // Malformed timeout and protocol values are errors, logs-specific first.
+    let got = build_with("code_endpoint", &[("OTEL_EXPORTER_OTLP_TIMEOUT", "soon")]);
+    assert_eq!(
+        got,
+        "err OTEL_EXPORTER_OTLP_TIMEOUT=\"soon\" is not valid: expected a positive number of milliseconds"
+    );
+    let got = build_with(
+        "code_endpoint",
+        &[
+            ("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "0"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "1000"),
+        ],
+    );
+    assert!(
+        got.starts_with("err OTEL_EXPORTER_OTLP_LOGS_TIMEOUT=\"0\""),
+        "{got}"
+    );
+    let got = build_with(
+        "code_endpoint",
+        &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")],
+    );
+    assert_eq!(
+        got,
+        "err OTEL_EXPORTER_OTLP_PROTOCOL=\"http/json\" is not valid: expected `grpc` or `http/protobuf`"
+    );
+    let got = build_with(
+        "code_endpoint",
+        &[("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd")],
+    );
+    assert!(
+        got.starts_with("err OTEL_EXPORTER_OTLP_COMPRESSION=\"zstd\""),
+        "{got}"
+    );
+    // The protocol variable picks HTTP (which then needs the `http` feature).
+    let got = build_with(
+        "env",
+        &[
+            ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/protobuf"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"),
+        ],
+    );
+    if cfg!(feature = "http") {
+        assert_eq!(got, "ok");
+    } else {
+        assert!(got.contains("needs the `http` feature"), "{got}");
+    }
+}
