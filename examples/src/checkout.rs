@@ -438,10 +438,12 @@ pub fn summarize(logs: &Path) -> Result<Summary, Box<dyn Error>> {
                 _ => {}
             }
             let span = record["span"]["name"].as_str().unwrap_or_default();
-            if name.ends_with("_completed") && STEPS.contains(&span)
-                && let Some(ms) = record["duration_ms"].as_f64() {
-                    durations.entry(span.to_owned()).or_default().push(ms);
-                }
+            if name.ends_with("_completed")
+                && STEPS.contains(&span)
+                && let Some(ms) = record["duration_ms"].as_f64()
+            {
+                durations.entry(span.to_owned()).or_default().push(ms);
+            }
         }
     }
     summary.files.sort();
