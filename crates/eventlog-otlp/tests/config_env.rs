@@ -4,6 +4,9 @@
 use std::process::Command;
 
 use eventlog_otlp::OtlpOutput;
+use tracing_subscriber::prelude::*;
+
+use crate::collector::Collector;
 
 /// Runs in the child only: builds with the child's environment and prints
 /// the outcome. In a normal test run it does nothing.
@@ -12,6 +15,19 @@ fn child_builds_from_its_environment() {
     let Some(case) = std::env::var_os("EVENTLOG_OTLP_ENV_CASE") else {
         return;
     };
+    if case == "resource" {
+        // Export one event with the layer's defaults (deployment from the
+        // environment) to the collector the parent started.
+        let endpoint = std::env::var("EVENTLOG_OTLP_ENV_COLLECTOR").unwrap();
+        let (otlp, guard) = OtlpOutput::builder().endpoint(endpoint).build().unwrap();
+        let layer = eventlog::layer().without_writer().output(otlp);
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            tracing::info!(event_name = "order_placed", seq = 0_u64);
+        });
+        let stats = guard.shutdown(std::time::Duration::from_secs(10)).unwrap();
+        println!("RESULT exported {}", stats.exported);
+        return;
+    }
     let builder = if case == "code_endpoint" {
         OtlpOutput::builder().endpoint("http://127.0.0.1:9")
     } else {
@@ -130,4 +146,31 @@ fn otel_exporter_variables_are_read_checked_and_ranked() {
     } else {
         assert!(got.contains("needs the `http` feature"), "{got}");
     }
+}
+
+#[test]
+fn resource_merges_otel_resource_attributes_and_service_name() {
+    let collector = Collector::start();
+    let endpoint = collector.grpc_endpoint();
+    let got = build_with(
+        "resource",
+        &[
+            ("EVENTLOG_OTLP_ENV_COLLECTOR", endpoint.as_str()),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "team=payments,service.name=from-attributes,deployment.environment.name=staging",
+            ),
+            ("OTEL_SERVICE_NAME", "from-env"),
+        ],
+    );
+    assert_eq!(got, "exported 1");
+    let received = collector.wait_until(std::time::Duration::from_secs(10), |r| !r.is_empty());
+    assert_eq!(received.len(), 1);
+    let resource = &received[0]["resource"];
+    assert_eq!(resource["team"], "payments", "{resource}");
+    assert_eq!(resource["service.name"], "from-env", "{resource}");
+    assert_eq!(
+        resource["deployment.environment.name"], "staging",
+        "{resource}"
+    );
 }
