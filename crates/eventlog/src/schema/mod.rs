@@ -582,7 +582,7 @@ pub enum Policy {
     Annotate,
     /// Written, with `schema_errors`, to this output only.
     DeadLetter(Box<dyn Output>),
-    /// Not written; counted as dropped with [`DropReason::Policy`].
+    /// Not written; counted as dropped with [`DropReason::Policy`](crate::DropReason::Policy).
     Drop,
     /// Panics with the violations: for tests, never in production.
     Panic,
