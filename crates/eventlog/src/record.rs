@@ -355,8 +355,16 @@ impl FieldBuf {
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<Value<'_>> {
-        self.position(name)
-            .map(|i| self.view(&self.fields[i]).value)
+        // Schema checks look fields up by name several times per event: test
+        // length and first byte before comparing whole names.
+        let wanted = name.as_bytes();
+        self.fields
+            .iter()
+            .find(|f| {
+                let have = self.name_of(f).as_bytes();
+                have.len() == wanted.len() && have.first() == wanted.first() && have == wanted
+            })
+            .map(|f| self.view(f).value)
     }
 
     /// Copies every field of `other` into `self` (names and text included).
