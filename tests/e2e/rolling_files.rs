@@ -152,7 +152,7 @@ fn drops_in_lossy_mode_are_counted_by_both_and_reported_in_the_file() {
         .prefix("lossy")
         .non_blocking(
             NonBlockingBuilder::new()
-                .capacity(8 * 1024)
+                .capacity(2 * 1024)
                 .backpressure(Backpressure::DROP_NEWEST),
         )
         .build_non_blocking()
@@ -188,7 +188,7 @@ fn drops_in_lossy_mode_are_counted_by_both_and_reported_in_the_file() {
     let appender_dropped = appender_stats.snapshot().dropped_queue_full;
     assert!(
         layer_dropped > 0,
-        "an 8 KiB queue must overflow under a 20 000-line burst"
+        "a 2 KiB queue must overflow under a 20 000-line burst"
     );
     assert_eq!(
         layer_dropped, appender_dropped,
