@@ -72,10 +72,21 @@ const KEEP_BUFFER_BYTES: usize = 64 * 1024;
 /// interleave on writers that keep writes whole (files opened for append,
 /// `tracing-appender`, `eventlog-appender`).
 ///
+/// A second JSON output beside the layer's writer (here, an audit copy):
+///
 /// ```
-/// let capture = eventlog::testing::Capture::new();
-/// let output = eventlog::JsonOutput::new(capture.clone());
-/// # let _ = output;
+/// use tracing_subscriber::prelude::*;
+///
+/// let main = eventlog::testing::Capture::new();
+/// let audit = eventlog::testing::Capture::new();
+/// let layer = eventlog::layer()
+///     .writer(main.clone())
+///     .output(eventlog::JsonOutput::new(audit.clone()));
+/// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+///     tracing::warn!(event_name = "access_denied", event_type = "security");
+/// });
+/// assert_eq!(audit.expect_event("access_denied").event_type(), Some("security"));
+/// assert_eq!(main.lines(), audit.lines());
 /// ```
 #[derive(Debug)]
 pub struct JsonOutput<M> {
