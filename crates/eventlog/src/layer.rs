@@ -99,6 +99,7 @@ impl std::fmt::Debug for EventLayer {
 /// | longest string value | [`DEFAULT_MAX_VALUE_BYTES`] |
 /// | span-close records | off |
 /// | redaction | [`Redactor::default`] |
+/// | schema | none (set one with [`EventLayer::schema`]; violations then follow [`Policy::Annotate`]) |
 ///
 /// A malformed OpenTelemetry variable is ignored here and counted in
 /// [`StatsSnapshot::config_errors`](crate::StatsSnapshot::config_errors);
