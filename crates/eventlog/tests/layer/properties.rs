@@ -48,10 +48,10 @@ proptest! {
     }
 
     #[test]
-    fn any_field_name_gives_unique_keys(names in proptest::collection::vec("[a-z_]{1,8}", 1..6)) {
-        // Field names are static in tracing; build an event whose metadata
-        // holds the generated names by recording them as values of a fixed
-        // set of fields named after envelope keys, plus repeats.
+    fn fields_named_like_envelope_keys_give_unique_keys(names in proptest::collection::vec("[a-z_]{1,8}", 1..6)) {
+        // Field names are static in tracing, so the names cannot be random:
+        // the fields are named after envelope keys (and one is repeated),
+        // and the random part is their values.
         let capture = Capture::new();
         let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(capture.clone()));
         tracing::subscriber::with_default(subscriber, || {
