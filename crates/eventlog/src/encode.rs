@@ -29,67 +29,349 @@ const ESCAPE: [u8; 256] = {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Appends `s` as a quoted, escaped JSON string.
-pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push(b'"');
-    if needs_escape(s.as_bytes()) {
-        write_str_body(out, s);
-    } else {
-        // The common case: one copy, no per-byte work.
-        out.extend_from_slice(s.as_bytes());
-    }
-    out.push(b'"');
-}
+/// Room kept past every reservation, so whole 8-byte words can be stored
+/// at the end of a string without a length check per byte.
+const SLACK: usize = 16;
+/// The first size of a fresh line buffer: a typical envelope fits.
+const INITIAL: usize = 1024;
 
-/// Whether any byte of `bytes` needs escaping, eight bytes at a time.
-fn needs_escape(bytes: &[u8]) -> bool {
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
-        if word_needs_escape(word) {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| ESCAPE[usize::from(b)] != 0)
-}
-
-/// Appends the escaped body of `s`, without quotes.
+/// A JSON line under construction.
 ///
-/// Scans eight bytes at a time for anything that needs escaping (most
-/// values need none) and copies clean runs in one go.
-pub(crate) fn write_str_body(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if let Some(word) = bytes.get(i..i + 8) {
-            let word = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or([0; 8]));
-            if !word_needs_escape(word) {
-                i += 8;
-                continue;
-            }
+/// The buffer is kept at its full length (zero-filled once, when it grows)
+/// and written through a position, instead of pushing onto a `Vec`: a
+/// string or number then costs one capacity check, and short copies
+/// compile to a few word moves instead of a `memcpy` call. Measured with
+/// callgrind on the `layer` bench event: about a third fewer instructions
+/// for the whole line than pushing onto a `Vec`.
+#[derive(Debug, Default)]
+pub(crate) struct JsonBuf {
+    buf: Vec<u8>,
+    pos: usize,
+    /// The second of the last timestamp written, and its
+    /// `"YYYY-MM-DDTHH:MM:SS` prefix: most lines share one.
+    stamp_secs: u64,
+    stamp_prefix: [u8; 20],
+}
+
+impl JsonBuf {
+    /// Takes over `out`, writing after its current contents.
+    pub(crate) fn append_to(out: Vec<u8>) -> Self {
+        let pos = out.len();
+        JsonBuf {
+            buf: out,
+            pos,
+            ..JsonBuf::default()
         }
-        let b = bytes[i];
-        let esc = ESCAPE[b as usize];
-        if esc != 0 {
-            out.extend_from_slice(&bytes[start..i]);
-            if esc == b'u' {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[(b >> 4) as usize]);
-                out.push(HEX[(b & 0xf) as usize]);
-            } else {
-                out.push(b'\\');
-                out.push(esc);
-            }
-            start = i + 1;
-        }
-        i += 1;
     }
-    out.extend_from_slice(&bytes[start..]);
+
+    /// The written bytes, as a `Vec` (the spare room is cut off).
+    pub(crate) fn into_vec(mut self) -> Vec<u8> {
+        self.buf.truncate(self.pos);
+        self.buf
+    }
+
+    /// What has been written so far.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.pos).unwrap_or_default()
+    }
+
+    /// Forgets what was written, keeping the buffer.
+    pub(crate) fn clear(&mut self) {
+        self.pos = 0;
+    }
+
+    /// Memory held by the buffer.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Makes room for `n` more bytes (plus [`SLACK`]).
+    #[inline]
+    fn reserve(&mut self, n: usize) {
+        if self.buf.len() - self.pos < n + SLACK {
+            self.grow(n);
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self, n: usize) {
+        let want = (self.pos + n + SLACK).max(self.buf.len() * 2).max(INITIAL);
+        self.buf.resize(want, 0);
+    }
+
+    /// Appends one byte.
+    #[inline]
+    pub(crate) fn byte(&mut self, b: u8) {
+        self.reserve(1);
+        self.buf[self.pos] = b;
+        self.pos += 1;
+    }
+
+    /// Appends bytes as they are (pre-encoded JSON).
+    #[inline]
+    pub(crate) fn raw(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len());
+        copy(&mut self.buf[self.pos..], bytes);
+        self.pos += bytes.len();
+    }
+
+    /// Appends `s` as a quoted, escaped JSON string.
+    pub(crate) fn str(&mut self, s: &str) {
+        let bytes = s.as_bytes();
+        let n = bytes.len();
+        self.reserve(n + 2);
+        let start = self.pos;
+        let out = &mut self.buf[start..];
+        out[0] = b'"';
+        // Check and copy eight bytes at a time; the common value needs no
+        // escaping and is copied in the same pass.
+        let mut words = bytes.chunks_exact(8);
+        let mut at = 1;
+        for word in &mut words {
+            let word = <[u8; 8]>::try_from(word).unwrap_or([0; 8]);
+            if word_needs_escape(u64::from_le_bytes(word)) {
+                return self.str_escaped(bytes);
+            }
+            out[at..at + 8].copy_from_slice(&word);
+            at += 8;
+        }
+        let tail = words.remainder();
+        if n >= 8 {
+            // The last word again, overlapping what was copied: one check
+            // and one store for the tail.
+            let last = <[u8; 8]>::try_from(&bytes[n - 8..]).unwrap_or([0; 8]);
+            if word_needs_escape(u64::from_le_bytes(last)) {
+                return self.str_escaped(bytes);
+            }
+            out[n - 7..=n].copy_from_slice(&last);
+        } else {
+            for (slot, &b) in out[at..].iter_mut().zip(tail) {
+                if ESCAPE[usize::from(b)] != 0 {
+                    return self.str_escaped(bytes);
+                }
+                *slot = b;
+            }
+        }
+        out[n + 1] = b'"';
+        self.pos = start + n + 2;
+    }
+
+    /// The slow path of [`str`](Self::str): `bytes` holds something to escape.
+    #[cold]
+    fn str_escaped(&mut self, bytes: &[u8]) {
+        // At most six bytes per input byte (`\u00XX`).
+        self.reserve(bytes.len() * 6 + 2);
+        self.buf[self.pos] = b'"';
+        self.pos += 1;
+        self.body(bytes);
+        self.buf[self.pos] = b'"';
+        self.pos += 1;
+    }
+
+    /// Escapes `bytes` into the reserved room.
+    fn body(&mut self, bytes: &[u8]) {
+        let mut start = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            if let Some(word) = bytes.get(i..i + 8) {
+                let word = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or([0; 8]));
+                if !word_needs_escape(word) {
+                    i += 8;
+                    continue;
+                }
+            }
+            let b = bytes[i];
+            let esc = ESCAPE[usize::from(b)];
+            if esc != 0 {
+                self.put_reserved(&bytes[start..i]);
+                if esc == b'u' {
+                    self.put_reserved(&[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[usize::from(b >> 4)],
+                        HEX[usize::from(b & 0xf)],
+                    ]);
+                } else {
+                    self.put_reserved(&[b'\\', esc]);
+                }
+                start = i + 1;
+            }
+            i += 1;
+        }
+        self.put_reserved(&bytes[start..]);
+    }
+
+    /// Copies into room already reserved.
+    fn put_reserved(&mut self, bytes: &[u8]) {
+        copy(&mut self.buf[self.pos..], bytes);
+        self.pos += bytes.len();
+    }
+
+    /// Appends an `f64`. JSON has no NaN or infinities: they are written as
+    /// the strings `"NaN"`, `"Infinity"` and `"-Infinity"` so the value is
+    /// kept and the line stays valid.
+    pub(crate) fn f64(&mut self, v: f64) {
+        if !v.is_finite() {
+            self.raw(if v.is_nan() {
+                b"\"NaN\""
+            } else if v.is_sign_positive() {
+                b"\"Infinity\""
+            } else {
+                b"\"-Infinity\""
+            });
+        } else if !self.few_decimals(v) {
+            let mut buf = ryu::Buffer::new();
+            self.raw(buf.format_finite(v).as_bytes());
+        }
+    }
+
+    /// Writes `v` if it has at most three decimals and is below 2^53 / 1000
+    /// in magnitude (prices, ratios, durations in ms), the text `ryu` would
+    /// write, at a fraction of its cost; `false` otherwise.
+    ///
+    /// Exact: `m / 10^k` for an integer `m` below 2^53 is the double nearest
+    /// the decimal `m·10^-k`, so when it equals `v` that decimal reads back
+    /// as `v`; trying `k = 0, 1, 2, 3` in order gives the shortest one, as
+    /// `ryu` does.
+    fn few_decimals(&mut self, v: f64) -> bool {
+        const LIMIT: f64 = 9_007_199_254_740.0; // 2^53 / 1000
+        const SCALE: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
+        let a = v.abs();
+        if a >= LIMIT {
+            return false;
+        }
+        for (k, scale) in SCALE.iter().enumerate() {
+            let m = (a * scale).round();
+            // Exactness is the point: only a bit-identical double qualifies.
+            #[allow(clippy::float_cmp)]
+            if m / scale == a {
+                // `m` is a whole number below 2^53: the cast is exact.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let m = m as u64;
+                self.reserve(24);
+                if v.is_sign_negative() {
+                    self.buf[self.pos] = b'-';
+                    self.pos += 1;
+                }
+                let div = [1, 10, 100, 1000][k];
+                let mut ibuf = itoa::Buffer::new();
+                self.put_reserved(ibuf.format(m / div).as_bytes());
+                self.buf[self.pos] = b'.';
+                self.pos += 1;
+                if k == 0 {
+                    self.buf[self.pos] = b'0';
+                    self.pos += 1;
+                } else {
+                    put_digits(&mut self.buf[self.pos..self.pos + k], m % div);
+                    self.pos += k;
+                }
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Appends any integer.
+    pub(crate) fn int<I: itoa::Integer>(&mut self, v: I) {
+        let mut buf = itoa::Buffer::new();
+        self.raw(buf.format(v).as_bytes());
+    }
+
+    /// Appends `bytes` as lowercase hex, unquoted (ids: 8 or 16 bytes).
+    pub(crate) fn hex(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len() * 2);
+        let mut at = self.pos;
+        let mut words = bytes.chunks_exact(4);
+        for word in &mut words {
+            let word = <[u8; 4]>::try_from(word).unwrap_or([0; 4]);
+            self.buf[at..at + 8].copy_from_slice(&hex8(u32::from_be_bytes(word)));
+            at += 8;
+        }
+        // Ids are whole words; anything else ends byte by byte.
+        for &b in words.remainder() {
+            self.buf[at] = HEX[usize::from(b >> 4)];
+            self.buf[at + 1] = HEX[usize::from(b & 0xf)];
+            at += 2;
+        }
+        self.pos = at;
+    }
+
+    /// Appends `t` as a quoted RFC 3339 UTC timestamp with microseconds and
+    /// `Z`, e.g. `"2026-11-25T08:47:36.123456Z"`.
+    ///
+    /// Hand-written rather than going through a date crate: it runs once per
+    /// event, the date part is reused within a second, and the
+    /// civil-from-days conversion below is a few integer operations with no
+    /// allocation (see the `layer` bench).
+    pub(crate) fn timestamp(&mut self, t: SystemTime) {
+        let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let secs = since.as_secs();
+        if secs != self.stamp_secs || self.stamp_prefix[0] == 0 {
+            self.stamp_secs = secs;
+            self.stamp_prefix = stamp_prefix(secs);
+        }
+        self.reserve(29);
+        let out = &mut self.buf[self.pos..self.pos + 29];
+        out[..20].copy_from_slice(&self.stamp_prefix);
+        out[20] = b'.';
+        put_digits(&mut out[21..27], u64::from(since.subsec_micros()));
+        out[27] = b'Z';
+        out[28] = b'"';
+        self.pos += 29;
+    }
+}
+
+/// Copies `src` to the start of `dst` (which has [`SLACK`] spare bytes
+/// past `src.len()`): short copies as two overlapping word moves instead
+/// of a `memcpy` call.
+#[inline]
+fn copy(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if (8..=16).contains(&n) {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..n].copy_from_slice(&src[n - 8..]);
+    } else if (4..8).contains(&n) {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..n].copy_from_slice(&src[n - 4..]);
+    } else if n < 4 {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = s;
+        }
+    } else {
+        dst[..n].copy_from_slice(src);
+    }
+}
+
+/// Eight lowercase hex digits of `v`, most significant first.
+///
+/// Spreads the nibbles one per byte, then adds `'0'` or `'a' - 10` to all
+/// eight at once.
+fn hex8(v: u32) -> [u8; 8] {
+    let mut x = u64::from(v);
+    x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
+    x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
+    x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+    // 1 in each byte whose nibble is 10 or more.
+    let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    x += 0x3030_3030_3030_3030 + letters * u64::from(b'a' - b'0' - 10);
+    x.to_be_bytes()
+}
+
+/// `"YYYY-MM-DDTHH:MM:SS`: the part of a timestamp that one second shares.
+fn stamp_prefix(secs: u64) -> [u8; 20] {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    let mut buf = *b"\"0000-00-00T00:00:00";
+    put_digits(&mut buf[1..5], u64::from(year));
+    put_digits(&mut buf[6..8], u64::from(month));
+    put_digits(&mut buf[9..11], u64::from(day));
+    put_digits(&mut buf[12..14], rem / 3600);
+    put_digits(&mut buf[15..17], (rem % 3600) / 60);
+    put_digits(&mut buf[18..20], rem % 60);
+    buf
 }
 
 /// Whether any of the eight bytes in `w` is a control character, `"` or `\`.
@@ -108,50 +390,12 @@ const fn word_needs_escape(w: u64) -> bool {
     (control | quote | backslash) != 0
 }
 
-/// Appends an `f64`. JSON has no NaN or infinities: they are written as the
-/// strings `"NaN"`, `"Infinity"` and `"-Infinity"` so the value is kept and
-/// the line stays valid.
-pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
-    if v.is_finite() {
-        let mut buf = ryu::Buffer::new();
-        out.extend_from_slice(buf.format_finite(v).as_bytes());
-    } else if v.is_nan() {
-        out.extend_from_slice(b"\"NaN\"");
-    } else if v.is_sign_positive() {
-        out.extend_from_slice(b"\"Infinity\"");
-    } else {
-        out.extend_from_slice(b"\"-Infinity\"");
-    }
-}
-
-/// Appends any integer.
-pub(crate) fn write_int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
-    let mut buf = itoa::Buffer::new();
-    out.extend_from_slice(buf.format(v).as_bytes());
-}
-
-/// Appends `t` as a quoted RFC 3339 UTC timestamp with microseconds and `Z`,
-/// e.g. `"2026-11-25T08:47:36.123456Z"`.
-///
-/// Hand-written rather than going through a date crate: it runs once per
-/// event, and the civil-from-days conversion below is a few integer
-/// operations with no allocation (see the `layer` bench).
-pub(crate) fn write_timestamp(out: &mut Vec<u8>, t: SystemTime) {
-    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let micros = since.subsec_micros();
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    let mut buf = *b"\"0000-00-00T00:00:00.000000Z\"";
-    put_digits(&mut buf[1..5], u64::from(year));
-    put_digits(&mut buf[6..8], u64::from(month));
-    put_digits(&mut buf[9..11], u64::from(day));
-    put_digits(&mut buf[12..14], rem / 3600);
-    put_digits(&mut buf[15..17], (rem % 3600) / 60);
-    put_digits(&mut buf[18..20], rem % 60);
-    put_digits(&mut buf[21..27], u64::from(micros));
-    out.extend_from_slice(&buf);
+/// Appends `s` as a quoted, escaped JSON string to a `Vec` (cold paths:
+/// pre-encoded keys and span fields).
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    let mut buf = JsonBuf::append_to(std::mem::take(out));
+    buf.str(s);
+    *out = buf.into_vec();
 }
 
 fn put_digits(slot: &mut [u8], mut v: u64) {
@@ -187,16 +431,16 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn enc(f: impl FnOnce(&mut Vec<u8>)) -> String {
-        let mut out = Vec::new();
+    fn enc(f: impl FnOnce(&mut JsonBuf)) -> String {
+        let mut out = JsonBuf::default();
         f(&mut out);
-        String::from_utf8(out).unwrap()
+        String::from_utf8(out.into_vec()).unwrap()
     }
 
     #[test]
     fn escapes_every_control_character_and_parses_back() {
         let all: String = (0u8..0x80).map(char::from).collect::<String>() + "é漢🙂\u{2028}";
-        let json = enc(|o| write_str(o, &all));
+        let json = enc(|o| o.str(&all));
         let back: String = serde_json::from_str(&json).unwrap();
         assert_eq!(back, all);
         assert!(!json.contains('\n'));
@@ -221,10 +465,10 @@ mod tests {
 
     #[test]
     fn floats_stay_numbers_and_non_finite_become_strings() {
-        assert_eq!(enc(|o| write_f64(o, 72.49)), "72.49");
-        assert_eq!(enc(|o| write_f64(o, f64::NAN)), "\"NaN\"");
-        assert_eq!(enc(|o| write_f64(o, f64::INFINITY)), "\"Infinity\"");
-        assert_eq!(enc(|o| write_f64(o, f64::NEG_INFINITY)), "\"-Infinity\"");
+        assert_eq!(enc(|o| o.f64(72.49)), "72.49");
+        assert_eq!(enc(|o| o.f64(f64::NAN)), "\"NaN\"");
+        assert_eq!(enc(|o| o.f64(f64::INFINITY)), "\"Infinity\"");
+        assert_eq!(enc(|o| o.f64(f64::NEG_INFINITY)), "\"-Infinity\"");
     }
 
     #[test]
@@ -237,7 +481,7 @@ mod tests {
         ];
         for (secs, micros, want) in cases {
             let t = UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros);
-            assert_eq!(enc(|o| write_timestamp(o, t)), want, "{secs}");
+            assert_eq!(enc(|o| o.timestamp(t)), want, "{secs}");
         }
     }
 
@@ -253,5 +497,130 @@ mod tests {
             assert!(next_day || next_month || next_year, "{prev:?} -> {cur:?}");
             prev = cur;
         }
+    }
+
+    fn ryu(v: f64) -> String {
+        ryu::Buffer::new().format_finite(v).to_owned()
+    }
+
+    #[test]
+    fn decimal_fast_path_writes_what_ryu_writes() {
+        let mut cases = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            72.49,
+            0.1,
+            0.2,
+            0.3,
+            0.001,
+            0.0005,
+            1e-7,
+            2.5e-3,
+            1e12,
+            9_007_199_254_739.999,
+            9_007_199_254_740.0,
+            1e15,
+            1e16,
+            123.456,
+            99.995,
+            1.0 / 3.0,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            4_503_599_627_370_496.5,
+        ];
+        // Every cent from 0 to 100 000 and every thousandth below 100.
+        cases.extend((0..10_000_000u32).step_by(97).map(|c| f64::from(c) / 100.0));
+        cases.extend((0..100_000u32).map(|m| f64::from(m) / 1000.0));
+        // Doubles that are not short decimals at all.
+        let mut x = 0x1234_5678_9abc_def0_u64;
+        for _ in 0..30_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = f64::from_bits(x);
+            if v.is_finite() {
+                cases.push(v);
+                cases.push(v.fract() + (v.abs() % 1e9).trunc());
+            }
+        }
+        for v in cases {
+            for v in [v, -v] {
+                assert_eq!(enc(|o| o.f64(v)), ryu(v), "{v:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn strings_of_every_length_round_trip() {
+        let base = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for len in 0..base.len() {
+            let clean = &base[..len];
+            assert_eq!(enc(|o| o.str(clean)), format!("\"{clean}\""));
+            // One character to escape at every position.
+            for at in 0..len {
+                let mut dirty = clean.to_owned();
+                dirty.replace_range(at..=at, "\"");
+                let json = enc(|o| o.str(&dirty));
+                assert_eq!(serde_json::from_str::<String>(&json).unwrap(), dirty);
+            }
+        }
+    }
+
+    #[test]
+    fn many_writes_grow_the_buffer_and_keep_everything() {
+        let json = enc(|o| {
+            o.byte(b'[');
+            for i in 0..2000 {
+                if i > 0 {
+                    o.byte(b',');
+                }
+                o.str(&"x".repeat(i % 40));
+            }
+            o.byte(b']');
+        });
+        let back: Vec<String> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.len(), 2000);
+        assert!(back.iter().enumerate().all(|(i, s)| s.len() == i % 40));
+    }
+
+    #[test]
+    fn appending_keeps_what_was_there() {
+        let mut buf = JsonBuf::append_to(b"{\"a\":".to_vec());
+        buf.int(42u64);
+        buf.byte(b'}');
+        assert_eq!(buf.into_vec(), b"{\"a\":42}");
+    }
+
+    #[test]
+    fn hex_matches_format() {
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..1000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let bytes = [x.to_be_bytes(), x.rotate_left(17).to_be_bytes()].concat();
+            let want: String = bytes
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .concat();
+            assert_eq!(enc(|o| o.hex(&bytes)), want);
+            assert_eq!(enc(|o| o.hex(&bytes[..8])), want[..16]);
+            assert_eq!(enc(|o| o.hex(&bytes[..7])), want[..14]);
+        }
+    }
+
+    #[test]
+    fn timestamps_in_the_same_second_reuse_the_date_and_change_the_micros() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_796_197_656);
+        let json = enc(|o| {
+            o.timestamp(t + Duration::from_micros(1));
+            o.timestamp(t + Duration::from_micros(999_999));
+            o.timestamp(t + Duration::from_secs(1));
+        });
+        assert_eq!(
+            json,
+            "\"2026-12-02T07:47:36.000001Z\"\"2026-12-02T07:47:36.999999Z\"\"2026-12-02T07:47:37.000000Z\""
+        );
     }
 }

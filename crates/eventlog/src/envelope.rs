@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use tracing_core::Level;
 
-use crate::encode::{write_f64, write_int, write_str, write_timestamp};
+use crate::encode::{JsonBuf, write_str};
 use crate::record::{FieldBuf, Record, Value};
 use crate::{ConfigError, Deployment};
 
@@ -436,88 +436,88 @@ impl Layout {
     }
 
     /// Appends `record` as one JSON line, `\n` included.
-    pub(crate) fn encode(&self, r: &Record<'_>, out: &mut Vec<u8>) {
+    pub(crate) fn encode(&self, r: &Record<'_>, out: &mut JsonBuf) {
         let e = &self.envelope;
-        out.push(b'{');
-        out.extend_from_slice(e.key(Key::Timestamp));
-        write_timestamp(out, r.timestamp);
-        out.push(b',');
-        out.extend_from_slice(e.key(Key::Level));
-        out.extend_from_slice(level_json(r.level));
+        out.byte(b'{');
+        out.raw(e.key(Key::Timestamp));
+        out.timestamp(r.timestamp);
+        out.byte(b',');
+        out.raw(e.key(Key::Level));
+        out.raw(level_json(r.level));
         if let Some(name) = r.event_name {
-            out.push(b',');
-            out.extend_from_slice(e.key(Key::EventName));
-            write_str(out, name);
+            out.byte(b',');
+            out.raw(e.key(Key::EventName));
+            out.str(name);
         }
-        out.push(b',');
-        out.extend_from_slice(e.key(Key::EventType));
-        write_str(out, r.event_type);
+        out.byte(b',');
+        out.raw(e.key(Key::EventType));
+        out.str(r.event_type);
         if let Some(message) = r.message {
-            out.push(b',');
-            out.extend_from_slice(e.key(Key::Message));
-            write_str(out, message);
+            out.byte(b',');
+            out.raw(e.key(Key::Message));
+            out.str(message);
         }
-        out.extend_from_slice(&self.fixed_json);
+        out.raw(&self.fixed_json);
         if let Some(trace) = r.trace {
-            out.push(b',');
-            out.extend_from_slice(e.key(Key::TraceId));
-            out.push(b'"');
-            trace.trace_id().write_hex(out);
-            out.extend_from_slice(b"\",");
-            out.extend_from_slice(e.key(Key::SpanId));
-            out.push(b'"');
-            trace.span_id().write_hex(out);
-            out.push(b'"');
+            out.byte(b',');
+            out.raw(e.key(Key::TraceId));
+            out.byte(b'"');
+            out.hex(&trace.trace_id().to_bytes());
+            out.raw(b"\",");
+            out.raw(e.key(Key::SpanId));
+            out.byte(b'"');
+            out.hex(&trace.span_id().to_bytes());
+            out.byte(b'"');
         }
         for p in r.promoted {
             if let Some(key) = e.promoted.get(p.key) {
-                out.push(b',');
-                out.extend_from_slice(&key.key_json);
-                write_str(out, r.promoted_text.text(p.text));
+                out.byte(b',');
+                out.raw(&key.key_json);
+                out.str(r.promoted_text.text(p.text));
             }
         }
         if !r.fields.is_empty() {
-            out.push(b',');
-            out.extend_from_slice(e.key(Key::Metadata));
+            out.byte(b',');
+            out.raw(e.key(Key::Metadata));
             write_object(out, r.fields);
         }
         if e.span_block
             && let Some(name) = r.span_name
         {
-            out.push(b',');
-            out.extend_from_slice(e.key(Key::Span));
-            out.extend_from_slice(b"{\"name\":");
-            write_str(out, name);
+            out.byte(b',');
+            out.raw(e.key(Key::Span));
+            out.raw(b"{\"name\":");
+            out.str(name);
             if !r.span_json.is_empty() {
-                out.extend_from_slice(b",\"fields\":");
-                out.extend_from_slice(r.span_json);
+                out.raw(b",\"fields\":");
+                out.raw(r.span_json);
             }
-            out.push(b'}');
+            out.byte(b'}');
         }
         if let Some(d) = r.duration {
-            out.push(b',');
-            out.extend_from_slice(e.key(Key::DurationMs));
+            out.byte(b',');
+            out.raw(e.key(Key::DurationMs));
             #[allow(clippy::cast_precision_loss)] // Exact below 2^53 µs (285 years).
-            write_f64(out, d.as_micros() as f64 / 1000.0);
+            out.f64(d.as_micros() as f64 / 1000.0);
         }
         if let Some(version) = r.schema_version {
-            out.push(b',');
-            out.extend_from_slice(e.key(Key::SchemaVersion));
-            write_int(out, version);
+            out.byte(b',');
+            out.raw(e.key(Key::SchemaVersion));
+            out.int(version);
         }
         if !r.schema_errors.is_empty() {
-            out.push(b',');
-            out.extend_from_slice(e.key(Key::SchemaErrors));
-            out.push(b'[');
+            out.byte(b',');
+            out.raw(e.key(Key::SchemaErrors));
+            out.byte(b'[');
             for (i, v) in r.schema_errors.iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    out.byte(b',');
                 }
-                write_str(out, &v.to_string());
+                out.str(&v.to_string());
             }
-            out.push(b']');
+            out.byte(b']');
         }
-        out.extend_from_slice(b"}\n");
+        out.raw(b"}\n");
     }
 }
 
@@ -531,29 +531,29 @@ fn level_json(level: Level) -> &'static [u8] {
     }
 }
 
-pub(crate) fn write_object(out: &mut Vec<u8>, fields: &FieldBuf) {
-    out.push(b'{');
+pub(crate) fn write_object(out: &mut JsonBuf, fields: &FieldBuf) {
+    out.byte(b'{');
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
-            out.push(b',');
+            out.byte(b',');
         }
-        write_str(out, f.name);
-        out.push(b':');
+        out.str(f.name);
+        out.byte(b':');
         write_value(out, f.value);
     }
-    out.push(b'}');
+    out.byte(b'}');
 }
 
-pub(crate) fn write_value(out: &mut Vec<u8>, value: Value<'_>) {
+pub(crate) fn write_value(out: &mut JsonBuf, value: Value<'_>) {
     match value {
-        Value::Str(s) => write_str(out, s),
-        Value::I64(v) => write_int(out, v),
-        Value::U64(v) => write_int(out, v),
-        Value::I128(v) => write_int(out, v),
-        Value::U128(v) => write_int(out, v),
-        Value::F64(v) => write_f64(out, v),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Str(s) => out.str(s),
+        Value::I64(v) => out.int(v),
+        Value::U64(v) => out.int(v),
+        Value::I128(v) => out.int(v),
+        Value::U128(v) => out.int(v),
+        Value::F64(v) => out.f64(v),
+        Value::Bool(true) => out.raw(b"true"),
+        Value::Bool(false) => out.raw(b"false"),
     }
 }
 

@@ -598,11 +598,12 @@ struct RecordParts<'a> {
 
 /// The span block's `fields` object, or nothing when there are no fields.
 fn encode_fields(fields: &FieldBuf) -> Vec<u8> {
-    let mut json = Vec::new();
-    if !fields.is_empty() {
-        crate::envelope::write_object(&mut json, fields);
+    if fields.is_empty() {
+        return Vec::new();
     }
-    json
+    let mut json = crate::encode::JsonBuf::default();
+    crate::envelope::write_object(&mut json, fields);
+    json.into_vec()
 }
 
 fn default_event_type(level: Level) -> &'static str {

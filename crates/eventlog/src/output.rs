@@ -14,6 +14,7 @@ use std::io::Write;
 
 use tracing_subscriber::fmt::MakeWriter;
 
+use crate::encode::JsonBuf;
 use crate::{DropReason, Record};
 
 /// Receives every finished record.
@@ -58,7 +59,7 @@ pub trait Output: Send + Sync + 'static {
 }
 
 thread_local! {
-    static LINE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    static LINE: Cell<JsonBuf> = Cell::new(JsonBuf::default());
 }
 
 /// Lines above this size are not kept in the per-thread buffer afterwards,
@@ -102,9 +103,10 @@ where
         Self { make_writer }
     }
 
-    fn write_line(&self, record: &Record<'_>, line: &mut Vec<u8>) -> Result<(), DropReason> {
+    fn write_line(&self, record: &Record<'_>, line: &mut JsonBuf) -> Result<(), DropReason> {
         line.clear();
-        record.write_json(line);
+        record.encode_json(line);
+        let line = line.as_bytes();
         debug_assert!(
             serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok(),
             "eventlog wrote invalid JSON: {}",

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use tracing_core::{Level, Metadata};
 
+use crate::encode::JsonBuf;
 use crate::envelope::Layout;
 use crate::schema::Violation;
 use crate::trace::TraceContext;
@@ -555,6 +556,13 @@ impl<'a> Record<'a> {
     /// Appends this record as one JSON line (with the trailing `\n`) using
     /// the layer's envelope.
     pub fn write_json(&self, out: &mut Vec<u8>) {
+        let mut buf = JsonBuf::append_to(std::mem::take(out));
+        self.layout.encode(self, &mut buf);
+        *out = buf.into_vec();
+    }
+
+    /// [`write_json`](Self::write_json) into a reused line buffer.
+    pub(crate) fn encode_json(&self, out: &mut JsonBuf) {
         self.layout.encode(self, out);
     }
 }

@@ -87,15 +87,6 @@ macro_rules! hex_id {
                     }
                 }
             }
-
-            /// Appends the id as lowercase hex, unquoted.
-            pub(crate) fn write_hex(self, out: &mut Vec<u8>) {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                for b in self.0 {
-                    out.push(HEX[usize::from(b >> 4)]);
-                    out.push(HEX[usize::from(b & 0xf)]);
-                }
-            }
         }
 
         impl FromStr for $ty {
@@ -290,9 +281,6 @@ mod tests {
         let a = TraceId::random();
         let b = TraceId::random();
         assert_ne!(a, b);
-        let mut out = Vec::new();
-        a.write_hex(&mut out);
-        assert_eq!(String::from_utf8(out).unwrap(), a.to_string());
         assert_eq!(a.to_string().parse::<TraceId>().unwrap(), a);
     }
 }
