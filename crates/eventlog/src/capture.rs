@@ -128,7 +128,6 @@ pub(crate) struct Scratch {
     /// string of the record (message, name, promoted values).
     pub(crate) fields: FieldBuf,
     pub(crate) span_fields: FieldBuf,
-    pub(crate) span_json: Vec<u8>,
     pub(crate) event_name: Option<TextRef>,
     event_alias: Option<TextRef>,
     pub(crate) event_type: Option<TextRef>,
@@ -163,7 +162,6 @@ impl Scratch {
     fn clear(&mut self) {
         self.fields.clear();
         self.span_fields.clear();
-        self.span_json.clear();
         self.event_name = None;
         self.event_alias = None;
         self.event_type = None;
@@ -313,6 +311,8 @@ pub(crate) struct SpanCapture<'s> {
     /// `Some(Ok)` for a valid `traceparent` field, `Some(Err(()))` for one
     /// that did not parse.
     pub(crate) traceparent: Option<Result<TraceContext, ()>>,
+    /// A promoted value was set or dropped.
+    pub(crate) promoted_changed: bool,
 }
 
 impl Capture for SpanCapture<'_> {
@@ -322,6 +322,7 @@ impl Capture for SpanCapture<'_> {
             let r = text.store_text(value, 256);
             self.traceparent = Some(text.text(r).parse().map_err(|_| ()));
         } else if let Some(key) = self.with.envelope.promoted_index(name) {
+            self.promoted_changed = true;
             let mut text = FieldBuf::default();
             let Some(StoredValue::Str(r)) = self.with.store(&mut text, name, value, true) else {
                 // Dropped by a redaction rule: forget any earlier value too.

@@ -3,18 +3,21 @@
 //!
 //! ```text
 //! on_new_span ─> SpanContext { ids, promoted values, own fields, timing }  (span extension)
-//! on_record   ─> updates it
-//! on_event    ─> reads the current span's ids + fields, and promoted values up the scope
+//! on_record   ─> updates it (and retires its Scope)
+//! on_event    ─> the current span's Scope: ids, promoted values merged up
+//!                the scope, span fields, all pre-encoded; built once, shared
 //! current_context() ─> PropagationContext ─> headers for the next service
 //! ```
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tracing_subscriber::Registry;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::capture::SpanPromoted;
-use crate::record::FieldBuf;
+use crate::record::{FieldBuf, Promoted};
 use crate::trace::{SpanId, TraceContext, TraceId};
 
 /// Per-span extension stored by the layer.
@@ -32,6 +35,60 @@ pub(crate) struct SpanContext {
     /// it becomes available.
     pub(crate) otel_pending: bool,
     pub(crate) timing: Option<Timing>,
+    /// What records directly beneath this span carry, resolved at the
+    /// first one and dropped whenever this span's data changes.
+    pub(crate) scope: Option<Arc<Scope>>,
+    /// A descendant's [`Scope`] copied promoted values from this span, so
+    /// changing them later must retire every scope ([`retire_scopes`]).
+    pub(crate) lent: AtomicBool,
+}
+
+/// Bumped whenever a span whose promoted values were inherited changes
+/// them: a [`Scope`] from an older generation is rebuilt before use.
+static SCOPE_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// The generation a new [`Scope`] is valid for.
+pub(crate) fn scope_generation() -> u64 {
+    // Relaxed is enough: a stale value only makes a scope be rebuilt once
+    // more, and the values themselves are read under the spans' locks.
+    SCOPE_GENERATION.load(Ordering::Relaxed)
+}
+
+/// Retires every [`Scope`] built so far (rare: a promoted value changed on
+/// a span that descendants already inherited from).
+pub(crate) fn retire_scopes() {
+    SCOPE_GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+/// What one span gives every record directly beneath it, resolved once
+/// and shared by reference count instead of being gathered per event: its
+/// ids, the promoted values from it and its ancestors (nearest wins), its
+/// own fields, and the JSON for all of them as this layer writes it.
+#[derive(Debug, Default)]
+pub(crate) struct Scope {
+    pub(crate) generation: u64,
+    pub(crate) trace: Option<TraceContext>,
+    /// Sorted by envelope index; text in `text`.
+    pub(crate) promoted: Vec<Promoted>,
+    pub(crate) text: FieldBuf,
+    pub(crate) fields: FieldBuf,
+    pub(crate) fields_json: Vec<u8>,
+    /// `,"trace_id":…,"span_id":…`, as the envelope names them.
+    pub(crate) ids_json: Vec<u8>,
+    /// `,"request_id":…` for every promoted value.
+    pub(crate) promoted_json: Vec<u8>,
+    /// `,"span":{…}`, or empty when the envelope has no span block.
+    pub(crate) span_json: Vec<u8>,
+}
+
+impl Scope {
+    /// Adds a promoted value unless a nearer span already gave one.
+    pub(crate) fn promote(&mut self, key: usize, value: &str, cap: usize) {
+        if self.promoted.iter().all(|p| p.key != key) {
+            let text = self.text.push_text(value, cap);
+            self.promoted.push(Promoted { key, text });
+        }
+    }
 }
 
 /// Busy / idle accounting for span-close records.

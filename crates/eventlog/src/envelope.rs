@@ -9,7 +9,8 @@ use std::collections::HashSet;
 use tracing_core::Level;
 
 use crate::encode::{JsonBuf, write_str};
-use crate::record::{FieldBuf, Record, Value};
+use crate::record::{FieldBuf, Promoted, Record, Value};
+use crate::trace::TraceContext;
 use crate::{ConfigError, Deployment};
 
 /// The version of the record format this crate writes.
@@ -435,6 +436,60 @@ impl Layout {
             .map_or("", |p| p.key.as_str())
     }
 
+    /// `,"trace_id":…,"span_id":…`, or nothing without a trace.
+    pub(crate) fn write_ids(&self, trace: Option<TraceContext>, out: &mut JsonBuf) {
+        let Some(trace) = trace else {
+            return;
+        };
+        let e = &self.envelope;
+        out.byte(b',');
+        out.raw(e.key(Key::TraceId));
+        out.byte(b'"');
+        out.hex(&trace.trace_id().to_bytes());
+        out.raw(b"\",");
+        out.raw(e.key(Key::SpanId));
+        out.byte(b'"');
+        out.hex(&trace.span_id().to_bytes());
+        out.byte(b'"');
+    }
+
+    /// `,"request_id":…` for each promoted value.
+    pub(crate) fn write_promoted(&self, promoted: &[Promoted], text: &FieldBuf, out: &mut JsonBuf) {
+        for p in promoted {
+            if let Some(key) = self.envelope.promoted.get(p.key) {
+                out.byte(b',');
+                out.raw(&key.key_json);
+                out.str(text.text(p.text));
+            }
+        }
+    }
+
+    /// `,"span":{"name":…,"fields":{…}}`, or nothing when the envelope has
+    /// no span block or there is no span.
+    pub(crate) fn write_span_block(
+        &self,
+        name: Option<&str>,
+        fields_json: &[u8],
+        out: &mut JsonBuf,
+    ) {
+        let e = &self.envelope;
+        if !e.span_block {
+            return;
+        }
+        let Some(name) = name else {
+            return;
+        };
+        out.byte(b',');
+        out.raw(e.key(Key::Span));
+        out.raw(b"{\"name\":");
+        out.str(name);
+        if !fields_json.is_empty() {
+            out.raw(b",\"fields\":");
+            out.raw(fields_json);
+        }
+        out.byte(b'}');
+    }
+
     /// Appends `record` as one JSON line, `\n` included.
     pub(crate) fn encode(&self, r: &Record<'_>, out: &mut JsonBuf) {
         let e = &self.envelope;
@@ -458,41 +513,22 @@ impl Layout {
             out.str(message);
         }
         out.raw(&self.fixed_json);
-        if let Some(trace) = r.trace {
-            out.byte(b',');
-            out.raw(e.key(Key::TraceId));
-            out.byte(b'"');
-            out.hex(&trace.trace_id().to_bytes());
-            out.raw(b"\",");
-            out.raw(e.key(Key::SpanId));
-            out.byte(b'"');
-            out.hex(&trace.span_id().to_bytes());
-            out.byte(b'"');
+        match r.pre {
+            Some(pre) => out.raw(pre.ids),
+            None => self.write_ids(r.trace, out),
         }
-        for p in r.promoted {
-            if let Some(key) = e.promoted.get(p.key) {
-                out.byte(b',');
-                out.raw(&key.key_json);
-                out.str(r.promoted_text.text(p.text));
-            }
+        match r.pre.and_then(|pre| pre.promoted) {
+            Some(json) => out.raw(json),
+            None => self.write_promoted(r.promoted, r.promoted_text, out),
         }
         if !r.fields.is_empty() {
             out.byte(b',');
             out.raw(e.key(Key::Metadata));
             write_object(out, r.fields);
         }
-        if e.span_block
-            && let Some(name) = r.span_name
-        {
-            out.byte(b',');
-            out.raw(e.key(Key::Span));
-            out.raw(b"{\"name\":");
-            out.str(name);
-            if !r.span_json.is_empty() {
-                out.raw(b",\"fields\":");
-                out.raw(r.span_json);
-            }
-            out.byte(b'}');
+        match r.pre {
+            Some(pre) => out.raw(pre.span),
+            None => self.write_span_block(r.span_name, r.span_json, out),
         }
         if let Some(d) = r.duration {
             out.byte(b',');

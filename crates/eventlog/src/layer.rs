@@ -7,7 +7,8 @@
 //!
 //! The `impl Layer` is thin: each callback fetches its span and delegates.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use tracing::dispatcher::WeakDispatch;
@@ -18,10 +19,11 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::capture::{Capturing, EventCapture, Scratch, SpanCapture, Visitor};
-use crate::context::{SpanContext, Timing};
+use crate::context::{Scope, SpanContext, Timing, retire_scopes, scope_generation};
+use crate::encode::JsonBuf;
 use crate::envelope::Layout;
 use crate::output::JsonOutput;
-use crate::record::{FieldBuf, Record, StoredValue};
+use crate::record::{FieldBuf, PreEncoded, Record, StoredValue};
 use crate::trace::TraceContext;
 use crate::{Deployment, DropReason, Envelope, EventType, Output, Policy, Redactor, Schema, Stats};
 
@@ -476,57 +478,99 @@ impl EventLayer {
         if let Some(cx) = span.extensions_mut().get_mut::<SpanContext>() {
             cx.trace = otel;
             cx.otel_pending = false;
+            cx.scope = None;
         }
         Some(otel)
     }
 
-    /// Gathers what the span a record happens in contributes: its ids, its
-    /// fields for the `span` block, and promoted values from it and its
-    /// ancestors (nearest first; values already in the scratch win).
-    ///
-    /// The span's extensions are read once; ancestors only until every
-    /// promoted key is found.
-    fn collect_scope<S>(&self, scratch: &mut Scratch, span: &SpanRef<'_, S>) -> Option<TraceContext>
+    /// What `span` gives the records directly beneath it: its cached
+    /// [`Scope`], or a fresh one (first record in the span, or its data
+    /// changed since).
+    fn scope_of<S>(&self, span: &SpanRef<'_, S>) -> Option<Arc<Scope>>
     where
         S: for<'a> LookupSpan<'a>,
     {
-        let envelope = self.layout.envelope();
-        let (trace, pending) = {
-            let ext = span.extensions();
-            match ext.get::<SpanContext>() {
-                Some(cx) => {
-                    if envelope.has_span_block() {
-                        scratch.span_fields.extend_from(&cx.fields);
-                        scratch.span_json.extend_from_slice(&cx.fields_json);
-                    }
-                    self.promote(scratch, cx);
-                    (Some(cx.trace), cx.otel_pending)
-                }
-                None => (None, false),
-            }
+        let generation = scope_generation();
+        let cached = |cx: &SpanContext| {
+            cx.scope
+                .as_ref()
+                .filter(|scope| scope.generation == generation)
+                .cloned()
         };
-        let wanted = envelope.promoted_len();
+        let pending = {
+            let ext = span.extensions();
+            let cx = ext.get::<SpanContext>()?;
+            if !cx.otel_pending
+                && let Some(scope) = cached(cx)
+            {
+                return Some(scope);
+            }
+            cx.otel_pending
+        };
+        if pending {
+            // Taking the ids from OpenTelemetry retires the scope; until
+            // they exist there, the cached one stays good.
+            self.resolve_otel(span);
+            if let Some(scope) = span.extensions().get::<SpanContext>().and_then(cached) {
+                return Some(scope);
+            }
+        }
+        let scope = Arc::new(self.build_scope(span, generation)?);
+        if let Some(cx) = span.extensions_mut().get_mut::<SpanContext>() {
+            cx.scope = Some(Arc::clone(&scope));
+        }
+        Some(scope)
+    }
+
+    /// Resolves a span's [`Scope`]: its own values, then promoted values
+    /// from ancestors (nearest first) until every promoted key is found,
+    /// marking each ancestor read so a later change there retires it.
+    fn build_scope<S>(&self, span: &SpanRef<'_, S>, generation: u64) -> Option<Scope>
+    where
+        S: for<'a> LookupSpan<'a>,
+    {
+        let cap = self.max_value_bytes;
+        let mut scope = Scope {
+            generation,
+            ..Scope::default()
+        };
+        {
+            let ext = span.extensions();
+            let cx = ext.get::<SpanContext>()?;
+            scope.trace = Some(cx.trace);
+            scope.fields = cx.fields.clone();
+            scope.fields_json.clone_from(&cx.fields_json);
+            for p in &cx.promoted {
+                scope.promote(p.key, &p.value, cap);
+            }
+        }
+        let wanted = self.layout.envelope().promoted_len();
         let mut ancestor = span.parent();
         while let Some(span) = ancestor {
-            if scratch.promoted.len() >= wanted {
+            if scope.promoted.len() >= wanted {
                 break;
             }
             if let Some(cx) = span.extensions().get::<SpanContext>() {
-                self.promote(scratch, cx);
+                cx.lent.store(true, Ordering::Relaxed);
+                for p in &cx.promoted {
+                    scope.promote(p.key, &p.value, cap);
+                }
             }
             ancestor = span.parent();
         }
-        scratch.promoted.sort_unstable_by_key(|p| p.key);
-        match (trace, pending) {
-            (Some(trace), true) => Some(self.resolve_otel(span).unwrap_or(trace)),
-            (trace, _) => trace,
-        }
-    }
-
-    fn promote(&self, scratch: &mut Scratch, cx: &SpanContext) {
-        for p in &cx.promoted {
-            scratch.promote_from(p.key, &p.value, self.max_value_bytes);
-        }
+        scope.promoted.sort_unstable_by_key(|p| p.key);
+        let mut json = JsonBuf::default();
+        self.layout.write_ids(scope.trace, &mut json);
+        scope.ids_json = json.as_bytes().to_vec();
+        json.clear();
+        self.layout
+            .write_promoted(&scope.promoted, &scope.text, &mut json);
+        scope.promoted_json = json.as_bytes().to_vec();
+        json.clear();
+        self.layout
+            .write_span_block(Some(span.name()), &scope.fields_json, &mut json);
+        scope.span_json = json.into_vec();
+        Some(scope)
     }
 
     fn capturing(&self) -> Capturing<'_> {
@@ -544,9 +588,14 @@ impl EventLayer {
             fields: &mut cx.fields,
             with: self.capturing(),
             traceparent: None,
+            promoted_changed: false,
         };
         values.record(&mut Visitor(&mut capture));
         self.stats.record_redactions(capture.with.redactions);
+        if capture.promoted_changed && cx.lent.load(Ordering::Relaxed) {
+            retire_scopes();
+        }
+        cx.scope = None;
         match capture.traceparent {
             // A root that learns its caller's trace after creation joins it;
             // spans created before keep the ids they were given.
@@ -560,8 +609,30 @@ impl EventLayer {
         cx.fields_json = encode_fields(&cx.fields);
     }
 
-    fn record<'a>(&'a self, scratch: &'a Scratch, parts: &RecordParts<'a>) -> Record<'a> {
+    /// Builds the record from the captured event and its span's scope.
+    ///
+    /// The scope's promoted values are used as they are (pre-encoded)
+    /// unless the event recorded promoted values of its own: then both are
+    /// merged in the scratch, the event's winning.
+    fn record<'a>(
+        &'a self,
+        scratch: &'a mut Scratch,
+        parts: &RecordParts<'a>,
+        scope: Option<&'a Scope>,
+    ) -> Record<'a> {
+        let own_promoted = !scratch.promoted.is_empty();
+        if own_promoted && let Some(scope) = scope {
+            for p in &scope.promoted {
+                scratch.promote_from(p.key, scope.text.text(p.text), usize::MAX);
+            }
+            scratch.promoted.sort_unstable_by_key(|p| p.key);
+        }
+        let scratch: &'a Scratch = scratch;
         let text = |r| scratch.fields.text(r);
+        let (promoted, promoted_text) = match scope {
+            Some(scope) if !own_promoted => (&scope.promoted[..], &scope.text),
+            _ => (&scratch.promoted[..], &scratch.fields),
+        };
         Record {
             metadata: parts.metadata,
             timestamp: parts.timestamp,
@@ -572,17 +643,22 @@ impl EventLayer {
                 .event_type
                 .map_or_else(|| default_event_type(*parts.metadata.level()), text),
             message: scratch.message.map(text),
-            trace: parts.trace,
-            promoted: &scratch.promoted,
-            promoted_text: &scratch.fields,
+            trace: scope.and_then(|scope| scope.trace),
+            promoted,
+            promoted_text,
             fields: &scratch.fields,
             span_name: parts.span_name,
-            span_fields: &scratch.span_fields,
-            span_json: &scratch.span_json,
+            span_fields: scope.map_or(&scratch.span_fields, |scope| &scope.fields),
+            span_json: scope.map_or(&[][..], |scope| &scope.fields_json[..]),
             duration: parts.duration,
             schema_version: None,
             schema_errors: &[],
             layout: &self.layout,
+            pre: scope.map(|scope| PreEncoded {
+                ids: &scope.ids_json,
+                promoted: (!own_promoted).then_some(&scope.promoted_json[..]),
+                span: &scope.span_json,
+            }),
         }
     }
 }
@@ -591,7 +667,6 @@ struct RecordParts<'a> {
     metadata: &'static Metadata<'static>,
     timestamp: SystemTime,
     default_name: Option<&'a str>,
-    trace: Option<TraceContext>,
     span_name: Option<&'a str>,
     duration: Option<std::time::Duration>,
 }
@@ -656,6 +731,7 @@ where
             fields: &mut fields,
             with: self.capturing(),
             traceparent: None,
+            promoted_changed: false,
         };
         attrs.record(&mut Visitor(&mut capture));
         self.stats.record_redactions(capture.with.redactions);
@@ -675,6 +751,8 @@ where
             fields,
             otel_pending: self.otel,
             timing: self.close_suffix.is_some().then(Timing::new),
+            scope: None,
+            lent: AtomicBool::new(false),
         });
     }
 
@@ -727,6 +805,7 @@ where
         let timestamp = SystemTime::now();
         let metadata = event.metadata();
         let span = ctx.event_span(event);
+        let scope = span.as_ref().and_then(|span| self.scope_of(span));
         Scratch::with(|scratch| {
             let mut capture = EventCapture {
                 scratch: &mut *scratch,
@@ -735,19 +814,16 @@ where
             event.record(&mut Visitor(&mut capture));
             self.stats.record_redactions(capture.with.redactions);
             scratch.finish_capture();
-            let trace = span
-                .as_ref()
-                .and_then(|span| self.collect_scope(scratch, span));
             let parts = RecordParts {
                 metadata,
                 timestamp,
                 default_name: explicit_name(metadata),
-                trace,
                 span_name: span.as_ref().map(SpanRef::name),
                 duration: None,
             };
             let explicit_type = scratch.event_type.is_some();
-            self.emit_checked(self.record(scratch, &parts), explicit_type, false);
+            let record = self.record(scratch, &parts, scope.as_deref());
+            self.emit_checked(record, explicit_type, false);
         });
     }
 
@@ -763,8 +839,8 @@ where
         let Some(timing) = span.extensions().get::<SpanContext>().map(|cx| cx.timing) else {
             return;
         };
+        let scope = self.scope_of(&span);
         Scratch::with(|scratch| {
-            let trace = self.collect_scope(scratch, &span);
             let duration = timing.map(|t| {
                 let total = t.created.elapsed();
                 let busy = t.busy.min(total);
@@ -786,11 +862,11 @@ where
                 metadata: span.metadata(),
                 timestamp,
                 default_name: None,
-                trace,
                 span_name: Some(span.name()),
                 duration,
             };
-            self.emit_checked(self.record(scratch, &parts), true, true);
+            let record = self.record(scratch, &parts, scope.as_deref());
+            self.emit_checked(record, true, true);
         });
     }
 }

@@ -367,26 +367,6 @@ impl FieldBuf {
             })
             .map(|f| self.view(f).value)
     }
-
-    /// Copies every field of `other` into `self` (names and text included).
-    pub(crate) fn extend_from(&mut self, other: &FieldBuf) {
-        let base = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
-        self.text.push_str(&other.text);
-        let shift = |r: TextRef| TextRef {
-            start: r.start.saturating_add(base),
-            end: r.end.saturating_add(base),
-        };
-        self.fields.extend(other.fields.iter().map(|f| StoredField {
-            name: match f.name {
-                StoredName::Static(n) => StoredName::Static(n),
-                StoredName::Text(r) => StoredName::Text(shift(r)),
-            },
-            value: match f.value {
-                StoredValue::Str(r) => StoredValue::Str(shift(r)),
-                other => other,
-            },
-        }));
-    }
 }
 
 fn floor_char_boundary(s: &str, max: usize) -> usize {
@@ -452,6 +432,20 @@ pub struct Record<'a> {
     pub(crate) schema_version: Option<u32>,
     pub(crate) schema_errors: &'a [Violation],
     pub(crate) layout: &'a Layout,
+    /// The span's parts already encoded (see `context::Scope`), when the
+    /// record uses them unchanged.
+    pub(crate) pre: Option<PreEncoded<'a>>,
+}
+
+/// JSON for the parts of a record its span decides, encoded once per span.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PreEncoded<'a> {
+    /// `,"trace_id":…,"span_id":…`
+    pub(crate) ids: &'a [u8],
+    /// The promoted values, unless the event recorded some of its own.
+    pub(crate) promoted: Option<&'a [u8]>,
+    /// `,"span":{…}`
+    pub(crate) span: &'a [u8],
 }
 
 impl<'a> Record<'a> {

@@ -80,11 +80,16 @@ fn values_recorded_later_are_picked_up() {
 fn span_fields_recorded_later_update_the_span_block() {
     let records = run(|| {
         let span = tracing::info_span!("job", state = "queued", attempt = 1);
+        span.in_scope(|| tracing::info!(event_name = "job_queued"));
         span.record("state", "running");
         span.in_scope(|| tracing::info!(event_name = "job_progress"));
     });
     assert_eq!(
-        records[0].get("span").unwrap(),
+        only(&records, "job_queued").get("span").unwrap(),
+        &json!({"name": "job", "fields": {"state": "queued", "attempt": 1}})
+    );
+    assert_eq!(
+        only(&records, "job_progress").get("span").unwrap(),
         &json!({"name": "job", "fields": {"state": "running", "attempt": 1}})
     );
 }
