@@ -6,7 +6,9 @@
 //! - a timed loop: caller-side latency percentiles (p50 / p99 / p99.9), same chunks;
 //! - sustained throughput until every line is on disk (lines/s);
 //! - lossy mode: lines dropped when 2 threads emit 1,000,000 lines each with the
-//!   same memory budget (tracing-appender's default 128,000 lines ≈ 32 MB);
+//!   same memory budget (tracing-appender's default 128,000 lines ≈ 32 MB),
+//!   with where the time went: callers' and worker's CPU during the burst (Linux
+//!   `schedstat`), lines drained during and after it, lines per `write` call;
 //! - the same burst emitted through `tracing_subscriber::fmt().json()`;
 //! - the ceiling: one thread writing through a `BufWriter` to a file.
 //!
@@ -331,76 +333,206 @@ fn table_sustained(root: &Path) -> (f64, f64, f64) {
     (ours_rate, their_rate, ceiling)
 }
 
-/// Lines dropped when 2 threads emit `lossy_lines_per_thread` each, flat out.
+/// Write system calls this process has made so far (`syscw` in
+/// `/proc/self/io`), to show how many lines a worker writes per call;
+/// `None` without procfs.
+fn write_calls() -> Option<u64> {
+    fs::read_to_string("/proc/self/io")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("syscw:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// CPU time the thread at `task` (a `/proc` task directory) has run so far,
+/// from its `schedstat`; `None` without procfs.
+fn cpu_time(task: &Path) -> Option<Duration> {
+    let stat = fs::read_to_string(task.join("schedstat")).ok()?;
+    Some(Duration::from_nanos(
+        stat.split_whitespace().next()?.parse().ok()?,
+    ))
+}
+
+/// CPU time run so far by this process's threads called `name` (a worker).
+fn worker_cpu(name: &str) -> Option<Duration> {
+    // The kernel keeps the first 15 bytes of a thread's name.
+    let name = &name[..name.len().min(15)];
+    let mut total = Duration::ZERO;
+    for task in fs::read_dir("/proc/self/task").ok()? {
+        let task = task.ok()?.path();
+        if fs::read_to_string(task.join("comm")).ok()?.trim_end() == name {
+            total += cpu_time(&task)?;
+        }
+    }
+    Some(total)
+}
+
+/// One writer's lossy burst: what was dropped, and where the time went.
+#[derive(Debug, Clone, Copy)]
+struct Burst {
+    dropped: u64,
+    /// The callers' wall time, from the first line until both threads are done.
+    wall: Duration,
+    /// Both callers' CPU time during the burst.
+    callers_cpu: Option<Duration>,
+    /// The worker's CPU time during the burst.
+    worker_cpu: Option<Duration>,
+    /// Lines on disk when the burst ended: what the worker drained meanwhile.
+    drained_during: u64,
+    /// From the end of the burst until every accepted line is on disk.
+    after: Duration,
+    write_calls: Option<u64>,
+}
+
+/// 2 threads write `lossy_lines_per_thread` lines each through `writer`, flat
+/// out; returns their wall time and their summed CPU time.
+fn lossy_burst<W: Write + Clone + Send>(writer: &W, line: &[u8]) -> (Duration, Option<Duration>) {
+    let Sizes {
+        lossy_lines_per_thread,
+        ..
+    } = sizes();
+    let this_thread = Path::new("/proc/thread-self");
+    let start = Instant::now();
+    let cpu = thread::scope(|s| {
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let mut writer = writer.clone();
+                s.spawn(move || {
+                    let before = cpu_time(this_thread);
+                    for _ in 0..lossy_lines_per_thread {
+                        writer.write_all(line).unwrap();
+                    }
+                    cpu_time(this_thread)?.checked_sub(before?)
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .sum::<Option<Duration>>()
+    });
+    (start.elapsed(), cpu)
+}
+
+/// Runs one lossy burst against a fresh writer from `build`, whose worker
+/// thread is called `worker`, and whose lines land in files named `prefix*`.
+/// `finish` stops the writer and returns the lines it dropped.
+fn measure_burst<W: Write + Clone + Send, G>(
+    dir: &Path,
+    prefix: &str,
+    worker: &str,
+    (writer, guard): (W, G),
+    finish: impl FnOnce(W, G) -> u64,
+) -> Burst {
+    let line = line();
+    let len = LINE_LEN as u64;
+    let calls = write_calls();
+    let worker_before = worker_cpu(worker);
+    let (wall, callers_cpu) = lossy_burst(&writer, &line);
+    let worker_during = worker_cpu(worker)
+        .zip(worker_before)
+        .map(|(b, a)| b.saturating_sub(a));
+    // Both workers write straight to the file (no user-space buffer behind
+    // the queue), so its size is what they drained.
+    let drained_during = bytes_on_disk(dir, prefix) / len;
+    let end = Instant::now();
+    let dropped = finish(writer, guard);
+    let total = (2 * sizes().lossy_lines_per_thread) as u64;
+    // Every line not dropped reaches the disk (ours adds self-report lines).
+    wait_for_bytes(dir, prefix, (total - dropped) * len);
+    Burst {
+        dropped,
+        wall,
+        callers_cpu,
+        worker_cpu: worker_during,
+        drained_during,
+        after: end.elapsed(),
+        write_calls: write_calls().zip(calls).map(|(b, a)| b - a),
+    }
+}
+
+/// Lines dropped when 2 threads emit `lossy_lines_per_thread` each, flat out,
+/// and how fast each worker drained its queue during and after the burst: the
+/// lines a worker saves are what it writes while the callers run, so its rate
+/// per CPU-second and its share of the CPU decide the drops.
 fn table_lossy(root: &Path) -> (u64, u64) {
     let Sizes {
         lossy_lines_per_thread,
         ..
     } = sizes();
-    let line = line();
     let total = (2 * lossy_lines_per_thread) as u64;
 
     let dir = fresh_dir(root, "lossy-ours");
-    let (writer, guard) = ours(&dir, Backpressure::DROP_NEWEST);
-    let start = Instant::now();
-    thread::scope(|s| {
-        for _ in 0..2 {
-            let mut writer = writer.clone();
-            let line = &line;
-            s.spawn(move || {
-                for _ in 0..lossy_lines_per_thread {
-                    writer.write_all(line).unwrap();
-                }
-            });
-        }
-    });
-    let ours_burst = start.elapsed();
-    let stats = guard.shutdown(Duration::from_secs(120)).unwrap();
-    let ours_dropped = stats.dropped();
-    // Every line not dropped is on disk (plus the self-report lines).
-    let on_disk = bytes_on_disk(&dir, "ours");
-    assert!(on_disk >= (total - ours_dropped) * LINE_LEN as u64);
+    let ours = measure_burst(
+        &dir,
+        "ours",
+        "eventlog-appender",
+        ours(&dir, Backpressure::DROP_NEWEST),
+        |_, guard| guard.shutdown(Duration::from_secs(120)).unwrap().dropped(),
+    );
     let _ = fs::remove_dir_all(&dir);
 
     let dir = fresh_dir(root, "lossy-theirs");
-    let (writer, guard) = theirs(&dir, true);
-    let counter = writer.error_counter();
-    let start = Instant::now();
-    thread::scope(|s| {
-        for _ in 0..2 {
-            let mut writer = writer.clone();
-            let line = &line;
-            s.spawn(move || {
-                for _ in 0..lossy_lines_per_thread {
-                    writer.write_all(line).unwrap();
-                }
-            });
-        }
-    });
-    let their_burst = start.elapsed();
-    let their_dropped = counter.dropped_lines() as u64;
-    drop(guard);
-    wait_for_bytes(&dir, "theirs", (total - their_dropped) * LINE_LEN as u64);
+    let theirs = measure_burst(
+        &dir,
+        "theirs",
+        "tracing-appender",
+        theirs(&dir, true),
+        |writer, guard| {
+            let dropped = writer.error_counter().dropped_lines() as u64;
+            drop(guard);
+            dropped
+        },
+    );
     let _ = fs::remove_dir_all(&dir);
 
     let pct = |d: u64| d as f64 * 100.0 / total as f64;
+    let per_s = |lines: u64, d: Duration| lines as f64 / d.as_secs_f64().max(1e-9) / 1e6;
+    let ms = |d: Option<Duration>| d.map_or("n/a".into(), |d| format!("{} ms", d.as_millis()));
     println!(
         "\nlossy mode, 2 threads × {lossy_lines_per_thread} lines flat out, \
          same budget: {BUDGET_BYTES} B / {THEIR_LINES} lines:"
     );
     println!("                      dropped            delivered   burst");
-    for (name, dropped, burst) in [
-        ("eventlog-appender", ours_dropped, ours_burst),
-        ("tracing-appender ", their_dropped, their_burst),
-    ] {
+    for (name, b) in [("eventlog-appender", ours), ("tracing-appender ", theirs)] {
         println!(
-            "  {name} {dropped:>8} ({:>5.1} %) {:>9}   {:>4} ms",
-            pct(dropped),
-            total - dropped,
-            burst.as_millis()
+            "  {name} {:>8} ({:>5.1} %) {:>9}   {:>4} ms",
+            b.dropped,
+            pct(b.dropped),
+            total - b.dropped,
+            b.wall.as_millis()
         );
     }
-    (ours_dropped, their_dropped)
+    println!(
+        "  where it went: CPU during the burst (callers, worker), lines the worker \
+         drained during it (per wall second, per worker CPU-second) and after it:"
+    );
+    println!(
+        "                      callers   worker    in burst   M/s  M/CPU-s     after   M/s  lines/write"
+    );
+    for (name, b) in [("eventlog-appender", ours), ("tracing-appender ", theirs)] {
+        let after = (total - b.dropped).saturating_sub(b.drained_during);
+        let per_cpu = b.worker_cpu.map_or("n/a".into(), |c| {
+            format!("{:.2}", per_s(b.drained_during, c))
+        });
+        let per_call = b.write_calls.map_or("n/a".into(), |c| {
+            format!("{:.0}", (total - b.dropped) as f64 / c.max(1) as f64)
+        });
+        println!(
+            "  {name} {:>9} {:>8} {:>9} {:>6.2} {:>8} {:>9} {:>5.2} {:>11}",
+            ms(b.callers_cpu),
+            ms(b.worker_cpu),
+            b.drained_during,
+            per_s(b.drained_during, b.wall),
+            per_cpu,
+            after,
+            per_s(after, b.after),
+            per_call,
+        );
+    }
+    (ours.dropped, theirs.dropped)
 }
 
 /// 2 threads emit events through a fmt JSON layer writing to `writer`.
