@@ -256,6 +256,8 @@ impl Capturing<'_> {
 pub(crate) struct EventCapture<'s> {
     pub(crate) scratch: &'s mut Scratch,
     pub(crate) with: Capturing<'s>,
+    /// The callsite's field names are distinct: no duplicate check needed.
+    pub(crate) unique_names: bool,
 }
 
 impl Capture for EventCapture<'_> {
@@ -264,7 +266,11 @@ impl Capture for EventCapture<'_> {
         let w = &mut self.with;
         if !w.envelope.may_be_special(name) {
             if let Some(v) = w.store(&mut s.fields, name, value, false) {
-                s.fields.push(name, v);
+                if self.unique_names {
+                    s.fields.push_distinct(name, v);
+                } else {
+                    s.fields.push(name, v);
+                }
             }
             return;
         }

@@ -689,25 +689,6 @@ fn default_event_type(level: Level) -> &'static str {
     }
 }
 
-/// The macro's explicit `name:`, unless it is tracing's generated default
-/// (`event src/file.rs:42`) or `tracing-log`'s `log event`.
-fn explicit_name(metadata: &'static Metadata<'static>) -> Option<&'static str> {
-    let name = metadata.name();
-    if name == "log event" {
-        return None;
-    }
-    let generated =
-        name.strip_prefix("event ")
-            .is_some_and(|rest| match (metadata.file(), metadata.line()) {
-                (Some(file), Some(line)) => rest
-                    .strip_prefix(file)
-                    .and_then(|r| r.strip_prefix(':'))
-                    .is_some_and(|r| r.parse::<u32>().ok() == Some(line)),
-                _ => true,
-            });
-    (!generated).then_some(name)
-}
-
 impl<S> Layer<S> for EventLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -806,10 +787,12 @@ where
         let metadata = event.metadata();
         let span = ctx.event_span(event);
         let scope = span.as_ref().and_then(|span| self.scope_of(span));
+        let facts = crate::callsite::facts(metadata);
         Scratch::with(|scratch| {
             let mut capture = EventCapture {
                 scratch: &mut *scratch,
                 with: self.capturing(),
+                unique_names: facts.unique_names,
             };
             event.record(&mut Visitor(&mut capture));
             self.stats.record_redactions(capture.with.redactions);
@@ -817,7 +800,7 @@ where
             let parts = RecordParts {
                 metadata,
                 timestamp,
-                default_name: explicit_name(metadata),
+                default_name: facts.explicit_name,
                 span_name: span.as_ref().map(SpanRef::name),
                 duration: None,
             };

@@ -61,6 +61,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod callsite;
 mod capture;
 mod context;
 mod deployment;

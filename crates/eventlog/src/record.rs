@@ -271,6 +271,15 @@ impl FieldBuf {
         self.fields.push(StoredField { name, value });
     }
 
+    /// [`push`](Self::push) for a name known to be new (the callsite's
+    /// names are distinct and none was pushed under another name yet).
+    pub(crate) fn push_distinct(&mut self, name: &'static str, value: StoredValue) {
+        self.fields.push(StoredField {
+            name: StoredName::Static(name),
+            value,
+        });
+    }
+
     /// Sets a field, replacing an earlier value of the same name (used by
     /// `Span::record`, where a later value wins).
     pub(crate) fn set(&mut self, name: &'static str, value: StoredValue) {
