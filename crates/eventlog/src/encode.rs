@@ -117,43 +117,72 @@ impl JsonBuf {
 
     /// Appends `s` as a quoted, escaped JSON string.
     pub(crate) fn str(&mut self, s: &str) {
-        let bytes = s.as_bytes();
+        if !self.try_clean(s.as_bytes(), b'"') {
+            self.str_escaped(s.as_bytes());
+        }
+    }
+
+    /// Appends `"name":`, an object key.
+    pub(crate) fn key(&mut self, name: &str) {
+        if !self.try_clean(name.as_bytes(), b':') {
+            self.str_escaped(name.as_bytes());
+            self.byte(b':');
+        }
+    }
+
+    /// Writes `"` + `bytes` + `"` + `end` (`end` a second `"` to close a
+    /// plain string; `:` after a key) if nothing in `bytes` needs escaping;
+    /// `false`, having written nothing, otherwise.
+    ///
+    /// Checks and copies eight bytes at a time (the last word overlapping
+    /// the one before), or two overlapping four-byte halves for short
+    /// strings: the common value is copied in the same pass that checks it.
+    #[inline]
+    fn try_clean(&mut self, bytes: &[u8], end: u8) -> bool {
         let n = bytes.len();
-        self.reserve(n + 2);
+        self.reserve(n + 3);
         let start = self.pos;
         let out = &mut self.buf[start..];
         out[0] = b'"';
-        // Check and copy eight bytes at a time; the common value needs no
-        // escaping and is copied in the same pass.
-        let mut words = bytes.chunks_exact(8);
-        let mut at = 1;
-        for word in &mut words {
-            let word = <[u8; 8]>::try_from(word).unwrap_or([0; 8]);
-            if word_needs_escape(u64::from_le_bytes(word)) {
-                return self.str_escaped(bytes);
-            }
-            out[at..at + 8].copy_from_slice(&word);
-            at += 8;
-        }
-        let tail = words.remainder();
         if n >= 8 {
-            // The last word again, overlapping what was copied: one check
-            // and one store for the tail.
-            let last = <[u8; 8]>::try_from(&bytes[n - 8..]).unwrap_or([0; 8]);
-            if word_needs_escape(u64::from_le_bytes(last)) {
-                return self.str_escaped(bytes);
+            let mut words = bytes.chunks_exact(8);
+            let mut at = 1;
+            for word in &mut words {
+                let word = <[u8; 8]>::try_from(word).unwrap_or([0; 8]);
+                if word_needs_escape(u64::from_le_bytes(word)) {
+                    return false;
+                }
+                out[at..at + 8].copy_from_slice(&word);
+                at += 8;
             }
-            out[n - 7..=n].copy_from_slice(&last);
+            if !words.remainder().is_empty() {
+                let last = <[u8; 8]>::try_from(&bytes[n - 8..]).unwrap_or([0; 8]);
+                if word_needs_escape(u64::from_le_bytes(last)) {
+                    return false;
+                }
+                out[n - 7..=n].copy_from_slice(&last);
+            }
+        } else if n >= 4 {
+            let lo = <[u8; 4]>::try_from(&bytes[..4]).unwrap_or([0; 4]);
+            let hi = <[u8; 4]>::try_from(&bytes[n - 4..]).unwrap_or([0; 4]);
+            let both = u64::from(u32::from_le_bytes(lo)) | u64::from(u32::from_le_bytes(hi)) << 32;
+            if word_needs_escape(both) {
+                return false;
+            }
+            out[1..5].copy_from_slice(&lo);
+            out[n - 3..=n].copy_from_slice(&hi);
         } else {
-            for (slot, &b) in out[at..].iter_mut().zip(tail) {
+            for (slot, &b) in out[1..].iter_mut().zip(bytes) {
                 if ESCAPE[usize::from(b)] != 0 {
-                    return self.str_escaped(bytes);
+                    return false;
                 }
                 *slot = b;
             }
         }
         out[n + 1] = b'"';
-        self.pos = start + n + 2;
+        out[n + 2] = end;
+        self.pos = start + n + 2 + usize::from(end != b'"');
+        true
     }
 
     /// The slow path of [`str`](Self::str): `bytes` holds something to escape.
@@ -243,13 +272,17 @@ impl JsonBuf {
             return false;
         }
         for (k, scale) in SCALE.iter().enumerate() {
-            let m = (a * scale).round();
+            // Rounded by adding a half and truncating, not `f64::round`
+            // (a libm call without SSE4.1); a wrong candidate fails the
+            // exact check below and `ryu` takes over.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let m = (a * scale + 0.5) as u64;
+            // Below 2^53: the conversion back is exact.
+            #[allow(clippy::cast_precision_loss)]
+            let back = m as f64 / scale;
             // Exactness is the point: only a bit-identical double qualifies.
             #[allow(clippy::float_cmp)]
-            if m / scale == a {
-                // `m` is a whole number below 2^53: the cast is exact.
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let m = m as u64;
+            if back == a {
                 self.reserve(24);
                 if v.is_sign_negative() {
                     self.buf[self.pos] = b'-';
@@ -564,6 +597,24 @@ mod tests {
                 dirty.replace_range(at..=at, "\"");
                 let json = enc(|o| o.str(&dirty));
                 assert_eq!(serde_json::from_str::<String>(&json).unwrap(), dirty);
+            }
+        }
+    }
+
+    #[test]
+    fn keys_of_every_length_round_trip() {
+        let base = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for len in 0..base.len() {
+            for name in [base[..len].to_owned(), format!("{}\"\n", &base[..len])] {
+                let json = enc(|o| {
+                    o.byte(b'{');
+                    o.key(&name);
+                    o.int(len);
+                    o.byte(b'}');
+                });
+                let back: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&json).unwrap();
+                assert_eq!(back.get(&name), Some(&serde_json::json!(len)), "{json}");
             }
         }
     }

@@ -573,8 +573,7 @@ pub(crate) fn write_object(out: &mut JsonBuf, fields: &FieldBuf) {
         if i > 0 {
             out.byte(b',');
         }
-        out.str(f.name);
-        out.byte(b':');
+        out.key(f.name);
         write_value(out, f.value);
     }
     out.byte(b'}');
