@@ -11,7 +11,7 @@ use tracing_core::Level;
 use crate::encode::{JsonBuf, write_str};
 use crate::record::{FieldBuf, Promoted, Record, Value};
 use crate::trace::TraceContext;
-use crate::{ConfigError, Deployment};
+use crate::{ConfigError, Deployment, EventType};
 
 /// The version of the record format this crate writes.
 pub const ENVELOPE_VERSION: u32 = 1;
@@ -148,6 +148,7 @@ struct PromotedKey {
 #[derive(Debug, Clone)]
 pub struct Envelope {
     names: Vec<String>,
+    /// `,"name":` per key.
     keys_json: Vec<Vec<u8>>,
     promoted: Vec<PromotedKey>,
     statics_json: Vec<u8>,
@@ -203,7 +204,13 @@ impl Envelope {
         self.span_block
     }
 
+    /// `"name":` for a key.
     fn key(&self, key: Key) -> &[u8] {
+        self.comma_key(key).get(1..).unwrap_or_default()
+    }
+
+    /// `,"name":` for a key: most keys follow another.
+    fn comma_key(&self, key: Key) -> &[u8] {
         &self.keys_json[key.index()]
     }
 }
@@ -346,6 +353,11 @@ impl EnvelopeBuilder {
             out.push(b':');
             out
         };
+        let comma_key_json = |name: &str| {
+            let mut out = vec![b','];
+            out.extend(key_json(name));
+            out
+        };
         let mut statics_json = Vec::new();
         for (key, value) in &self.statics {
             statics_json.push(b',');
@@ -370,7 +382,7 @@ impl EnvelopeBuilder {
         }
         Envelope {
             special_first,
-            keys_json: self.names.iter().map(|n| key_json(n)).collect(),
+            keys_json: self.names.iter().map(|n| comma_key_json(n)).collect(),
             names: self.names,
             promoted: self
                 .promoted
@@ -394,6 +406,13 @@ pub(crate) struct Layout {
     envelope: Envelope,
     deployment: Deployment,
     fixed_json: Vec<u8>,
+    /// `{"timestamp":`
+    open_json: Vec<u8>,
+    /// `,"level":"INFO"` per level, TRACE first.
+    level_json: [Vec<u8>; 5],
+    /// `,"event_type":"log"` for each built-in category: most records
+    /// carry one of them.
+    type_json: [(&'static str, Vec<u8>); 6],
 }
 
 impl Layout {
@@ -408,16 +427,45 @@ impl Layout {
         ];
         for (key, value) in keys.into_iter().zip(deployment.values()) {
             if let Some(value) = value {
-                fixed_json.push(b',');
-                fixed_json.extend_from_slice(envelope.key(key));
+                fixed_json.extend_from_slice(envelope.comma_key(key));
                 write_str(&mut fixed_json, value);
             }
         }
         fixed_json.extend_from_slice(&envelope.statics_json);
+        let mut open_json = vec![b'{'];
+        open_json.extend_from_slice(envelope.key(Key::Timestamp));
+        let level_json = [
+            Level::TRACE,
+            Level::DEBUG,
+            Level::INFO,
+            Level::WARN,
+            Level::ERROR,
+        ]
+        .map(|level| {
+            let mut json = envelope.comma_key(Key::Level).to_vec();
+            write_str(&mut json, level.as_str());
+            json
+        });
+        let type_json = [
+            EventType::LOG,
+            EventType::USER_ACTION,
+            EventType::SYSTEM_EVENT,
+            EventType::BUSINESS,
+            EventType::ERROR,
+            EventType::SECURITY,
+        ]
+        .map(|t| {
+            let mut json = envelope.comma_key(Key::EventType).to_vec();
+            write_str(&mut json, t.as_str());
+            (t.as_str(), json)
+        });
         Self {
             envelope,
             deployment,
             fixed_json,
+            open_json,
+            level_json,
+            type_json,
         }
     }
 
@@ -442,12 +490,11 @@ impl Layout {
             return;
         };
         let e = &self.envelope;
-        out.byte(b',');
-        out.raw(e.key(Key::TraceId));
+        out.raw(e.comma_key(Key::TraceId));
         out.byte(b'"');
         out.hex(&trace.trace_id().to_bytes());
-        out.raw(b"\",");
-        out.raw(e.key(Key::SpanId));
+        out.byte(b'"');
+        out.raw(e.comma_key(Key::SpanId));
         out.byte(b'"');
         out.hex(&trace.span_id().to_bytes());
         out.byte(b'"');
@@ -479,8 +526,7 @@ impl Layout {
         let Some(name) = name else {
             return;
         };
-        out.byte(b',');
-        out.raw(e.key(Key::Span));
+        out.raw(e.comma_key(Key::Span));
         out.raw(b"{\"name\":");
         out.str(name);
         if !fields_json.is_empty() {
@@ -493,23 +539,22 @@ impl Layout {
     /// Appends `record` as one JSON line, `\n` included.
     pub(crate) fn encode(&self, r: &Record<'_>, out: &mut JsonBuf) {
         let e = &self.envelope;
-        out.byte(b'{');
-        out.raw(e.key(Key::Timestamp));
+        out.raw(&self.open_json);
         out.timestamp(r.timestamp);
-        out.byte(b',');
-        out.raw(e.key(Key::Level));
-        out.raw(level_json(r.level));
+        out.raw(&self.level_json[level_index(r.level)]);
         if let Some(name) = r.event_name {
-            out.byte(b',');
-            out.raw(e.key(Key::EventName));
+            out.raw(e.comma_key(Key::EventName));
             out.str(name);
         }
-        out.byte(b',');
-        out.raw(e.key(Key::EventType));
-        out.str(r.event_type);
+        match self.type_json.iter().find(|(t, _)| *t == r.event_type) {
+            Some((_, json)) => out.raw(json),
+            None => {
+                out.raw(e.comma_key(Key::EventType));
+                out.str(r.event_type);
+            }
+        }
         if let Some(message) = r.message {
-            out.byte(b',');
-            out.raw(e.key(Key::Message));
+            out.raw(e.comma_key(Key::Message));
             out.str(message);
         }
         out.raw(&self.fixed_json);
@@ -522,8 +567,7 @@ impl Layout {
             None => self.write_promoted(r.promoted, r.promoted_text, out),
         }
         if !r.fields.is_empty() {
-            out.byte(b',');
-            out.raw(e.key(Key::Metadata));
+            out.raw(e.comma_key(Key::Metadata));
             write_object(out, r.fields);
         }
         match r.pre {
@@ -531,19 +575,16 @@ impl Layout {
             None => self.write_span_block(r.span_name, r.span_json, out),
         }
         if let Some(d) = r.duration {
-            out.byte(b',');
-            out.raw(e.key(Key::DurationMs));
+            out.raw(e.comma_key(Key::DurationMs));
             #[allow(clippy::cast_precision_loss)] // Exact below 2^53 µs (285 years).
             out.f64(d.as_micros() as f64 / 1000.0);
         }
         if let Some(version) = r.schema_version {
-            out.byte(b',');
-            out.raw(e.key(Key::SchemaVersion));
+            out.raw(e.comma_key(Key::SchemaVersion));
             out.int(version);
         }
         if !r.schema_errors.is_empty() {
-            out.byte(b',');
-            out.raw(e.key(Key::SchemaErrors));
+            out.raw(e.comma_key(Key::SchemaErrors));
             out.byte(b'[');
             for (i, v) in r.schema_errors.iter().enumerate() {
                 if i > 0 {
@@ -557,13 +598,13 @@ impl Layout {
     }
 }
 
-fn level_json(level: Level) -> &'static [u8] {
+fn level_index(level: Level) -> usize {
     match level {
-        Level::TRACE => b"\"TRACE\"",
-        Level::DEBUG => b"\"DEBUG\"",
-        Level::INFO => b"\"INFO\"",
-        Level::WARN => b"\"WARN\"",
-        _ => b"\"ERROR\"",
+        Level::TRACE => 0,
+        Level::DEBUG => 1,
+        Level::INFO => 2,
+        Level::WARN => 3,
+        _ => 4,
     }
 }
 
