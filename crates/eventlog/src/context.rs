@@ -75,8 +75,10 @@ pub(crate) struct Scope {
     pub(crate) fields_json: Vec<u8>,
     /// `,"trace_id":…,"span_id":…`, as the envelope names them.
     pub(crate) ids_json: Vec<u8>,
-    /// `,"request_id":…` for every promoted value.
-    pub(crate) promoted_json: Vec<u8>,
+    /// The deployment context and static fields, then `ids_json`, then
+    /// `,"request_id":…` for every promoted value: what most records copy
+    /// in one piece.
+    pub(crate) head_json: Vec<u8>,
     /// `,"span":{…}`, or empty when the envelope has no span block.
     pub(crate) span_json: Vec<u8>,
 }

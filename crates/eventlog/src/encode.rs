@@ -108,7 +108,7 @@ impl JsonBuf {
     }
 
     /// Appends bytes as they are (pre-encoded JSON).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn raw(&mut self, bytes: &[u8]) {
         self.reserve(bytes.len());
         copy(&mut self.buf[self.pos..], bytes);
@@ -116,6 +116,7 @@ impl JsonBuf {
     }
 
     /// Appends `s` as a quoted, escaped JSON string.
+    #[inline]
     pub(crate) fn str(&mut self, s: &str) {
         if !self.try_clean(s.as_bytes(), b'"') {
             self.str_escaped(s.as_bytes());
@@ -123,6 +124,7 @@ impl JsonBuf {
     }
 
     /// Appends `"name":`, an object key.
+    #[inline]
     pub(crate) fn key(&mut self, name: &str) {
         if !self.try_clean(name.as_bytes(), b':') {
             self.str_escaped(name.as_bytes());
@@ -137,7 +139,7 @@ impl JsonBuf {
     /// Checks and copies eight bytes at a time (the last word overlapping
     /// the one before), or two overlapping four-byte halves for short
     /// strings: the common value is copied in the same pass that checks it.
-    #[inline]
+    #[inline(always)]
     fn try_clean(&mut self, bytes: &[u8], end: u8) -> bool {
         let n = bytes.len();
         self.reserve(n + 3);
@@ -359,7 +361,7 @@ impl JsonBuf {
 /// Copies `src` to the start of `dst` (which has [`SLACK`] spare bytes
 /// past `src.len()`): short copies as two overlapping word moves instead
 /// of a `memcpy` call.
-#[inline]
+#[inline(always)]
 fn copy(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     if (8..=16).contains(&n) {

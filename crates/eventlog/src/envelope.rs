@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use tracing_core::Level;
 
 use crate::encode::{JsonBuf, write_str};
-use crate::record::{FieldBuf, Promoted, Record, Value};
+use crate::record::{FieldBuf, PreEncoded, Promoted, Record};
 use crate::trace::TraceContext;
 use crate::{ConfigError, Deployment, EventType};
 
@@ -484,6 +484,11 @@ impl Layout {
             .map_or("", |p| p.key.as_str())
     }
 
+    /// The deployment context and static fields, pre-encoded.
+    pub(crate) fn fixed_json(&self) -> &[u8] {
+        &self.fixed_json
+    }
+
     /// `,"trace_id":…,"span_id":…`, or nothing without a trace.
     pub(crate) fn write_ids(&self, trace: Option<TraceContext>, out: &mut JsonBuf) {
         let Some(trace) = trace else {
@@ -557,18 +562,24 @@ impl Layout {
             out.raw(e.comma_key(Key::Message));
             out.str(message);
         }
-        out.raw(&self.fixed_json);
         match r.pre {
-            Some(pre) => out.raw(pre.ids),
-            None => self.write_ids(r.trace, out),
-        }
-        match r.pre.and_then(|pre| pre.promoted) {
-            Some(json) => out.raw(json),
-            None => self.write_promoted(r.promoted, r.promoted_text, out),
+            Some(PreEncoded {
+                head: Some(head), ..
+            }) => out.raw(head),
+            Some(pre) => {
+                out.raw(&self.fixed_json);
+                out.raw(pre.ids);
+                self.write_promoted(r.promoted, r.promoted_text, out);
+            }
+            None => {
+                out.raw(&self.fixed_json);
+                self.write_ids(r.trace, out);
+                self.write_promoted(r.promoted, r.promoted_text, out);
+            }
         }
         if !r.fields.is_empty() {
             out.raw(e.comma_key(Key::Metadata));
-            write_object(out, r.fields);
+            r.fields.write_object(out);
         }
         match r.pre {
             Some(pre) => out.raw(pre.span),
@@ -605,31 +616,6 @@ fn level_index(level: Level) -> usize {
         Level::INFO => 2,
         Level::WARN => 3,
         _ => 4,
-    }
-}
-
-pub(crate) fn write_object(out: &mut JsonBuf, fields: &FieldBuf) {
-    out.byte(b'{');
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.byte(b',');
-        }
-        out.key(f.name);
-        write_value(out, f.value);
-    }
-    out.byte(b'}');
-}
-
-pub(crate) fn write_value(out: &mut JsonBuf, value: Value<'_>) {
-    match value {
-        Value::Str(s) => out.str(s),
-        Value::I64(v) => out.int(v),
-        Value::U64(v) => out.int(v),
-        Value::I128(v) => out.int(v),
-        Value::U128(v) => out.int(v),
-        Value::F64(v) => out.f64(v),
-        Value::Bool(true) => out.raw(b"true"),
-        Value::Bool(false) => out.raw(b"false"),
     }
 }
 

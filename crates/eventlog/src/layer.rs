@@ -563,9 +563,11 @@ impl EventLayer {
         self.layout.write_ids(scope.trace, &mut json);
         scope.ids_json = json.as_bytes().to_vec();
         json.clear();
+        json.raw(self.layout.fixed_json());
+        json.raw(&scope.ids_json);
         self.layout
             .write_promoted(&scope.promoted, &scope.text, &mut json);
-        scope.promoted_json = json.as_bytes().to_vec();
+        scope.head_json = json.as_bytes().to_vec();
         json.clear();
         self.layout
             .write_span_block(Some(span.name()), &scope.fields_json, &mut json);
@@ -656,7 +658,7 @@ impl EventLayer {
             layout: &self.layout,
             pre: scope.map(|scope| PreEncoded {
                 ids: &scope.ids_json,
-                promoted: (!own_promoted).then_some(&scope.promoted_json[..]),
+                head: (!own_promoted).then_some(&scope.head_json[..]),
                 span: &scope.span_json,
             }),
         }
@@ -677,7 +679,7 @@ fn encode_fields(fields: &FieldBuf) -> Vec<u8> {
         return Vec::new();
     }
     let mut json = crate::encode::JsonBuf::default();
-    crate::envelope::write_object(&mut json, fields);
+    fields.write_object(&mut json);
     json.into_vec()
 }
 

@@ -360,6 +360,28 @@ impl FieldBuf {
         }
     }
 
+    /// Appends the fields as a JSON object (`metadata`, span `fields`).
+    pub(crate) fn write_object(&self, out: &mut JsonBuf) {
+        out.byte(b'{');
+        for (i, f) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.byte(b',');
+            }
+            out.key(self.name_of(f));
+            match f.value {
+                StoredValue::Str(r) => out.str(self.text(r)),
+                StoredValue::I64(v) => out.int(v),
+                StoredValue::U64(v) => out.int(v),
+                StoredValue::I128(v) => out.int(v),
+                StoredValue::U128(v) => out.int(v),
+                StoredValue::F64(v) => out.f64(v),
+                StoredValue::Bool(true) => out.raw(b"true"),
+                StoredValue::Bool(false) => out.raw(b"false"),
+            }
+        }
+        out.byte(b'}');
+    }
+
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = Field<'_>> + '_ {
         self.fields.iter().map(|f| self.view(f))
     }
@@ -451,8 +473,9 @@ pub struct Record<'a> {
 pub(crate) struct PreEncoded<'a> {
     /// `,"trace_id":…,"span_id":…`
     pub(crate) ids: &'a [u8],
-    /// The promoted values, unless the event recorded some of its own.
-    pub(crate) promoted: Option<&'a [u8]>,
+    /// Deployment context, statics, ids and promoted values in one piece,
+    /// unless the event recorded promoted values of its own.
+    pub(crate) head: Option<&'a [u8]>,
     /// `,"span":{…}`
     pub(crate) span: &'a [u8],
 }
