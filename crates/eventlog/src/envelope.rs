@@ -551,12 +551,11 @@ impl Layout {
             out.raw(e.comma_key(Key::EventName));
             out.str(name);
         }
-        match self.type_json.iter().find(|(t, _)| *t == r.event_type) {
-            Some((_, json)) => out.raw(json),
-            None => {
-                out.raw(e.comma_key(Key::EventType));
-                out.str(r.event_type);
-            }
+        if let Some((_, json)) = self.type_json.iter().find(|(t, _)| *t == r.event_type) {
+            out.raw(json);
+        } else {
+            out.raw(e.comma_key(Key::EventType));
+            out.str(r.event_type);
         }
         if let Some(message) = r.message {
             out.raw(e.comma_key(Key::Message));
