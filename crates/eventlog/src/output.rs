@@ -59,7 +59,8 @@ pub trait Output: Send + Sync + 'static {
 }
 
 thread_local! {
-    static LINE: Cell<JsonBuf> = Cell::new(JsonBuf::default());
+    // Boxed: taking it out and back moves a pointer.
+    static LINE: Cell<Option<Box<JsonBuf>>> = const { Cell::new(None) };
 }
 
 /// Lines above this size are not kept in the per-thread buffer afterwards,
@@ -128,10 +129,10 @@ where
     fn emit(&self, record: &Record<'_>) -> Result<(), DropReason> {
         // Moved out of the thread-local while in use, so a writer that logs
         // (re-entry) finds an empty buffer instead of a conflicting borrow.
-        let mut line = LINE.try_with(Cell::take).unwrap_or_default();
+        let mut line = LINE.try_with(Cell::take).ok().flatten().unwrap_or_default();
         let result = self.write_line(record, &mut line);
         if line.capacity() <= KEEP_BUFFER_BYTES {
-            let _ = LINE.try_with(|cell| cell.set(line));
+            let _ = LINE.try_with(|cell| cell.set(Some(line)));
         }
         result
     }
