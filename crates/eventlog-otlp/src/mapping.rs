@@ -518,6 +518,74 @@ pub(crate) fn resource(deployment: &Deployment) -> Resource {
 mod tests {
     use super::*;
 
+    /// Refills one `Pending` from every record, as a recycled buffer is.
+    struct Refill(std::sync::Mutex<Pending>);
+
+    impl eventlog::Output for Refill {
+        fn emit(&self, record: &Record<'_>) -> Result<(), eventlog::DropReason> {
+            let mut p = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            p.fill_from(record);
+            Ok(())
+        }
+    }
+
+    /// A reused buffer holds exactly the last record, whatever came before.
+    /// `EVENTLOG_REFILLS=20000` makes it a harness for counting the
+    /// caller's copy cost under callgrind.
+    #[test]
+    fn a_refilled_buffer_holds_exactly_the_last_record() {
+        use tracing_subscriber::prelude::*;
+        let refill = std::sync::Arc::new(Refill(std::sync::Mutex::new(Pending::default())));
+        let output = ArcOutput(std::sync::Arc::clone(&refill));
+        let layer = eventlog::layer().without_writer().output(output);
+        let n: usize = std::env::var("EVENTLOG_REFILLS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50);
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            let _r = tracing::info_span!("request", request_id = "req_7f3a9b", user_id = "u-1")
+                .entered();
+            let _p = tracing::info_span!("payment", step = "authorize", attempt = 1u64).entered();
+            for i in 0..n {
+                tracing::info!(
+                    event_name = "order_placed",
+                    order_id = "a much longer order identifier than the last one",
+                    amount = 72.49,
+                    items = i as u64,
+                    "order placed"
+                );
+            }
+            tracing::warn!(event_name = "x", k = "v");
+        });
+        let p = refill.0.lock().unwrap();
+        assert_eq!(p.level, Level::WARN);
+        assert_eq!(p.event_name.as_ref().map(|r| p.text(r)), Some("x"));
+        assert_eq!(p.message, None);
+        let attrs: Vec<(PendingKey, PendingValue)> = p.attrs.iter().map(|a| a.unpack()).collect();
+        let texts: Vec<String> = attrs
+            .iter()
+            .filter_map(|(_, v)| match v {
+                PendingValue::Str(r) => Some(p.text(r).to_owned()),
+                _ => None,
+            })
+            .collect();
+        assert!(texts.contains(&"v".to_owned()), "{texts:?}");
+        assert!(texts.contains(&"req_7f3a9b".to_owned()), "{texts:?}");
+        assert!(!texts.iter().any(|t| t.contains("order")), "{texts:?}");
+    }
+
+    /// `Output` for a shared handle, so the test can look inside afterwards.
+    struct ArcOutput(std::sync::Arc<Refill>);
+
+    impl eventlog::Output for ArcOutput {
+        fn emit(&self, record: &Record<'_>) -> Result<(), eventlog::DropReason> {
+            self.0.emit(record)
+        }
+    }
+
     #[test]
     fn attributes_pack_and_unpack() {
         assert_eq!(std::mem::size_of::<PendingAttr>(), 16);
