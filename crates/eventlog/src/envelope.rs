@@ -153,10 +153,11 @@ pub struct Envelope {
     promoted: Vec<PromotedKey>,
     statics_json: Vec<u8>,
     span_block: bool,
-    /// Bit per byte value: can a field name starting with it be special
-    /// (message, event name or type, `log.*`, `traceparent`, promoted)?
-    /// Most names are not, and skip every string comparison.
-    special_first: [u64; 4],
+    /// Per first byte, a bit per length (31 for 31 and more): can a field
+    /// name of that shape be special (message, event name or type, `log.*`,
+    /// `traceparent`, promoted)? Most names are not, and skip every string
+    /// comparison.
+    special_shape: [u32; 256],
 }
 
 impl Default for Envelope {
@@ -187,7 +188,7 @@ impl Envelope {
     pub(crate) fn may_be_special(&self, name: &str) -> bool {
         name.as_bytes()
             .first()
-            .is_some_and(|&b| self.special_first[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
+            .is_some_and(|&b| self.special_shape[usize::from(b)] & (1 << name.len().min(31)) != 0)
     }
 
     /// The index of `field` in the promoted list, if it is promoted.
@@ -365,23 +366,24 @@ impl EnvelopeBuilder {
             // Serialising a `serde_json::Value` into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut statics_json, value);
         }
-        let mut special_first = [0u64; 4];
+        let mut special_shape = [0u32; 256];
         let special = [
             "message",
             "event_name",
             "event",
             "event_type",
-            "log.",
             "traceparent",
         ];
         let promoted = self.promoted.iter().map(|(f, _)| f.as_str());
         for name in special.into_iter().chain(promoted) {
             if let Some(&b) = name.as_bytes().first() {
-                special_first[usize::from(b >> 6)] |= 1 << (b & 63);
+                special_shape[usize::from(b)] |= 1 << name.len().min(31);
             }
         }
+        // `log.*`: any length from 4 up.
+        special_shape[usize::from(b'l')] |= !0b1111;
         Envelope {
-            special_first,
+            special_shape,
             keys_json: self.names.iter().map(|n| comma_key_json(n)).collect(),
             names: self.names,
             promoted: self

@@ -788,6 +788,32 @@ const BYTE_CLASS: [u8; 256] = {
     table
 };
 
+/// `bytes` (6 to 12 of them) as two little-endian words that together cover
+/// every byte, overlapping in the middle.
+fn overlapping_words(bytes: &[u8]) -> [u64; 2] {
+    let n = bytes.len();
+    if n >= 8 {
+        let lo = <[u8; 8]>::try_from(&bytes[..8]).unwrap_or([0; 8]);
+        let hi = <[u8; 8]>::try_from(&bytes[n - 8..]).unwrap_or([0; 8]);
+        [u64::from_le_bytes(lo), u64::from_le_bytes(hi)]
+    } else {
+        let half =
+            |r: &[u8]| u64::from(u32::from_le_bytes(<[u8; 4]>::try_from(r).unwrap_or([0; 4])));
+        let lo = half(&bytes[..4]);
+        let hi = half(&bytes[n - 4..]);
+        // The upper half repeats the lower one: it adds no false byte.
+        [lo | lo << 32, hi | hi << 32]
+    }
+}
+
+/// Whether any byte of `w` is `b` (the classic zero-byte test on `w ^ b…`).
+fn has_byte(w: u64, b: u8) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let x = w ^ (LO * u64::from(b));
+    x.wrapping_sub(LO) & !x & HI != 0
+}
+
 /// Cheap facts gathered in one pass, so detectors that cannot match skip.
 #[allow(clippy::struct_excessive_bools)] // One flag per detector, read once each.
 struct Hints {
@@ -810,6 +836,17 @@ impl Hints {
         };
         // The shortest thing any detector matches (`a@b.co`) is 6 bytes.
         if bytes.len() < 6 {
+            return hints;
+        }
+        // Below 13 bytes only an e-mail or `name=value` fits (a card needs
+        // 13 digits, a bearer token or JWT more): look for `@`, `:` and `=`
+        // in two overlapping words instead of classifying every byte.
+        if bytes.len() < 13 {
+            let words = overlapping_words(bytes);
+            hints.at = words.iter().any(|&w| has_byte(w, b'@'));
+            hints.separator = words
+                .iter()
+                .any(|&w| has_byte(w, b':') || has_byte(w, b'='));
             return hints;
         }
         // One table lookup per byte; rare letters only raise a flag that
@@ -1363,5 +1400,24 @@ mod tests {
         assert_eq!(r.redact_field("password", "x").as_deref(), Some("x"));
         assert_eq!(r.redact_text("4111111111111111"), "4111111111111111");
         assert!(r.counts().is_empty());
+    }
+
+    #[test]
+    fn short_texts_find_every_at_and_separator() {
+        for len in 6..13 {
+            for at in 0..len {
+                for mark in [b'@', b':', b'=', b'x'] {
+                    let mut text = vec![b'a'; len];
+                    text[at] = mark;
+                    let text = String::from_utf8(text).unwrap();
+                    let hints = Hints::of(&text);
+                    assert_eq!(hints.at, mark == b'@', "{text}");
+                    assert_eq!(hints.separator, mark == b':' || mark == b'=', "{text}");
+                }
+            }
+        }
+        let r = Redactor::default();
+        assert_eq!(r.scan("a@b.co").as_deref(), Some("a***@b.co"));
+        assert!(!r.scan("token=ab12").unwrap().contains("ab12"));
     }
 }
