@@ -34,7 +34,23 @@
 //! acknowledged the last one, with a budget large enough that nothing
 //! drops, checked against rotel's own counter.
 //!
-//! Under `cargo test --benches` everything runs once, small.
+//! Last, `burst`: the criterion loop emits for seconds, so every contender
+//! drops most of it and the tables above cannot show what each side's
+//! *default* budget absorbs. Here one thread emits a fixed burst (10,000,
+//! 100,000 and 500,000 events: the `caller` group's event in its two spans)
+//! once, into a fresh pipeline with default settings: the bridge + span
+//! attributes + `BatchLogProcessor` into the discarding exporter, and
+//! eventlog-otlp over gRPC and HTTP/protobuf to a fresh rotel; and, since
+//! a discarding exporter never makes the batch queue wait on a network,
+//! the same bridge configuration exporting to rotel over HTTP/protobuf
+//! with `opentelemetry-otlp` (`bridge_span_attrs_batch_otlp_http`). Reported:
+//! the burst's wall time per event on the caller's thread, the time until
+//! everything was exported or dropped (shutdown returned), and what was
+//! delivered and dropped. For eventlog-otlp, delivered + dropped must equal
+//! emitted exactly, and rotel's own accepted counter must equal what the
+//! output says it exported plus its drop-report records.
+//!
+//! Under `cargo test --benches` everything runs once, small (bursts of 1,000).
 
 #![allow(
     clippy::print_stdout,
@@ -127,31 +143,38 @@ where
     S: Subscriber + Send + Sync + 'static,
 {
     tracing::subscriber::with_default(subscriber, || {
-        let outer = tracing::info_span!(
-            "request",
-            request_id = "req_7f3a9b",
-            user_id = "user_12345",
-            session_id = "sess_9c2e41"
-        );
-        let _outer = outer.enter();
-        let inner = tracing::info_span!(
-            "payment",
-            step = "authorize",
-            attempt = 1u64,
-            region = "eu-west-1"
-        );
-        let _inner = inner.enter();
-        g.bench_function(id, |b| {
-            b.iter_custom(|iters| {
-                emitted.fetch_add(iters, Ordering::Relaxed);
-                let start = Instant::now();
-                for _ in 0..iters {
-                    emit_event();
-                }
-                black_box(start.elapsed())
+        in_two_spans(|| {
+            g.bench_function(id, |b| {
+                b.iter_custom(|iters| {
+                    emitted.fetch_add(iters, Ordering::Relaxed);
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        emit_event();
+                    }
+                    black_box(start.elapsed())
+                });
             });
         });
     });
+}
+
+/// Runs `f` inside the workload's two nested spans, three fields each.
+fn in_two_spans<R>(f: impl FnOnce() -> R) -> R {
+    let outer = tracing::info_span!(
+        "request",
+        request_id = "req_7f3a9b",
+        user_id = "user_12345",
+        session_id = "sess_9c2e41"
+    );
+    let _outer = outer.enter();
+    let inner = tracing::info_span!(
+        "payment",
+        step = "authorize",
+        attempt = 1u64,
+        region = "eu-west-1"
+    );
+    let _inner = inner.enter();
+    f()
 }
 
 fn eventlog_layer() -> eventlog::EventLayer {
@@ -175,38 +198,26 @@ fn bench_caller_only(g: &mut BenchmarkGroup<'_, WallTime>, collector: &Collector
         .unwrap();
     let subscriber = tracing_subscriber::registry().with(eventlog_layer().output(otlp.clone()));
     tracing::subscriber::with_default(subscriber, || {
-        let outer = tracing::info_span!(
-            "request",
-            request_id = "req_7f3a9b",
-            user_id = "user_12345",
-            session_id = "sess_9c2e41"
-        );
-        let _outer = outer.enter();
-        let inner = tracing::info_span!(
-            "payment",
-            step = "authorize",
-            attempt = 1u64,
-            region = "eu-west-1"
-        );
-        let _inner = inner.enter();
-        g.bench_function("eventlog_otlp_caller_only", |b| {
-            b.iter_custom(|iters| {
-                let mut timed = Duration::ZERO;
-                let mut left = iters;
-                while left > 0 {
-                    let n = left.min(CHUNK);
-                    let start = Instant::now();
-                    for _ in 0..n {
-                        emit_event();
+        in_two_spans(|| {
+            g.bench_function("eventlog_otlp_caller_only", |b| {
+                b.iter_custom(|iters| {
+                    let mut timed = Duration::ZERO;
+                    let mut left = iters;
+                    while left > 0 {
+                        let n = left.min(CHUNK);
+                        let start = Instant::now();
+                        for _ in 0..n {
+                            emit_event();
+                        }
+                        timed += start.elapsed();
+                        left -= n;
+                        assert!(
+                            otlp.flush_within(Duration::from_secs(30)),
+                            "collector too slow"
+                        );
                     }
-                    timed += start.elapsed();
-                    left -= n;
-                    assert!(
-                        otlp.flush_within(Duration::from_secs(30)),
-                        "collector too slow"
-                    );
-                }
-                timed
+                    timed
+                });
             });
         });
     });
@@ -367,6 +378,195 @@ fn throughput(records: u64) {
     }
 }
 
+/// One fixed burst into one fresh pipeline, after shutdown.
+struct Burst {
+    contender: &'static str,
+    emitted: u64,
+    /// The caller's wall time for the whole burst.
+    caller: Duration,
+    /// From the first emit until shutdown returned (everything exported
+    /// or dropped).
+    drained: Duration,
+    delivered: u64,
+    dropped: u64,
+    /// rotel's own count of accepted records, and how many of them were
+    /// drop reports (ours only).
+    accepted: Option<(u64, u64)>,
+}
+
+/// Emits `events` in a tight loop on this thread inside the workload's
+/// spans; returns when the first emit started and how long the burst took.
+fn emit_burst(events: u64) -> (Instant, Duration) {
+    in_two_spans(|| {
+        let start = Instant::now();
+        for _ in 0..events {
+            emit_event();
+        }
+        (start, start.elapsed())
+    })
+}
+
+/// The bridge + span attributes + `BatchLogProcessor` with its defaults,
+/// into the discarding exporter; dropped is what never reached it.
+fn burst_bridge(events: u64) -> Burst {
+    let exported = DiscardExporter::default();
+    let provider = SdkLoggerProvider::builder()
+        .with_log_processor(BatchLogProcessor::builder(exported.clone()).build())
+        .build();
+    let bridge = OpenTelemetryTracingBridge::builder(&provider)
+        .with_tracing_span_attributes(TracingSpanAttributes::all())
+        .build();
+    let (start, caller) =
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(bridge), || {
+            emit_burst(events)
+        });
+    if let Err(e) = provider.shutdown_with_timeout(Duration::from_secs(120)) {
+        panic!("bridge: shutdown: {e}");
+    }
+    let drained = start.elapsed();
+    let delivered = exported.0.load(Ordering::Relaxed);
+    assert!(
+        delivered <= events,
+        "bridge exported {delivered} of {events}"
+    );
+    Burst {
+        contender: "bridge_span_attrs_batch",
+        emitted: events,
+        caller,
+        drained,
+        delivered,
+        dropped: events - delivered,
+        accepted: None,
+    }
+}
+
+/// The same bridge + `BatchLogProcessor` defaults, but exporting to a fresh
+/// rotel over HTTP/protobuf with `opentelemetry-otlp`, as a deployment
+/// would: the discarding exporter never makes its queue wait on a network.
+/// Delivered is rotel's own count; the processor's drop count is private.
+#[cfg(feature = "http")]
+fn burst_bridge_otlp_http(events: u64) -> Burst {
+    use opentelemetry_otlp::WithExportConfig;
+
+    let mut collector = Collector::start_counting();
+    let exporter = opentelemetry_otlp::LogExporter::builder()
+        .with_http()
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_endpoint(collector.http_endpoint())
+        .build()
+        .unwrap();
+    let provider = SdkLoggerProvider::builder()
+        .with_log_processor(BatchLogProcessor::builder(exporter).build())
+        .build();
+    let bridge = OpenTelemetryTracingBridge::builder(&provider)
+        .with_tracing_span_attributes(TracingSpanAttributes::all())
+        .build();
+    let (start, caller) =
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(bridge), || {
+            emit_burst(events)
+        });
+    if let Err(e) = provider.shutdown_with_timeout(Duration::from_secs(120)) {
+        panic!("bridge over HTTP: shutdown: {e}");
+    }
+    let drained = start.elapsed();
+    collector.stop();
+    let accepted = collector.accepted();
+    assert!(accepted <= events, "rotel accepted {accepted} of {events}");
+    Burst {
+        contender: "bridge_span_attrs_batch_otlp_http",
+        emitted: events,
+        caller,
+        drained,
+        delivered: accepted,
+        dropped: events - accepted,
+        accepted: Some((accepted, 0)),
+    }
+}
+
+/// eventlog-otlp with its defaults, exporting to a fresh rotel.
+fn burst_eventlog(contender: &'static str, protocol: Protocol, events: u64) -> Burst {
+    let mut collector = Collector::start_counting();
+    let endpoint = match protocol {
+        Protocol::Grpc => collector.grpc_endpoint(),
+        _ => collector.http_endpoint(),
+    };
+    let (otlp, guard) = OtlpOutput::builder()
+        .protocol(protocol)
+        .endpoint(endpoint)
+        .build()
+        .unwrap();
+    let layer = eventlog_layer().output(otlp);
+    let (start, caller) =
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            emit_burst(events)
+        });
+    let report = match guard.shutdown(Duration::from_secs(120)) {
+        Ok(stats) => stats,
+        Err(e) => panic!("{contender}: shutdown: {e}"),
+    };
+    let drained = start.elapsed();
+    collector.stop();
+    let accepted = collector.accepted();
+    assert_eq!(report.emitted, events, "{contender}: {report:?}");
+    assert_eq!(
+        report.exported + report.dropped(),
+        events,
+        "{contender}: delivered + dropped != emitted: {report:?}"
+    );
+    assert_eq!(
+        accepted,
+        report.exported + report.drop_reports,
+        "{contender}: rotel's own count vs {report:?}"
+    );
+    Burst {
+        contender,
+        emitted: events,
+        caller,
+        drained,
+        delivered: accepted - report.drop_reports,
+        dropped: report.dropped(),
+        accepted: Some((accepted, report.drop_reports)),
+    }
+}
+
+/// Fixed bursts with each side's default settings: what the default budget
+/// absorbs when a program emits `events` at once.
+fn bursts(sizes: &[u64]) {
+    let mut runs = Vec::new();
+    for &events in sizes {
+        runs.push(burst_bridge(events));
+        runs.push(burst_eventlog("eventlog_otlp_grpc", Protocol::Grpc, events));
+        if cfg!(feature = "http") {
+            runs.push(burst_eventlog(
+                "eventlog_otlp_http",
+                Protocol::HttpProtobuf,
+                events,
+            ));
+        }
+        #[cfg(feature = "http")]
+        runs.push(burst_bridge_otlp_http(events));
+    }
+    println!(
+        "\n| burst (defaults) | events | burst ns/event | until drained | delivered | dropped | rotel accepted (drop reports) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for r in runs {
+        let accepted = r
+            .accepted
+            .map_or("-".to_owned(), |(a, reports)| format!("{a} ({reports})"));
+        println!(
+            "| {} | {} | {:.0} | {:.3} s | {} | {} ({:.1} %) | {accepted} |",
+            r.contender,
+            r.emitted,
+            r.caller.as_nanos() as f64 / r.emitted as f64,
+            r.drained.as_secs_f64(),
+            r.delivered,
+            r.dropped,
+            r.dropped as f64 * 100.0 / r.emitted as f64,
+        );
+    }
+}
+
 fn criterion_dir() -> Option<PathBuf> {
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
         return Some(PathBuf::from(home));
@@ -434,11 +634,14 @@ fn main() {
     c.final_summary();
     if benching {
         print_caller(&drops);
-        // Set EVENTLOG_OTLP_BENCH_CALLER_ONLY=1 to skip the throughput runs (~1 min).
+        // Set EVENTLOG_OTLP_BENCH_CALLER_ONLY=1 to skip the throughput and
+        // burst runs (~1 min).
         if std::env::var_os("EVENTLOG_OTLP_BENCH_CALLER_ONLY").is_none() {
             throughput(500_000);
+            bursts(&[10_000, 100_000, 500_000]);
         }
     } else {
         throughput(2_000);
+        bursts(&[1_000]);
     }
 }
