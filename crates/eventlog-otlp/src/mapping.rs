@@ -197,10 +197,14 @@ impl Default for Pending {
 }
 
 /// Fixed per-record cost counted against the byte budget, beside the text:
-/// timestamps, severity, ids and the struct itself.
-const RECORD_OVERHEAD: usize = 160;
-/// Per-attribute cost counted against the byte budget.
-const ATTR_OVERHEAD: usize = 40;
+/// the record itself (timestamps, severity, ids, buffers) and its queue
+/// slot, so the budget bounds the memory the queue really holds.
+const RECORD_OVERHEAD: usize = std::mem::size_of::<Pending>() + 16;
+/// Per-attribute cost counted against the byte budget: one packed
+/// attribute. Its key and text value are in the text already. This is also
+/// at least what an attribute adds to the protobuf beyond its text (tags,
+/// lengths, an 8-byte number), so budget bytes bound the request size.
+const ATTR_OVERHEAD: usize = std::mem::size_of::<PendingAttr>();
 
 impl Pending {
     /// Copies `record` (already redacted and checked by the layer) into
@@ -279,8 +283,9 @@ impl Pending {
         self.text.capacity() <= 4096 && self.attrs.capacity() <= 64
     }
 
-    /// What this record counts against the byte budget: its text plus a
-    /// fixed cost per record and per attribute (close to its protobuf size).
+    /// What this record counts against the byte budget: its text plus the
+    /// memory of the record and of each packed attribute (see
+    /// `RECORD_OVERHEAD` and `ATTR_OVERHEAD`).
     pub(crate) fn budget_bytes(&self) -> usize {
         RECORD_OVERHEAD + self.text.len() + self.attrs.len() * ATTR_OVERHEAD
     }
