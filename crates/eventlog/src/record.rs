@@ -173,6 +173,23 @@ struct StoredField {
     value: StoredValue,
 }
 
+/// Whether two field names are equal. Names are short: up to 16 bytes they
+/// are compared as two overlapping words, without a `memcmp` call (schema
+/// checks look several names up per event).
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| <[u8; 8]>::try_from(&s[at..at + 8]).unwrap_or([0; 8]);
+    let half = |s: &[u8], at: usize| <[u8; 4]>::try_from(&s[at..at + 4]).unwrap_or([0; 4]);
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
+    }
+}
+
 /// The marker appended to a string cut at the configured length cap.
 pub(crate) const TRUNCATION_MARKER: &str = "…[truncated]";
 
@@ -321,7 +338,10 @@ impl FieldBuf {
     }
 
     fn position(&self, name: &str) -> Option<usize> {
-        self.fields.iter().position(|f| self.name_of(f) == name)
+        let wanted = name.as_bytes();
+        self.fields
+            .iter()
+            .position(|f| same_name(self.name_of(f).as_bytes(), wanted))
     }
 
     fn unique_name(&mut self, name: &str) -> StoredName {
@@ -394,7 +414,7 @@ impl FieldBuf {
             .iter()
             .find(|f| {
                 let have = self.name_of(f).as_bytes();
-                have.len() == wanted.len() && have.first() == wanted.first() && have == wanted
+                same_name(have, wanted)
             })
             .map(|f| self.view(f).value)
     }
@@ -596,6 +616,21 @@ impl<'a> Record<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_compare_equal_exactly_when_equal() {
+        let base = b"abcdefghijklmnopqrstu";
+        for len in 0..base.len() {
+            let a = &base[..len];
+            assert!(same_name(a, a));
+            assert!(!same_name(a, &base[..len + 1]));
+            for at in 0..len {
+                let mut b = a.to_vec();
+                b[at] = b'_';
+                assert!(!same_name(a, &b), "{len} {at}");
+            }
+        }
+    }
 
     #[test]
     fn duplicate_names_are_renamed_not_repeated() {
