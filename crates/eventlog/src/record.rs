@@ -623,7 +623,7 @@ mod tests {
         for len in 0..base.len() {
             let a = &base[..len];
             assert!(same_name(a, a));
-            assert!(!same_name(a, &base[..len + 1]));
+            assert!(!same_name(a, &base[..=len]));
             for at in 0..len {
                 let mut b = a.to_vec();
                 b[at] = b'_';
