@@ -9,7 +9,6 @@
 //! arena and the attribute list); building OpenTelemetry values, interning
 //! event names and grouping happen on the export thread.
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::time::SystemTime;
 
@@ -19,6 +18,7 @@ use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 use opentelemetry::{Key, KeyValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::SdkLogRecord;
+use rustc_hash::FxHashMap;
 use tracing_core::Level;
 
 /// Correlation keys renamed to their OpenTelemetry semantic-convention
@@ -394,11 +394,13 @@ const MAX_INTERNED_NAMES: usize = 4096;
 /// Converts pending records on the export thread.
 #[derive(Debug, Default)]
 pub(crate) struct Mapper {
-    names: HashMap<Box<str>, &'static str>,
+    // Fx, not SipHash: keys are field and event names from code, and the
+    // lookup ran ~285 instructions with SipHash against ~40 (callgrind).
+    names: FxHashMap<Box<str>, &'static str>,
     /// Attribute keys already built, per kind (text, then each prefix):
     /// field names repeat, and a cached key is a reference-count bump
     /// instead of an allocation (and a `format!` for prefixed keys).
-    keys: [HashMap<Box<str>, Key>; 1 + PREFIXES.len()],
+    keys: [FxHashMap<Box<str>, Key>; 1 + PREFIXES.len()],
 }
 
 /// How many distinct keys of each kind are cached.
