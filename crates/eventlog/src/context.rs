@@ -26,11 +26,9 @@ pub(crate) struct SpanContext {
     pub(crate) trace: TraceContext,
     /// Promoted fields recorded on this span.
     pub(crate) promoted: Vec<SpanPromoted>,
-    /// This span's other fields, for the `span` block.
-    pub(crate) fields: FieldBuf,
-    /// `fields` encoded as a JSON object, refreshed whenever they change,
-    /// so each event copies bytes instead of re-encoding them.
-    pub(crate) fields_json: Vec<u8>,
+    /// This span's other fields, for the `span` block; `None` when it has
+    /// none. Shared with its [`Scope`] instead of copied into it.
+    pub(crate) fields: Option<Arc<SpanFields>>,
     /// The trace context should be taken from `tracing-opentelemetry` when
     /// it becomes available.
     pub(crate) otel_pending: bool,
@@ -71,11 +69,9 @@ pub(crate) struct Scope {
     /// Sorted by envelope index; text in `text`.
     pub(crate) promoted: Vec<Promoted>,
     pub(crate) text: FieldBuf,
-    pub(crate) fields: FieldBuf,
-    pub(crate) fields_json: Vec<u8>,
-    /// `,"trace_id":…,"span_id":…`, as the envelope names them.
-    pub(crate) ids_json: Vec<u8>,
-    /// The deployment context and static fields, then `ids_json`, then
+    /// The span's own fields, shared with its [`SpanContext`].
+    pub(crate) fields: Option<Arc<SpanFields>>,
+    /// The deployment context and static fields, then the ids, then
     /// `,"request_id":…` for every promoted value: what most records copy
     /// in one piece.
     pub(crate) head_json: Vec<u8>,
@@ -91,6 +87,15 @@ impl Scope {
             self.promoted.push(Promoted { key, text });
         }
     }
+}
+
+/// A span's own (non-promoted) fields, and the same as a JSON object,
+/// refreshed whenever they change, so each record copies bytes instead of
+/// re-encoding them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SpanFields {
+    pub(crate) fields: FieldBuf,
+    pub(crate) json: Vec<u8>,
 }
 
 /// Busy / idle accounting for span-close records.

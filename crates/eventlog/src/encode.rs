@@ -54,6 +54,15 @@ pub(crate) struct JsonBuf {
 }
 
 impl JsonBuf {
+    /// An empty buffer with room for about `n` bytes (pieces built once
+    /// per span, whose size is known roughly in advance).
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        JsonBuf {
+            buf: vec![0; n + SLACK],
+            ..JsonBuf::default()
+        }
+    }
+
     /// Takes over `out`, writing after its current contents.
     pub(crate) fn append_to(out: Vec<u8>) -> Self {
         let pos = out.len();

@@ -563,20 +563,16 @@ impl Layout {
             out.raw(e.comma_key(Key::Message));
             out.str(message);
         }
-        match r.pre {
-            Some(PreEncoded {
-                head: Some(head), ..
-            }) => out.raw(head),
-            Some(pre) => {
-                out.raw(&self.fixed_json);
-                out.raw(pre.ids);
-                self.write_promoted(r.promoted, r.promoted_text, out);
-            }
-            None => {
-                out.raw(&self.fixed_json);
-                self.write_ids(r.trace, out);
-                self.write_promoted(r.promoted, r.promoted_text, out);
-            }
+        if let Some(PreEncoded {
+            head: Some(head), ..
+        }) = r.pre
+        {
+            out.raw(head);
+        } else {
+            // No span, or the event recorded promoted values of its own.
+            out.raw(&self.fixed_json);
+            self.write_ids(r.trace, out);
+            self.write_promoted(r.promoted, r.promoted_text, out);
         }
         if !r.fields.is_empty() {
             out.raw(e.comma_key(Key::Metadata));

@@ -19,7 +19,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::capture::{Capturing, EventCapture, Scratch, SpanCapture, Visitor};
-use crate::context::{Scope, SpanContext, Timing, retire_scopes, scope_generation};
+use crate::context::{Scope, SpanContext, SpanFields, Timing, retire_scopes, scope_generation};
 use crate::encode::JsonBuf;
 use crate::envelope::Layout;
 use crate::output::JsonOutput;
@@ -538,8 +538,7 @@ impl EventLayer {
             let ext = span.extensions();
             let cx = ext.get::<SpanContext>()?;
             scope.trace = Some(cx.trace);
-            scope.fields = cx.fields.clone();
-            scope.fields_json.clone_from(&cx.fields_json);
+            scope.fields.clone_from(&cx.fields);
             for p in &cx.promoted {
                 scope.promote(p.key, &p.value, cap);
             }
@@ -559,19 +558,24 @@ impl EventLayer {
             ancestor = span.parent();
         }
         scope.promoted.sort_unstable_by_key(|p| p.key);
-        let mut json = JsonBuf::default();
-        self.layout.write_ids(scope.trace, &mut json);
-        scope.ids_json = json.as_bytes().to_vec();
-        json.clear();
-        json.raw(self.layout.fixed_json());
-        json.raw(&scope.ids_json);
+        // Sized up front: these are built once per span, and a default
+        // buffer would start at 1 KiB.
+        let promoted_len: usize = scope
+            .promoted
+            .iter()
+            .map(|p| scope.text.text(p.text).len() + 24)
+            .sum();
+        let mut head = JsonBuf::with_capacity(self.layout.fixed_json().len() + 96 + promoted_len);
+        head.raw(self.layout.fixed_json());
+        self.layout.write_ids(scope.trace, &mut head);
         self.layout
-            .write_promoted(&scope.promoted, &scope.text, &mut json);
-        scope.head_json = json.as_bytes().to_vec();
-        json.clear();
+            .write_promoted(&scope.promoted, &scope.text, &mut head);
+        scope.head_json = head.into_vec();
+        let fields_json = scope.fields.as_ref().map_or(&[][..], |f| &f.json[..]);
+        let mut block = JsonBuf::with_capacity(span.name().len() + fields_json.len() + 32);
         self.layout
-            .write_span_block(Some(span.name()), &scope.fields_json, &mut json);
-        scope.span_json = json.into_vec();
+            .write_span_block(Some(span.name()), fields_json, &mut block);
+        scope.span_json = block.into_vec();
         Some(scope)
     }
 
@@ -585,9 +589,16 @@ impl EventLayer {
     }
 
     fn capture_span(&self, cx: &mut SpanContext, values: &SpanValues<'_>) {
+        // Dropped first, so the fields it shares are taken back uncopied.
+        cx.scope = None;
+        let mut own = cx
+            .fields
+            .take()
+            .map(|f| Arc::try_unwrap(f).unwrap_or_else(|shared| (*shared).clone()))
+            .unwrap_or_default();
         let mut capture = SpanCapture {
             promoted: &mut cx.promoted,
-            fields: &mut cx.fields,
+            fields: &mut own.fields,
             with: self.capturing(),
             traceparent: None,
             promoted_changed: false,
@@ -597,7 +608,6 @@ impl EventLayer {
         if capture.promoted_changed && cx.lent.load(Ordering::Relaxed) {
             retire_scopes();
         }
-        cx.scope = None;
         match capture.traceparent {
             // A root that learns its caller's trace after creation joins it;
             // spans created before keep the ids they were given.
@@ -607,8 +617,8 @@ impl EventLayer {
             Some(Err(())) => self.stats.record_invalid_traceparent(),
             None => {}
         }
-        cx.fields.compact();
-        cx.fields_json = encode_fields(&cx.fields);
+        own.fields.compact();
+        cx.fields = span_fields(own.fields);
     }
 
     /// Builds the record from the captured event and its span's scope.
@@ -630,6 +640,7 @@ impl EventLayer {
             scratch.promoted.sort_unstable_by_key(|p| p.key);
         }
         let scratch: &'a Scratch = scratch;
+        let own_fields = scope.and_then(|scope| scope.fields.as_deref());
         let text = |r| scratch.fields.text(r);
         let (promoted, promoted_text) = match scope {
             Some(scope) if !own_promoted => (&scope.promoted[..], &scope.text),
@@ -650,14 +661,13 @@ impl EventLayer {
             promoted_text,
             fields: &scratch.fields,
             span_name: parts.span_name,
-            span_fields: scope.map_or(&scratch.span_fields, |scope| &scope.fields),
-            span_json: scope.map_or(&[][..], |scope| &scope.fields_json[..]),
+            span_fields: own_fields.map_or(&scratch.span_fields, |f| &f.fields),
+            span_json: own_fields.map_or(&[][..], |f| &f.json[..]),
             duration: parts.duration,
             schema_version: None,
             schema_errors: &[],
             layout: &self.layout,
             pre: scope.map(|scope| PreEncoded {
-                ids: &scope.ids_json,
                 head: (!own_promoted).then_some(&scope.head_json[..]),
                 span: &scope.span_json,
             }),
@@ -673,14 +683,18 @@ struct RecordParts<'a> {
     duration: Option<std::time::Duration>,
 }
 
-/// The span block's `fields` object, or nothing when there are no fields.
-fn encode_fields(fields: &FieldBuf) -> Vec<u8> {
+/// A span's own fields with their JSON object for the `span` block, or
+/// `None` when it has none.
+fn span_fields(fields: FieldBuf) -> Option<Arc<SpanFields>> {
     if fields.is_empty() {
-        return Vec::new();
+        return None;
     }
-    let mut json = crate::encode::JsonBuf::default();
+    let mut json = JsonBuf::default();
     fields.write_object(&mut json);
-    json.into_vec()
+    Some(Arc::new(SpanFields {
+        fields,
+        json: json.into_vec(),
+    }))
 }
 
 fn default_event_type(level: Level) -> &'static str {
@@ -730,8 +744,7 @@ where
         span.extensions_mut().insert(SpanContext {
             trace,
             promoted,
-            fields_json: encode_fields(&fields),
-            fields,
+            fields: span_fields(fields),
             otel_pending: self.otel,
             timing: self.close_suffix.is_some().then(Timing::new),
             scope: None,

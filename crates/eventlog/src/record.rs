@@ -491,8 +491,6 @@ pub struct Record<'a> {
 /// JSON for the parts of a record its span decides, encoded once per span.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PreEncoded<'a> {
-    /// `,"trace_id":…,"span_id":…`
-    pub(crate) ids: &'a [u8],
     /// Deployment context, statics, ids and promoted values in one piece,
     /// unless the event recorded promoted values of its own.
     pub(crate) head: Option<&'a [u8]>,
