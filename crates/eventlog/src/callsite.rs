@@ -62,7 +62,7 @@ pub(crate) fn facts(metadata: &'static Metadata<'static>) -> CallsiteFacts {
 
 /// The macro's explicit `name:`, unless it is tracing's generated default
 /// (`event src/file.rs:42`) or `tracing-log`'s `log event`.
-pub(crate) fn explicit_name(metadata: &'static Metadata<'static>) -> Option<&'static str> {
+fn explicit_name(metadata: &'static Metadata<'static>) -> Option<&'static str> {
     let name = metadata.name();
     if name == "log event" {
         return None;

@@ -127,7 +127,6 @@ pub(crate) struct Scratch {
     /// The event's metadata fields, and the text arena for every other
     /// string of the record (message, name, promoted values).
     pub(crate) fields: FieldBuf,
-    pub(crate) span_fields: FieldBuf,
     pub(crate) event_name: Option<TextRef>,
     event_alias: Option<TextRef>,
     pub(crate) event_type: Option<TextRef>,
@@ -167,7 +166,6 @@ impl Scratch {
 
     fn clear(&mut self) {
         self.fields.clear();
-        self.span_fields.clear();
         self.event_name = None;
         self.event_alias = None;
         self.event_type = None;

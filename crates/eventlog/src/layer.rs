@@ -23,7 +23,7 @@ use crate::context::{Scope, SpanContext, SpanFields, Timing, retire_scopes, scop
 use crate::encode::JsonBuf;
 use crate::envelope::Layout;
 use crate::output::JsonOutput;
-use crate::record::{FieldBuf, PreEncoded, Record, StoredValue};
+use crate::record::{FieldBuf, NO_FIELDS, PreEncoded, Record, StoredValue};
 use crate::trace::TraceContext;
 use crate::{Deployment, DropReason, Envelope, EventType, Output, Policy, Redactor, Schema, Stats};
 
@@ -661,7 +661,7 @@ impl EventLayer {
             promoted_text,
             fields: &scratch.fields,
             span_name: parts.span_name,
-            span_fields: own_fields.map_or(&scratch.span_fields, |f| &f.fields),
+            span_fields: own_fields.map_or(&NO_FIELDS, |f| &f.fields),
             span_json: own_fields.map_or(&[][..], |f| &f.json[..]),
             duration: parts.duration,
             schema_version: None,

@@ -201,6 +201,13 @@ pub(crate) struct FieldBuf {
     fields: Vec<StoredField>,
 }
 
+/// No fields: what a record outside any span (or in a span without
+/// fields) points at.
+pub(crate) static NO_FIELDS: FieldBuf = FieldBuf {
+    text: String::new(),
+    fields: Vec::new(),
+};
+
 impl FieldBuf {
     pub(crate) fn clear(&mut self) {
         self.text.clear();
