@@ -525,16 +525,12 @@ pub(crate) fn resource(deployment: &Deployment) -> Resource {
 mod tests {
     use super::*;
 
-    /// Refills one `Pending` from every record, as a recycled buffer is.
-    struct Refill(std::sync::Mutex<Pending>);
+    /// Refills one shared `Pending` from every record, as a recycled buffer is.
+    struct Refill(std::sync::Arc<std::sync::Mutex<Pending>>);
 
     impl eventlog::Output for Refill {
         fn emit(&self, record: &Record<'_>) -> Result<(), eventlog::DropReason> {
-            let mut p = self
-                .0
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            p.fill_from(record);
+            self.0.lock().unwrap().fill_from(record);
             Ok(())
         }
     }
@@ -545,8 +541,8 @@ mod tests {
     #[test]
     fn a_refilled_buffer_holds_exactly_the_last_record() {
         use tracing_subscriber::prelude::*;
-        let refill = std::sync::Arc::new(Refill(std::sync::Mutex::new(Pending::default())));
-        let output = ArcOutput(std::sync::Arc::clone(&refill));
+        let pending = std::sync::Arc::new(std::sync::Mutex::new(Pending::default()));
+        let output = Refill(std::sync::Arc::clone(&pending));
         let layer = eventlog::layer().without_writer().output(output);
         let n: usize = std::env::var("EVENTLOG_REFILLS")
             .ok()
@@ -567,7 +563,7 @@ mod tests {
             }
             tracing::warn!(event_name = "x", k = "v");
         });
-        let p = refill.0.lock().unwrap();
+        let p = pending.lock().unwrap();
         assert_eq!(p.level, Level::WARN);
         assert_eq!(p.event_name.as_ref().map(|r| p.text(r)), Some("x"));
         assert_eq!(p.message, None);
@@ -582,15 +578,6 @@ mod tests {
         assert!(texts.contains(&"v".to_owned()), "{texts:?}");
         assert!(texts.contains(&"req_7f3a9b".to_owned()), "{texts:?}");
         assert!(!texts.iter().any(|t| t.contains("order")), "{texts:?}");
-    }
-
-    /// `Output` for a shared handle, so the test can look inside afterwards.
-    struct ArcOutput(std::sync::Arc<Refill>);
-
-    impl eventlog::Output for ArcOutput {
-        fn emit(&self, record: &Record<'_>) -> Result<(), eventlog::DropReason> {
-            self.0.emit(record)
-        }
     }
 
     #[test]
