@@ -62,6 +62,9 @@
     unreachable_pub
 )]
 
+#[path = "../../eventlog/benches/support/workload.rs"]
+mod workload;
+
 #[path = "../tests/collector/mod.rs"]
 #[allow(dead_code)] // The bench uses the counting collector only.
 mod collector;
@@ -82,6 +85,7 @@ use opentelemetry_sdk::logs::{
 use tracing::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::prelude::*;
+use workload::{emit_event, in_two_spans};
 
 use collector::Collector;
 
@@ -124,18 +128,6 @@ impl LogExporter for DiscardExporter {
     }
 }
 
-fn emit_event() {
-    tracing::info!(
-        event_name = "order_placed",
-        order_id = "ord_1001",
-        amount = 72.49,
-        currency = "USD",
-        items = 2u64,
-        gift = false,
-        "order placed"
-    );
-}
-
 /// Runs the workload under `subscriber` inside the two nested spans,
 /// counting iterations into `emitted`.
 fn in_spans<S>(g: &mut BenchmarkGroup<'_, WallTime>, id: &str, subscriber: S, emitted: &AtomicU64)
@@ -156,25 +148,6 @@ where
             });
         });
     });
-}
-
-/// Runs `f` inside the workload's two nested spans, three fields each.
-fn in_two_spans<R>(f: impl FnOnce() -> R) -> R {
-    let outer = tracing::info_span!(
-        "request",
-        request_id = "req_7f3a9b",
-        user_id = "user_12345",
-        session_id = "sess_9c2e41"
-    );
-    let _outer = outer.enter();
-    let inner = tracing::info_span!(
-        "payment",
-        step = "authorize",
-        attempt = 1u64,
-        region = "eu-west-1"
-    );
-    let _inner = inner.enter();
-    f()
 }
 
 fn eventlog_layer() -> eventlog::EventLayer {

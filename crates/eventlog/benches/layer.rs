@@ -26,6 +26,9 @@
 // A bench prints its results table.
 #![allow(clippy::print_stdout)]
 
+#[path = "support/workload.rs"]
+mod workload;
+
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -34,23 +37,12 @@ use tracing::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::prelude::*;
+use workload::{emit_event, in_two_spans};
 
 /// A layer that does nothing: what dispatch alone costs.
 struct Nothing;
 
 impl<S: Subscriber> Layer<S> for Nothing {}
-
-fn emit_event() {
-    tracing::info!(
-        event_name = "order_placed",
-        order_id = "ord_1001",
-        amount = 72.49,
-        currency = "USD",
-        items = 2u64,
-        gift = false,
-        "order placed"
-    );
-}
 
 /// The same event with one secret in it: a password field.
 fn emit_event_with_secret() {
@@ -84,21 +76,7 @@ where
     S: Subscriber + Send + Sync + 'static,
 {
     tracing::subscriber::with_default(subscriber, || {
-        let outer = tracing::info_span!(
-            "request",
-            request_id = "req_7f3a9b",
-            user_id = "user_12345",
-            session_id = "sess_9c2e41"
-        );
-        let _outer = outer.enter();
-        let inner = tracing::info_span!(
-            "payment",
-            step = "authorize",
-            attempt = 1u64,
-            region = "eu-west-1"
-        );
-        let _inner = inner.enter();
-        g.bench_function(id, |b| b.iter(bench));
+        in_two_spans(|| g.bench_function(id, |b| b.iter(bench)));
     });
 }
 

@@ -1,4 +1,4 @@
-//! The `layer` bench's event in a plain loop, for counting instructions:
+//! The `layer` bench's workload (`benches/support/workload.rs`) in a plain loop, for counting instructions:
 //! wall-clock medians on a shared 2-core machine swing by ±20 %, while
 //! callgrind's counts repeat to the instruction.
 //!
@@ -17,38 +17,22 @@
 // An example prints its usage.
 #![allow(clippy::print_stderr)]
 
+#[path = "../benches/support/workload.rs"]
+mod workload;
+
 use tracing_subscriber::prelude::*;
+use workload::{emit_event, in_two_spans};
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let contender = args.next().unwrap_or_default();
     let events: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(20_000);
     let run = || {
-        let _request = tracing::info_span!(
-            "request",
-            request_id = "req_7f3a9b",
-            user_id = "user_12345",
-            session_id = "sess_9c2e41"
-        )
-        .entered();
-        let _payment = tracing::info_span!(
-            "payment",
-            step = "authorize",
-            attempt = 1u64,
-            region = "eu-west-1"
-        )
-        .entered();
-        for _ in 0..events {
-            tracing::info!(
-                event_name = "order_placed",
-                order_id = "ord_1001",
-                amount = 72.49,
-                currency = "USD",
-                items = 2u64,
-                gift = false,
-                "order placed"
-            );
-        }
+        in_two_spans(|| {
+            for _ in 0..events {
+                emit_event();
+            }
+        });
     };
     let eventlog = || {
         eventlog::layer()

@@ -7,8 +7,12 @@
 // pass-through to `System` that bumps a thread-local counter.
 #![allow(unsafe_code, clippy::unwrap_used)]
 
+#[path = "../benches/support/workload.rs"]
+mod workload;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use workload::{emit_event, in_two_spans};
 
 use tracing_subscriber::prelude::*;
 
@@ -73,52 +77,37 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Reused {
     }
 }
 
-fn event() {
-    tracing::info!(
-        event_name = "order_placed",
-        order_id = "ord_1001",
-        amount = 72.49,
-        currency = "USD",
-        items = 2u64,
-        gift = false,
-        "order placed"
-    );
-}
-
 fn steady_state_allocations(layer: eventlog::EventLayer, writer: &Reused) {
     writer.0.lock().unwrap().reserve(1 << 20);
     let stats = layer.stats();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        let outer = tracing::info_span!(
-            "request",
-            request_id = "r-1",
-            user_id = "u-1",
-            session_id = "s-1"
-        );
-        let _o = outer.enter();
-        let inner =
-            tracing::info_span!("payment", step = "authorize", attempt = 1u64, region = "eu");
-        let _i = inner.enter();
-        // Warm up: per-thread buffers grow to the working size.
-        for _ in 0..10 {
-            event();
-        }
-        let n = allocations_during(|| {
-            for _ in 0..1000 {
-                event();
-            }
-        });
-        // Release builds allocate nothing. Debug builds parse every line
-        // back to prove it is valid JSON, and serde_json's parser allocates
-        // its scratch buffer once per line: exactly one per event.
-        let expected = if cfg!(debug_assertions) { 1000 } else { 0 };
-        assert_eq!(n, expected, "allocations in 1000 steady-state events");
-        // The counter works: a span with fields allocates its storage.
-        let n = allocations_during(|| drop(tracing::info_span!("fresh", step = "x")));
-        assert!(n > 0, "the allocation counter counts");
+        in_two_spans(steady_state_checks);
     });
     let s = stats.snapshot();
     assert_eq!((s.written, s.violations), (1010, 0));
+}
+
+/// Inside the workload's spans: 1000 events after a warm-up allocate
+/// nothing (release), and the counter itself counts.
+fn steady_state_checks() {
+    // Warm up: per-thread buffers grow to the working size (and the
+    // spans' shared scope is built at their first record).
+    for _ in 0..10 {
+        emit_event();
+    }
+    let n = allocations_during(|| {
+        for _ in 0..1000 {
+            emit_event();
+        }
+    });
+    // Release builds allocate nothing. Debug builds parse every line
+    // back to prove it is valid JSON, and serde_json's parser allocates
+    // its scratch buffer once per line: exactly one per event.
+    let expected = if cfg!(debug_assertions) { 1000 } else { 0 };
+    assert_eq!(n, expected, "allocations in 1000 steady-state events");
+    // The counter works: a span with fields allocates its storage.
+    let n = allocations_during(|| drop(tracing::info_span!("fresh", step = "x")));
+    assert!(n > 0, "the allocation counter counts");
 }
 
 #[test]
