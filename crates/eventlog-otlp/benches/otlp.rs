@@ -379,12 +379,15 @@ fn emit_burst(events: u64) -> (Instant, Duration) {
     })
 }
 
-/// The bridge + span attributes + `BatchLogProcessor` with its defaults,
-/// into the discarding exporter; dropped is what never reached it.
-fn burst_bridge(events: u64) -> Burst {
-    let exported = DiscardExporter::default();
+/// A burst through the bridge + span attributes + `BatchLogProcessor` with
+/// its defaults into `exporter`: the caller's time, and the time until the
+/// provider had shut down.
+fn bridge_burst<E>(exporter: E, events: u64) -> (Duration, Duration)
+where
+    E: LogExporter + 'static,
+{
     let provider = SdkLoggerProvider::builder()
-        .with_log_processor(BatchLogProcessor::builder(exported.clone()).build())
+        .with_log_processor(BatchLogProcessor::builder(exporter).build())
         .build();
     let bridge = OpenTelemetryTracingBridge::builder(&provider)
         .with_tracing_span_attributes(TracingSpanAttributes::all())
@@ -396,7 +399,14 @@ fn burst_bridge(events: u64) -> Burst {
     if let Err(e) = provider.shutdown_with_timeout(Duration::from_secs(120)) {
         panic!("bridge: shutdown: {e}");
     }
-    let drained = start.elapsed();
+    (caller, start.elapsed())
+}
+
+/// The bridge + span attributes + `BatchLogProcessor` with its defaults,
+/// into the discarding exporter; dropped is what never reached it.
+fn burst_bridge(events: u64) -> Burst {
+    let exported = DiscardExporter::default();
+    let (caller, drained) = bridge_burst(exported.clone(), events);
     let delivered = exported.0.load(Ordering::Relaxed);
     assert!(
         delivered <= events,
@@ -428,20 +438,7 @@ fn burst_bridge_otlp_http(events: u64) -> Burst {
         .with_endpoint(collector.http_endpoint())
         .build()
         .unwrap();
-    let provider = SdkLoggerProvider::builder()
-        .with_log_processor(BatchLogProcessor::builder(exporter).build())
-        .build();
-    let bridge = OpenTelemetryTracingBridge::builder(&provider)
-        .with_tracing_span_attributes(TracingSpanAttributes::all())
-        .build();
-    let (start, caller) =
-        tracing::subscriber::with_default(tracing_subscriber::registry().with(bridge), || {
-            emit_burst(events)
-        });
-    if let Err(e) = provider.shutdown_with_timeout(Duration::from_secs(120)) {
-        panic!("bridge over HTTP: shutdown: {e}");
-    }
-    let drained = start.elapsed();
+    let (caller, drained) = bridge_burst(exporter, events);
     collector.stop();
     let accepted = collector.accepted();
     assert!(accepted <= events, "rotel accepted {accepted} of {events}");
