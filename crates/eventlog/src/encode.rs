@@ -441,11 +441,14 @@ const fn word_needs_escape(w: u64) -> bool {
 }
 
 /// Appends `s` as a quoted, escaped JSON string to a `Vec` (cold paths:
-/// pre-encoded keys and span fields).
+/// keys and deployment values pre-encoded once per layer).
+///
+/// Encoded in a buffer of its own size, so the many small pre-encoded
+/// pieces do not each keep a line buffer's 1 KiB.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    let mut buf = JsonBuf::append_to(std::mem::take(out));
+    let mut buf = JsonBuf::with_capacity(s.len() * 6 + 2);
     buf.str(s);
-    *out = buf.into_vec();
+    out.extend_from_slice(buf.as_bytes());
 }
 
 fn put_digits(slot: &mut [u8], mut v: u64) {

@@ -689,7 +689,8 @@ fn span_fields(fields: FieldBuf) -> Option<Arc<SpanFields>> {
     if fields.is_empty() {
         return None;
     }
-    let mut json = JsonBuf::default();
+    // Sized to the fields: it lives as long as the span.
+    let mut json = JsonBuf::with_capacity(fields.json_size_hint());
     fields.write_object(&mut json);
     Some(Arc::new(SpanFields {
         fields,

@@ -223,6 +223,17 @@ impl FieldBuf {
         self.text_ref(start)
     }
 
+    /// About how many bytes the fields take as a JSON object: their text,
+    /// plus room per field for its name, quotes and a number.
+    pub(crate) fn json_size_hint(&self) -> usize {
+        self.text.len()
+            + self
+                .fields
+                .iter()
+                .map(|f| self.name_of(f).len() + 48)
+                .sum::<usize>()
+    }
+
     pub(crate) fn text_capacity(&self) -> usize {
         self.text.capacity()
     }
