@@ -57,7 +57,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 ///
 /// An [`Output`] for [`eventlog::EventLayer::output`]: `emit` copies the
 /// record into a queue bounded in bytes and returns at once; dedicated
-/// export threads batch, map ([crate docs](crate#the-mapping)) and exports. Cheap
+/// export threads batch, map ([crate docs](crate#the-mapping)) and export. Cheap
 /// to clone; every clone feeds the same queue.
 ///
 /// ```

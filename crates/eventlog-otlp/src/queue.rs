@@ -96,7 +96,6 @@ impl Shared {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Counts records lost after `emit` accepted them.
     /// A buffer for the next record: a spare one if any.
     pub(crate) fn take_spare(&self) -> Pending {
         self.spare
@@ -125,6 +124,7 @@ impl Shared {
         self.full.store(false, Ordering::Relaxed);
     }
 
+    /// Counts records lost after `emit` accepted them.
     pub(crate) fn lost(&self, n: usize, reason: DropReason) {
         let n64 = n as u64;
         if reason == DropReason::Shutdown {
