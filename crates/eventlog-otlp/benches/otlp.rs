@@ -314,10 +314,7 @@ fn throughput(records: u64) {
     }
     for (name, protocol, concurrency) in runs {
         let mut collector = Collector::start_counting();
-        let endpoint = match protocol {
-            Protocol::Grpc => collector.grpc_endpoint(),
-            _ => collector.http_endpoint(),
-        };
+        let endpoint = collector.endpoint(protocol);
         let (otlp, guard) = OtlpOutput::builder()
             .protocol(protocol)
             .endpoint(endpoint)
@@ -456,10 +453,7 @@ fn burst_bridge_otlp_http(events: u64) -> Burst {
 /// eventlog-otlp with its defaults, exporting to a fresh rotel.
 fn burst_eventlog(contender: &'static str, protocol: Protocol, events: u64) -> Burst {
     let mut collector = Collector::start_counting();
-    let endpoint = match protocol {
-        Protocol::Grpc => collector.grpc_endpoint(),
-        _ => collector.http_endpoint(),
-    };
+    let endpoint = collector.endpoint(protocol);
     let (otlp, guard) = OtlpOutput::builder()
         .protocol(protocol)
         .endpoint(endpoint)

@@ -104,10 +104,7 @@ fn json_type(v: &Value) -> &'static str {
 fn round_trip(protocol: Protocol) {
     const N: usize = 500;
     let collector = Collector::start();
-    let endpoint = match protocol {
-        Protocol::Grpc => collector.grpc_endpoint(),
-        _ => collector.http_endpoint(),
-    };
+    let endpoint = collector.endpoint(protocol);
     let capture = eventlog::testing::Capture::new();
     let (otlp, guard) = OtlpOutput::builder()
         .protocol(protocol)

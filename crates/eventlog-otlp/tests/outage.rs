@@ -84,10 +84,7 @@ fn assert_exactly_once(seen: &[u64], emitted: u64) {
 /// duplicates, `emit` never waits for the network.
 fn survive_outage(protocol: Protocol) {
     let mut collector = Collector::not_started();
-    let endpoint = match protocol {
-        Protocol::Grpc => collector.grpc_endpoint(),
-        _ => collector.http_endpoint(),
-    };
+    let endpoint = collector.endpoint(protocol);
     let (otlp, guard) = OtlpOutput::builder()
         .protocol(protocol)
         .endpoint(endpoint)

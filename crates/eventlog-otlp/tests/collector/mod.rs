@@ -287,6 +287,14 @@ impl Collector {
         format!("http://127.0.0.1:{}/v1/logs", self.http_port)
     }
 
+    /// The endpoint `protocol` talks to.
+    pub fn endpoint(&self, protocol: eventlog_otlp::Protocol) -> String {
+        match protocol {
+            eventlog_otlp::Protocol::Grpc => self.grpc_endpoint(),
+            _ => self.http_endpoint(),
+        }
+    }
+
     fn out_path(&self) -> PathBuf {
         self.dir.path().join("received.jsonl")
     }
