@@ -55,8 +55,9 @@ pub const OTEL_EXPORTER_OTLP_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_COMPRESSION
 /// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_LOGS_COMPRESSION, "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION");
 /// ```
 pub const OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION";
-/// `OTEL_EXPORTER_OTLP_HEADERS`: `key=value,…` added to every request
-/// (read by `opentelemetry-otlp`).
+/// `OTEL_EXPORTER_OTLP_HEADERS`: `key=value,…` (values percent-decoded)
+/// added to every request; the logs-specific variable wins key by key, and
+/// [`header`](crate::OtlpOutputBuilder::header) wins over both.
 ///
 /// ```
 /// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_HEADERS, "OTEL_EXPORTER_OTLP_HEADERS");
@@ -260,14 +261,45 @@ impl TransportSettings {
             });
         }
 
+        let mut headers = HashMap::new();
+        for name in [OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_LOGS_HEADERS] {
+            if let Some(value) = var(name)? {
+                headers.extend(parse_headers(name, &value)?);
+            }
+        }
+        headers.extend(self.headers.clone());
+
         Ok(Resolved {
             endpoint,
             protocol,
             timeout,
             gzip,
-            headers: self.headers.clone(),
+            headers,
         })
     }
+}
+
+/// `key=value,key2=value2`, as the OTLP exporter specification writes
+/// headers (W3C baggage format): whitespace trimmed, values percent-decoded.
+fn parse_headers(name: &'static str, value: &str) -> Result<Vec<(String, String)>, OtlpError> {
+    let bad = || OtlpError::Env {
+        name,
+        value: value.to_owned(),
+        expected: "`key=value` pairs separated by commas",
+    };
+    let mut out = Vec::new();
+    for pair in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').ok_or_else(bad)?;
+        let k = k.trim();
+        if k.is_empty() {
+            return Err(bad());
+        }
+        let v = percent_encoding::percent_decode_str(v.trim())
+            .decode_utf8()
+            .map_err(|_| bad())?;
+        out.push((k.to_owned(), v.into_owned()));
+    }
+    Ok(out)
 }
 
 fn check_protocol_feature(protocol: Protocol) -> Result<(), OtlpError> {
@@ -329,6 +361,27 @@ mod tests {
                 Err(OtlpError::Endpoint { reason: r, .. }) => assert_eq!(r, reason, "{bad}"),
                 other => panic!("{bad}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn header_variables_are_parsed_and_decoded() {
+        let got = parse_headers("X", " api-key = s%3Dcret , tenant=a%20b,").unwrap();
+        assert_eq!(
+            got,
+            [
+                ("api-key".to_owned(), "s=cret".to_owned()),
+                ("tenant".to_owned(), "a b".to_owned())
+            ]
+        );
+        for bad in ["novalue", "=v", "k=%FF"] {
+            assert!(
+                matches!(
+                    parse_headers("X", bad),
+                    Err(OtlpError::Env { name: "X", .. })
+                ),
+                "{bad}"
+            );
         }
     }
 

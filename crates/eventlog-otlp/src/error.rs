@@ -61,9 +61,10 @@ pub enum OtlpError {
         /// What is wrong.
         reason: &'static str,
     },
-    /// `opentelemetry-otlp` refused to build the exporter.
-    #[error("cannot build the OTLP exporter")]
-    Exporter(#[source] opentelemetry_otlp::ExporterBuildError),
+    /// The HTTP client could not be built (for example, the system's TLS
+    /// or proxy configuration could not be read).
+    #[error("cannot build the OTLP client")]
+    Client(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The export thread or its runtime could not be started.
     #[error("cannot start the OTLP export thread")]
     Thread(#[source] std::io::Error),

@@ -1,24 +1,20 @@
 //! Record → OpenTelemetry log record.
 //!
 //! ```text
-//! caller thread:  &Record ──copy──> Pending (one text arena + typed attributes)
-//! export thread:  Pending ──────────> SdkLogRecord ──> LogBatch ──> exporter
+//! caller thread:  &Record ──copy──> Pending (one text arena + packed typed attributes)
+//! export thread:  Pending ──────────> OTLP protobuf (proto.rs) ──> transport
 //! ```
 //!
-//! The caller only copies what the record borrows (two allocations: the
-//! arena and the attribute list); building OpenTelemetry values, interning
-//! event names and grouping happen on the export thread.
+//! The caller only copies what the record borrows (into buffers recycled
+//! from the export threads); building the wire message and grouping by
+//! scope happen on the export thread.
 
 use std::ops::Range;
 use std::time::SystemTime;
 
 use eventlog::{Deployment, Record, Value};
-use opentelemetry::logs::{AnyValue, LogRecord as _, Severity};
-use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
-use opentelemetry::{Key, KeyValue};
+use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::logs::SdkLogRecord;
-use rustc_hash::FxHashMap;
 use tracing_core::Level;
 
 /// Correlation keys renamed to their OpenTelemetry semantic-convention
@@ -166,6 +162,23 @@ impl PendingAttr {
         };
         (key, value)
     }
+}
+
+/// An attribute key as written to the wire.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum AttrKey<'a> {
+    Plain(&'a str),
+    /// A prefix (`span.`, `metadata.`) and a field name.
+    Prefixed(&'static str, &'a str),
+}
+
+/// An attribute value as written to the wire.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum AttrValue<'a> {
+    Str(&'a str),
+    I64(i64),
+    F64(f64),
+    Bool(bool),
 }
 
 /// An owned copy of one record, waiting in the queue.
@@ -346,6 +359,65 @@ impl Pending {
             .unwrap_or_default()
     }
 
+    /// The instrumentation scope name: the record's target.
+    pub(crate) fn target_text(&self) -> &str {
+        self.text(&self.target)
+    }
+
+    /// The record's `tracing` level.
+    pub(crate) fn level(&self) -> Level {
+        self.level
+    }
+
+    /// The timestamp as nanoseconds since the Unix epoch (0 before it).
+    pub(crate) fn unix_nanos(&self) -> u64 {
+        self.timestamp
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    /// The event name, if any.
+    pub(crate) fn event_name_text(&self) -> Option<&str> {
+        self.event_name.as_ref().map(|r| self.text(r))
+    }
+
+    /// The body: the message, else the event name.
+    pub(crate) fn body(&self) -> Option<&str> {
+        self.message
+            .as_ref()
+            .map(|r| self.text(r))
+            .or_else(|| self.event_name_text())
+    }
+
+    /// Trace id, span id and trace flags, when the record is in a trace.
+    pub(crate) fn trace(&self) -> Option<([u8; 16], [u8; 8], u8)> {
+        self.trace
+    }
+
+    /// The attributes, keys and values resolved to text.
+    pub(crate) fn attributes(&self) -> impl Iterator<Item = (AttrKey<'_>, AttrValue<'_>)> {
+        self.attrs.iter().map(|attr| {
+            let (key, value) = attr.unpack();
+            let key = match key {
+                PendingKey::Static(k) => {
+                    AttrKey::Plain(STATIC_KEYS.get(usize::from(k)).copied().unwrap_or_default())
+                }
+                PendingKey::Text(r) => AttrKey::Plain(self.text(&r)),
+                PendingKey::Prefixed(n, r) => AttrKey::Prefixed(
+                    PREFIXES.get(usize::from(n)).copied().unwrap_or_default(),
+                    self.text(&r),
+                ),
+            };
+            let value = match value {
+                PendingValue::Str(r) => AttrValue::Str(self.text(&r)),
+                PendingValue::I64(v) => AttrValue::I64(v),
+                PendingValue::F64(v) => AttrValue::F64(v),
+                PendingValue::Bool(v) => AttrValue::Bool(v),
+            };
+            (key, value)
+        })
+    }
+
     /// The drop report the export thread sends once the collector is back.
     pub(crate) fn drop_report(dropped: u64, reason: &'static str) -> Self {
         let mut p = Pending {
@@ -386,115 +458,15 @@ impl Pending {
 /// ```
 pub const DROP_REPORT_EVENT: &str = "otlp_records_dropped";
 
-/// How many distinct event names and targets are interned (the
-/// OpenTelemetry API takes `&'static str` for names). Past it, a name
-/// travels as the `event.name` attribute, and a target is copied.
-const MAX_INTERNED_NAMES: usize = 4096;
-
-/// Converts pending records on the export thread.
-#[derive(Debug, Default)]
-pub(crate) struct Mapper {
-    // Fx, not SipHash: keys are field and event names from code, and the
-    // lookup ran ~285 instructions with SipHash against ~40 (callgrind).
-    names: FxHashMap<Box<str>, &'static str>,
-    /// Attribute keys already built, per kind (text, then each prefix):
-    /// field names repeat, and a cached key is a reference-count bump
-    /// instead of an allocation (and a `format!` for prefixed keys).
-    keys: [FxHashMap<Box<str>, Key>; 1 + PREFIXES.len()],
-}
-
-/// How many distinct keys of each kind are cached.
-const MAX_CACHED_KEYS: usize = 4096;
-
-impl Mapper {
-    /// The key for `name` of kind `kind` (0: as is; 1 + n: `PREFIXES[n]` + name).
-    fn key(&mut self, kind: usize, name: &str) -> Key {
-        let cache = &mut self.keys[kind];
-        if let Some(key) = cache.get(name) {
-            return key.clone();
-        }
-        let full: std::sync::Arc<str> = match kind {
-            0 => name.into(),
-            n => format!("{}{name}", PREFIXES[n - 1]).into(),
-        };
-        let key = Key::from(full);
-        if cache.len() < MAX_CACHED_KEYS {
-            cache.insert(name.into(), key.clone());
-        }
-        key
-    }
-
-    fn intern(&mut self, name: &str) -> Option<&'static str> {
-        if let Some(interned) = self.names.get(name) {
-            return Some(interned);
-        }
-        if self.names.len() >= MAX_INTERNED_NAMES {
-            return None;
-        }
-        // Leaked on purpose: at most MAX_INTERNED_NAMES names, once each,
-        // for the process lifetime (the API wants `&'static str`).
-        let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-        self.names.insert(name.into(), leaked);
-        Some(leaked)
-    }
-
-    /// Fills `out` (a fresh record from the SDK) from `p`.
-    pub(crate) fn fill(&mut self, p: &Pending, out: &mut SdkLogRecord) {
-        out.set_timestamp(p.timestamp);
-        out.set_observed_timestamp(p.timestamp);
-        let (number, text) = severity(p.level);
-        out.set_severity_number(number);
-        out.set_severity_text(text);
-        let target = p.text(&p.target);
-        match self.intern(target) {
-            Some(interned) => out.set_target(interned),
-            None => out.set_target(target.to_owned()),
-        }
-        let name = p.event_name.as_ref().map(|r| p.text(r));
-        let body = p.message.as_ref().map(|r| p.text(r)).or(name);
-        if let Some(body) = body {
-            out.set_body(AnyValue::String(body.to_owned().into()));
-        }
-        if let Some(name) = name {
-            match self.intern(name) {
-                Some(interned) => out.set_event_name(interned),
-                None => out.add_attribute("event.name", name.to_owned()),
-            }
-        }
-        if let Some((trace_id, span_id, flags)) = p.trace {
-            out.set_trace_context(
-                TraceId::from_bytes(trace_id),
-                SpanId::from_bytes(span_id),
-                Some(TraceFlags::new(flags)),
-            );
-        }
-        for attr in &p.attrs {
-            let (key, value) = attr.unpack();
-            let key: Key = match &key {
-                PendingKey::Static(k) => Key::from_static_str(STATIC_KEYS[usize::from(*k)]),
-                PendingKey::Text(r) => self.key(0, p.text(r)),
-                PendingKey::Prefixed(prefix, r) => self.key(1 + usize::from(*prefix), p.text(r)),
-            };
-            let value = match &value {
-                PendingValue::Str(r) => AnyValue::String(p.text(r).to_owned().into()),
-                PendingValue::I64(v) => AnyValue::Int(*v),
-                PendingValue::F64(v) => AnyValue::Double(*v),
-                PendingValue::Bool(v) => AnyValue::Boolean(*v),
-            };
-            out.add_attribute(key, value);
-        }
-    }
-}
-
 /// Severity number and text for a `tracing` level (OpenTelemetry log data
 /// model: TRACE 1, DEBUG 5, INFO 9, WARN 13, ERROR 17).
-pub(crate) fn severity(level: Level) -> (Severity, &'static str) {
+pub(crate) fn severity(level: Level) -> (u8, &'static str) {
     match level {
-        Level::TRACE => (Severity::Trace, "TRACE"),
-        Level::DEBUG => (Severity::Debug, "DEBUG"),
-        Level::INFO => (Severity::Info, "INFO"),
-        Level::WARN => (Severity::Warn, "WARN"),
-        _ => (Severity::Error, "ERROR"),
+        Level::TRACE => (1, "TRACE"),
+        Level::DEBUG => (5, "DEBUG"),
+        Level::INFO => (9, "INFO"),
+        Level::WARN => (13, "WARN"),
+        _ => (17, "ERROR"),
     }
 }
 
@@ -635,22 +607,9 @@ mod tests {
             Level::ERROR,
         ]
         .into_iter()
-        .map(|l| severity(l).0 as i32)
+        .map(|l| i32::from(severity(l).0))
         .collect();
         assert_eq!(numbers, [1, 5, 9, 13, 17]);
-    }
-
-    #[test]
-    fn names_are_interned_once_and_bounded() {
-        let mut m = Mapper::default();
-        let a = m.intern("order_placed").unwrap();
-        let b = m.intern("order_placed").unwrap();
-        assert!(std::ptr::eq(a, b));
-        for i in 0..MAX_INTERNED_NAMES {
-            let _ = m.intern(&format!("n{i}"));
-        }
-        assert!(m.intern("one_too_many").is_none());
-        assert!(m.intern("order_placed").is_some());
     }
 
     #[test]
@@ -662,7 +621,10 @@ mod tests {
             .version("1.2.3")
             .host("web-1");
         let r = resource(&d);
-        let get = |k: &'static str| r.get(&Key::from_static_str(k)).map(|v| v.to_string());
+        let get = |k: &'static str| {
+            r.get(&opentelemetry::Key::from_static_str(k))
+                .map(|v| v.to_string())
+        };
         assert_eq!(get("service.name").as_deref(), Some("checkout"));
         assert_eq!(get("deployment.environment.name").as_deref(), Some("prod"));
         assert_eq!(get("cloud.region").as_deref(), Some("eu-west-1"));

@@ -10,7 +10,8 @@ use eventlog::{Deployment, DropReason, Output, Record, Stats};
 use crate::config::{Protocol, Resolved, TransportSettings};
 use crate::mapping::is_own_target;
 use crate::queue::{Entry, Queue, Shared, add};
-use crate::worker::{Driver, LoopSettings, Worker};
+use crate::transport::Transport;
+use crate::worker::{LoopSettings, Worker};
 use crate::{OtlpError, ShutdownError};
 
 /// The byte budget of the queue unless configured otherwise: 64 MiB. A
@@ -380,7 +381,7 @@ impl OtlpOutputBuilder {
         let resolved = self.transport.resolve()?;
         let mut exporters = Vec::with_capacity(self.concurrent_exports);
         for _ in 0..self.concurrent_exports {
-            exporters.push(build_exporter(&resolved)?);
+            exporters.push(build_transport(&resolved)?);
         }
         let shared = Arc::new(Shared {
             queue: std::sync::Mutex::new(Queue {
@@ -396,6 +397,7 @@ impl OtlpOutputBuilder {
             deployment: OnceLock::new(),
             stats: self.stats,
             spare: std::sync::Mutex::new(Vec::new()),
+            last_error: std::sync::Mutex::new(None),
         });
         if let Some(d) = self.deployment {
             let _ = shared.deployment.set(d);
@@ -407,11 +409,11 @@ impl OtlpOutputBuilder {
             max_backoff: MAX_BACKOFF,
         };
         let mut threads = Vec::with_capacity(exporters.len());
-        for (i, (exporter, driver)) in exporters.into_iter().enumerate() {
+        for (i, (runtime, transport)) in exporters.into_iter().enumerate() {
             let worker = Worker {
                 shared: Arc::clone(&shared),
-                driver,
-                exporter,
+                runtime,
+                transport,
                 settings,
             };
             let spawned = std::thread::Builder::new()
@@ -444,85 +446,14 @@ impl OtlpOutputBuilder {
     }
 }
 
-fn header_map(
-    headers: &std::collections::HashMap<String, String>,
-) -> Result<http::HeaderMap, OtlpError> {
-    let mut map = http::HeaderMap::new();
-    for (k, v) in headers {
-        let bad = || OtlpError::Setting {
-            setting: "header",
-            reason: "not a valid HTTP header name or value",
-        };
-        let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|_| bad())?;
-        let value = http::HeaderValue::from_str(v).map_err(|_| bad())?;
-        map.insert(name, value);
-    }
-    Ok(map)
-}
-
-fn build_exporter(r: &Resolved) -> Result<(opentelemetry_otlp::LogExporter, Driver), OtlpError> {
-    use opentelemetry_otlp::WithExportConfig as _;
-    // Checked for every protocol; gRPC takes them as a header map.
-    #[cfg_attr(not(feature = "grpc"), allow(unused_variables))]
-    let headers = header_map(&r.headers)?;
-    match r.protocol {
-        #[cfg(feature = "grpc")]
-        Protocol::Grpc => {
-            use opentelemetry_otlp::WithTonicConfig as _;
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(OtlpError::Thread)?;
-            let exporter = {
-                // tonic spawns its connection tasks on the runtime current
-                // at build time: ours, not the application's.
-                let _enter = rt.enter();
-                let mut b = opentelemetry_otlp::LogExporter::builder()
-                    .with_tonic()
-                    .with_protocol(opentelemetry_otlp::Protocol::Grpc)
-                    .with_endpoint(r.endpoint.clone())
-                    .with_timeout(r.timeout);
-                if r.gzip {
-                    b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
-                }
-                if !headers.is_empty() {
-                    b = b.with_metadata(
-                        opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(
-                            headers,
-                        ),
-                    );
-                }
-                b.build().map_err(OtlpError::Exporter)?
-            };
-            Ok((exporter, Driver::Tokio(rt)))
-        }
-        #[cfg(feature = "http")]
-        Protocol::HttpProtobuf => {
-            use opentelemetry_otlp::WithHttpConfig as _;
-            let mut b = opentelemetry_otlp::LogExporter::builder()
-                .with_http()
-                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                .with_endpoint(r.endpoint.clone())
-                .with_timeout(r.timeout);
-            if r.gzip {
-                b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
-            }
-            if !r.headers.is_empty() {
-                b = b.with_headers(r.headers.clone());
-            }
-            let exporter = b.build().map_err(OtlpError::Exporter)?;
-            Ok((exporter, Driver::Park))
-        }
-        #[allow(unreachable_patterns)] // `resolve` checked the feature.
-        other => Err(OtlpError::FeatureDisabled {
-            what: other.as_str(),
-            feature: if other == Protocol::Grpc {
-                "grpc"
-            } else {
-                "http"
-            },
-        }),
-    }
+/// The export thread's runtime and connection.
+fn build_transport(r: &Resolved) -> Result<(tokio::runtime::Runtime, Transport), OtlpError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(OtlpError::Thread)?;
+    let transport = Transport::new(r, &runtime)?;
+    Ok((runtime, transport))
 }
 
 impl OtlpOutput {
@@ -546,6 +477,22 @@ impl OtlpOutput {
     /// ```
     pub fn stats(&self) -> OtlpStats {
         self.shared.snapshot()
+    }
+
+    /// Why the last failed export failed (the gRPC status or HTTP status
+    /// and the collector's message, or the connection error), or what the
+    /// collector said when it rejected part of a batch. `None` until an
+    /// export fails; it stays set after later successes, so a counter in
+    /// [`stats`](Self::stats) that moved can be explained.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (otlp, _guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+    /// assert_eq!(otlp.last_error(), None); // nothing was exported yet
+    /// # Ok(()) }
+    /// ```
+    pub fn last_error(&self) -> Option<String> {
+        self.shared.last_error()
     }
 
     /// Exports everything queued now and waits until the collector has
@@ -680,6 +627,18 @@ impl OtlpGuard {
     /// ```
     pub fn stats(&self) -> OtlpStats {
         self.shared.snapshot()
+    }
+
+    /// Why the last failed export failed; see [`OtlpOutput::last_error`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (_otlp, guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+    /// assert_eq!(guard.last_error(), None);
+    /// # Ok(()) }
+    /// ```
+    pub fn last_error(&self) -> Option<String> {
+        self.shared.last_error()
     }
 
     /// Stops taking records, exports everything queued, and stops the

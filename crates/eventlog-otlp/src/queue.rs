@@ -84,6 +84,8 @@ pub(crate) struct Shared {
     pub(crate) stats: Option<Stats>,
     /// Buffers of exported records, for `emit` to reuse.
     pub(crate) spare: Mutex<Vec<Pending>>,
+    /// Why the last failed (or partly rejected) export failed.
+    pub(crate) last_error: Mutex<Option<String>>,
 }
 
 /// Most spare buffers kept (about two full batches per export thread).
@@ -116,6 +118,21 @@ impl Shared {
                 spare.push(e.pending);
             }
         }
+    }
+
+    /// Remembers why an export failed, for `last_error`.
+    pub(crate) fn set_last_error(&self, message: String) {
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(message);
+    }
+
+    pub(crate) fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Releases budget bytes (under the queue lock).

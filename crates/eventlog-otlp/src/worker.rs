@@ -1,78 +1,29 @@
-//! The export thread: takes batches off the queue, exports them, puts
-//! failed ones back, and backs off while the collector is unreachable.
+//! The export thread: takes batches off the queue, encodes and exports
+//! them, puts failed ones back, and backs off while the collector is
+//! unreachable.
 //!
 //! ```text
 //! loop:  wait (batch full · batch delay · flush · shutdown)
-//!        take ≤ max_batch ──> map ──> exporter.export ──┬─ ok ─────────> release bytes, count
-//!                                                       ├─ transient ──> put back at the front, back off
-//!                                                       └─ permanent ──> drop, count, report later
+//!        take ≤ max_batch ──> encode ──> transport.export ──┬─ ok ─────────> release bytes, count
+//!                                                           ├─ transient ──> put back at the front, back off
+//!                                                           └─ permanent ──> drop, count, report later
 //! ```
 //!
-//! The thread owns its async runtime (gRPC) or none (HTTP uses a blocking
-//! client), so it works whatever runtime, if any, the application runs, and
-//! shutting down never waits on the application's runtime. It runs with a
-//! no-op `tracing` dispatcher, so the transport's own diagnostics cannot
-//! come back through the layer.
+//! The thread owns a current-thread tokio runtime, so it works whatever
+//! runtime, if any, the application runs, and shutting down never waits
+//! on the application's runtime. It runs with a no-op `tracing`
+//! dispatcher, so the transport's own diagnostics cannot come back
+//! through the layer.
 
-use std::future::Future;
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use eventlog::DropReason;
-use opentelemetry::InstrumentationScope;
-use opentelemetry::logs::{Logger as _, LoggerProvider as _};
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::logs::{LogBatch, LogExporter as _, SdkLogRecord, SdkLoggerProvider};
 
-use crate::mapping::{Mapper, Pending, resource};
+use crate::mapping::{Pending, resource};
+use crate::proto::{PartialSuccess, RequestWriter, resource_bytes};
 use crate::queue::{Entry, Shared, add};
-
-/// How the export thread drives the exporter's futures.
-pub(crate) enum Driver {
-    /// A current-thread tokio runtime owned by the export thread (gRPC).
-    #[cfg(feature = "grpc")]
-    Tokio(tokio::runtime::Runtime),
-    /// No runtime: the HTTP exporter's client blocks, so a parking loop
-    /// polls its future.
-    #[cfg(feature = "http")]
-    Park,
-}
-
-impl Driver {
-    fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        match self {
-            #[cfg(feature = "grpc")]
-            Driver::Tokio(rt) => rt.block_on(fut),
-            #[cfg(feature = "http")]
-            Driver::Park => park_on(fut),
-        }
-    }
-}
-
-struct ThreadWaker(Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Polls `fut` to completion on this thread, parking between polls.
-#[cfg_attr(not(feature = "http"), allow(dead_code))]
-fn park_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        thread::park();
-    }
-}
+use crate::transport::{ExportFailure, Transport};
 
 /// Most budget bytes in one request. Collectors refuse larger messages
 /// (gRPC's default limit is 4 MiB), and a refused batch must not be
@@ -88,43 +39,10 @@ pub(crate) struct LoopSettings {
     pub(crate) max_backoff: Duration,
 }
 
-/// Whether a failed export may succeed later. The exporter's error is a
-/// string (`OTelSdkError::InternalFailure`); it names the gRPC code or the
-/// HTTP status, and the OTLP specification says which ones are final.
-pub(crate) fn is_transient(message: &str) -> bool {
-    if let Some(rest) = message.split("gRPC code: ").nth(1) {
-        let code = rest
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .next()
-            .unwrap_or_default();
-        return !matches!(
-            code,
-            "InvalidArgument"
-                | "Unauthenticated"
-                | "PermissionDenied"
-                | "NotFound"
-                | "AlreadyExists"
-                | "FailedPrecondition"
-                | "Unimplemented"
-        );
-    }
-    if let Some(rest) = message.split("status code: ").nth(1) {
-        let status: u16 = rest
-            .split(|c: char| !c.is_ascii_digit())
-            .next()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        return !(400..500).contains(&status) || matches!(status, 408 | 429);
-    }
-    // Network errors and anything unrecognised: keep the data and retry;
-    // the byte budget bounds what that can cost.
-    !message.contains("already shut down") && !message.contains("shutdown")
-}
-
 pub(crate) struct Worker {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) driver: Driver,
-    pub(crate) exporter: opentelemetry_otlp::LogExporter,
+    pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) transport: Transport,
     pub(crate) settings: LoopSettings,
 }
 
@@ -145,50 +63,31 @@ impl Worker {
     }
 
     fn export_loop(mut self) {
-        let provider = SdkLoggerProvider::builder().build();
-        let logger = provider.logger("eventlog-otlp");
-        let scope = InstrumentationScope::builder("eventlog-otlp")
-            .with_version(env!("CARGO_PKG_VERSION"))
-            .build();
-        let mut mapper = Mapper::default();
-        let mut resource_set = false;
+        let mut writer: Option<RequestWriter> = None;
         let mut backoff: Option<(Instant, Duration)> = None;
 
         while let Next::Export(batch) = self.next(backoff.map(|(until, _)| until)) {
-            if !resource_set {
+            // The resource is known once the first record brought the
+            // layer's deployment (or the builder set one).
+            let writer = writer.get_or_insert_with(|| {
                 let deployment = self.shared.deployment.get().cloned().unwrap_or_default();
-                self.exporter.set_resource(&resource(&deployment));
-                resource_set = true;
-            }
-            let records: Vec<SdkLogRecord> = batch
-                .iter()
-                .map(|e| {
-                    let mut r = logger.create_log_record();
-                    mapper.fill(&e.pending, &mut r);
-                    r
-                })
-                .collect();
-            let pairs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
-                records.iter().map(|r| (r, &scope)).collect();
-            let result: OTelSdkResult = self
-                .driver
-                .block_on(self.exporter.export(LogBatch::new(&pairs)));
-            drop(pairs);
+                RequestWriter::new(resource_bytes(&resource(&deployment)))
+            });
+            let records: Vec<&Pending> = batch.iter().map(|e| &e.pending).collect();
+            let body = writer.request(&records);
             drop(records);
+            let result = self.runtime.block_on(self.transport.export(body));
             backoff = self.settle(batch, result, backoff);
         }
-        let _ = self.exporter.shutdown_with_timeout(Duration::from_secs(1));
-        drop(provider);
         let Worker {
             shared,
-            driver,
-            exporter,
+            runtime,
+            transport,
             ..
         } = self;
-        // Exporter first (it holds the connection), then the runtime.
-        drop(exporter);
-        #[allow(clippy::drop_non_drop)] // Only the tokio driver has a destructor.
-        drop(driver);
+        // The transport first (it holds the connection), then the runtime.
+        drop(transport);
+        drop(runtime);
         let mut q = shared.lock();
         q.running = q.running.saturating_sub(1);
         drop(q);
@@ -263,7 +162,7 @@ impl Worker {
     fn settle(
         &self,
         mut batch: Vec<Entry>,
-        result: OTelSdkResult,
+        result: Result<PartialSuccess, ExportFailure>,
         backoff: Option<(Instant, Duration)>,
     ) -> Option<(Instant, Duration)> {
         let shared = &*self.shared;
@@ -276,9 +175,15 @@ impl Worker {
             return None;
         }
         match result {
-            Ok(()) => {
+            Ok(partial) => {
                 shared.release(&mut q, bytes);
-                add(&shared.counters.exported, records as u64);
+                // A partial success names how many records the collector
+                // refused, not which: count them as rejected, the rest as
+                // exported (reports first, since they are ours).
+                let rejected = usize::try_from(partial.rejected)
+                    .unwrap_or(usize::MAX)
+                    .min(records);
+                add(&shared.counters.exported, (records - rejected) as u64);
                 add(&shared.counters.drop_reports, reports as u64);
                 // Tell the collector about earlier drops, now that it listens.
                 let unreported = shared
@@ -299,12 +204,20 @@ impl Worker {
                     q.flush_wanted = false;
                 }
                 drop(q);
+                if rejected > 0 {
+                    shared.set_last_error(format!(
+                        "the collector rejected {} of {records} records: {}",
+                        partial.rejected, partial.message
+                    ));
+                    shared.lost(rejected, DropReason::Io(std::io::ErrorKind::InvalidData));
+                }
                 shared.progress.notify_all();
                 shared.recycle(batch);
                 None
             }
-            Err(err) if self.settings.retry && is_transient(&err.to_string()) => {
+            Err(err) if self.settings.retry && err.transient => {
                 add(&shared.counters.failed_exports, 1);
+                shared.set_last_error(err.message);
                 // Back at the front, in order: nothing is lost until the
                 // byte budget is spent.
                 while let Some(e) = batch.pop() {
@@ -316,10 +229,13 @@ impl Worker {
                 });
                 // ±25 % jitter, so many processes do not retry in step.
                 let jitter = step.mul_f64(0.75 + fastrand::f64() * 0.5);
-                Some((Instant::now() + jitter, step))
+                // The collector's own `Retry-After`, when it gave one, wins.
+                let wait = err.retry_after.unwrap_or(jitter);
+                Some((Instant::now() + wait, step))
             }
-            Err(_) => {
+            Err(err) => {
                 add(&shared.counters.failed_exports, 1);
+                shared.set_last_error(err.message);
                 shared.release(&mut q, bytes);
                 drop(q);
                 shared.lost(records, DropReason::Io(std::io::ErrorKind::InvalidData));
@@ -328,38 +244,5 @@ impl Worker {
                 None
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn transient_failures_are_told_apart() {
-        for transient in [
-            "TonicLogsClient export failed with gRPC code: Unavailable: transport error",
-            "TonicLogsClient export failed with gRPC code: DeadlineExceeded",
-            "TonicLogsClient export failed with gRPC code: ResourceExhausted",
-            "HTTP export failed with status code: 503",
-            "HTTP export failed with status code: 429",
-            "HTTP export failed: network error",
-        ] {
-            assert!(is_transient(transient), "{transient}");
-        }
-        for permanent in [
-            "TonicLogsClient export failed with gRPC code: InvalidArgument",
-            "TonicLogsClient export failed with gRPC code: Unauthenticated",
-            "HTTP export failed with status code: 400",
-            "HTTP export failed with status code: 413",
-        ] {
-            assert!(!is_transient(permanent), "{permanent}");
-        }
-    }
-
-    #[cfg(feature = "http")]
-    #[test]
-    fn park_on_runs_a_future_without_a_runtime() {
-        assert_eq!(park_on(async { 40 + 2 }), 42);
     }
 }

@@ -61,6 +61,8 @@ fn build_with(case: &str, env: &[(&str, &str)]) -> String {
         "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
         "OTEL_EXPORTER_OTLP_COMPRESSION",
         "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
     ] {
         cmd.env_remove(var);
     }
@@ -116,6 +118,20 @@ fn otel_exporter_variables_are_read_checked_and_ranked() {
     assert!(
         got.starts_with("err OTEL_EXPORTER_OTLP_LOGS_TIMEOUT=\"0\""),
         "{got}"
+    );
+    // Headers: well-formed ones build; a pair without `=` names its variable.
+    let got = build_with(
+        "code_endpoint",
+        &[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s%3Dcret,tenant=a")],
+    );
+    assert_eq!(got, "ok");
+    let got = build_with(
+        "code_endpoint",
+        &[("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "api-key")],
+    );
+    assert_eq!(
+        got,
+        "err OTEL_EXPORTER_OTLP_LOGS_HEADERS=\"api-key\" is not valid: expected `key=value` pairs separated by commas"
     );
     let got = build_with(
         "code_endpoint",

@@ -134,6 +134,12 @@ fn survive_outage(protocol: Protocol) {
         "the outage never failed an export: {report:?}"
     );
     assert_eq!(stats.snapshot().dropped(), 0);
+    let why = otlp.last_error().expect("the failed exports left a reason");
+    let transport = match protocol {
+        Protocol::HttpProtobuf => "HTTP",
+        _ => "gRPC",
+    };
+    assert!(why.contains(transport), "{why}");
     // The caller never waits for the network: an export attempt takes up to
     // the 10 s timeout and the outage lasts 10 s, so a blocked emit would
     // take seconds. 1 s leaves room for a debug build on a loaded CI machine.
@@ -215,4 +221,44 @@ fn tiny_budget_drops_are_counted_and_reported() {
         Some(report.dropped_queue_full)
     );
     assert_eq!(drop_report["severity_text"], "WARN");
+}
+
+/// A final refusal (an HTTP 404 from a wrong path) is not retried: the
+/// batch is dropped at once, counted as rejected, and the reason kept.
+#[cfg(feature = "http")]
+#[test]
+fn a_final_refusal_is_counted_as_rejected_not_retried() {
+    const N: u64 = 50;
+    let collector = Collector::start();
+    let wrong = collector
+        .http_endpoint()
+        .replace("/v1/logs", "/v1/not-logs");
+    let layer = eventlog::layer().without_writer();
+    let stats = layer.stats();
+    let (otlp, guard) = OtlpOutput::builder()
+        .protocol(Protocol::HttpProtobuf)
+        .endpoint(wrong)
+        .stats(stats.clone())
+        .build()
+        .unwrap();
+    let layer = layer.output(otlp.clone());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for seq in 0..N {
+            tracing::info!(event_name = "order_placed", seq);
+        }
+    });
+    let started = Instant::now();
+    let err = guard.shutdown(Duration::from_secs(20));
+    // Refused for good: no backoff loop until the deadline.
+    assert!(started.elapsed() < Duration::from_secs(5), "{err:?}");
+    let report = otlp.stats();
+    assert_eq!(report.exported, 0, "{report:?}");
+    assert_eq!(report.dropped_rejected, N, "{report:?}");
+    assert_eq!(
+        report.failed_exports, 1,
+        "one attempt, no retry: {report:?}"
+    );
+    assert_eq!(stats.snapshot().dropped(), N);
+    let why = otlp.last_error().unwrap();
+    assert!(why.contains("404"), "{why}");
 }
