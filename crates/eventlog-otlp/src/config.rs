@@ -144,6 +144,8 @@ pub(crate) struct Resolved {
     pub(crate) endpoint: String,
     pub(crate) protocol: Protocol,
     pub(crate) timeout: Duration,
+    // Read by the HTTP transport, and by gRPC with the `gzip` feature.
+    #[cfg_attr(not(any(feature = "gzip", feature = "http")), allow(dead_code))]
     pub(crate) gzip: bool,
     pub(crate) headers: HashMap<String, String>,
 }

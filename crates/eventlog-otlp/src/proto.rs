@@ -101,6 +101,94 @@ fn close(buf: &mut Vec<u8>, start: usize) {
     buf.splice(start..start, prefix[..=n].iter().copied());
 }
 
+/// Bytes of `v` as a varint.
+#[inline]
+fn varint_len(v: u64) -> usize {
+    // 1 + floor(log2(v)) / 7, with 0 taking one byte.
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// Bytes of a length-delimited field's tag (fields < 16) and length.
+#[inline]
+fn len_header(len: usize) -> usize {
+    1 + varint_len(len as u64)
+}
+
+/// Length reserved in front of a record: two bytes hold 128..16 KiB, where
+/// nearly every record falls, so closing it rarely moves its body.
+const RECORD_LEN_BYTES: usize = 2;
+
+/// Opens a field with `RECORD_LEN_BYTES` reserved for its length.
+#[inline]
+fn open_reserved(buf: &mut Vec<u8>, field: u32) -> usize {
+    put_tag(buf, field, LEN);
+    buf.extend_from_slice(&[0; RECORD_LEN_BYTES]);
+    buf.len()
+}
+
+/// Closes a field opened by [`open_reserved`]: writes its length in the
+/// reserved bytes, moving the body only when the length needs another size.
+#[inline]
+fn close_reserved(buf: &mut Vec<u8>, start: usize) {
+    let len = buf.len() - start;
+    let slot = start - RECORD_LEN_BYTES;
+    if varint_len(len as u64) == RECORD_LEN_BYTES {
+        #[allow(clippy::cast_possible_truncation)] // Two seven-bit groups, on purpose.
+        {
+            buf[slot] = (len as u8) | 0x80;
+            buf[slot + 1] = (len >> 7) as u8;
+        }
+        return;
+    }
+    // Rare: drop the reserved bytes and insert the real length.
+    buf.drain(slot..start);
+    close(buf, slot);
+}
+
+/// Encoded size of an attribute value's `AnyValue` body.
+#[inline]
+fn any_len(value: AttrValue<'_>) -> usize {
+    match value {
+        AttrValue::Str(s) => len_header(s.len()) + s.len(),
+        AttrValue::Bool(_) => 2,
+        AttrValue::I64(v) => 1 + varint_len(v.cast_unsigned()),
+        AttrValue::F64(_) => 9,
+    }
+}
+
+/// One `KeyValue` attribute as field `field`, lengths computed up front.
+#[inline]
+fn put_attribute(buf: &mut Vec<u8>, field: u32, key: AttrKey<'_>, value: AttrValue<'_>) {
+    let key_len = match key {
+        AttrKey::Plain(k) => k.len(),
+        AttrKey::Prefixed(prefix, k) => prefix.len() + k.len(),
+    };
+    let value_len = any_len(value);
+    let kv_len = len_header(key_len) + key_len + len_header(value_len) + value_len;
+    put_len(buf, field, kv_len);
+    put_len(buf, 1, key_len);
+    match key {
+        AttrKey::Plain(k) => buf.extend_from_slice(k.as_bytes()),
+        AttrKey::Prefixed(prefix, k) => {
+            buf.extend_from_slice(prefix.as_bytes());
+            buf.extend_from_slice(k.as_bytes());
+        }
+    }
+    put_len(buf, 2, value_len);
+    match value {
+        AttrValue::Str(s) => put_str(buf, 1, s),
+        AttrValue::Bool(b) => {
+            put_tag(buf, 2, VARINT);
+            put_varint(buf, u64::from(b));
+        }
+        AttrValue::I64(v) => {
+            put_tag(buf, 3, VARINT);
+            put_varint(buf, v.cast_unsigned());
+        }
+        AttrValue::F64(v) => put_fixed64(buf, 4, v.to_bits()),
+    }
+}
+
 /// An `AnyValue` body for a primitive value (field numbers of `AnyValue`:
 /// 1 string, 2 bool, 3 int, 4 double, 5 array).
 fn put_any_value(buf: &mut Vec<u8>, field: u32, value: &OtelValue) {
@@ -154,15 +242,23 @@ pub(crate) fn resource_bytes(resource: &Resource) -> Vec<u8> {
     buf
 }
 
-/// Writes export requests for one export thread.
+/// Writes export requests for one export thread; keeps its scratch.
 #[derive(Debug)]
 pub(crate) struct RequestWriter {
     resource: Vec<u8>,
     version: &'static str,
+    /// One buffer per scope of the batch being written, reused: each
+    /// scope's records are written once, then copied once into the request
+    /// after its length is known (closing an outer field in place would
+    /// move the whole batch once per level).
+    scopes: Vec<Vec<u8>>,
 }
 
 /// How records are grouped into scopes: target → positions in the batch.
 type Groups<'a> = Vec<(&'a str, Vec<u32>)>;
+
+/// Most bytes a scope buffer keeps between batches.
+const MAX_KEPT_SCRATCH: usize = 8 << 20;
 
 impl RequestWriter {
     /// A writer for requests with this resource (see [`resource_bytes`]).
@@ -170,32 +266,48 @@ impl RequestWriter {
         RequestWriter {
             resource,
             version: env!("CARGO_PKG_VERSION"),
+            scopes: Vec::new(),
         }
     }
 
     /// Encodes `records` as one `ExportLogsServiceRequest`.
-    pub(crate) fn request(&self, records: &[&Pending]) -> Vec<u8> {
-        let estimate: usize = records.iter().map(|p| p.budget_bytes()).sum();
-        let mut out = Vec::with_capacity(estimate + self.resource.len() + 64);
-        let resource_logs = open(&mut out, 1);
-        put_len(&mut out, 1, self.resource.len());
-        out.extend_from_slice(&self.resource);
-        for (target, positions) in group_by_target(records) {
-            let scope_logs = open(&mut out, 2);
-            let scope = open(&mut out, 1);
-            put_str(&mut out, 1, target);
-            put_str(&mut out, 2, self.version);
-            close(&mut out, scope);
-            for i in positions {
+    pub(crate) fn request(&mut self, records: &[&Pending]) -> Vec<u8> {
+        let groups = group_by_target(records);
+        if self.scopes.len() < groups.len() {
+            self.scopes.resize_with(groups.len(), Vec::new);
+        }
+        // ScopeLogs bodies: the scope, then its records.
+        let mut resource_logs_len = len_header(self.resource.len()) + self.resource.len();
+        for ((target, positions), scope) in groups.iter().zip(&mut self.scopes) {
+            scope.clear();
+            let scope_len = len_header(target.len())
+                + target.len()
+                + len_header(self.version.len())
+                + self.version.len();
+            put_len(scope, 1, scope_len);
+            put_str(scope, 1, target);
+            put_str(scope, 2, self.version);
+            for &i in positions {
                 if let Some(p) = records.get(i as usize) {
-                    let record = open(&mut out, 2);
-                    write_record(&mut out, p);
-                    close(&mut out, record);
+                    let record = open_reserved(scope, 2);
+                    write_record(scope, p);
+                    close_reserved(scope, record);
                 }
             }
-            close(&mut out, scope_logs);
+            resource_logs_len += len_header(scope.len()) + scope.len();
         }
-        close(&mut out, resource_logs);
+        let mut out = Vec::with_capacity(len_header(resource_logs_len) + resource_logs_len);
+        put_len(&mut out, 1, resource_logs_len);
+        put_len(&mut out, 1, self.resource.len());
+        out.extend_from_slice(&self.resource);
+        for scope in &mut self.scopes[..groups.len()] {
+            put_len(&mut out, 2, scope.len());
+            out.extend_from_slice(scope);
+            if scope.capacity() > MAX_KEPT_SCRATCH {
+                *scope = Vec::new();
+            }
+        }
+        self.scopes.truncate(groups.len().max(4));
         out
     }
 }
@@ -235,35 +347,11 @@ fn write_record(buf: &mut Vec<u8>, p: &Pending) {
     put_varint(buf, u64::from(number));
     put_str(buf, 3, text);
     if let Some(body) = p.body() {
-        let any = open(buf, 5);
+        put_len(buf, 5, len_header(body.len()) + body.len());
         put_str(buf, 1, body);
-        close(buf, any);
     }
     for (key, value) in p.attributes() {
-        let kv = open(buf, 6);
-        match key {
-            AttrKey::Plain(k) => put_str(buf, 1, k),
-            AttrKey::Prefixed(prefix, k) => {
-                put_len(buf, 1, prefix.len() + k.len());
-                buf.extend_from_slice(prefix.as_bytes());
-                buf.extend_from_slice(k.as_bytes());
-            }
-        }
-        let any = open(buf, 2);
-        match value {
-            AttrValue::Str(s) => put_str(buf, 1, s),
-            AttrValue::Bool(b) => {
-                put_tag(buf, 2, VARINT);
-                put_varint(buf, u64::from(b));
-            }
-            AttrValue::I64(v) => {
-                put_tag(buf, 3, VARINT);
-                put_varint(buf, v.cast_unsigned());
-            }
-            AttrValue::F64(v) => put_fixed64(buf, 4, v.to_bits()),
-        }
-        close(buf, any);
-        close(buf, kv);
+        put_attribute(buf, 6, key, value);
     }
     if let Some((trace_id, span_id, flags)) = p.trace() {
         put_tag(buf, 8, FIXED32);
@@ -427,6 +515,63 @@ mod tests {
     }
 
     #[test]
+    fn reserved_lengths_of_every_size_are_canonical() {
+        for len in [0usize, 5, 127, 128, 16_383, 16_384, 70_000] {
+            let mut buf = vec![0xAA];
+            let start = open_reserved(&mut buf, 2);
+            buf.extend(std::iter::repeat_n(9u8, len));
+            close_reserved(&mut buf, start);
+            let mut canonical = vec![0xAA];
+            put_len(&mut canonical, 2, len);
+            canonical.extend(std::iter::repeat_n(9u8, len));
+            assert_eq!(buf, canonical, "{len}");
+        }
+    }
+
+    #[test]
+    fn computed_lengths_match_the_written_ones() {
+        for v in [0u64, 1, 127, 128, 16_383, 16_384, u64::MAX] {
+            let mut buf = Vec::new();
+            put_varint(&mut buf, v);
+            assert_eq!(varint_len(v), buf.len(), "{v}");
+        }
+        let long = "x".repeat(300);
+        for value in [
+            AttrValue::Str(""),
+            AttrValue::Str(&long),
+            AttrValue::I64(-1),
+            AttrValue::I64(0),
+            AttrValue::F64(f64::NAN),
+            AttrValue::Bool(true),
+        ] {
+            for key in [AttrKey::Plain("k"), AttrKey::Prefixed("span.", &long)] {
+                let mut buf = Vec::new();
+                put_attribute(&mut buf, 6, key, value);
+                let mut r = Reader(&buf);
+                assert_eq!(r.tag(), Some((6, LEN)));
+                let kv = r.bytes().unwrap();
+                assert!(r.0.is_empty(), "{key:?} {value:?}");
+                let decoded = opentelemetry_proto::tonic::common::v1::KeyValue::decode(kv).unwrap();
+                let want_key = match key {
+                    AttrKey::Plain(k) => k.to_owned(),
+                    AttrKey::Prefixed(p, k) => format!("{p}{k}"),
+                };
+                assert_eq!(decoded.key, want_key);
+                let got = decoded.value.and_then(|v| v.value);
+                match (value, got) {
+                    (AttrValue::Str(s), Some(Any::StringValue(g))) => assert_eq!(s, g),
+                    (AttrValue::I64(i), Some(Any::IntValue(g))) => assert_eq!(i, g),
+                    (AttrValue::F64(f), Some(Any::DoubleValue(g))) => {
+                        assert_eq!(f.to_bits(), g.to_bits());
+                    }
+                    (AttrValue::Bool(b), Some(Any::BoolValue(g))) => assert_eq!(b, g),
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn resource_values_of_every_kind_decode() {
         let resource = Resource::builder_empty()
             .with_attributes([
@@ -441,7 +586,7 @@ mod tests {
                 ),
             ])
             .build();
-        let writer = RequestWriter::new(resource_bytes(&resource));
+        let mut writer = RequestWriter::new(resource_bytes(&resource));
         let request = ExportLogsServiceRequest::decode(&*writer.request(&[])).unwrap();
         let res = request.resource_logs[0].resource.as_ref().unwrap();
         let get = |k: &str| {
@@ -499,6 +644,19 @@ mod tests {
         (records, lines)
     }
 
+    /// The attribute a JSON metadata value maps to.
+    fn expected_attribute(value: &serde_json::Value) -> Any {
+        match value {
+            serde_json::Value::String(s) => Any::StringValue(s.clone()),
+            serde_json::Value::Bool(b) => Any::BoolValue(*b),
+            serde_json::Value::Number(n) if n.is_i64() => Any::IntValue(n.as_i64().unwrap()),
+            // Past i64: the exact decimal string.
+            serde_json::Value::Number(n) if n.is_u64() => Any::StringValue(n.to_string()),
+            serde_json::Value::Number(n) => Any::DoubleValue(n.as_f64().unwrap()),
+            other => panic!("{other}"),
+        }
+    }
+
     /// Every field of every record, decoded by `opentelemetry-proto`'s prost
     /// types, is what the JSON line of the same event says; records are
     /// grouped by target in order of first use, each group in emit order.
@@ -515,8 +673,12 @@ mod tests {
         assert_eq!(records.len(), 3);
         let refs: Vec<&Pending> = records.iter().collect();
         let resource = resource(&eventlog::Deployment::new().service("checkout"));
-        let writer = RequestWriter::new(resource_bytes(&resource));
-        let request = ExportLogsServiceRequest::decode(&*writer.request(&refs)).unwrap();
+        let mut writer = RequestWriter::new(resource_bytes(&resource));
+        let bytes = writer.request(&refs);
+        // The writer's reused scratch leaves nothing behind between requests.
+        let _one_scope = writer.request(&refs[1..2]);
+        assert_eq!(writer.request(&refs), bytes);
+        let request = ExportLogsServiceRequest::decode(&*bytes).unwrap();
         assert_eq!(request.resource_logs.len(), 1);
         let rl = &request.resource_logs[0];
         let attrs = &rl.resource.as_ref().unwrap().attributes;
@@ -590,18 +752,7 @@ mod tests {
                 ))
             );
             for (key, value) in line["metadata"].as_object().unwrap() {
-                let want = match value {
-                    serde_json::Value::String(s) => Any::StringValue(s.clone()),
-                    serde_json::Value::Bool(b) => Any::BoolValue(*b),
-                    serde_json::Value::Number(n) if n.is_i64() => {
-                        Any::IntValue(n.as_i64().unwrap())
-                    }
-                    // Past i64: the exact decimal string.
-                    serde_json::Value::Number(n) if n.is_u64() => Any::StringValue(n.to_string()),
-                    serde_json::Value::Number(n) => Any::DoubleValue(n.as_f64().unwrap()),
-                    other => panic!("{other}"),
-                };
-                assert_eq!(attr(key), Some(want), "{key}");
+                assert_eq!(attr(key), Some(expected_attribute(value)), "{key}");
             }
             assert!(matches!(attr("code.line.number"), Some(Any::IntValue(l)) if l > 0));
         }

@@ -13,10 +13,6 @@ use crate::OtlpError;
 use crate::config::{Protocol, Resolved};
 use crate::proto::{PartialSuccess, read_response};
 
-/// Longest `Retry-After` honoured; a collector asking for more is retried
-/// after this, so a misconfigured one cannot stall export for hours.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
-
 /// Why an export failed, and whether it may succeed later.
 #[derive(Debug)]
 pub(crate) struct ExportFailure {
@@ -243,9 +239,11 @@ pub(crate) use http_proto::Http;
 mod http_proto {
     use std::time::{Duration, SystemTime};
 
-    use super::{
-        ExportFailure, MAX_RETRY_AFTER, OtlpError, PartialSuccess, Resolved, read_response,
-    };
+    use super::{ExportFailure, OtlpError, PartialSuccess, Resolved, read_response};
+
+    /// Longest `Retry-After` honoured; a collector asking for more is
+    /// retried after this, so a misconfigured one cannot stall export for hours.
+    pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
     /// OTLP/HTTP with protobuf bodies.
     pub(crate) struct Http {
@@ -355,6 +353,7 @@ mod http_proto {
     }
 
     #[cfg(not(feature = "gzip"))]
+    #[allow(clippy::unnecessary_wraps)] // The signature of the `gzip` feature's version.
     fn gzip(body: &[u8]) -> Result<Vec<u8>, ExportFailure> {
         // `resolve` refuses gzip without the feature; never reached.
         Ok(body.to_vec())
@@ -406,7 +405,7 @@ mod tests {
         assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
         assert_eq!(
             parse_retry_after("86400", now),
-            Some(super::MAX_RETRY_AFTER)
+            Some(super::http_proto::MAX_RETRY_AFTER)
         );
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
         assert_eq!(

@@ -209,7 +209,7 @@ impl Worker {
                         "the collector rejected {} of {records} records: {}",
                         partial.rejected, partial.message
                     ));
-                    shared.lost(rejected, DropReason::Io(std::io::ErrorKind::InvalidData));
+                    shared.lost(rejected, DropReason::Rejected);
                 }
                 shared.progress.notify_all();
                 shared.recycle(batch);
@@ -238,7 +238,7 @@ impl Worker {
                 shared.set_last_error(err.message);
                 shared.release(&mut q, bytes);
                 drop(q);
-                shared.lost(records, DropReason::Io(std::io::ErrorKind::InvalidData));
+                shared.lost(records, DropReason::Rejected);
                 shared.progress.notify_all();
                 shared.recycle(batch);
                 None

@@ -258,6 +258,7 @@ fn a_final_refusal_is_counted_as_rejected_not_retried() {
         report.failed_exports, 1,
         "one attempt, no retry: {report:?}"
     );
+    assert_eq!(stats.snapshot().dropped_rejected, N);
     assert_eq!(stats.snapshot().dropped(), N);
     let why = otlp.last_error().unwrap();
     assert!(why.contains("404"), "{why}");

@@ -22,3 +22,5 @@ mod outage;
 mod policies;
 // No runtime, current-thread and multi-thread tokio runtimes, without deadlock at shutdown.
 mod runtimes;
+// HTTP on the wire: headers, gzip, Retry-After, partial success.
+mod wire;

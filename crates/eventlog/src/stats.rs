@@ -23,6 +23,9 @@ pub enum DropReason {
     Policy,
     /// The output was already shut down.
     Shutdown,
+    /// The receiving end refused it for good (an OTLP collector answering
+    /// with a final status, or rejecting it in a partial success).
+    Rejected,
 }
 
 impl DropReason {
@@ -33,6 +36,7 @@ impl DropReason {
             DropReason::Io(_) => "io",
             DropReason::Policy => "policy",
             DropReason::Shutdown => "shutdown",
+            DropReason::Rejected => "rejected",
         }
     }
 }
@@ -54,6 +58,7 @@ struct Counters {
     dropped_io: AtomicU64,
     dropped_policy: AtomicU64,
     dropped_shutdown: AtomicU64,
+    dropped_rejected: AtomicU64,
     invalid_traceparents: AtomicU64,
     internal_errors: AtomicU64,
     config_errors: AtomicU64,
@@ -101,6 +106,7 @@ impl Stats {
             dropped_io: get(&c.dropped_io),
             dropped_policy: get(&c.dropped_policy),
             dropped_shutdown: get(&c.dropped_shutdown),
+            dropped_rejected: get(&c.dropped_rejected),
             invalid_traceparents: get(&c.invalid_traceparents),
             internal_errors: get(&c.internal_errors),
             config_errors: get(&c.config_errors),
@@ -128,6 +134,7 @@ impl Stats {
             DropReason::Io(_) => &c.dropped_io,
             DropReason::Policy => &c.dropped_policy,
             DropReason::Shutdown => &c.dropped_shutdown,
+            DropReason::Rejected => &c.dropped_rejected,
         });
     }
 
@@ -182,6 +189,8 @@ pub struct StatsSnapshot {
     pub dropped_policy: u64,
     /// Records that arrived after an output shut down.
     pub dropped_shutdown: u64,
+    /// Records the receiving end refused for good ([`DropReason::Rejected`]).
+    pub dropped_rejected: u64,
     /// `traceparent` span fields that did not parse and were ignored.
     pub invalid_traceparents: u64,
     /// Callbacks that could not find their span (a bug in the stack); the
@@ -205,6 +214,7 @@ impl StatsSnapshot {
             .saturating_add(self.dropped_io)
             .saturating_add(self.dropped_policy)
             .saturating_add(self.dropped_shutdown)
+            .saturating_add(self.dropped_rejected)
     }
 }
 
@@ -228,7 +238,17 @@ mod tests {
         stats.record_dropped(DropReason::QueueFull);
         stats.record_dropped(DropReason::Io(std::io::ErrorKind::StorageFull));
         stats.record_dropped(DropReason::Io(std::io::ErrorKind::BrokenPipe));
+        stats.record_dropped(DropReason::Rejected);
         let s = stats.snapshot();
-        assert_eq!((s.dropped_queue_full, s.dropped_io, s.dropped()), (1, 2, 3));
+        assert_eq!(
+            (
+                s.dropped_queue_full,
+                s.dropped_io,
+                s.dropped_rejected,
+                s.dropped()
+            ),
+            (1, 2, 1, 4)
+        );
+        assert_eq!(DropReason::Rejected.to_string(), "rejected");
     }
 }
