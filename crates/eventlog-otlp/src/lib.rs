@@ -47,7 +47,7 @@
 //! | `duration_ms` (span-close records) | attribute `duration_ms` (double) |
 //! | file, line | attributes `code.file.path`, `code.line.number` |
 //! | target | the instrumentation scope name (as `opentelemetry-appender-tracing` does) |
-//! | `service`, `version`, `environment`, `region`, `host` | resource `service.name`, `service.version`, `deployment.environment.name`, `cloud.region`, `host.name`, merged with `OTEL_RESOURCE_ATTRIBUTES` / `OTEL_SERVICE_NAME` (the deployment wins) |
+//! | `service`, `version`, `environment`, `region`, `host` | resource `service.name`, `service.version`, `deployment.environment.name`, `cloud.region`, `host.name`, merged with `OTEL_RESOURCE_ATTRIBUTES` / `OTEL_SERVICE_NAME` (the deployment wins); plus `telemetry.sdk.*` and `telemetry.distro.name` = `eventlog-otlp`, `telemetry.distro.version` |
 //!
 //! Types are kept: strings stay strings, integers `int`, floats `double`,
 //! booleans `bool`. Integers outside the `i64` range (large `u64`, `i128`,

@@ -484,11 +484,19 @@ pub(crate) fn resource(deployment: &Deployment) -> Resource {
     if let Some(service) = deployment.service_name() {
         builder = builder.with_service_name(service.to_owned());
     }
+    // The SDK's detectors add `telemetry.sdk.*` (the resource is built by
+    // `opentelemetry_sdk`); the records themselves are encoded and sent by
+    // this crate, which the distro attributes say.
+    let distro = [
+        KeyValue::new("telemetry.distro.name", "eventlog-otlp"),
+        KeyValue::new("telemetry.distro.version", env!("CARGO_PKG_VERSION")),
+    ];
     builder
         .with_attributes(
             pairs
                 .into_iter()
-                .filter_map(|(k, v)| Some(KeyValue::new(k, v?.to_owned()))),
+                .filter_map(|(k, v)| Some(KeyValue::new(k, v?.to_owned())))
+                .chain(distro),
         )
         .build()
 }
@@ -630,5 +638,9 @@ mod tests {
         assert_eq!(get("cloud.region").as_deref(), Some("eu-west-1"));
         assert_eq!(get("service.version").as_deref(), Some("1.2.3"));
         assert_eq!(get("host.name").as_deref(), Some("web-1"));
+        assert_eq!(
+            get("telemetry.distro.name").as_deref(),
+            Some("eventlog-otlp")
+        );
     }
 }
