@@ -531,6 +531,19 @@ impl Schema {
         self.0.model.version
     }
 
+    /// What the schema does with undeclared events.
+    ///
+    /// ```
+    /// use eventlog::{Schema, UnknownEvents};
+    ///
+    /// let schema = Schema::builder().unknown_events(UnknownEvents::Reject).build()?;
+    /// assert_eq!(schema.unknown_events(), UnknownEvents::Reject);
+    /// # Ok::<(), eventlog::SchemaError>(())
+    /// ```
+    pub fn unknown_events(&self) -> UnknownEvents {
+        self.0.model.unknown_events
+    }
+
     /// The declared event named `name`.
     pub fn event(&self, name: &str) -> Option<&EventSpec> {
         self.0.index.get(name).map(|&i| &self.0.model.events[i])

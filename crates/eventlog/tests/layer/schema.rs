@@ -135,6 +135,62 @@ fn each_violation_kind_is_reported_precisely() {
     assert_eq!(stats.snapshot().violations, 13);
 }
 
+/// `Schema::check_json` over the lines read back finds exactly what the
+/// layer found when it wrote them (`schema_errors`), valid lines included.
+#[test]
+fn lines_read_back_are_checked_as_when_they_were_written() {
+    let records = run_with(eventlog::layer().schema(shop()), || {
+        tracing::info!(event_name = "user_login_attempt", attempt_count = -1i64);
+        tracing::info!(event_name = "user_login_attempt", result = "maybe");
+        {
+            let _s = tracing::info_span!("req", user_id = "u-1").entered();
+            tracing::info!(
+                event_name = "user_login_attempt",
+                result = "success",
+                attempt_count = 3u64
+            );
+        }
+        tracing::info!(
+            event_name = "order_placed",
+            event_type = "log",
+            order_id = "x-1234567890123",
+            amount = "lots",
+            placed_at = "yesterday"
+        );
+        tracing::info!(
+            event_name = "order_placed",
+            order_id = "ord_1",
+            amount = f64::NAN,
+            currency = "EUR"
+        );
+        tracing::info!(
+            event_name = "order_placed",
+            order_id = "ord_2",
+            amount = 3u64,
+            currency = "eur"
+        );
+        tracing::info!(event_name = "OrderPlaced");
+        tracing::info!(message = "no name at all");
+    });
+    assert_eq!(records.len(), 8);
+    let schema = shop();
+    for r in &records {
+        let line = serde_json::Value::Object(r.as_map().clone());
+        let found: Vec<String> = schema
+            .check_json(&line)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(found, errors(r), "{line}");
+    }
+    // Valid records stay valid, the rest keep their errors.
+    assert_eq!(records.iter().filter(|r| errors(r).is_empty()).count(), 2);
+    assert_eq!(
+        schema.check_json(&json!("not an object"))[0].kind(),
+        "missing_event_name"
+    );
+}
+
 #[test]
 fn dead_letters_go_to_their_writer_only() {
     let dead = Capture::new();
