@@ -117,6 +117,8 @@ pub struct Summary {
     pub payment_failures: BTreeMap<String, u64>,
     /// p95 of `duration_ms` per step, from the span-close records.
     pub step_p95_ms: BTreeMap<String, f64>,
+    /// The first request (by id) with a `payment_failed` record.
+    pub failed_payment_request: Option<String>,
     /// Wall time of the run.
     pub elapsed: Duration,
     /// Records exported over OTLP, when an endpoint was configured.
@@ -434,6 +436,14 @@ pub fn summarize(logs: &Path) -> Result<Summary, Box<dyn Error>> {
                 "payment_failed" => {
                     let reason = meta["error_type"].as_str().unwrap_or("unknown").to_owned();
                     *summary.payment_failures.entry(reason).or_default() += 1;
+                    if let Some(req) = record["request_id"].as_str()
+                        && summary
+                            .failed_payment_request
+                            .as_deref()
+                            .is_none_or(|first| req < first)
+                    {
+                        summary.failed_payment_request = Some(req.to_owned());
+                    }
                 }
                 _ => {}
             }
@@ -528,7 +538,7 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "    zcat -f logs/checkout.*.jsonl* | jq -c 'select(.event_name==\"user_login_attempt\" and .metadata.result==\"failure\")' | wc -l"
+            "    eventlog query logs/checkout.* --event user_login_attempt --where result=failure --count"
         )?;
         writeln!(
             f,
@@ -537,7 +547,7 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "    zcat -f logs/checkout.*.jsonl* | jq -r 'select(.event_name==\"payment_failed\") | .metadata.error_type' | sort | uniq -c"
+            "    eventlog stats logs/checkout.* --event payment_failed      (the error types row)"
         )?;
         let slowest = self.step_p95_ms.iter().max_by(|a, b| a.1.total_cmp(b.1));
         let steps: Vec<String> = self
@@ -558,8 +568,14 @@ impl fmt::Display for Summary {
         }
         writeln!(
             f,
-            "    zcat -f logs/checkout.*.jsonl* | jq -r 'select(.event_name|endswith(\"_completed\")) | [.span.name, .duration_ms] | @tsv'"
-        )
+            "    eventlog stats logs/checkout.*                             (the span timing row)"
+        )?;
+        if let Some(req) = &self.failed_payment_request {
+            let question = format!("What happened to {req}?");
+            writeln!(f, "  {question:<41}its records, in time order")?;
+            writeln!(f, "    eventlog trace {req} logs/checkout.*")?;
+        }
+        Ok(())
     }
 }
 

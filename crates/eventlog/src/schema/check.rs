@@ -504,8 +504,10 @@ impl Schema {
     /// keys not renamed) against this schema, as the layer checked it when
     /// it was written: declared fields under `metadata`, correlation values
     /// and context at the top. An unknown event under `unknown_events =
-    /// "warn"` is reported too ([`Violation::UnknownEvent`]); a line that
-    /// is not a JSON object is a [`Violation::MissingEventName`].
+    /// "warn"` is reported too ([`Violation::UnknownEvent`]); a span-close
+    /// record (one with `duration_ms`) of an undeclared name is not
+    /// checked; a line that is not a JSON object is a
+    /// [`Violation::MissingEventName`].
     ///
     /// ```
     /// use eventlog::{Schema, SchemaFormat};
@@ -532,6 +534,11 @@ impl Schema {
             return out;
         }
         let index = self.lookup(line.event_name());
+        // Span-close records (they carry `duration_ms`) are checked only
+        // when their name is declared, as the layer does.
+        if index.is_none() && line.0.contains_key("duration_ms") {
+            return out;
+        }
         self.check(index, &line, &mut out);
         out
     }

@@ -139,7 +139,7 @@ fn each_violation_kind_is_reported_precisely() {
 /// layer found when it wrote them (`schema_errors`), valid lines included.
 #[test]
 fn lines_read_back_are_checked_as_when_they_were_written() {
-    let records = run_with(eventlog::layer().schema(shop()), || {
+    let records = run_with(eventlog::layer().schema(shop()).close_events(true), || {
         tracing::info!(event_name = "user_login_attempt", attempt_count = -1i64);
         tracing::info!(event_name = "user_login_attempt", result = "maybe");
         {
@@ -172,7 +172,13 @@ fn lines_read_back_are_checked_as_when_they_were_written() {
         tracing::info!(event_name = "OrderPlaced");
         tracing::info!(message = "no name at all");
     });
-    assert_eq!(records.len(), 8);
+    // Eight events and the `req` span's close record (undeclared: unchecked).
+    assert_eq!(records.len(), 9);
+    assert!(
+        records
+            .iter()
+            .any(|r| r.event_name() == Some("req_completed"))
+    );
     let schema = shop();
     for r in &records {
         let line = serde_json::Value::Object(r.as_map().clone());
@@ -184,7 +190,7 @@ fn lines_read_back_are_checked_as_when_they_were_written() {
         assert_eq!(found, errors(r), "{line}");
     }
     // Valid records stay valid, the rest keep their errors.
-    assert_eq!(records.iter().filter(|r| errors(r).is_empty()).count(), 2);
+    assert_eq!(records.iter().filter(|r| errors(r).is_empty()).count(), 3);
     assert_eq!(
         schema.check_json(&json!("not an object"))[0].kind(),
         "missing_event_name"

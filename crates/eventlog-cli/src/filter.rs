@@ -1,0 +1,281 @@
+//! Which records a query keeps: event names, categories, a minimum level,
+//! a time window, ids, and `key=value` conditions on any field.
+
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+use crate::CliError;
+
+/// `TRACE` … `ERROR` as 0 … 4.
+pub(crate) fn level_rank(level: &str) -> Option<u8> {
+    match level.to_ascii_uppercase().as_str() {
+        "TRACE" => Some(0),
+        "DEBUG" => Some(1),
+        "INFO" => Some(2),
+        "WARN" | "WARNING" => Some(3),
+        "ERROR" => Some(4),
+        _ => None,
+    }
+}
+
+/// The value at `path` in `record`: a top-level key, or dotted into nested
+/// objects (`metadata.error_type`, `span.fields.order_id`); a key that
+/// itself holds dots (`http.response.status_code`) matches whole first. A
+/// bare name found nowhere at the top is looked up in `metadata`, so
+/// `error_type` finds `metadata.error_type`.
+pub(crate) fn lookup<'a>(record: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    dotted(record, path).or_else(|| match record.get("metadata") {
+        Some(Value::Object(meta)) if !path.starts_with("metadata.") => dotted(meta, path),
+        _ => None,
+    })
+}
+
+fn dotted<'a>(obj: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    if let Some(v) = obj.get(path) {
+        return Some(v);
+    }
+    // Longest prefix first, so `a.b` as a key wins over `a` → `b`.
+    for (i, _) in path
+        .match_indices('.')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        let (head, rest) = (&path[..i], &path[i + 1..]);
+        if let Some(Value::Object(inner)) = obj.get(head)
+            && let Some(v) = dotted(inner, rest)
+        {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// A value as a query compares it: strings as they are, other scalars as
+/// their JSON text (`2`, `true`, `72.49`).
+pub(crate) fn as_text(v: &Value) -> std::borrow::Cow<'_, str> {
+    match v {
+        Value::String(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    }
+}
+
+/// One `--where` condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Condition {
+    path: String,
+    value: String,
+    negated: bool,
+}
+
+impl Condition {
+    /// `key=value` or `key!=value`.
+    pub(crate) fn parse(text: &str) -> Result<Self, CliError> {
+        let bad = || CliError::BadArgument {
+            arg: "--where",
+            value: text.to_owned(),
+            expected: "KEY=VALUE or KEY!=VALUE, for example metadata.error_type=card_declined",
+        };
+        let (path, value, negated) = if let Some((k, v)) = text.split_once("!=") {
+            (k, v, true)
+        } else {
+            let (k, v) = text.split_once('=').ok_or_else(bad)?;
+            (k, v, false)
+        };
+        if path.trim().is_empty() {
+            return Err(bad());
+        }
+        Ok(Condition {
+            path: path.trim().to_owned(),
+            value: value.to_owned(),
+            negated,
+        })
+    }
+
+    fn holds(&self, record: &Map<String, Value>) -> bool {
+        let equal = lookup(record, &self.path).is_some_and(|v| as_text(v) == self.value);
+        equal != self.negated
+    }
+}
+
+/// Parses `--since` / `--until`: an RFC 3339 timestamp, or a span back
+/// from `now` such as `90s`, `15m`, `2h`, `1d`.
+pub(crate) fn parse_time(
+    arg: &'static str,
+    text: &str,
+    now: Timestamp,
+) -> Result<Timestamp, CliError> {
+    let bad = || CliError::BadArgument {
+        arg,
+        value: text.to_owned(),
+        expected: "an RFC 3339 timestamp (2026-12-01T09:30:00Z) or a span back from now (90s, 15m, 2h, 1d)",
+    };
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = text.split_at(split);
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.checked_mul(60).ok_or_else(bad)?,
+        "h" => n.checked_mul(3600).ok_or_else(bad)?,
+        "d" => n.checked_mul(86_400).ok_or_else(bad)?,
+        _ => return Err(bad()),
+    };
+    now.checked_sub(jiff::SignedDuration::from_secs(secs))
+        .map_err(|_| bad())
+}
+
+/// The record's timestamp, if it has a valid one.
+pub(crate) fn timestamp(record: &Map<String, Value>) -> Option<Timestamp> {
+    record.get("timestamp")?.as_str()?.parse().ok()
+}
+
+/// Everything a query asks of a record; empty keeps everything.
+#[derive(Debug, Default)]
+pub(crate) struct Filter {
+    pub(crate) events: Vec<String>,
+    pub(crate) types: Vec<String>,
+    pub(crate) min_level: Option<u8>,
+    pub(crate) conditions: Vec<Condition>,
+    pub(crate) since: Option<Timestamp>,
+    pub(crate) until: Option<Timestamp>,
+    /// Matches `trace_id`, `request_id`, `correlation_id` or `session_id`.
+    pub(crate) ids: Vec<String>,
+}
+
+/// The keys an id given to `--id` or `trace` is looked for under.
+pub(crate) const ID_KEYS: [&str; 4] = ["trace_id", "request_id", "correlation_id", "session_id"];
+
+impl Filter {
+    pub(crate) fn matches(&self, record: &Map<String, Value>) -> bool {
+        let str_of = |k: &str| record.get(k).and_then(Value::as_str);
+        if !self.events.is_empty()
+            && !str_of("event_name").is_some_and(|n| self.events.iter().any(|e| e == n))
+        {
+            return false;
+        }
+        if !self.types.is_empty()
+            && !str_of("event_type").is_some_and(|t| self.types.iter().any(|e| e == t))
+        {
+            return false;
+        }
+        if let Some(min) = self.min_level
+            && str_of("level")
+                .and_then(level_rank)
+                .is_none_or(|rank| rank < min)
+        {
+            return false;
+        }
+        if !self.ids.is_empty()
+            && !ID_KEYS
+                .iter()
+                .filter_map(|k| str_of(k))
+                .any(|v| self.ids.iter().any(|id| id == v))
+        {
+            return false;
+        }
+        if (self.since.is_some() || self.until.is_some()) && !self.in_window(record) {
+            return false;
+        }
+        self.conditions.iter().all(|c| c.holds(record))
+    }
+
+    fn in_window(&self, record: &Map<String, Value>) -> bool {
+        let Some(t) = timestamp(record) else {
+            return false;
+        };
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn paths_reach_nested_and_dotted_keys() {
+        let r = record(json!({
+            "event_name": "http_request_completed",
+            "metadata": {"error_type": "timeout", "http.response.status_code": 504, "db": {"rows": 3}},
+            "span": {"name": "payment", "fields": {"order_id": "ord_1"}}
+        }));
+        assert_eq!(lookup(&r, "metadata.error_type"), Some(&json!("timeout")));
+        assert_eq!(lookup(&r, "error_type"), Some(&json!("timeout")));
+        assert_eq!(
+            lookup(&r, "metadata.http.response.status_code"),
+            Some(&json!(504))
+        );
+        assert_eq!(lookup(&r, "http.response.status_code"), Some(&json!(504)));
+        assert_eq!(lookup(&r, "db.rows"), Some(&json!(3)));
+        assert_eq!(lookup(&r, "span.fields.order_id"), Some(&json!("ord_1")));
+        assert_eq!(lookup(&r, "nothing"), None);
+        assert_eq!(lookup(&r, "metadata.nothing"), None);
+    }
+
+    #[test]
+    fn conditions_compare_text_and_negate() {
+        let r = record(json!({"metadata": {"items": 2, "ok": true, "code": "E1"}}));
+        for (text, holds) in [
+            ("items=2", true),
+            ("items=3", false),
+            ("ok=true", true),
+            ("code!=E1", false),
+            ("code!=E2", true),
+            ("missing!=x", true),
+            ("missing=", false),
+        ] {
+            assert_eq!(Condition::parse(text).unwrap().holds(&r), holds, "{text}");
+        }
+        for bad in ["novalue", "=x", " =x"] {
+            assert!(Condition::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_are_absolute_or_back_from_now() {
+        let now: Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
+        let t = |s| parse_time("--since", s, now).unwrap().to_string();
+        assert_eq!(t("2026-12-01T09:30:00Z"), "2026-12-01T09:30:00Z");
+        assert_eq!(t("90s"), "2026-12-01T11:58:30Z");
+        assert_eq!(t("15m"), "2026-12-01T11:45:00Z");
+        assert_eq!(t("2h"), "2026-12-01T10:00:00Z");
+        assert_eq!(t("1d"), "2026-11-30T12:00:00Z");
+        for bad in ["yesterday", "5w", "m", ""] {
+            assert!(parse_time("--since", bad, now).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn filters_combine() {
+        let r = record(json!({
+            "timestamp": "2026-12-01T10:00:00.5Z", "level": "WARN",
+            "event_name": "payment_failed", "event_type": "error",
+            "request_id": "req_1", "metadata": {"error_type": "card_declined"}
+        }));
+        let mut f = Filter::default();
+        assert!(f.matches(&r));
+        f.events = vec!["payment_failed".into()];
+        f.types = vec!["error".into()];
+        f.min_level = level_rank("warn");
+        f.ids = vec!["req_1".into()];
+        f.conditions = vec![Condition::parse("error_type=card_declined").unwrap()];
+        f.since = Some("2026-12-01T10:00:00Z".parse().unwrap());
+        f.until = Some("2026-12-01T10:00:01Z".parse().unwrap());
+        assert!(f.matches(&r));
+        f.min_level = level_rank("error");
+        assert!(!f.matches(&r));
+        f.min_level = None;
+        f.until = Some("2026-12-01T10:00:00.5Z".parse().unwrap());
+        assert!(!f.matches(&r), "until is exclusive");
+    }
+}

@@ -1,0 +1,221 @@
+//! Finding the files and reading their lines: plain or gzip-compressed
+//! (told apart by their first bytes, not their names), directories
+//! expanded, every file read once even when a symlink (the appender's
+//! active `checkout.jsonl`) points at another one given.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::CliError;
+
+/// One input file.
+#[derive(Debug, Clone)]
+pub(crate) struct Input {
+    /// As the user will recognise it (the path given, or found in a directory).
+    pub(crate) path: PathBuf,
+    pub(crate) gzip: bool,
+}
+
+/// Whether a file found in a directory holds event lines by its name:
+/// `*.jsonl`, `*.jsonl.gz`, `*.json`, `*.log` and their `.gz` forms.
+fn looks_like_events(name: &str) -> bool {
+    let path = Path::new(name);
+    let ext = |p: &Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+    };
+    let inner = match ext(path).as_deref() {
+        Some("gz") => path.file_stem().map(Path::new),
+        _ => Some(path),
+    };
+    inner
+        .and_then(ext)
+        .is_some_and(|e| matches!(e.as_str(), "jsonl" | "json" | "log"))
+}
+
+fn is_gzip(path: &Path) -> Result<bool, CliError> {
+    let mut magic = [0u8; 2];
+    let mut file = File::open(path).map_err(|e| CliError::io(path, e))?;
+    let mut read = 0;
+    while read < 2 {
+        match file.read(&mut magic[read..]) {
+            Ok(0) => return Ok(false),
+            Ok(n) => read += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(CliError::io(path, e)),
+        }
+    }
+    Ok(magic == [0x1f, 0x8b])
+}
+
+/// The files to read, in order: each path as given; a directory's event
+/// files sorted by name (rotated files carry a UTC timestamp in their
+/// names, so this is oldest first). A file reached twice (through a
+/// symlink, or given twice) is read once.
+pub(crate) fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| CliError::io(path, e))?;
+        if meta.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| CliError::io(path, e))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(looks_like_events)
+                        && p.is_file()
+                })
+                .collect();
+            entries.sort();
+            found.extend(entries);
+        } else {
+            found.push(path.clone());
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut inputs = Vec::new();
+    for path in found {
+        let real = std::fs::canonicalize(&path).map_err(|e| CliError::io(&path, e))?;
+        if !seen.insert(real) {
+            continue;
+        }
+        let gzip = is_gzip(&path)?;
+        inputs.push(Input { path, gzip });
+    }
+    if inputs.is_empty() {
+        return Err(CliError::NoInput(
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+    }
+    Ok(inputs)
+}
+
+/// A line as read: its text, and the record if it parses as a JSON object.
+#[derive(Debug)]
+pub(crate) struct Line<'a> {
+    pub(crate) file: &'a Path,
+    /// 1-based.
+    pub(crate) number: u64,
+    pub(crate) text: &'a str,
+    pub(crate) record: Result<Map<String, Value>, String>,
+}
+
+/// What reading cost: lines, bytes, files that could not be read to the end.
+#[derive(Debug, Default)]
+pub(crate) struct ReadSummary {
+    pub(crate) files: usize,
+    pub(crate) gzip_files: usize,
+    pub(crate) lines: u64,
+    pub(crate) invalid_lines: u64,
+    /// Files that stopped early (a truncated gzip stream, an I/O error),
+    /// with the reason; their lines up to there were read.
+    pub(crate) unreadable: Vec<(PathBuf, String)>,
+}
+
+/// Calls `each` for every non-empty line of every input, in order.
+pub(crate) fn for_each_line(inputs: &[Input], mut each: impl FnMut(Line<'_>)) -> ReadSummary {
+    let mut summary = ReadSummary::default();
+    for input in inputs {
+        summary.files += 1;
+        let file = match File::open(&input.path) {
+            Ok(f) => f,
+            Err(e) => {
+                summary.unreadable.push((input.path.clone(), e.to_string()));
+                continue;
+            }
+        };
+        let reader: Box<dyn BufRead> = if input.gzip {
+            summary.gzip_files += 1;
+            // Multi-member: concatenated gzip files are one stream.
+            Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file)))
+        } else {
+            Box::new(BufReader::new(file))
+        };
+        read_lines(input, reader, &mut summary, &mut each);
+    }
+    summary
+}
+
+fn read_lines(
+    input: &Input,
+    mut reader: Box<dyn BufRead>,
+    summary: &mut ReadSummary,
+    each: &mut impl FnMut(Line<'_>),
+) {
+    let mut buf = Vec::with_capacity(1024);
+    let mut number = 0u64;
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                summary.unreadable.push((input.path.clone(), e.to_string()));
+                break;
+            }
+        }
+        number += 1;
+        // Invalid UTF-8 is a broken line, not a reason to stop reading.
+        let text = String::from_utf8_lossy(&buf);
+        let text = text.trim_end_matches(['\n', '\r']);
+        if text.trim().is_empty() {
+            continue;
+        }
+        summary.lines += 1;
+        let record = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(other) => Err(format!("not a JSON object: {}", kind_of(&other))),
+            Err(e) => Err(format!("not JSON: {e}")),
+        };
+        if record.is_err() {
+            summary.invalid_lines += 1;
+        }
+        each(Line {
+            file: &input.path,
+            number,
+            text,
+            record,
+        });
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_files_are_told_by_name() {
+        for yes in [
+            "checkout.jsonl",
+            "checkout.20261125T085007.123Z.jsonl.gz",
+            "app.log",
+            "x.json",
+        ] {
+            assert!(looks_like_events(yes), "{yes}");
+        }
+        for no in ["notes.txt", "checkout.jsonl.tmp", "image.gz"] {
+            assert!(!looks_like_events(no), "{no}");
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! `eventlog`: answers questions about eventlog's JSON-lines files, rotated
+//! and gzip-compressed ones included, without `jq`.
+//!
+//! ```text
+//! eventlog stats    logs/                                  what the files hold, counted
+//! eventlog query    logs/ --event payment_failed --where error_type=card_declined
+//! eventlog trace    req_000016 logs/                        one request's records as a timeline
+//! eventlog validate logs/ --schema events.toml             envelope and schema, file:line for each problem
+//! eventlog schema   events.toml                            the schema as JSON Schema
+//! ```
+//!
+//! Paths are files or directories (their `*.jsonl`, `*.jsonl.gz`, `*.json`,
+//! `*.log` files, oldest first); gzip is recognised by content. A file
+//! reached twice, such as the appender's active-file symlink, is read once.
+//!
+//! Exit status: 0 on success; 1 when `query` or `trace` matched nothing or
+//! `validate` found errors; 2 for bad arguments or unreadable input.
+
+#![forbid(unsafe_code)]
+// A command line tool prints.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod filter;
+mod input;
+mod stats;
+mod trace;
+mod validate;
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::filter::{Condition, Filter, level_rank, parse_time};
+
+/// Why a command could not run.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    #[error("{path}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no event files in {0} (looked for *.jsonl, *.jsonl.gz, *.json, *.log)")]
+    NoInput(String),
+    #[error("{arg} {value:?}: expected {expected}")]
+    BadArgument {
+        arg: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("cannot load the schema")]
+    Schema(#[from] eventlog::SchemaError),
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
+}
+
+impl CliError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        CliError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eventlog",
+    version,
+    about = "Stats, queries, request timelines and validation over eventlog JSON lines",
+    long_about = "Reads eventlog's JSON-lines files (plain or gzip-compressed, rotated ones included) \
+                  and answers what the people on call ask: what happened, how often, to which request."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Counts by level, category, service, event and error type; time range; distinct traces, requests, users.
+    Stats {
+        #[command(flatten)]
+        paths: Paths,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// How many names each row lists.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Prints the counts as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints the records that match, as they are in the files (JSON lines).
+    Query {
+        #[command(flatten)]
+        paths: Paths,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Prints at most this many records.
+        #[arg(long)]
+        limit: Option<u64>,
+        /// Prints only how many records match.
+        #[arg(long)]
+        count: bool,
+    },
+    /// Every record of one trace, request, correlation or session id, in time order.
+    Trace {
+        /// A `trace_id`, `request_id`, `correlation_id` or `session_id`.
+        id: String,
+        #[command(flatten)]
+        paths: Paths,
+        /// Prints the records as JSON lines, in time order, instead of a timeline.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Checks every line against the envelope and, with --schema, the event schema.
+    Validate {
+        #[command(flatten)]
+        paths: Paths,
+        /// An event schema (.toml or .json), as given to the layer.
+        #[arg(long)]
+        schema: Option<PathBuf>,
+        /// How many problems to list with their file and line.
+        #[arg(long, default_value_t = 20)]
+        examples: usize,
+        /// Prints the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints an event schema (.toml or .json) as JSON Schema (draft 2020-12) for other tools.
+    Schema {
+        /// The schema file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct Paths {
+    /// Files or directories to read.
+    #[arg(default_value = "logs")]
+    paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct FilterArgs {
+    /// Only this event (repeatable).
+    #[arg(long = "event", value_name = "NAME")]
+    events: Vec<String>,
+    /// Only this category: user_action, system_event, business, error, security, log (repeatable).
+    #[arg(long = "type", value_name = "CATEGORY")]
+    types: Vec<String>,
+    /// Only this level and above (trace, debug, info, warn, error).
+    #[arg(long)]
+    level: Option<String>,
+    /// Only records where KEY=VALUE (or KEY!=VALUE); KEY is a top-level key, a dotted path
+    /// (metadata.error_type, span.name) or a metadata field's name (repeatable).
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    conditions: Vec<String>,
+    /// Only records at or after this time: RFC 3339, or back from now (90s, 15m, 2h, 1d).
+    #[arg(long)]
+    since: Option<String>,
+    /// Only records before this time: RFC 3339, or back from now.
+    #[arg(long)]
+    until: Option<String>,
+    /// Only records of this trace, request, correlation or session id (repeatable).
+    #[arg(long = "id")]
+    ids: Vec<String>,
+}
+
+impl FilterArgs {
+    fn build(self) -> Result<Filter, CliError> {
+        let now = jiff::Timestamp::now();
+        let min_level = self
+            .level
+            .map(|l| {
+                level_rank(&l).ok_or(CliError::BadArgument {
+                    arg: "--level",
+                    value: l,
+                    expected: "trace, debug, info, warn or error",
+                })
+            })
+            .transpose()?;
+        Ok(Filter {
+            events: self.events,
+            types: self.types,
+            min_level,
+            conditions: self
+                .conditions
+                .iter()
+                .map(|c| Condition::parse(c))
+                .collect::<Result<_, _>>()?,
+            since: self
+                .since
+                .map(|s| parse_time("--since", &s, now))
+                .transpose()?,
+            until: self
+                .until
+                .map(|s| parse_time("--until", &s, now))
+                .transpose()?,
+            ids: self.ids,
+        })
+    }
+}
+
+/// What a command ended with.
+enum Outcome {
+    Done,
+    /// Nothing matched, or validation failed.
+    Negative,
+}
+
+fn report_unreadable(unreadable: &[(PathBuf, String)]) {
+    for (file, why) in unreadable {
+        eprintln!("eventlog: {}: stopped reading: {why}", file.display());
+    }
+}
+
+type Out<'a> = std::io::BufWriter<std::io::StdoutLock<'a>>;
+
+fn run(command: Command) -> Result<Outcome, CliError> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let outcome = match command {
+        Command::Stats {
+            paths,
+            filter,
+            top,
+            json,
+        } => stats_command(&mut out, &paths.paths, &filter.build()?, top, json)?,
+        Command::Query {
+            paths,
+            filter,
+            limit,
+            count,
+        } => query_command(&mut out, &paths.paths, &filter.build()?, limit, count)?,
+        Command::Trace { id, paths, json } => trace_command(&mut out, &paths.paths, &id, json)?,
+        Command::Validate {
+            paths,
+            schema,
+            examples,
+            json,
+        } => validate_command(&mut out, &paths.paths, schema.as_deref(), examples, json)?,
+        Command::Schema { file } => {
+            let schema = eventlog::Schema::from_file(&file)?;
+            serde_json::to_writer_pretty(&mut out, &schema.to_json_schema())
+                .map_err(|e| CliError::Output(e.into()))?;
+            writeln!(out).map_err(CliError::Output)?;
+            Outcome::Done
+        }
+    };
+    out.flush().map_err(CliError::Output)?;
+    Ok(outcome)
+}
+
+fn write_json(out: &mut Out<'_>, value: &impl serde::Serialize) -> Result<(), CliError> {
+    serde_json::to_writer(&mut *out, value).map_err(|e| CliError::Output(e.into()))?;
+    writeln!(out).map_err(CliError::Output)
+}
+
+fn stats_command(
+    out: &mut Out<'_>,
+    paths: &[PathBuf],
+    filter: &Filter,
+    top: usize,
+    json: bool,
+) -> Result<Outcome, CliError> {
+    let inputs = input::collect(paths)?;
+    let mut counter = stats::Counter::default();
+    let read = input::for_each_line(&inputs, |line| {
+        if let Ok(record) = &line.record {
+            counter.add(record, filter);
+        }
+    });
+    let stats = counter.finish(read);
+    if json {
+        write_json(out, &stats)?;
+    } else {
+        write!(out, "{}", stats.render(top)).map_err(CliError::Output)?;
+    }
+    Ok(Outcome::Done)
+}
+
+fn query_command(
+    out: &mut Out<'_>,
+    paths: &[PathBuf],
+    filter: &Filter,
+    limit: Option<u64>,
+    count: bool,
+) -> Result<Outcome, CliError> {
+    let inputs = input::collect(paths)?;
+    let mut matched = 0u64;
+    let mut failed: Option<std::io::Error> = None;
+    let read = input::for_each_line(&inputs, |line| {
+        if limit.is_some_and(|l| matched >= l) || failed.is_some() {
+            return;
+        }
+        if let Ok(record) = &line.record
+            && filter.matches(record)
+        {
+            matched += 1;
+            if !count && let Err(e) = writeln!(out, "{}", line.text) {
+                failed = Some(e);
+            }
+        }
+    });
+    if let Some(e) = failed {
+        return Err(CliError::Output(e));
+    }
+    if count {
+        writeln!(out, "{matched}").map_err(CliError::Output)?;
+    }
+    report_unreadable(&read.unreadable);
+    Ok(if matched == 0 {
+        Outcome::Negative
+    } else {
+        Outcome::Done
+    })
+}
+
+fn trace_command(
+    out: &mut Out<'_>,
+    paths: &[PathBuf],
+    id: &str,
+    json: bool,
+) -> Result<Outcome, CliError> {
+    let inputs = input::collect(paths)?;
+    let mut entries = Vec::new();
+    let mut seq = 0;
+    let read = input::for_each_line(&inputs, |line| {
+        seq += 1;
+        if let Ok(record) = line.record
+            && trace::belongs(&record, id)
+        {
+            entries.push(trace::entry(seq, line.text, record));
+        }
+    });
+    trace::sort(&mut entries);
+    if json {
+        for e in &entries {
+            writeln!(out, "{}", e.text).map_err(CliError::Output)?;
+        }
+    } else if !entries.is_empty() {
+        write!(out, "{}", trace::render(id, &entries)).map_err(CliError::Output)?;
+    }
+    report_unreadable(&read.unreadable);
+    if entries.is_empty() {
+        eprintln!(
+            "eventlog: no record of {id} (looked at trace_id, request_id, correlation_id, session_id)"
+        );
+        return Ok(Outcome::Negative);
+    }
+    Ok(Outcome::Done)
+}
+
+fn validate_command(
+    out: &mut Out<'_>,
+    paths: &[PathBuf],
+    schema: Option<&Path>,
+    examples: usize,
+    json: bool,
+) -> Result<Outcome, CliError> {
+    let loaded = schema.map(eventlog::Schema::from_file).transpose()?;
+    let inputs = input::collect(paths)?;
+    let mut validator = validate::Validator::new(loaded.as_ref(), examples);
+    let read = input::for_each_line(&inputs, |line| {
+        validator.line(line.file, line.number, &line.record);
+    });
+    let report = validator.finish(read);
+    if json {
+        write_json(out, &report)?;
+    } else {
+        write!(out, "{}", report.render(schema)).map_err(CliError::Output)?;
+    }
+    Ok(if report.passed() {
+        Outcome::Done
+    } else {
+        Outcome::Negative
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Negative) => ExitCode::from(1),
+        // A closed pipe (`eventlog query … | head`) is not an error.
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let mut message = format!("eventlog: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                let _ = write!(message, ": {s}");
+                source = s.source();
+            }
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}

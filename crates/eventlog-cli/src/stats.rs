@@ -1,0 +1,277 @@
+//! `eventlog stats`: what the files hold, counted.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::filter::{Filter, timestamp};
+use crate::input::ReadSummary;
+
+/// The counts `stats` prints (and writes as JSON with `--json`).
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Stats {
+    pub(crate) files: usize,
+    pub(crate) gzip_files: usize,
+    /// Every non-empty line read.
+    pub(crate) lines: u64,
+    /// Lines that are not JSON objects.
+    pub(crate) invalid_lines: u64,
+    /// Records that passed the filter and were counted.
+    pub(crate) records: u64,
+    pub(crate) first: Option<String>,
+    pub(crate) last: Option<String>,
+    pub(crate) by_level: BTreeMap<String, u64>,
+    pub(crate) by_type: BTreeMap<String, u64>,
+    pub(crate) by_event: BTreeMap<String, u64>,
+    /// `metadata.error_type` of records that have one.
+    pub(crate) by_error_type: BTreeMap<String, u64>,
+    pub(crate) by_service: BTreeMap<String, u64>,
+    pub(crate) distinct_traces: usize,
+    pub(crate) distinct_requests: usize,
+    pub(crate) distinct_users: usize,
+    /// Records the layer annotated with `schema_errors` when writing them.
+    pub(crate) with_schema_errors: u64,
+    /// `duration_ms` of span-close records, by span name.
+    pub(crate) durations_ms: BTreeMap<String, Durations>,
+    /// Files that could not be read to the end, with the reason.
+    pub(crate) unreadable: Vec<(String, String)>,
+}
+
+/// Span durations: count and nearest-rank percentiles, in milliseconds.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub(crate) struct Durations {
+    pub(crate) count: usize,
+    pub(crate) p50: f64,
+    pub(crate) p95: f64,
+    pub(crate) max: f64,
+}
+
+/// The nearest-rank percentile `p` (0–100) of sorted `values`.
+fn percentile(sorted: &[f64], p: usize) -> f64 {
+    let rank = (sorted.len() * p).div_ceil(100).saturating_sub(1);
+    sorted
+        .get(rank.min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0)
+}
+
+impl Durations {
+    fn of(mut values: Vec<f64>) -> Self {
+        values.sort_by(f64::total_cmp);
+        Durations {
+            count: values.len(),
+            p50: percentile(&values, 50),
+            p95: percentile(&values, 95),
+            max: values.last().copied().unwrap_or(0.0),
+        }
+    }
+}
+
+/// Accumulates [`Stats`] record by record.
+#[derive(Debug, Default)]
+pub(crate) struct Counter {
+    stats: Stats,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    traces: HashSet<String>,
+    requests: HashSet<String>,
+    users: HashSet<String>,
+    durations: BTreeMap<String, Vec<f64>>,
+}
+
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    if let Some(n) = map.get_mut(key) {
+        *n += 1;
+    } else {
+        map.insert(key.to_owned(), 1);
+    }
+}
+
+impl Counter {
+    pub(crate) fn add(&mut self, record: &Map<String, Value>, filter: &Filter) {
+        if !filter.matches(record) {
+            return;
+        }
+        let s = &mut self.stats;
+        s.records += 1;
+        let str_of = |k: &str| record.get(k).and_then(Value::as_str);
+        bump(&mut s.by_level, str_of("level").unwrap_or("(none)"));
+        bump(&mut s.by_type, str_of("event_type").unwrap_or("(none)"));
+        bump(&mut s.by_event, str_of("event_name").unwrap_or("(none)"));
+        if let Some(service) = str_of("service") {
+            bump(&mut s.by_service, service);
+        }
+        if let Some(Value::String(e)) = record.get("metadata").and_then(|m| m.get("error_type")) {
+            bump(&mut s.by_error_type, e);
+        }
+        if record.contains_key("schema_errors") {
+            s.with_schema_errors += 1;
+        }
+        for (key, set) in [
+            ("trace_id", &mut self.traces),
+            ("request_id", &mut self.requests),
+            ("user_id", &mut self.users),
+        ] {
+            if let Some(v) = str_of(key)
+                && !set.contains(v)
+            {
+                set.insert(v.to_owned());
+            }
+        }
+        if let Some(ms) = record.get("duration_ms").and_then(Value::as_f64) {
+            let span = record
+                .get("span")
+                .and_then(|s| s.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("(none)");
+            self.durations.entry(span.to_owned()).or_default().push(ms);
+        }
+        if let Some(t) = timestamp(record) {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+    }
+
+    pub(crate) fn finish(mut self, read: ReadSummary) -> Stats {
+        let s = &mut self.stats;
+        s.files = read.files;
+        s.gzip_files = read.gzip_files;
+        s.lines = read.lines;
+        s.invalid_lines = read.invalid_lines;
+        s.first = self.first.map(|t| t.to_string());
+        s.last = self.last.map(|t| t.to_string());
+        s.distinct_traces = self.traces.len();
+        s.distinct_requests = self.requests.len();
+        s.distinct_users = self.users.len();
+        s.durations_ms = std::mem::take(&mut self.durations)
+            .into_iter()
+            .map(|(span, values)| (span, Durations::of(values)))
+            .collect();
+        s.unreadable = read
+            .unreadable
+            .into_iter()
+            .map(|(p, e)| (p.display().to_string(), e))
+            .collect();
+        self.stats
+    }
+}
+
+/// `a 3, b 2, c 1`: largest first, then by name, at most `top`.
+fn ranked(map: &BTreeMap<String, u64>, top: usize) -> String {
+    let mut v: Vec<(&String, &u64)> = map.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let mut out = String::new();
+    for (i, (k, n)) in v.iter().take(top).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{k} {n}");
+    }
+    if v.len() > top {
+        let _ = write!(out, ", … ({} more)", v.len() - top);
+    }
+    out
+}
+
+impl Stats {
+    /// The human summary.
+    pub(crate) fn render(&self, top: usize) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "files        {} ({} gzip-compressed), {} lines, {} records, {} invalid lines",
+            self.files, self.gzip_files, self.lines, self.records, self.invalid_lines
+        );
+        if let (Some(first), Some(last)) = (&self.first, &self.last) {
+            let span = match (first.parse::<Timestamp>(), last.parse::<Timestamp>()) {
+                (Ok(f), Ok(l)) => format!(" ({:.3} s)", l.duration_since(f).as_secs_f64()),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "time         {first} … {last}{span}");
+        }
+        let rows = [
+            ("by level", &self.by_level),
+            ("by category", &self.by_type),
+            ("by service", &self.by_service),
+            ("events", &self.by_event),
+            ("error types", &self.by_error_type),
+        ];
+        for (name, map) in rows {
+            if !map.is_empty() {
+                let _ = writeln!(out, "{name:<12} {}", ranked(map, top));
+            }
+        }
+        if !self.durations_ms.is_empty() {
+            let mut spans: Vec<(&String, &Durations)> = self.durations_ms.iter().collect();
+            spans.sort_by(|a, b| b.1.p95.total_cmp(&a.1.p95).then_with(|| a.0.cmp(b.0)));
+            let rows: Vec<String> = spans
+                .iter()
+                .take(top)
+                .map(|(span, d)| {
+                    format!(
+                        "{span} p95 {:.2} ms (p50 {:.2}, max {:.2}, {} spans)",
+                        d.p95, d.p50, d.max, d.count
+                    )
+                })
+                .collect();
+            let _ = writeln!(out, "span timing  {}", rows.join("; "));
+        }
+        let _ = writeln!(
+            out,
+            "distinct     {} traces, {} requests, {} users",
+            self.distinct_traces, self.distinct_requests, self.distinct_users
+        );
+        if self.with_schema_errors > 0 {
+            let _ = writeln!(
+                out,
+                "schema       {} records carry schema_errors",
+                self.with_schema_errors
+            );
+        }
+        for (file, why) in &self.unreadable {
+            let _ = writeln!(out, "unreadable   {file}: {why}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let d = Durations::of((1..=20).rev().map(f64::from).collect());
+        assert_eq!(
+            d,
+            Durations {
+                count: 20,
+                p50: 10.0,
+                p95: 19.0,
+                max: 20.0
+            }
+        );
+        assert_eq!(
+            Durations::of(vec![4.0]),
+            Durations {
+                count: 1,
+                p50: 4.0,
+                p95: 4.0,
+                max: 4.0
+            }
+        );
+    }
+
+    #[test]
+    fn ranking_is_by_count_then_name_and_cut() {
+        let map: BTreeMap<String, u64> = [("b", 2), ("a", 2), ("c", 5), ("d", 1)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        assert_eq!(ranked(&map, 10), "c 5, a 2, b 2, d 1");
+        assert_eq!(ranked(&map, 2), "c 5, a 2, … (2 more)");
+    }
+}
