@@ -233,20 +233,10 @@ fn a_final_refusal_is_counted_as_rejected_not_retried() {
     let wrong = collector
         .http_endpoint()
         .replace("/v1/logs", "/v1/not-logs");
-    let layer = eventlog::layer().without_writer();
-    let stats = layer.stats();
-    let (otlp, guard) = OtlpOutput::builder()
+    let builder = OtlpOutput::builder()
         .protocol(Protocol::HttpProtobuf)
-        .endpoint(wrong)
-        .stats(stats.clone())
-        .build()
-        .unwrap();
-    let layer = layer.output(otlp.clone());
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        for seq in 0..N {
-            tracing::info!(event_name = "order_placed", seq);
-        }
-    });
+        .endpoint(wrong);
+    let (otlp, guard, stats) = crate::support::emit_numbered(builder, N);
     let started = Instant::now();
     let err = guard.shutdown(Duration::from_secs(20));
     // Refused for good: no backoff loop until the deadline.

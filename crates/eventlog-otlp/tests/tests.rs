@@ -22,5 +22,7 @@ mod outage;
 mod policies;
 // No runtime, current-thread and multi-thread tokio runtimes, without deadlock at shutdown.
 mod runtimes;
+// Helpers shared by the modules.
+mod support;
 // HTTP on the wire: headers, gzip, Retry-After, partial success.
 mod wire;

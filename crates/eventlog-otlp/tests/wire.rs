@@ -19,7 +19,6 @@ use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
 use prost::Message as _;
-use tracing_subscriber::prelude::*;
 
 struct Received {
     at: Instant,
@@ -107,23 +106,13 @@ fn serve(rejected: i64) -> (String, Arc<Mutex<Vec<Received>>>) {
 fn http_requests_carry_headers_gzip_and_honour_retry_after_and_partial_success() {
     const N: u64 = 10;
     let (url, seen) = serve(2);
-    let layer = eventlog::layer().without_writer();
-    let stats = layer.stats();
-    let (otlp, guard) = OtlpOutput::builder()
+    let builder = OtlpOutput::builder()
         .protocol(Protocol::HttpProtobuf)
         .endpoint(url)
         .gzip(true)
         .header("x-api-key", "k-1")
-        .concurrent_exports(1)
-        .stats(stats.clone())
-        .build()
-        .unwrap();
-    let layer = layer.output(otlp.clone());
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        for seq in 0..N {
-            tracing::info!(event_name = "order_placed", seq);
-        }
-    });
+        .concurrent_exports(1);
+    let (otlp, guard, stats) = crate::support::emit_numbered(builder, N);
     let report = guard.shutdown(Duration::from_secs(20)).unwrap();
 
     let seen = seen.lock().unwrap();

@@ -54,23 +54,26 @@ fn errors(r: &eventlog::testing::CapturedRecord) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Two events that pass `shop()`, inside a `req` span with the required `user_id`.
+fn emit_valid_events() {
+    let _s = tracing::info_span!("req", user_id = "u-1").entered();
+    tracing::info!(
+        event_name = "user_login_attempt",
+        result = "success",
+        attempt_count = 1u64
+    );
+    tracing::info!(
+        event_name = "order_placed",
+        order_id = "ord_1",
+        amount = 9.5,
+        currency = "EUR",
+        placed_at = "2026-11-25T09:00:00Z"
+    );
+}
+
 #[test]
 fn valid_records_carry_the_version_and_no_errors() {
-    let records = run_with(eventlog::layer().schema(shop()), || {
-        let _s = tracing::info_span!("req", user_id = "u-1").entered();
-        tracing::info!(
-            event_name = "user_login_attempt",
-            result = "success",
-            attempt_count = 1u64
-        );
-        tracing::info!(
-            event_name = "order_placed",
-            order_id = "ord_1",
-            amount = 9.5,
-            currency = "EUR",
-            placed_at = "2026-11-25T09:00:00Z"
-        );
-    });
+    let records = run_with(eventlog::layer().schema(shop()), emit_valid_events);
     for r in &records {
         assert_eq!(r.get("schema_version").unwrap(), 7);
         assert!(r.get("schema_errors").is_none(), "{r:?}");
@@ -82,23 +85,26 @@ fn valid_records_carry_the_version_and_no_errors() {
     );
 }
 
+/// Five events that between them break `shop()` in every way.
+fn emit_each_violation_kind() {
+    tracing::info!(event_name = "user_login_attempt", attempt_count = -1i64);
+    tracing::info!(event_name = "user_login_attempt", result = "maybe");
+    tracing::info!(
+        event_name = "order_placed",
+        event_type = "log",
+        order_id = "x-1234567890123",
+        amount = "lots",
+        placed_at = "yesterday"
+    );
+    tracing::info!(event_name = "OrderPlaced");
+    tracing::info!(message = "no name at all");
+}
+
 #[test]
 fn each_violation_kind_is_reported_precisely() {
     let layer = eventlog::layer().schema(shop());
     let stats = layer.stats();
-    let records = run_with(layer, || {
-        tracing::info!(event_name = "user_login_attempt", attempt_count = -1i64);
-        tracing::info!(event_name = "user_login_attempt", result = "maybe");
-        tracing::info!(
-            event_name = "order_placed",
-            event_type = "log",
-            order_id = "x-1234567890123",
-            amount = "lots",
-            placed_at = "yesterday"
-        );
-        tracing::info!(event_name = "OrderPlaced");
-        tracing::info!(message = "no name at all");
-    });
+    let records = run_with(layer, emit_each_violation_kind);
     assert_eq!(
         errors(&records[0]),
         [
@@ -140,23 +146,8 @@ fn each_violation_kind_is_reported_precisely() {
 #[test]
 fn lines_read_back_are_checked_as_when_they_were_written() {
     let records = run_with(eventlog::layer().schema(shop()).close_events(true), || {
-        tracing::info!(event_name = "user_login_attempt", attempt_count = -1i64);
-        tracing::info!(event_name = "user_login_attempt", result = "maybe");
-        {
-            let _s = tracing::info_span!("req", user_id = "u-1").entered();
-            tracing::info!(
-                event_name = "user_login_attempt",
-                result = "success",
-                attempt_count = 3u64
-            );
-        }
-        tracing::info!(
-            event_name = "order_placed",
-            event_type = "log",
-            order_id = "x-1234567890123",
-            amount = "lots",
-            placed_at = "yesterday"
-        );
+        emit_each_violation_kind();
+        emit_valid_events();
         tracing::info!(
             event_name = "order_placed",
             order_id = "ord_1",
@@ -169,11 +160,9 @@ fn lines_read_back_are_checked_as_when_they_were_written() {
             amount = 3u64,
             currency = "eur"
         );
-        tracing::info!(event_name = "OrderPlaced");
-        tracing::info!(message = "no name at all");
     });
-    // Eight events and the `req` span's close record (undeclared: unchecked).
-    assert_eq!(records.len(), 9);
+    // Nine events and the `req` span's close record (undeclared: unchecked).
+    assert_eq!(records.len(), 10);
     assert!(
         records
             .iter()
@@ -190,7 +179,7 @@ fn lines_read_back_are_checked_as_when_they_were_written() {
         assert_eq!(found, errors(r), "{line}");
     }
     // Valid records stay valid, the rest keep their errors.
-    assert_eq!(records.iter().filter(|r| errors(r).is_empty()).count(), 3);
+    assert_eq!(records.iter().filter(|r| errors(r).is_empty()).count(), 4);
     assert_eq!(
         schema.check_json(&json!("not an object"))[0].kind(),
         "missing_event_name"
