@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::CliError;
+use crate::keys::Renames;
 
 /// One input file.
 #[derive(Debug, Clone)]
@@ -123,7 +124,11 @@ pub(crate) struct ReadSummary {
 }
 
 /// Calls `each` for every non-empty line of every input, in order.
-pub(crate) fn for_each_line(inputs: &[Input], mut each: impl FnMut(Line<'_>)) -> ReadSummary {
+pub(crate) fn for_each_line(
+    inputs: &[Input],
+    renames: &Renames,
+    mut each: impl FnMut(Line<'_>),
+) -> ReadSummary {
     let mut summary = ReadSummary::default();
     for input in inputs {
         summary.files += 1;
@@ -141,7 +146,7 @@ pub(crate) fn for_each_line(inputs: &[Input], mut each: impl FnMut(Line<'_>)) ->
         } else {
             Box::new(BufReader::new(file))
         };
-        read_lines(input, reader, &mut summary, &mut each);
+        read_lines(input, reader, renames, &mut summary, &mut each);
     }
     summary
 }
@@ -149,6 +154,7 @@ pub(crate) fn for_each_line(inputs: &[Input], mut each: impl FnMut(Line<'_>)) ->
 fn read_lines(
     input: &Input,
     mut reader: Box<dyn BufRead>,
+    renames: &Renames,
     summary: &mut ReadSummary,
     each: &mut impl FnMut(Line<'_>),
 ) {
@@ -173,7 +179,10 @@ fn read_lines(
         }
         summary.lines += 1;
         let record = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(map)) => Ok(map),
+            Ok(Value::Object(mut map)) => {
+                renames.apply(&mut map);
+                Ok(map)
+            }
             Ok(other) => Err(format!("not a JSON object: {}", kind_of(&other))),
             Err(e) => Err(format!("not JSON: {e}")),
         };

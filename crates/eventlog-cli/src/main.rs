@@ -22,6 +22,7 @@
 
 mod filter;
 mod input;
+mod keys;
 mod stats;
 mod trace;
 mod validate;
@@ -78,6 +79,10 @@ impl CliError {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The files write envelope key NAME as KEY (repeatable), for layers
+    /// with a renamed envelope: --key timestamp=@timestamp --key level=severity.
+    #[arg(long = "key", value_name = "NAME=KEY", global = true)]
+    keys: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,7 +227,7 @@ fn report_unreadable(unreadable: &[(PathBuf, String)]) {
 
 type Out<'a> = std::io::BufWriter<std::io::StdoutLock<'a>>;
 
-fn run(command: Command) -> Result<Outcome, CliError> {
+fn run(command: Command, renames: &keys::Renames) -> Result<Outcome, CliError> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let outcome = match command {
@@ -231,20 +236,36 @@ fn run(command: Command) -> Result<Outcome, CliError> {
             filter,
             top,
             json,
-        } => stats_command(&mut out, &paths.paths, &filter.build()?, top, json)?,
+        } => stats_command(&mut out, renames, &paths.paths, &filter.build()?, top, json)?,
         Command::Query {
             paths,
             filter,
             limit,
             count,
-        } => query_command(&mut out, &paths.paths, &filter.build()?, limit, count)?,
-        Command::Trace { id, paths, json } => trace_command(&mut out, &paths.paths, &id, json)?,
+        } => query_command(
+            &mut out,
+            renames,
+            &paths.paths,
+            &filter.build()?,
+            limit,
+            count,
+        )?,
+        Command::Trace { id, paths, json } => {
+            trace_command(&mut out, renames, &paths.paths, &id, json)?
+        }
         Command::Validate {
             paths,
             schema,
             examples,
             json,
-        } => validate_command(&mut out, &paths.paths, schema.as_deref(), examples, json)?,
+        } => validate_command(
+            &mut out,
+            renames,
+            &paths.paths,
+            schema.as_deref(),
+            examples,
+            json,
+        )?,
         Command::Schema { file } => {
             let schema = eventlog::Schema::from_file(&file)?;
             serde_json::to_writer_pretty(&mut out, &schema.to_json_schema())
@@ -264,6 +285,7 @@ fn write_json(out: &mut Out<'_>, value: &impl serde::Serialize) -> Result<(), Cl
 
 fn stats_command(
     out: &mut Out<'_>,
+    renames: &keys::Renames,
     paths: &[PathBuf],
     filter: &Filter,
     top: usize,
@@ -271,7 +293,7 @@ fn stats_command(
 ) -> Result<Outcome, CliError> {
     let inputs = input::collect(paths)?;
     let mut counter = stats::Counter::default();
-    let read = input::for_each_line(&inputs, |line| {
+    let read = input::for_each_line(&inputs, renames, |line| {
         if let Ok(record) = &line.record {
             counter.add(record, filter);
         }
@@ -287,6 +309,7 @@ fn stats_command(
 
 fn query_command(
     out: &mut Out<'_>,
+    renames: &keys::Renames,
     paths: &[PathBuf],
     filter: &Filter,
     limit: Option<u64>,
@@ -295,7 +318,7 @@ fn query_command(
     let inputs = input::collect(paths)?;
     let mut matched = 0u64;
     let mut failed: Option<std::io::Error> = None;
-    let read = input::for_each_line(&inputs, |line| {
+    let read = input::for_each_line(&inputs, renames, |line| {
         if limit.is_some_and(|l| matched >= l) || failed.is_some() {
             return;
         }
@@ -324,6 +347,7 @@ fn query_command(
 
 fn trace_command(
     out: &mut Out<'_>,
+    renames: &keys::Renames,
     paths: &[PathBuf],
     id: &str,
     json: bool,
@@ -331,7 +355,7 @@ fn trace_command(
     let inputs = input::collect(paths)?;
     let mut entries = Vec::new();
     let mut seq = 0;
-    let read = input::for_each_line(&inputs, |line| {
+    let read = input::for_each_line(&inputs, renames, |line| {
         seq += 1;
         if let Ok(record) = line.record
             && trace::belongs(&record, id)
@@ -359,6 +383,7 @@ fn trace_command(
 
 fn validate_command(
     out: &mut Out<'_>,
+    renames: &keys::Renames,
     paths: &[PathBuf],
     schema: Option<&Path>,
     examples: usize,
@@ -367,7 +392,7 @@ fn validate_command(
     let loaded = schema.map(eventlog::Schema::from_file).transpose()?;
     let inputs = input::collect(paths)?;
     let mut validator = validate::Validator::new(loaded.as_ref(), examples);
-    let read = input::for_each_line(&inputs, |line| {
+    let read = input::for_each_line(&inputs, renames, |line| {
         validator.line(line.file, line.number, &line.record);
     });
     let report = validator.finish(read);
@@ -385,7 +410,8 @@ fn validate_command(
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    let result = keys::Renames::parse(&cli.keys).and_then(|renames| run(cli.command, &renames));
+    match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Negative) => ExitCode::from(1),
         // A closed pipe (`eventlog query … | head`) is not an error.

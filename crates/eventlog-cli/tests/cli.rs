@@ -462,3 +462,62 @@ fn schema_prints_json_schema_and_bad_input_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no event files"));
 }
+
+#[test]
+fn renamed_envelope_keys_are_read_with_key() {
+    use eventlog::{Envelope, Key};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("renamed.jsonl");
+    let envelope = Envelope::builder()
+        .rename(Key::Timestamp, "@timestamp")
+        .rename(Key::Level, "severity")
+        .promote_as("request_id", "req")
+        .build()
+        .unwrap();
+    let layer = eventlog::layer()
+        .envelope(envelope)
+        .writer(std::sync::Mutex::new(std::fs::File::create(&file).unwrap()));
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        let _s = tracing::info_span!("request", request_id = "req_1").entered();
+        tracing::info!(event_name = "order_placed", amount = 1.5);
+        tracing::warn!(event_name = "cache_missed");
+    });
+    let keys = [
+        "--key",
+        "timestamp=@timestamp",
+        "--key",
+        "level=severity",
+        "--key",
+        "request_id=req",
+    ];
+    let run = |args: &[&str], renamed: bool| {
+        let mut all: Vec<&str> = args.to_vec();
+        if renamed {
+            all.extend_from_slice(&keys);
+        }
+        eventlog(&all)
+    };
+    let f = path(&file);
+    // Without --key the files do not read as the envelope.
+    assert_eq!(run(&["validate", f], false).status.code(), Some(1));
+    let ok = run(&["validate", f, "--json"], true);
+    assert!(ok.status.success(), "{ok:?}");
+    let r: Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(r["valid"], 2);
+
+    let s: Value = serde_json::from_slice(&run(&["stats", f, "--json"], true).stdout).unwrap();
+    assert_eq!(s["by_level"]["INFO"], 1);
+    assert_eq!(s["by_level"]["WARN"], 1);
+    assert_eq!(s["distinct_requests"], 1);
+    // Lines come out as they are in the file, renamed keys and all.
+    let out = run(&["trace", "req_1", f, "--json"], true);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains_key("@timestamp") && l["req"] == "req_1")
+    );
+    let bad = eventlog(&["stats", f, "--key", "nope=x"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
