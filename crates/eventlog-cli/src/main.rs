@@ -4,6 +4,7 @@
 //! ```text
 //! eventlog stats    logs/                                  what the files hold, counted
 //! eventlog query    logs/ --event payment_failed --where error_type=card_declined
+//! eventlog report   logs/ --bucket 1m                      volume and errors over time
 //! eventlog trace    req_000016 logs/                        one request's records as a timeline
 //! eventlog validate logs/ --schema events.toml             envelope and schema, file:line for each problem
 //! eventlog schema   events.toml                            the schema as JSON Schema
@@ -23,6 +24,7 @@
 mod filter;
 mod input;
 mod keys;
+mod report;
 mod stats;
 mod trace;
 mod validate;
@@ -97,6 +99,19 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         top: usize,
         /// Prints the counts as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Volume, warnings and errors over time, in buckets (a bar per bucket; `!` marks error spikes).
+    Report {
+        #[command(flatten)]
+        paths: Paths,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Bucket width: auto (at most 40 buckets), or 10s, 1m, 15m, 1h, 1d …
+        #[arg(long, default_value = "auto")]
+        bucket: String,
+        /// Prints the buckets as one JSON object.
         #[arg(long)]
         json: bool,
     },
@@ -250,6 +265,19 @@ fn run(command: Command, renames: &keys::Renames) -> Result<Outcome, CliError> {
             limit,
             count,
         )?,
+        Command::Report {
+            paths,
+            filter,
+            bucket,
+            json,
+        } => report_command(
+            &mut out,
+            renames,
+            &paths.paths,
+            &filter.build()?,
+            report::parse_width(&bucket)?,
+            json,
+        )?,
         Command::Trace { id, paths, json } => {
             trace_command(&mut out, renames, &paths.paths, &id, json)?
         }
@@ -303,6 +331,31 @@ fn stats_command(
         write_json(out, &stats)?;
     } else {
         write!(out, "{}", stats.render(top)).map_err(CliError::Output)?;
+    }
+    Ok(Outcome::Done)
+}
+
+fn report_command(
+    out: &mut Out<'_>,
+    renames: &keys::Renames,
+    paths: &[PathBuf],
+    filter: &Filter,
+    width: Option<i64>,
+    json: bool,
+) -> Result<Outcome, CliError> {
+    let inputs = input::collect(paths)?;
+    let mut reporter = report::Reporter::default();
+    let read = input::for_each_line(&inputs, renames, |line| {
+        if let Ok(record) = &line.record {
+            reporter.add(record, filter);
+        }
+    });
+    report_unreadable(&read.unreadable);
+    let report = reporter.finish(width);
+    if json {
+        write_json(out, &report)?;
+    } else {
+        write!(out, "{}", report.render()).map_err(CliError::Output)?;
     }
     Ok(Outcome::Done)
 }

@@ -521,3 +521,86 @@ fn renamed_envelope_keys_are_read_with_key() {
     let bad = eventlog(&["stats", f, "--key", "nope=x"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn report_buckets_volume_and_marks_the_error_spike() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("spike.jsonl");
+    let mut out = std::fs::File::create(&file).unwrap();
+    // Minute 0: 20 fine records; minute 1: none; minute 2: 10 records, 6 errors.
+    let line = |second: u32, level: &str, error_type: Option<&str>| {
+        let meta =
+            error_type.map_or_else(|| "{}".to_owned(), |e| format!(r#"{{"error_type":"{e}"}}"#));
+        format!(
+            r#"{{"timestamp":"2026-12-01T10:{:02}:{:02}.000001Z","level":"{level}","event_name":"payment_processed","event_type":"business","metadata":{meta}}}"#,
+            second / 60,
+            second % 60
+        )
+    };
+    for s in 0..20 {
+        writeln!(out, "{}", line(s * 2, "INFO", None)).unwrap();
+    }
+    for s in 0..10 {
+        let (level, e) = if s < 6 {
+            ("ERROR", Some(if s < 4 { "timeout" } else { "declined" }))
+        } else {
+            ("WARN", None)
+        };
+        writeln!(out, "{}", line(120 + s, level, e)).unwrap();
+    }
+    drop(out);
+    let f = path(&file);
+    let r: Value =
+        serde_json::from_slice(&eventlog(&["report", f, "--bucket", "1m", "--json"]).stdout)
+            .unwrap();
+    assert_eq!(r["bucket_seconds"], 60);
+    let rows: Vec<(String, u64, u64, u64)> = r["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["start"].as_str().unwrap().to_owned(),
+                b["records"].as_u64().unwrap(),
+                b["warnings"].as_u64().unwrap(),
+                b["errors"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("2026-12-01T10:00:00Z".to_owned(), 20, 0, 0),
+            ("2026-12-01T10:01:00Z".to_owned(), 0, 0, 0),
+            ("2026-12-01T10:02:00Z".to_owned(), 10, 4, 6),
+        ]
+    );
+    assert_eq!(
+        r["buckets"][2]["error_types"],
+        serde_json::json!([["timeout", 4], ["declined", 2]])
+    );
+
+    let text = stdout(&eventlog(&["report", f, "--bucket", "1m"]));
+    let spike: Vec<&str> = text.lines().filter(|l| l.contains("T10:02:00!")).collect();
+    assert_eq!(spike.len(), 1, "{text}");
+    assert!(spike[0].contains("timeout 4, declined 2"), "{text}");
+    assert!(!text.contains("T10:00:00!"), "{text}");
+
+    // Filters apply; auto picks 5 s buckets for these ~2 minutes.
+    let r: Value =
+        serde_json::from_slice(&eventlog(&["report", f, "--json", "--level", "error"]).stdout)
+            .unwrap();
+    let total: u64 = r["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["records"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 6);
+    let r: Value = serde_json::from_slice(&eventlog(&["report", f, "--json"]).stdout).unwrap();
+    assert_eq!(r["bucket_seconds"], 5);
+    assert_eq!(
+        eventlog(&["report", f, "--bucket", "soon"]).status.code(),
+        Some(2)
+    );
+}

@@ -1,0 +1,329 @@
+//! `eventlog report`: volume and errors over time, in buckets, so a spike
+//! or a quiet gap shows at a glance.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::filter::{Filter, level_rank, timestamp};
+
+/// Bucket widths `--bucket auto` chooses from, in seconds.
+const WIDTHS: [i64; 12] = [
+    1,
+    5,
+    10,
+    30,
+    60,
+    300,
+    600,
+    1800,
+    3600,
+    6 * 3600,
+    86_400,
+    7 * 86_400,
+];
+
+/// At most this many buckets with `--bucket auto`.
+const AUTO_BUCKETS: i64 = 40;
+
+/// Counts of one second, merged into buckets at the end (so the width can
+/// be chosen once the time range is known, in one pass over the files).
+#[derive(Debug, Default, Clone)]
+struct Counts {
+    records: u64,
+    warnings: u64,
+    errors: u64,
+    error_types: BTreeMap<String, u64>,
+}
+
+impl Counts {
+    fn merge(&mut self, other: &Counts) {
+        self.records += other.records;
+        self.warnings += other.warnings;
+        self.errors += other.errors;
+        for (k, n) in &other.error_types {
+            *self.error_types.entry(k.clone()).or_insert(0) += n;
+        }
+    }
+}
+
+/// One bucket of the report.
+#[derive(Debug, Serialize, PartialEq)]
+pub(crate) struct Bucket {
+    /// Its start, RFC 3339 UTC.
+    pub(crate) start: String,
+    pub(crate) records: u64,
+    pub(crate) warnings: u64,
+    /// Records at ERROR level or of the `error` category.
+    pub(crate) errors: u64,
+    /// `metadata.error_type` of those errors, largest first.
+    pub(crate) error_types: Vec<(String, u64)>,
+}
+
+/// The whole report.
+#[derive(Debug, Serialize)]
+pub(crate) struct Report {
+    pub(crate) bucket_seconds: i64,
+    pub(crate) buckets: Vec<Bucket>,
+    /// Records without a valid timestamp (not in any bucket).
+    pub(crate) untimed: u64,
+}
+
+/// Accumulates per-second counts.
+#[derive(Debug, Default)]
+pub(crate) struct Reporter {
+    seconds: BTreeMap<i64, Counts>,
+    untimed: u64,
+}
+
+impl Reporter {
+    pub(crate) fn add(&mut self, record: &Map<String, Value>, filter: &Filter) {
+        if !filter.matches(record) {
+            return;
+        }
+        let Some(t) = timestamp(record) else {
+            self.untimed += 1;
+            return;
+        };
+        let c = self.seconds.entry(t.as_second()).or_default();
+        c.records += 1;
+        let level = record
+            .get("level")
+            .and_then(Value::as_str)
+            .and_then(level_rank);
+        let is_error =
+            level == Some(4) || record.get("event_type").and_then(Value::as_str) == Some("error");
+        if is_error {
+            c.errors += 1;
+            if let Some(Value::String(e)) = record.get("metadata").and_then(|m| m.get("error_type"))
+            {
+                *c.error_types.entry(e.clone()).or_insert(0) += 1;
+            }
+        } else if level == Some(3) {
+            c.warnings += 1;
+        }
+    }
+
+    /// Buckets of `width` seconds (`None`: the smallest of [`WIDTHS`] that
+    /// gives at most 40), from the first record's bucket to the last's,
+    /// empty ones included.
+    pub(crate) fn finish(self, width: Option<i64>) -> Report {
+        let (Some(&first), Some(&last)) = (self.seconds.keys().next(), self.seconds.keys().last())
+        else {
+            return Report {
+                bucket_seconds: width.unwrap_or(WIDTHS[0]),
+                buckets: Vec::new(),
+                untimed: self.untimed,
+            };
+        };
+        let width = width.unwrap_or_else(|| {
+            WIDTHS
+                .into_iter()
+                .find(|w| (last.div_euclid(*w) - first.div_euclid(*w)) < AUTO_BUCKETS)
+                .unwrap_or(WIDTHS[WIDTHS.len() - 1])
+        });
+        let mut merged: BTreeMap<i64, Counts> = BTreeMap::new();
+        for (second, counts) in &self.seconds {
+            merged
+                .entry(second.div_euclid(width))
+                .or_default()
+                .merge(counts);
+        }
+        let empty = Counts::default();
+        let buckets = (first.div_euclid(width)..=last.div_euclid(width))
+            .map(|b| {
+                let c = merged.get(&b).unwrap_or(&empty);
+                let mut error_types: Vec<(String, u64)> =
+                    c.error_types.iter().map(|(k, n)| (k.clone(), *n)).collect();
+                error_types.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                Bucket {
+                    start: Timestamp::from_second(b * width)
+                        .map(|t| t.to_string())
+                        .unwrap_or_default(),
+                    records: c.records,
+                    warnings: c.warnings,
+                    errors: c.errors,
+                    error_types,
+                }
+            })
+            .collect();
+        Report {
+            bucket_seconds: width,
+            buckets,
+            untimed: self.untimed,
+        }
+    }
+}
+
+/// `--bucket`: `auto`, or a width such as `10s`, `1m`, `1h`, `1d`.
+pub(crate) fn parse_width(text: &str) -> Result<Option<i64>, crate::CliError> {
+    if text == "auto" {
+        return Ok(None);
+    }
+    let bad = || crate::CliError::BadArgument {
+        arg: "--bucket",
+        value: text.to_owned(),
+        expected: "auto, or a width such as 10s, 1m, 15m, 1h, 1d",
+    };
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = text.split_at(split);
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    match n.checked_mul(unit) {
+        Some(w) if w > 0 => Ok(Some(w)),
+        _ => Err(bad()),
+    }
+}
+
+fn width_text(seconds: i64) -> String {
+    match seconds {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+impl Report {
+    /// A table with a bar per bucket; `!` marks buckets whose error share
+    /// is at least twice the whole range's (and holds 3 errors or more).
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::new();
+        let total: u64 = self.buckets.iter().map(|b| b.records).sum();
+        let errors: u64 = self.buckets.iter().map(|b| b.errors).sum();
+        let max = self.buckets.iter().map(|b| b.records).max().unwrap_or(0);
+        #[allow(clippy::cast_precision_loss)] // Shares for display.
+        let share = |e: u64, n: u64| if n == 0 { 0.0 } else { e as f64 / n as f64 };
+        let overall = share(errors, total);
+        let _ = writeln!(
+            out,
+            "{} records in {} buckets of {}, {errors} errors ({:.1} %){}",
+            total,
+            self.buckets.len(),
+            width_text(self.bucket_seconds),
+            overall * 100.0,
+            if self.untimed > 0 {
+                format!(", {} without a timestamp", self.untimed)
+            } else {
+                String::new()
+            }
+        );
+        let _ = writeln!(
+            out,
+            "{:<21} {:>9} {:>7} {:>7} {:>7}  {:<20}  top error types",
+            "bucket (UTC)", "records", "warn", "errors", "error%", "volume"
+        );
+        for b in &self.buckets {
+            let bar_len = (b.records * 20)
+                .checked_div(max)
+                .map_or(0, |n| usize::try_from(n).unwrap_or(20));
+            let bar: String = "█".repeat(bar_len);
+            let s = share(b.errors, b.records);
+            let flag = if b.errors >= 3 && s >= 2.0 * overall && overall > 0.0 {
+                '!'
+            } else {
+                ' '
+            };
+            let types: Vec<String> = b
+                .error_types
+                .iter()
+                .take(3)
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            let label = format!("{}{flag}", b.start.trim_end_matches('Z'));
+            let _ = writeln!(
+                out,
+                "{label:<21} {:>9} {:>7} {:>7} {:>6.1}%  {bar:<20}  {}",
+                b.records,
+                b.warnings,
+                b.errors,
+                s * 100.0,
+                types.join(", ")
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn add(r: &mut Reporter, v: Value) {
+        let Value::Object(m) = v else { unreachable!() };
+        r.add(&m, &Filter::default());
+    }
+
+    #[test]
+    fn seconds_merge_into_buckets_with_empty_ones_kept() {
+        let mut r = Reporter::default();
+        add(
+            &mut r,
+            json!({"timestamp": "2026-12-01T10:00:05Z", "level": "INFO"}),
+        );
+        add(
+            &mut r,
+            json!({"timestamp": "2026-12-01T10:00:59.9Z", "level": "WARN"}),
+        );
+        add(
+            &mut r,
+            json!({"timestamp": "2026-12-01T10:02:00Z", "level": "ERROR", "metadata": {"error_type": "timeout"}}),
+        );
+        add(
+            &mut r,
+            json!({"timestamp": "2026-12-01T10:02:30Z", "level": "INFO", "event_type": "error"}),
+        );
+        add(&mut r, json!({"level": "INFO"}));
+        let report = r.finish(Some(60));
+        let rows: Vec<(&str, u64, u64, u64)> = report
+            .buckets
+            .iter()
+            .map(|b| (b.start.as_str(), b.records, b.warnings, b.errors))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("2026-12-01T10:00:00Z", 2, 1, 0),
+                ("2026-12-01T10:01:00Z", 0, 0, 0),
+                ("2026-12-01T10:02:00Z", 2, 0, 2)
+            ]
+        );
+        assert_eq!(report.buckets[2].error_types, [("timeout".to_owned(), 1)]);
+        assert_eq!(report.untimed, 1);
+    }
+
+    #[test]
+    fn auto_width_keeps_at_most_forty_buckets() {
+        let mut r = Reporter::default();
+        add(&mut r, json!({"timestamp": "2026-12-01T10:00:00Z"}));
+        add(&mut r, json!({"timestamp": "2026-12-01T11:30:00Z"}));
+        let report = r.finish(None);
+        // 90 minutes: 5 minutes is the smallest width with ≤ 40 buckets.
+        assert_eq!(report.bucket_seconds, 300);
+        assert_eq!(report.buckets.len(), 19);
+    }
+
+    #[test]
+    fn widths_parse() {
+        assert_eq!(parse_width("auto").unwrap(), None);
+        assert_eq!(parse_width("10s").unwrap(), Some(10));
+        assert_eq!(parse_width("15m").unwrap(), Some(900));
+        assert_eq!(parse_width("2h").unwrap(), Some(7200));
+        for bad in ["0s", "m", "5w", "-1m"] {
+            assert!(parse_width(bad).is_err(), "{bad}");
+        }
+        assert_eq!(width_text(900), "15m");
+        assert_eq!(width_text(86_400), "1d");
+        assert_eq!(width_text(7), "7s");
+    }
+}
