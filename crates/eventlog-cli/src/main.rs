@@ -22,6 +22,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod filter;
+mod follow;
 mod input;
 mod keys;
 mod report;
@@ -125,8 +126,12 @@ enum Command {
         #[arg(long)]
         limit: Option<u64>,
         /// Prints only how many records match.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "follow")]
         count: bool,
+        /// Keeps printing new matching records as they are written, following the
+        /// appender's rotation (give the active file or its symlink, e.g. logs/checkout.jsonl).
+        #[arg(long, short = 'f')]
+        follow: bool,
     },
     /// Every record of one trace, request, correlation or session id, in time order.
     Trace {
@@ -256,7 +261,32 @@ fn run(command: Command, renames: &keys::Renames) -> Result<Outcome, CliError> {
             paths,
             filter,
             limit,
+            follow: true,
+            ..
+        } => {
+            let [path] = paths.paths.as_slice() else {
+                return Err(CliError::BadArgument {
+                    arg: "--follow",
+                    value: format!("{} paths", paths.paths.len()),
+                    expected: "exactly one file to follow, such as logs/checkout.jsonl",
+                });
+            };
+            if path.is_dir() {
+                return Err(CliError::BadArgument {
+                    arg: "--follow",
+                    value: path.display().to_string(),
+                    expected: "a file, not a directory: the active file or its symlink, such as logs/checkout.jsonl",
+                });
+            }
+            follow::follow(&mut out, path, renames, &filter.build()?, limit)?;
+            Outcome::Done
+        }
+        Command::Query {
+            paths,
+            filter,
+            limit,
             count,
+            follow: false,
         } => query_command(
             &mut out,
             renames,

@@ -604,3 +604,120 @@ fn report_buckets_volume_and_marks_the_error_spike() {
         Some(2)
     );
 }
+
+/// `query --follow` on the active-file symlink while the appender writes
+/// and rotates (many times between two polls): every matching record is
+/// printed once, in order, and `--limit` ends it.
+#[test]
+fn follow_prints_new_records_across_rotations() {
+    use std::io::BufRead as _;
+    const N: u64 = 300;
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let (writer, guard) = RollingFile::builder()
+        .directory(&logs)
+        .prefix("checkout")
+        .max_bytes(8 * 1024)
+        .compress(true)
+        .keep(10_000)
+        .non_blocking(NonBlockingBuilder::new().backpressure(Backpressure::BLOCK))
+        .build_non_blocking()
+        .unwrap();
+    let layer = eventlog::layer().service("checkout").writer(writer);
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let active = logs.join("checkout.jsonl");
+    tracing::dispatcher::with_default(&dispatch, || {
+        tracing::info!(event_name = "service_started");
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !active.exists() {
+        assert!(std::time::Instant::now() < deadline, "no active file");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eventlog"))
+        .args([
+            "query",
+            path(&active),
+            "--follow",
+            "--event",
+            "order_placed",
+            "--limit",
+            &N.to_string(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map(Result::unwrap)
+            .collect::<Vec<String>>()
+    });
+    // Start writing once it has the active file open (Linux: its fds).
+    let target = std::fs::canonicalize(&active).unwrap();
+    let fds = PathBuf::from(format!("/proc/{}/fd", child.id()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_dir(&fds)
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|p| p == target))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "--follow never opened {target:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    tracing::dispatcher::with_default(&dispatch, || {
+        for seq in 0..N {
+            tracing::info!(event_name = "order_placed", seq, padding = "x".repeat(200));
+            tracing::info!(event_name = "cache_warmed", seq);
+            if seq % 50 == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(150));
+            }
+        }
+    });
+    drop(dispatch);
+    guard.shutdown(std::time::Duration::from_secs(30)).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("--follow did not print {N} records within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let lines = reader.join().unwrap();
+    let seqs: Vec<u64> = lines
+        .iter()
+        .map(|l| {
+            let r: Value = serde_json::from_str(l).unwrap();
+            assert_eq!(r["event_name"], "order_placed");
+            r["metadata"]["seq"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(seqs, (0..N).collect::<Vec<_>>());
+    let rotated = std::fs::read_dir(&logs).unwrap().count();
+    assert!(
+        rotated > 10,
+        "only {rotated} files: rotation was not exercised"
+    );
+}
+
+#[test]
+fn follow_needs_one_file() {
+    let f = fixture();
+    for args in [
+        vec!["query", path(&f.logs), "--follow"],
+        vec!["query", path(&f.schema), path(&f.schema), "--follow"],
+    ] {
+        let out = eventlog(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--follow"));
+    }
+}
