@@ -99,6 +99,10 @@ enum Command {
         /// How many names each row lists.
         #[arg(long, default_value_t = 10)]
         top: usize,
+        /// Also counts the values of KEY (a top-level key, dotted path or metadata
+        /// field, as in --where), e.g. --by metadata.http.route (repeatable).
+        #[arg(long = "by", value_name = "KEY")]
+        by: Vec<String>,
         /// Prints the counts as one JSON object.
         #[arg(long)]
         json: bool,
@@ -255,8 +259,16 @@ fn run(command: Command, renames: &keys::Renames) -> Result<Outcome, CliError> {
             paths,
             filter,
             top,
+            by,
             json,
-        } => stats_command(&mut out, renames, &paths.paths, &filter.build()?, top, json)?,
+        } => stats_command(
+            &mut out,
+            renames,
+            &paths.paths,
+            &filter.build()?,
+            (top, by),
+            json,
+        )?,
         Command::Query {
             paths,
             filter,
@@ -346,11 +358,11 @@ fn stats_command(
     renames: &keys::Renames,
     paths: &[PathBuf],
     filter: &Filter,
-    top: usize,
+    (top, by): (usize, Vec<String>),
     json: bool,
 ) -> Result<Outcome, CliError> {
     let inputs = input::collect(paths)?;
-    let mut counter = stats::Counter::default();
+    let mut counter = stats::Counter::new(by);
     let read = input::for_each_line(&inputs, renames, |line| {
         if let Ok(record) = &line.record {
             counter.add(record, filter);

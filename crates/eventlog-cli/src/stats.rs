@@ -36,6 +36,8 @@ pub(crate) struct Stats {
     pub(crate) with_schema_errors: u64,
     /// `duration_ms` of span-close records, by span name.
     pub(crate) durations_ms: BTreeMap<String, Durations>,
+    /// Counts of each `--by` key's values (records without the key are not counted).
+    pub(crate) by_key: BTreeMap<String, BTreeMap<String, u64>>,
     /// Files that could not be read to the end, with the reason.
     pub(crate) unreadable: Vec<(String, String)>,
 }
@@ -80,6 +82,8 @@ pub(crate) struct Counter {
     requests: HashSet<String>,
     users: HashSet<String>,
     durations: BTreeMap<String, Vec<f64>>,
+    /// The `--by` keys.
+    keys: Vec<String>,
 }
 
 fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
@@ -91,6 +95,16 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
 }
 
 impl Counter {
+    /// A counter that also counts the values of each of `keys`.
+    pub(crate) fn new(keys: Vec<String>) -> Self {
+        let mut counter = Counter::default();
+        for key in &keys {
+            counter.stats.by_key.insert(key.clone(), BTreeMap::new());
+        }
+        counter.keys = keys;
+        counter
+    }
+
     pub(crate) fn add(&mut self, record: &Map<String, Value>, filter: &Filter) {
         if !filter.matches(record) {
             return;
@@ -119,6 +133,13 @@ impl Counter {
                 && !set.contains(v)
             {
                 set.insert(v.to_owned());
+            }
+        }
+        for key in &self.keys {
+            if let Some(v) = crate::filter::lookup(record, key)
+                && let Some(counts) = s.by_key.get_mut(key)
+            {
+                bump(counts, &crate::filter::as_text(v));
             }
         }
         if let Some(ms) = record.get("duration_ms").and_then(Value::as_f64) {
@@ -203,6 +224,14 @@ impl Stats {
             if !map.is_empty() {
                 let _ = writeln!(out, "{name:<12} {}", ranked(map, top));
             }
+        }
+        for (key, map) in &self.by_key {
+            let values = if map.is_empty() {
+                "(no record has it)".to_owned()
+            } else {
+                ranked(map, top)
+            };
+            let _ = writeln!(out, "by {key}: {values}");
         }
         if !self.durations_ms.is_empty() {
             let mut spans: Vec<(&String, &Durations)> = self.durations_ms.iter().collect();

@@ -207,6 +207,29 @@ fn stats_count_every_record_once_across_rotated_files_and_the_symlink() {
     );
     assert!(0.0 < p50 && p50 <= p95 && p95 <= max, "{timing}");
 
+    // --by counts any key's values.
+    let out = eventlog(&[
+        "stats",
+        path(&f.logs),
+        "--json",
+        "--by",
+        "user_id",
+        "--by",
+        "result",
+    ]);
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let users = s["by_key"]["user_id"].as_object().unwrap();
+    assert_eq!(users.len(), 7);
+    assert_eq!(
+        users.values().map(|n| n.as_u64().unwrap()).sum::<u64>(),
+        f.emitted.records
+    );
+    assert_eq!(s["by_key"]["result"]["failure"], f.emitted.failed_logins);
+    assert_eq!(
+        s["by_key"]["result"]["success"],
+        REQUESTS as u64 - f.emitted.failed_logins
+    );
+
     // A filter narrows what is counted.
     let out = eventlog(&["stats", path(&f.logs), "--json", "--level", "error"]);
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
