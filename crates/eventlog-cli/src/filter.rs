@@ -132,6 +132,46 @@ pub(crate) fn timestamp(record: &Map<String, Value>) -> Option<Timestamp> {
     record.get("timestamp")?.as_str()?.parse().ok()
 }
 
+/// Substrings a line must hold to possibly match, checked before the line
+/// is parsed: for each group, one of its needles. Parsing is most of the
+/// cost of a query, and most lines of a big file fail it.
+#[derive(Debug, Default)]
+pub(crate) struct Prefilter(Vec<Vec<String>>);
+
+impl Prefilter {
+    /// A prefilter for records holding the string value `id` somewhere.
+    pub(crate) fn string_value(id: &str) -> Self {
+        Prefilter(quoted(id).map(|n| vec![vec![n]]).unwrap_or_default())
+    }
+
+    pub(crate) fn may_match(&self, line: &str) -> bool {
+        self.0
+            .iter()
+            .all(|group| group.iter().any(|n| line.contains(n.as_str())))
+    }
+}
+
+/// Whether `s` is written into a JSON line as is (nothing escaped).
+fn plain(s: &str) -> bool {
+    !s.is_empty()
+        && !s
+            .bytes()
+            .any(|b| b == b'"' || b == b'\\' || b < 0x20 || b == 0x7f)
+}
+
+/// `"s"`, as a JSON string value appears in a line, if nothing in it is escaped.
+fn quoted(s: &str) -> Option<String> {
+    plain(s).then(|| format!("\"{s}\""))
+}
+
+/// One group of needles, or none when any value cannot be one.
+fn group(values: &[String], needle: impl Fn(&str) -> Option<String>) -> Option<Vec<String>> {
+    if values.is_empty() {
+        return None;
+    }
+    values.iter().map(|v| needle(v)).collect()
+}
+
 /// Everything a query asks of a record; empty keeps everything.
 #[derive(Debug, Default)]
 pub(crate) struct Filter {
@@ -149,6 +189,22 @@ pub(crate) struct Filter {
 pub(crate) const ID_KEYS: [&str; 4] = ["trace_id", "request_id", "correlation_id", "session_id"];
 
 impl Filter {
+    /// What a line must hold to match: the quoted event names, categories
+    /// and ids asked for, and each `--where` value (unquoted: it may be a
+    /// number). Negated conditions and levels give no needle.
+    pub(crate) fn prefilter(&self) -> Prefilter {
+        let mut groups = Vec::new();
+        groups.extend(group(&self.events, quoted));
+        groups.extend(group(&self.types, quoted));
+        groups.extend(group(&self.ids, quoted));
+        for c in self.conditions.iter().filter(|c| !c.negated) {
+            if plain(&c.value) {
+                groups.push(vec![c.value.clone()]);
+            }
+        }
+        Prefilter(groups)
+    }
+
     pub(crate) fn matches(&self, record: &Map<String, Value>) -> bool {
         let str_of = |k: &str| record.get(k).and_then(Value::as_str);
         if !self.events.is_empty()
@@ -253,6 +309,31 @@ mod tests {
         for bad in ["yesterday", "5w", "m", ""] {
             assert!(parse_time("--since", bad, now).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn prefilters_never_drop_a_matching_line() {
+        let line = r#"{"level":"WARN","event_name":"payment_failed","event_type":"error","request_id":"req_1","metadata":{"items":2,"error_type":"card_declined"}}"#;
+        let r: Map<String, Value> = serde_json::from_str(line).unwrap();
+        let mut f = Filter {
+            events: vec!["order_placed".into(), "payment_failed".into()],
+            types: vec!["error".into()],
+            ids: vec!["req_1".into()],
+            conditions: vec![
+                Condition::parse("items=2").unwrap(),
+                Condition::parse("error_type!=x").unwrap(),
+            ],
+            ..Filter::default()
+        };
+        assert!(f.matches(&r) && f.prefilter().may_match(line));
+        f.ids = vec!["req_2".into()];
+        assert!(!f.prefilter().may_match(line));
+        // A value JSON would escape gives no needle, so nothing is skipped.
+        f.ids = vec!["a\"b".into()];
+        assert!(f.prefilter().may_match(line));
+        assert!(Prefilter::string_value("req_1").may_match(line));
+        assert!(!Prefilter::string_value("req_10").may_match(line));
+        assert!(Prefilter::default().may_match("anything"));
     }
 
     #[test]

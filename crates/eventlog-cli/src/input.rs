@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::CliError;
+use crate::filter::Prefilter;
 use crate::keys::Renames;
 
 /// One input file.
@@ -123,10 +124,18 @@ pub(crate) struct ReadSummary {
     pub(crate) unreadable: Vec<(PathBuf, String)>,
 }
 
-/// Calls `each` for every non-empty line of every input, in order.
+/// How lines are read: renamed keys, and which lines are worth parsing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reading<'a> {
+    pub(crate) renames: &'a Renames,
+    pub(crate) prefilter: &'a Prefilter,
+}
+
+/// Calls `each` for every non-empty line of every input that passes the
+/// prefilter, in order.
 pub(crate) fn for_each_line(
     inputs: &[Input],
-    renames: &Renames,
+    reading: Reading<'_>,
     mut each: impl FnMut(Line<'_>),
 ) -> ReadSummary {
     let mut summary = ReadSummary::default();
@@ -146,7 +155,7 @@ pub(crate) fn for_each_line(
         } else {
             Box::new(BufReader::new(file))
         };
-        read_lines(input, reader, renames, &mut summary, &mut each);
+        read_lines(input, reader, reading, &mut summary, &mut each);
     }
     summary
 }
@@ -154,7 +163,7 @@ pub(crate) fn for_each_line(
 fn read_lines(
     input: &Input,
     mut reader: Box<dyn BufRead>,
-    renames: &Renames,
+    reading: Reading<'_>,
     summary: &mut ReadSummary,
     each: &mut impl FnMut(Line<'_>),
 ) {
@@ -178,9 +187,12 @@ fn read_lines(
             continue;
         }
         summary.lines += 1;
+        if !reading.prefilter.may_match(text) {
+            continue;
+        }
         let record = match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(mut map)) => {
-                renames.apply(&mut map);
+                reading.renames.apply(&mut map);
                 Ok(map)
             }
             Ok(other) => Err(format!("not a JSON object: {}", kind_of(&other))),

@@ -363,11 +363,19 @@ fn stats_command(
 ) -> Result<Outcome, CliError> {
     let inputs = input::collect(paths)?;
     let mut counter = stats::Counter::new(by);
-    let read = input::for_each_line(&inputs, renames, |line| {
-        if let Ok(record) = &line.record {
-            counter.add(record, filter);
-        }
-    });
+    let everything = filter::Prefilter::default();
+    let read = input::for_each_line(
+        &inputs,
+        input::Reading {
+            renames,
+            prefilter: &everything,
+        },
+        |line| {
+            if let Ok(record) = &line.record {
+                counter.add(record, filter);
+            }
+        },
+    );
     let stats = counter.finish(read);
     if json {
         write_json(out, &stats)?;
@@ -387,11 +395,19 @@ fn report_command(
 ) -> Result<Outcome, CliError> {
     let inputs = input::collect(paths)?;
     let mut reporter = report::Reporter::default();
-    let read = input::for_each_line(&inputs, renames, |line| {
-        if let Ok(record) = &line.record {
-            reporter.add(record, filter);
-        }
-    });
+    let everything = filter::Prefilter::default();
+    let read = input::for_each_line(
+        &inputs,
+        input::Reading {
+            renames,
+            prefilter: &everything,
+        },
+        |line| {
+            if let Ok(record) = &line.record {
+                reporter.add(record, filter);
+            }
+        },
+    );
     report_unreadable(&read.unreadable);
     let report = reporter.finish(width);
     if json {
@@ -413,19 +429,27 @@ fn query_command(
     let inputs = input::collect(paths)?;
     let mut matched = 0u64;
     let mut failed: Option<std::io::Error> = None;
-    let read = input::for_each_line(&inputs, renames, |line| {
-        if limit.is_some_and(|l| matched >= l) || failed.is_some() {
-            return;
-        }
-        if let Ok(record) = &line.record
-            && filter.matches(record)
-        {
-            matched += 1;
-            if !count && let Err(e) = writeln!(out, "{}", line.text) {
-                failed = Some(e);
+    let prefilter = filter.prefilter();
+    let read = input::for_each_line(
+        &inputs,
+        input::Reading {
+            renames,
+            prefilter: &prefilter,
+        },
+        |line| {
+            if limit.is_some_and(|l| matched >= l) || failed.is_some() {
+                return;
             }
-        }
-    });
+            if let Ok(record) = &line.record
+                && filter.matches(record)
+            {
+                matched += 1;
+                if !count && let Err(e) = writeln!(out, "{}", line.text) {
+                    failed = Some(e);
+                }
+            }
+        },
+    );
     if let Some(e) = failed {
         return Err(CliError::Output(e));
     }
@@ -450,14 +474,22 @@ fn trace_command(
     let inputs = input::collect(paths)?;
     let mut entries = Vec::new();
     let mut seq = 0;
-    let read = input::for_each_line(&inputs, renames, |line| {
-        seq += 1;
-        if let Ok(record) = line.record
-            && trace::belongs(&record, id)
-        {
-            entries.push(trace::entry(seq, line.text, record));
-        }
-    });
+    let prefilter = filter::Prefilter::string_value(id);
+    let read = input::for_each_line(
+        &inputs,
+        input::Reading {
+            renames,
+            prefilter: &prefilter,
+        },
+        |line| {
+            seq += 1;
+            if let Ok(record) = line.record
+                && trace::belongs(&record, id)
+            {
+                entries.push(trace::entry(seq, line.text, record));
+            }
+        },
+    );
     trace::sort(&mut entries);
     if json {
         for e in &entries {
@@ -487,9 +519,17 @@ fn validate_command(
     let loaded = schema.map(eventlog::Schema::from_file).transpose()?;
     let inputs = input::collect(paths)?;
     let mut validator = validate::Validator::new(loaded.as_ref(), examples);
-    let read = input::for_each_line(&inputs, renames, |line| {
-        validator.line(line.file, line.number, &line.record);
-    });
+    let everything = filter::Prefilter::default();
+    let read = input::for_each_line(
+        &inputs,
+        input::Reading {
+            renames,
+            prefilter: &everything,
+        },
+        |line| {
+            validator.line(line.file, line.number, &line.record);
+        },
+    );
     let report = validator.finish(read);
     if json {
         write_json(out, &report)?;
