@@ -66,8 +66,10 @@
 //!   until the byte budget ([`OtlpOutputBuilder::max_queue_bytes`], 64 MiB by
 //!   default) is spent. Past it, records are dropped, counted
 //!   ([`OtlpStats`], the layer's [`Stats`](eventlog::Stats) as `QueueFull`),
-//!   and reported to the collector as one `otlp_records_dropped` record
-//!   ([`DROP_REPORT_EVENT`]) once it is reachable again.
+//!   and reported to the collector as an `otlp_records_dropped` record
+//!   ([`DROP_REPORT_EVENT`]) once it accepts records again: one per reason,
+//!   with `dropped.reason` (`queue_full`, or `rejected` for records the
+//!   collector refused) and `dropped.records`.
 //! - [`OtlpGuard::shutdown`] (or dropping the guard) exports everything
 //!   queued within a timeout and says how many records were lost.
 //! - Each export thread owns its runtime and connection

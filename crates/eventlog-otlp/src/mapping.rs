@@ -450,8 +450,9 @@ impl Pending {
     }
 }
 
-/// The event name of the record that reports drops once the collector is
-/// reachable again.
+/// The event name of the record that reports drops once the collector
+/// accepts records again; its attributes `dropped.reason` (`queue_full` or
+/// `rejected`) and `dropped.records` say why and how many.
 ///
 /// ```
 /// assert_eq!(eventlog_otlp::DROP_REPORT_EVENT, "otlp_records_dropped");

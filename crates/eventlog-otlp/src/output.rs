@@ -539,7 +539,7 @@ impl Output for OtlpOutput {
         add(&shared.counters.emitted, 1);
         if shared.full.load(Ordering::Relaxed) {
             add(&shared.counters.dropped_queue_full, 1);
-            add(&shared.counters.unreported, 1);
+            add(&shared.counters.unreported_queue_full, 1);
             return Err(DropReason::QueueFull);
         }
         if shared.deployment.get().is_none() {
@@ -558,7 +558,7 @@ impl Output for OtlpOutput {
             shared.full.store(true, Ordering::Relaxed);
             drop(q);
             add(&shared.counters.dropped_queue_full, 1);
-            add(&shared.counters.unreported, 1);
+            add(&shared.counters.unreported_queue_full, 1);
             return Err(DropReason::QueueFull);
         }
         q.bytes += bytes;

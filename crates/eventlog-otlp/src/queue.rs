@@ -55,8 +55,10 @@ pub(crate) struct Counters {
     pub(crate) filtered: AtomicU64,
     pub(crate) failed_exports: AtomicU64,
     pub(crate) drop_reports: AtomicU64,
-    /// Drops not yet reported to the collector.
-    pub(crate) unreported: AtomicU64,
+    /// Drops not yet reported to the collector: the budget was spent.
+    pub(crate) unreported_queue_full: AtomicU64,
+    /// Drops not yet reported to the collector: it refused them.
+    pub(crate) unreported_rejected: AtomicU64,
 }
 
 pub(crate) fn add(counter: &AtomicU64, n: u64) {
@@ -148,7 +150,7 @@ impl Shared {
             add(&self.counters.dropped_shutdown, n64);
         } else {
             add(&self.counters.dropped_rejected, n64);
-            add(&self.counters.unreported, n64);
+            add(&self.counters.unreported_rejected, n64);
         }
         if let Some(stats) = &self.stats {
             for _ in 0..n {

@@ -185,32 +185,38 @@ impl Worker {
                     .min(records);
                 add(&shared.counters.exported, (records - rejected) as u64);
                 add(&shared.counters.drop_reports, reports as u64);
-                // Tell the collector about earlier drops, now that it listens.
-                let unreported = shared
-                    .counters
-                    .unreported
-                    .swap(0, std::sync::atomic::Ordering::Relaxed);
-                if unreported > 0 {
-                    let pending = Pending::drop_report(unreported, "queue_full or rejected");
-                    let bytes = pending.budget_bytes();
-                    q.bytes += bytes;
-                    q.entries.push_front(Entry {
-                        pending,
-                        bytes,
-                        report: true,
-                    });
-                }
-                if q.entries.is_empty() {
-                    q.flush_wanted = false;
-                }
-                drop(q);
                 if rejected > 0 {
                     shared.set_last_error(format!(
                         "the collector rejected {} of {records} records: {}",
                         partial.rejected, partial.message
                     ));
+                    // Counted before the reports below, so this batch's
+                    // rejections are reported at once.
                     shared.lost(rejected, DropReason::Rejected);
                 }
+                // Tell the collector about earlier drops, now that it
+                // listens: one report per reason.
+                let counters = &shared.counters;
+                for (counter, reason) in [
+                    (&counters.unreported_rejected, DropReason::Rejected),
+                    (&counters.unreported_queue_full, DropReason::QueueFull),
+                ] {
+                    let unreported = counter.swap(0, std::sync::atomic::Ordering::Relaxed);
+                    if unreported > 0 {
+                        let pending = Pending::drop_report(unreported, reason.as_str());
+                        let bytes = pending.budget_bytes();
+                        q.bytes += bytes;
+                        q.entries.push_front(Entry {
+                            pending,
+                            bytes,
+                            report: true,
+                        });
+                    }
+                }
+                if q.entries.is_empty() {
+                    q.flush_wanted = false;
+                }
+                drop(q);
                 shared.progress.notify_all();
                 shared.recycle(batch);
                 None

@@ -221,6 +221,7 @@ fn tiny_budget_drops_are_counted_and_reported() {
         Some(report.dropped_queue_full)
     );
     assert_eq!(drop_report["severity_text"], "WARN");
+    assert_eq!(drop_report["attributes"]["dropped.reason"], "queue_full");
 }
 
 /// A final refusal (an HTTP 404 from a wrong path) is not retried: the

@@ -18,6 +18,7 @@ use eventlog_otlp::{OtlpOutput, Protocol};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
+use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use prost::Message as _;
 
 struct Received {
@@ -113,38 +114,63 @@ fn http_requests_carry_headers_gzip_and_honour_retry_after_and_partial_success()
         .header("x-api-key", "k-1")
         .concurrent_exports(1);
     let (otlp, guard, stats) = crate::support::emit_numbered(builder, N);
-    let report = guard.shutdown(Duration::from_secs(20)).unwrap();
+    let stats_after = guard.shutdown(Duration::from_secs(20)).unwrap();
 
     let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 2, "one refused attempt, one retry");
+    assert_eq!(
+        seen.len(),
+        3,
+        "one refused attempt, one retry, one drop report"
+    );
     // Retry-After: 1 is honoured; the backoff alone would retry after ~250 ms.
     let gap = seen[1].at - seen[0].at;
     assert!(gap >= Duration::from_millis(950), "retried after {gap:?}");
-    for r in seen.iter() {
-        assert_eq!(r.path, "/v1/logs");
-        assert_eq!(r.headers["content-type"], "application/x-protobuf");
-        assert_eq!(r.headers["content-encoding"], "gzip");
-        assert_eq!(r.headers["x-api-key"], "k-1");
+    let decode = |r: &Received| {
         let mut plain = Vec::new();
         flate2::read::GzDecoder::new(&r.body[..])
             .read_to_end(&mut plain)
             .unwrap();
         let request = ExportLogsServiceRequest::decode(&plain[..]).unwrap();
-        let records: Vec<_> = request
+        request
             .resource_logs
-            .iter()
-            .flat_map(|rl| &rl.scope_logs)
-            .flat_map(|sl| &sl.log_records)
-            .collect();
+            .into_iter()
+            .flat_map(|rl| rl.scope_logs)
+            .flat_map(|sl| sl.log_records)
+            .collect::<Vec<_>>()
+    };
+    for r in &seen[..2] {
+        assert_eq!(r.path, "/v1/logs");
+        assert_eq!(r.headers["content-type"], "application/x-protobuf");
+        assert_eq!(r.headers["content-encoding"], "gzip");
+        assert_eq!(r.headers["x-api-key"], "k-1");
+        let records = decode(r);
         assert_eq!(records.len() as u64, N);
         assert!(records.iter().all(|lr| lr.event_name == "order_placed"));
     }
     // The same batch both times: the retry resends what was refused.
     assert_eq!(seen[0].body.len(), seen[1].body.len());
+    // Then the 2 rejected records are reported, with their reason.
+    let report = decode(&seen[2]);
+    assert_eq!(report.len(), 1);
+    assert_eq!(report[0].event_name, eventlog_otlp::DROP_REPORT_EVENT);
+    let attr = |k: &str| {
+        report[0]
+            .attributes
+            .iter()
+            .find(|kv| kv.key == k)
+            .and_then(|kv| kv.value.clone())
+            .and_then(|v| v.value)
+    };
+    assert_eq!(attr("dropped.records"), Some(Any::IntValue(2)));
+    assert_eq!(
+        attr("dropped.reason"),
+        Some(Any::StringValue("rejected".into()))
+    );
 
-    assert_eq!(report.failed_exports, 1, "{report:?}");
-    assert_eq!(report.exported, N - 2, "{report:?}");
-    assert_eq!(report.dropped_rejected, 2, "{report:?}");
+    assert_eq!(stats_after.failed_exports, 1, "{stats_after:?}");
+    assert_eq!(stats_after.exported, N - 2, "{stats_after:?}");
+    assert_eq!(stats_after.dropped_rejected, 2, "{stats_after:?}");
+    assert_eq!(stats_after.drop_reports, 1, "{stats_after:?}");
     assert_eq!(stats.snapshot().dropped_rejected, 2);
     assert_eq!(stats.snapshot().dropped(), 2);
     let why = otlp.last_error().unwrap();
