@@ -361,26 +361,42 @@ fn stats_command(
     (top, by): (usize, Vec<String>),
     json: bool,
 ) -> Result<Outcome, CliError> {
-    let inputs = input::collect(paths)?;
     let mut counter = stats::Counter::new(by);
-    let everything = filter::Prefilter::default();
-    let read = input::for_each_line(
-        &inputs,
-        input::Reading {
-            renames,
-            prefilter: &everything,
-        },
-        |line| {
-            if let Ok(record) = &line.record {
-                counter.add(record, filter);
-            }
-        },
-    );
+    let read = read_records(renames, paths, |record| counter.add(record, filter))?;
     let stats = counter.finish(read);
+    write_result(out, json, &stats, || stats.render(top))
+}
+
+/// Hands every record of `paths` to `add`; returns what reading cost.
+fn read_records(
+    renames: &keys::Renames,
+    paths: &[PathBuf],
+    mut add: impl FnMut(&serde_json::Map<String, serde_json::Value>),
+) -> Result<input::ReadSummary, CliError> {
+    let inputs = input::collect(paths)?;
+    let everything = filter::Prefilter::default();
+    let reading = input::Reading {
+        renames,
+        prefilter: &everything,
+    };
+    Ok(input::for_each_line(&inputs, reading, |line| {
+        if let Ok(record) = &line.record {
+            add(record);
+        }
+    }))
+}
+
+/// Writes `result` as one JSON object, or as `text` renders it.
+fn write_result(
+    out: &mut Out<'_>,
+    json: bool,
+    result: &impl serde::Serialize,
+    text: impl FnOnce() -> String,
+) -> Result<Outcome, CliError> {
     if json {
-        write_json(out, &stats)?;
+        write_json(out, result)?;
     } else {
-        write!(out, "{}", stats.render(top)).map_err(CliError::Output)?;
+        write!(out, "{}", text()).map_err(CliError::Output)?;
     }
     Ok(Outcome::Done)
 }
@@ -393,29 +409,11 @@ fn report_command(
     width: Option<i64>,
     json: bool,
 ) -> Result<Outcome, CliError> {
-    let inputs = input::collect(paths)?;
     let mut reporter = report::Reporter::default();
-    let everything = filter::Prefilter::default();
-    let read = input::for_each_line(
-        &inputs,
-        input::Reading {
-            renames,
-            prefilter: &everything,
-        },
-        |line| {
-            if let Ok(record) = &line.record {
-                reporter.add(record, filter);
-            }
-        },
-    );
+    let read = read_records(renames, paths, |record| reporter.add(record, filter))?;
     report_unreadable(&read.unreadable);
     let report = reporter.finish(width);
-    if json {
-        write_json(out, &report)?;
-    } else {
-        write!(out, "{}", report.render()).map_err(CliError::Output)?;
-    }
-    Ok(Outcome::Done)
+    write_result(out, json, &report, || report.render())
 }
 
 fn query_command(
@@ -531,11 +529,7 @@ fn validate_command(
         },
     );
     let report = validator.finish(read);
-    if json {
-        write_json(out, &report)?;
-    } else {
-        write!(out, "{}", report.render(schema)).map_err(CliError::Output)?;
-    }
+    write_result(out, json, &report, || report.render(schema))?;
     Ok(if report.passed() {
         Outcome::Done
     } else {
