@@ -9,10 +9,9 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::CliError;
 use crate::filter::Filter;
+use crate::input::{open_lines, parse_line};
 use crate::keys::Renames;
 
 /// How often a quiet file is looked at again.
@@ -117,28 +116,15 @@ fn rotated_between(old: &Path, new: &Path) -> Vec<PathBuf> {
 /// Every line of a rotated file, plain or gzip (by content). A file
 /// compressed between listing and opening is read under its `.gz` name.
 fn read_whole<W: Write>(path: &Path, sink: &mut Sink<'_, W>) {
-    use std::io::BufRead as _;
-    let file = File::open(path).or_else(|_| {
+    let opened = open_lines(path).or_else(|_| {
         let mut gz = path.as_os_str().to_owned();
         gz.push(".gz");
-        File::open(PathBuf::from(gz))
+        open_lines(Path::new(&gz))
     });
-    let Ok(mut file) = file else {
+    let Ok((reader, _)) = opened else {
         return;
     };
-    let mut magic = [0u8; 2];
-    let gzip = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
-    if file.seek(SeekFrom::Start(0)).is_err() {
-        return;
-    }
-    let reader: Box<dyn std::io::BufRead> = if gzip {
-        Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
-            file,
-        )))
-    } else {
-        Box::new(std::io::BufReader::new(file))
-    };
-    for line in reader.split(b'\n') {
+    for line in std::io::BufRead::split(reader, b'\n') {
         let Ok(line) = line else { return };
         if !sink.line(&line) {
             return;
@@ -161,16 +147,15 @@ impl<W: Write> Sink<'_, W> {
     fn line(&mut self, bytes: &[u8]) -> bool {
         let text = String::from_utf8_lossy(bytes);
         let text = text.trim_end_matches('\r');
-        if let Ok(Value::Object(mut record)) = serde_json::from_str::<Value>(text) {
-            self.renames.apply(&mut record);
-            if self.filter.matches(&record) {
-                // Flushed at once: someone is watching.
-                if let Err(e) = writeln!(self.out, "{text}").and_then(|()| self.out.flush()) {
-                    self.failed = Some(e);
-                    return false;
-                }
-                self.printed += 1;
+        if let Ok(record) = parse_line(text, self.renames)
+            && self.filter.matches(&record)
+        {
+            // Flushed at once: someone is watching.
+            if let Err(e) = writeln!(self.out, "{text}").and_then(|()| self.out.flush()) {
+                self.failed = Some(e);
+                return false;
             }
+            self.printed += 1;
         }
         !self.done()
     }

@@ -4,7 +4,7 @@
 //! active `checkout.jsonl`) points at another one given.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -18,7 +18,6 @@ use crate::keys::Renames;
 pub(crate) struct Input {
     /// As the user will recognise it (the path given, or found in a directory).
     pub(crate) path: PathBuf,
-    pub(crate) gzip: bool,
 }
 
 /// Whether a file found in a directory holds event lines by its name:
@@ -39,19 +38,31 @@ fn looks_like_events(name: &str) -> bool {
         .is_some_and(|e| matches!(e.as_str(), "jsonl" | "json" | "log"))
 }
 
-fn is_gzip(path: &Path) -> Result<bool, CliError> {
-    let mut magic = [0u8; 2];
-    let mut file = File::open(path).map_err(|e| CliError::io(path, e))?;
-    let mut read = 0;
-    while read < 2 {
-        match file.read(&mut magic[read..]) {
-            Ok(0) => return Ok(false),
-            Ok(n) => read += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(CliError::io(path, e)),
+/// A file's lines, decompressed when its first bytes are gzip's magic
+/// (whatever its name); also says whether it was.
+pub(crate) fn open_lines(path: &Path) -> std::io::Result<(Box<dyn BufRead>, bool)> {
+    let mut reader = BufReader::new(File::open(path)?);
+    let gzip = reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
+        // Multi-member: concatenated gzip files are one stream.
+        let decoder = flate2::bufread::MultiGzDecoder::new(reader);
+        (Box::new(BufReader::new(decoder)), true)
+    } else {
+        (Box::new(reader), false)
+    })
+}
+
+/// A line's record: a JSON object, its renamed keys moved back; or why
+/// the line is not one.
+pub(crate) fn parse_line(text: &str, renames: &Renames) -> Result<Map<String, Value>, String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(mut map)) => {
+            renames.apply(&mut map);
+            Ok(map)
         }
+        Ok(other) => Err(format!("not a JSON object: {}", kind_of(&other))),
+        Err(e) => Err(format!("not JSON: {e}")),
     }
-    Ok(magic == [0x1f, 0x8b])
 }
 
 /// The files to read, in order: each path as given; a directory's event
@@ -87,8 +98,7 @@ pub(crate) fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
         if !seen.insert(real) {
             continue;
         }
-        let gzip = is_gzip(&path)?;
-        inputs.push(Input { path, gzip });
+        inputs.push(Input { path });
     }
     if inputs.is_empty() {
         return Err(CliError::NoInput(
@@ -141,19 +151,15 @@ pub(crate) fn for_each_line(
     let mut summary = ReadSummary::default();
     for input in inputs {
         summary.files += 1;
-        let file = match File::open(&input.path) {
-            Ok(f) => f,
+        let reader = match open_lines(&input.path) {
+            Ok((reader, gzip)) => {
+                summary.gzip_files += usize::from(gzip);
+                reader
+            }
             Err(e) => {
                 summary.unreadable.push((input.path.clone(), e.to_string()));
                 continue;
             }
-        };
-        let reader: Box<dyn BufRead> = if input.gzip {
-            summary.gzip_files += 1;
-            // Multi-member: concatenated gzip files are one stream.
-            Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file)))
-        } else {
-            Box::new(BufReader::new(file))
         };
         read_lines(input, reader, reading, &mut summary, &mut each);
     }
@@ -190,14 +196,7 @@ fn read_lines(
         if !reading.prefilter.may_match(text) {
             continue;
         }
-        let record = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(mut map)) => {
-                reading.renames.apply(&mut map);
-                Ok(map)
-            }
-            Ok(other) => Err(format!("not a JSON object: {}", kind_of(&other))),
-            Err(e) => Err(format!("not JSON: {e}")),
-        };
+        let record = parse_line(text, reading.renames);
         if record.is_err() {
             summary.invalid_lines += 1;
         }
