@@ -24,7 +24,8 @@ pub enum DropReason {
     /// The output was already shut down.
     Shutdown,
     /// The receiving end refused it for good (an OTLP collector answering
-    /// with a final status, or rejecting it in a partial success).
+    /// with a final status, or rejecting it in a partial success), or an
+    /// export failed once with retries turned off.
     Rejected,
 }
 

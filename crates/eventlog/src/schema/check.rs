@@ -287,15 +287,14 @@ impl Checked for JsonLine<'_> {
     fn field(&self, name: &str) -> Option<Value<'_>> {
         use serde_json::Value as J;
         Some(match self.metadata()?.get(name)? {
-            // The encoder writes non-finite floats as these strings.
-            J::String(s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => {
-                Value::F64(match s.as_str() {
-                    "NaN" => f64::NAN,
-                    "Infinity" => f64::INFINITY,
-                    _ => f64::NEG_INFINITY,
-                })
-            }
-            J::String(s) => Value::Str(s),
+            // The encoder writes non-finite floats as these strings (so a
+            // string field holding exactly this text reads back as a float).
+            J::String(s) => match s.as_str() {
+                "NaN" => Value::F64(f64::NAN),
+                "Infinity" => Value::F64(f64::INFINITY),
+                "-Infinity" => Value::F64(f64::NEG_INFINITY),
+                text => Value::Str(text),
+            },
             J::Bool(b) => Value::Bool(*b),
             J::Number(n) => {
                 if let Some(v) = n.as_u64() {
@@ -526,13 +525,11 @@ impl Schema {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn check_json(&self, record: &serde_json::Value) -> Vec<Violation> {
+        let Some(map) = record.as_object() else {
+            return vec![Violation::MissingEventName];
+        };
+        let line = JsonLine(map);
         let mut out = Vec::new();
-        let empty = serde_json::Map::new();
-        let line = JsonLine(record.as_object().unwrap_or(&empty));
-        if record.as_object().is_none() {
-            out.push(Violation::MissingEventName);
-            return out;
-        }
         let index = self.lookup(line.event_name());
         // Span-close records (they carry `duration_ms`) are checked only
         // when their name is declared, as the layer does.
