@@ -2,7 +2,8 @@
 //! how that context leaves the process (`traceparent`, `X-Request-ID`).
 //!
 //! ```text
-//! on_new_span ─> SpanContext { ids, promoted values, own fields, timing }  (span extension)
+//! on_new_span ─> SpanState { ids, and per layer a SpanContext { promoted values,
+//!                own fields, timing } }  (span extension, shared by eventlog layers)
 //! on_record   ─> updates it (and retires its Scope)
 //! on_event    ─> the current span's Scope: ids, promoted values merged up
 //!                the scope, span fields, all pre-encoded; built once, shared
@@ -20,19 +21,108 @@ use crate::capture::SpanPromoted;
 use crate::record::{FieldBuf, Promoted};
 use crate::trace::{SpanId, TraceContext, TraceId};
 
-/// Per-span extension stored by the layer.
+/// Identifies one [`EventLayer`](crate::EventLayer) among several in a
+/// subscriber, so each finds its own [`SpanContext`] in a span's
+/// [`SpanState`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LayerKey(u64);
+
+impl LayerKey {
+    /// A key no other layer in the process has.
+    pub(crate) fn unique() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// The one extension eventlog stores in a span, shared by every eventlog
+/// layer of the subscriber.
+///
+/// The span's ids are decided once, by the first layer that sees the span,
+/// so a file, a second file and the OTLP output all give its records the
+/// same `trace_id` / `span_id`. What depends on a layer's configuration
+/// (promoted keys, redaction, value cap, pre-encoded JSON, timing) is kept
+/// per layer.
+#[derive(Debug)]
+pub(crate) struct SpanState {
+    pub(crate) trace: TraceContext,
+    /// The ids should be taken from `tracing-opentelemetry` when they
+    /// become available there (some layer asked for it).
+    pub(crate) otel_pending: bool,
+    /// The first layer's context: a subscriber usually has one layer, and
+    /// finding it costs one comparison.
+    first: (LayerKey, SpanContext),
+    rest: Vec<(LayerKey, SpanContext)>,
+}
+
+impl SpanState {
+    pub(crate) fn new(
+        trace: TraceContext,
+        otel_pending: bool,
+        key: LayerKey,
+        cx: SpanContext,
+    ) -> Self {
+        Self {
+            trace,
+            otel_pending,
+            first: (key, cx),
+            rest: Vec::new(),
+        }
+    }
+
+    /// Adds the context of a second (third, …) layer.
+    pub(crate) fn join(&mut self, key: LayerKey, cx: SpanContext) {
+        self.rest.push((key, cx));
+    }
+
+    /// The context `key`'s layer keeps for this span.
+    pub(crate) fn layer(&self, key: LayerKey) -> Option<&SpanContext> {
+        if self.first.0 == key {
+            return Some(&self.first.1);
+        }
+        self.rest.iter().find(|(k, _)| *k == key).map(|(_, cx)| cx)
+    }
+
+    /// The context `key`'s layer keeps for this span, to change it.
+    pub(crate) fn layer_mut(&mut self, key: LayerKey) -> Option<&mut SpanContext> {
+        if self.first.0 == key {
+            return Some(&mut self.first.1);
+        }
+        self.rest
+            .iter_mut()
+            .find(|(k, _)| *k == key)
+            .map(|(_, cx)| cx)
+    }
+
+    /// The first layer's context: the one [`current_context`] reads.
+    pub(crate) fn primary(&self) -> &SpanContext {
+        &self.first.1
+    }
+
+    /// Gives the span new ids; every layer's cached scope carried the old
+    /// ones.
+    pub(crate) fn set_trace(&mut self, trace: TraceContext) {
+        self.trace = trace;
+        self.first.1.scope = None;
+        for (_, cx) in &mut self.rest {
+            cx.scope = None;
+        }
+    }
+}
+
+/// What one layer keeps per span, inside the span's [`SpanState`].
 #[derive(Debug)]
 pub(crate) struct SpanContext {
-    pub(crate) trace: TraceContext,
     /// Promoted fields recorded on this span.
     pub(crate) promoted: Vec<SpanPromoted>,
     /// This span's other fields, for the `span` block; `None` when it has
     /// none. Shared with its [`Scope`] instead of copied into it.
     pub(crate) fields: Option<Arc<SpanFields>>,
-    /// The trace context should be taken from `tracing-opentelemetry` when
-    /// it becomes available.
-    pub(crate) otel_pending: bool,
     pub(crate) timing: Option<Timing>,
+    /// The layer's event filter left this span out
+    /// ([`EventLayer::with_event_filter`](crate::EventLayer::with_event_filter)):
+    /// its context is kept, its close record is not written.
+    pub(crate) filtered_out: bool,
     /// What records directly beneath this span carry, resolved at the
     /// first one and dropped whenever this span's data changes.
     pub(crate) scope: Option<Arc<Scope>>,
@@ -259,13 +349,14 @@ pub fn current_context() -> Option<PropagationContext> {
         let mut correlation: Vec<(String, String)> = Vec::new();
         for s in span.scope() {
             let ext = s.extensions();
-            let Some(cx) = ext.get::<SpanContext>() else {
+            let Some(state) = ext.get::<SpanState>() else {
                 continue;
             };
             if trace.is_none() {
-                trace = Some(cx.trace);
-                pending = cx.otel_pending;
+                trace = Some(state.trace);
+                pending = state.otel_pending;
             }
+            let cx = state.primary();
             for p in &cx.promoted {
                 if correlation.iter().all(|(k, _)| k != p.field) {
                     correlation.push((p.field.to_owned(), p.value.clone()));

@@ -19,7 +19,9 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::capture::{Capturing, EventCapture, Scratch, SpanCapture, Visitor};
-use crate::context::{Scope, SpanContext, SpanFields, Timing, retire_scopes, scope_generation};
+use crate::context::{
+    LayerKey, Scope, SpanContext, SpanFields, SpanState, Timing, retire_scopes, scope_generation,
+};
 use crate::encode::JsonBuf;
 use crate::envelope::Layout;
 use crate::output::JsonOutput;
@@ -38,8 +40,11 @@ pub const DEFAULT_CLOSE_SUFFIX: &str = "_completed";
 ///
 /// Register it in a `tracing_subscriber::registry()` like any layer. It
 /// composes with `EnvFilter`, per-layer filters and other layers (a `fmt`
-/// layer for humans beside it, `tracing-opentelemetry` for traces), and it
-/// never filters events for the rest of the stack.
+/// layer for humans beside it, `tracing-opentelemetry` for traces, more
+/// eventlog layers with their own writers), and it never filters events for
+/// the rest of the stack. To filter what one eventlog layer writes, use
+/// [`EventLayer::with_event_filter`] rather than `with_filter`: it keeps the
+/// spans the records' ids come from.
 ///
 /// ```
 /// use tracing_subscriber::prelude::*;
@@ -76,6 +81,11 @@ pub struct EventLayer {
     policy: Policy,
     otel: bool,
     dispatch: OnceLock<WeakDispatch>,
+    /// Finds this layer's context among other eventlog layers' in a span.
+    key: LayerKey,
+    /// Set by [`EventLayer::with_event_filter`]: the filter whose verdict on
+    /// each span decides whether its close record is written.
+    pub(crate) event_filter: Option<crate::filter::FilterKey>,
 }
 
 impl std::fmt::Debug for EventLayer {
@@ -148,6 +158,8 @@ impl EventLayer {
             policy: Policy::Annotate,
             otel: false,
             dispatch: OnceLock::new(),
+            key: LayerKey::unique(),
+            event_filter: None,
         }
     }
 
@@ -370,16 +382,57 @@ impl EventLayer {
         self.stats.clone()
     }
 
-    /// Flushes every output.
+    /// Flushes every output, the dead-letter output of
+    /// [`Policy::DeadLetter`] included. Every output is flushed even if
+    /// one fails; the first failure is returned.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// /// An output that counts its flushes.
+    /// #[derive(Clone, Default)]
+    /// struct Flushes(Arc<AtomicUsize>);
+    /// impl eventlog::Output for Flushes {
+    ///     fn emit(&self, _: &eventlog::Record<'_>) -> Result<(), eventlog::DropReason> {
+    ///         Ok(())
+    ///     }
+    ///     fn flush(&self) -> std::io::Result<()> {
+    ///         self.0.fetch_add(1, Ordering::Relaxed);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let (main, dead_letter) = (Flushes::default(), Flushes::default());
+    /// let layer = eventlog::layer()
+    ///     .without_writer()
+    ///     .output(main.clone())
+    ///     .schema(eventlog::Schema::recommended())
+    ///     .schema_policy(eventlog::Policy::DeadLetter(Box::new(dead_letter.clone())));
+    /// layer.flush()?;
+    /// assert_eq!(main.0.load(Ordering::Relaxed), 1);
+    /// assert_eq!(dead_letter.0.load(Ordering::Relaxed), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn flush(&self) -> std::io::Result<()> {
-        for output in self.all_outputs() {
-            output.flush()?;
+        let mut first_error = None;
+        for output in self.all_outputs().chain(self.dead_letter()) {
+            if let Err(error) = output.flush() {
+                first_error.get_or_insert(error);
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     fn all_outputs(&self) -> impl Iterator<Item = &dyn Output> {
         self.writer.iter().chain(&self.outputs).map(|o| &**o)
+    }
+
+    fn dead_letter(&self) -> Option<&dyn Output> {
+        match &self.policy {
+            Policy::DeadLetter(output) => Some(&**output),
+            _ => None,
+        }
     }
 
     /// Applies the schema (if any) to `record`, then the policy, then emits.
@@ -458,8 +511,8 @@ impl EventLayer {
     {
         let (trace, pending) = {
             let ext = span.extensions();
-            let cx = ext.get::<SpanContext>()?;
-            (cx.trace, cx.otel_pending)
+            let state = ext.get::<SpanState>()?;
+            (state.trace, state.otel_pending)
         };
         if pending {
             return Some(self.resolve_otel(span).unwrap_or(trace));
@@ -475,10 +528,9 @@ impl EventLayer {
         // Extensions must not be held here: tracing-opentelemetry locks them.
         let dispatch = self.dispatch.get().and_then(WeakDispatch::upgrade)?;
         let otel = crate::otel::trace_of(&span.id(), &dispatch)?;
-        if let Some(cx) = span.extensions_mut().get_mut::<SpanContext>() {
-            cx.trace = otel;
-            cx.otel_pending = false;
-            cx.scope = None;
+        if let Some(state) = span.extensions_mut().get_mut::<SpanState>() {
+            state.set_trace(otel);
+            state.otel_pending = false;
         }
         Some(otel)
     }
@@ -499,24 +551,34 @@ impl EventLayer {
         };
         let pending = {
             let ext = span.extensions();
-            let cx = ext.get::<SpanContext>()?;
-            if !cx.otel_pending
+            let state = ext.get::<SpanState>()?;
+            let cx = state.layer(self.key)?;
+            if !state.otel_pending
                 && let Some(scope) = cached(cx)
             {
                 return Some(scope);
             }
-            cx.otel_pending
+            state.otel_pending
         };
         if pending {
             // Taking the ids from OpenTelemetry retires the scope; until
             // they exist there, the cached one stays good.
             self.resolve_otel(span);
-            if let Some(scope) = span.extensions().get::<SpanContext>().and_then(cached) {
+            if let Some(scope) = span
+                .extensions()
+                .get::<SpanState>()
+                .and_then(|state| state.layer(self.key))
+                .and_then(cached)
+            {
                 return Some(scope);
             }
         }
         let scope = Arc::new(self.build_scope(span, generation)?);
-        if let Some(cx) = span.extensions_mut().get_mut::<SpanContext>() {
+        if let Some(cx) = span
+            .extensions_mut()
+            .get_mut::<SpanState>()
+            .and_then(|state| state.layer_mut(self.key))
+        {
             cx.scope = Some(Arc::clone(&scope));
         }
         Some(scope)
@@ -536,8 +598,9 @@ impl EventLayer {
         };
         {
             let ext = span.extensions();
-            let cx = ext.get::<SpanContext>()?;
-            scope.trace = Some(cx.trace);
+            let state = ext.get::<SpanState>()?;
+            let cx = state.layer(self.key)?;
+            scope.trace = Some(state.trace);
             scope.fields.clone_from(&cx.fields);
             for p in &cx.promoted {
                 scope.promote(p.key, &p.value, cap);
@@ -549,7 +612,11 @@ impl EventLayer {
             if scope.promoted.len() >= wanted {
                 break;
             }
-            if let Some(cx) = span.extensions().get::<SpanContext>() {
+            if let Some(cx) = span
+                .extensions()
+                .get::<SpanState>()
+                .and_then(|state| state.layer(self.key))
+            {
                 cx.lent.store(true, Ordering::Relaxed);
                 for p in &cx.promoted {
                     scope.promote(p.key, &p.value, cap);
@@ -588,7 +655,11 @@ impl EventLayer {
         }
     }
 
-    fn capture_span(&self, cx: &mut SpanContext, values: &SpanValues<'_>) {
+    fn capture_span(&self, state: &mut SpanState, values: &SpanValues<'_>) {
+        let span_id = state.trace.span_id();
+        let Some(cx) = state.layer_mut(self.key) else {
+            return;
+        };
         // Dropped first, so the fields it shares are taken back uncopied.
         cx.scope = None;
         let mut own = cx
@@ -608,17 +679,18 @@ impl EventLayer {
         if capture.promoted_changed && cx.lent.load(Ordering::Relaxed) {
             retire_scopes();
         }
-        match capture.traceparent {
+        let traceparent = capture.traceparent;
+        own.fields.compact();
+        cx.fields = span_fields(own.fields);
+        match traceparent {
             // A root that learns its caller's trace after creation joins it;
             // spans created before keep the ids they were given.
             Some(Ok(tp)) => {
-                cx.trace = TraceContext::new(tp.trace_id(), cx.trace.span_id(), tp.flags());
+                state.set_trace(TraceContext::new(tp.trace_id(), span_id, tp.flags()));
             }
             Some(Err(())) => self.stats.record_invalid_traceparent(),
             None => {}
         }
-        own.fields.compact();
-        cx.fields = span_fields(own.fields);
     }
 
     /// Builds the record from the captured event and its span's scope.
@@ -721,7 +793,7 @@ where
         };
         let parent = span
             .parent()
-            .and_then(|p| p.extensions().get::<SpanContext>().map(|cx| cx.trace));
+            .and_then(|p| p.extensions().get::<SpanState>().map(|state| state.trace));
         let mut promoted = Vec::new();
         let mut fields = FieldBuf::default();
         let mut capture = SpanCapture {
@@ -742,15 +814,24 @@ where
             }
             None => inherited(),
         };
-        span.extensions_mut().insert(SpanContext {
-            trace,
+        let cx = SpanContext {
             promoted,
             fields: span_fields(fields),
-            otel_pending: self.otel,
             timing: self.close_suffix.is_some().then(Timing::new),
+            filtered_out: self
+                .event_filter
+                .is_some_and(|filter| crate::filter::filtered_out(filter, id)),
             scope: None,
             lent: AtomicBool::new(false),
-        });
+        };
+        let mut ext = span.extensions_mut();
+        if let Some(state) = ext.get_mut::<SpanState>() {
+            // Another eventlog layer saw the span first and chose its ids.
+            state.otel_pending |= self.otel;
+            state.join(self.key, cx);
+        } else {
+            ext.insert(SpanState::new(trace, self.otel, self.key, cx));
+        }
     }
 
     fn on_record(&self, id: &Id, values: &SpanValues<'_>, ctx: Context<'_, S>) {
@@ -759,8 +840,8 @@ where
             return;
         };
         let mut ext = span.extensions_mut();
-        if let Some(cx) = ext.get_mut::<SpanContext>() {
-            self.capture_span(cx, values);
+        if let Some(state) = ext.get_mut::<SpanState>() {
+            self.capture_span(state, values);
         }
     }
 
@@ -771,7 +852,8 @@ where
         if let Some(span) = ctx.span(id)
             && let Some(timing) = span
                 .extensions_mut()
-                .get_mut::<SpanContext>()
+                .get_mut::<SpanState>()
+                .and_then(|state| state.layer_mut(self.key))
                 .and_then(|cx| cx.timing.as_mut())
         {
             timing.enter();
@@ -790,7 +872,8 @@ where
             }
             if let Some(timing) = span
                 .extensions_mut()
-                .get_mut::<SpanContext>()
+                .get_mut::<SpanState>()
+                .and_then(|state| state.layer_mut(self.key))
                 .and_then(|cx| cx.timing.as_mut())
             {
                 timing.exit();
@@ -835,7 +918,13 @@ where
             return;
         };
         let timestamp = SystemTime::now();
-        let Some(timing) = span.extensions().get::<SpanContext>().map(|cx| cx.timing) else {
+        let Some(timing) = span
+            .extensions()
+            .get::<SpanState>()
+            .and_then(|state| state.layer(self.key))
+            .filter(|cx| !cx.filtered_out)
+            .map(|cx| cx.timing)
+        else {
             return;
         };
         let scope = self.scope_of(&span);

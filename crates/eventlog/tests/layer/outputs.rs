@@ -139,3 +139,58 @@ fn current_context_is_none_outside_spans() {
         assert!(eventlog::current_context().is_none());
     });
 }
+
+/// A writer that holds lines until flushed, like a `BufWriter` or an
+/// appender's queue: what reaches `flushed` has been flushed.
+#[derive(Clone, Default)]
+struct HeldUntilFlush {
+    pending: Arc<Mutex<Vec<u8>>>,
+    flushed: Capture,
+}
+
+impl io::Write for &HeldUntilFlush {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let held = std::mem::take(&mut *self.pending.lock().unwrap());
+        self.flushed.make_writer().write_all(&held)
+    }
+}
+
+impl<'a> MakeWriter<'a> for HeldUntilFlush {
+    type Writer = &'a HeldUntilFlush;
+    fn make_writer(&'a self) -> Self::Writer {
+        self
+    }
+}
+
+// Issue #13, item 9: the dead-letter output was never flushed.
+#[test]
+fn flush_flushes_the_dead_letter_output() {
+    let (main, dead) = (HeldUntilFlush::default(), HeldUntilFlush::default());
+    let layer = eventlog::layer()
+        .service("checkout")
+        .writer(main.clone())
+        .schema(eventlog::Schema::recommended())
+        .schema_policy(eventlog::Policy::dead_letter(dead.clone()));
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    tracing::dispatcher::with_default(&dispatch, || {
+        tracing::info!(
+            event_name = "order_placed",
+            order_id = "o-1",
+            amount = 1.0,
+            currency = "USD"
+        );
+        tracing::info!(event_name = "order_placed", currency = "usd");
+    });
+    assert!(dead.flushed.lines().is_empty());
+    let layer = dispatch.downcast_ref::<eventlog::EventLayer>().unwrap();
+    layer.flush().unwrap();
+    let dead_lettered = dead.flushed.records();
+    assert_eq!(dead_lettered.len(), 1);
+    assert!(dead_lettered[0].get("schema_errors").unwrap().is_array());
+    assert_eq!(main.flushed.records().len(), 1);
+}
