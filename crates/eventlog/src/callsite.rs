@@ -4,6 +4,8 @@
 //! from it (its explicit `name:`, whether its field names are all
 //! distinct) are cached per thread, keyed by the metadata's address.
 
+#![deny(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::cell::Cell;
 
 use tracing_core::Metadata;
@@ -25,6 +27,7 @@ struct Slot {
 }
 
 const SLOTS: usize = 128;
+const _: () = assert!(SLOTS == 1 << (64 - 57));
 
 thread_local! {
     static CACHE: [Cell<Slot>; SLOTS] = const {
@@ -38,6 +41,9 @@ thread_local! {
 }
 
 /// The facts for `metadata`, from this thread's cache when it has them.
+// `slot` is a 64-bit hash shifted right by 57, so below 128 = SLOTS (the
+// const assertion beside SLOTS keeps the two together).
+#[allow(clippy::indexing_slicing)]
 pub(crate) fn facts(metadata: &'static Metadata<'static>) -> CallsiteFacts {
     let key = std::ptr::from_ref(metadata) as usize;
     // Fibonacci hashing: neighbouring statics land in different slots.
@@ -88,6 +94,8 @@ fn unique_names(metadata: &'static Metadata<'static>) -> bool {
 }
 
 #[cfg(test)]
+// Tests index freely: a panic there is a failure report.
+#[allow(clippy::indexing_slicing, clippy::string_slice)]
 mod tests {
     use super::*;
     use tracing_core::callsite::Callsite;

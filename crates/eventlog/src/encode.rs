@@ -5,11 +5,15 @@
 //! same way wherever it lands. Everything appends to a caller-owned `Vec<u8>`
 //! so the hot path reuses one buffer per thread and allocates nothing.
 
+#![deny(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Escapes needed per byte: 0 = copy as is, `u` = `\u00XX`, anything else is
 /// the character after the backslash. Only control characters, `"` and `\`
 /// need escaping in JSON; multi-byte UTF-8 is copied untouched.
+// Constant indices into a 256-entry table, checked when the constant is evaluated.
+#[allow(clippy::indexing_slicing)]
 const ESCAPE: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut i = 0;
@@ -53,6 +57,10 @@ pub(crate) struct JsonBuf {
     stamp_prefix: [u8; 20],
 }
 
+// Every index below lands in room `reserve` made first: `reserve(n)` leaves
+// `buf.len() >= pos + n + SLACK`, and each method reserves what it then writes
+// (the escaper is property-tested and the line parsed back in debug builds).
+#[allow(clippy::indexing_slicing)]
 impl JsonBuf {
     /// An empty buffer with room for about `n` bytes (pieces built once
     /// per span, whose size is known roughly in advance).
@@ -377,6 +385,9 @@ impl JsonBuf {
 /// of a `memcpy` call.
 #[allow(clippy::inline_always)] // See `JsonBuf::raw`.
 #[inline(always)]
+// `src.len() <= dst.len()` by contract (callers reserved the room); each
+// branch's indices are within `n = src.len()`.
+#[allow(clippy::indexing_slicing)]
 fn copy(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     if (8..=16).contains(&n) {
@@ -480,6 +491,8 @@ fn civil_from_days(days: u64) -> (u32, u32, u32) {
 }
 
 #[cfg(test)]
+// Tests index freely: a panic there is a failure report.
+#[allow(clippy::indexing_slicing, clippy::string_slice)]
 mod tests {
     use super::*;
     use std::time::Duration;

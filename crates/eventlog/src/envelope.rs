@@ -4,6 +4,8 @@
 //! then copies pre-escaped key bytes and escapes only values. The deployment
 //! context and static fields are pre-encoded into one byte string as well.
 
+#![deny(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::collections::HashSet;
 
 use tracing_core::Level;
@@ -175,6 +177,8 @@ impl Envelope {
     }
 
     /// The output name of `key`.
+    // `Key::index()` is a `Key` discriminant, and the table has one entry per `Key`.
+    #[allow(clippy::indexing_slicing)]
     pub fn key_name(&self, key: Key) -> &str {
         &self.names[key.index()]
     }
@@ -185,6 +189,8 @@ impl Envelope {
     }
 
     /// Whether a field with this name may need more than storing as metadata.
+    // A byte indexes a 256-entry table.
+    #[allow(clippy::indexing_slicing)]
     pub(crate) fn may_be_special(&self, name: &str) -> bool {
         name.as_bytes()
             .first()
@@ -211,6 +217,8 @@ impl Envelope {
     }
 
     /// `,"name":` for a key: most keys follow another.
+    // `Key::index()` is a `Key` discriminant, and the table has one entry per `Key`.
+    #[allow(clippy::indexing_slicing)]
     fn comma_key(&self, key: Key) -> &[u8] {
         &self.keys_json[key.index()]
     }
@@ -267,6 +275,8 @@ impl EnvelopeBuilder {
     }
 
     /// Renames a top-level key (`@timestamp`, `severity`, …).
+    // `Key::index()` is a `Key` discriminant, and the table has one entry per `Key`.
+    #[allow(clippy::indexing_slicing)]
     pub fn rename(mut self, key: Key, name: impl Into<String>) -> Self {
         self.names[key.index()] = name.into();
         self
@@ -347,6 +357,8 @@ impl EnvelopeBuilder {
         Ok(self.force())
     }
 
+    // Bytes index a 256-entry table.
+    #[allow(clippy::indexing_slicing)]
     fn force(self) -> Envelope {
         let key_json = |name: &str| {
             let mut out = Vec::with_capacity(name.len() + 3);
@@ -544,6 +556,8 @@ impl Layout {
     }
 
     /// Appends `record` as one JSON line, `\n` included.
+    // `level_index` is below 5, and there are five level strings.
+    #[allow(clippy::indexing_slicing)]
     pub(crate) fn encode(&self, r: &Record<'_>, out: &mut JsonBuf) {
         let e = &self.envelope;
         out.raw(&self.open_json);
@@ -617,6 +631,8 @@ fn level_index(level: Level) -> usize {
 }
 
 #[cfg(test)]
+// Tests index freely: a panic there is a failure report.
+#[allow(clippy::indexing_slicing, clippy::string_slice)]
 mod tests {
     use super::*;
 

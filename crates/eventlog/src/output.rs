@@ -9,6 +9,8 @@
 //! Every output receives the same record, already redacted and checked, so
 //! they always agree.
 
+#![deny(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::cell::Cell;
 use std::io::Write;
 
