@@ -20,6 +20,7 @@ mod outputs;
 mod properties;
 mod redaction;
 mod schema;
+mod setters;
 mod stacking;
 mod support;
 mod timing;
