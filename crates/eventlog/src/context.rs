@@ -76,6 +76,7 @@ impl SpanState {
     }
 
     /// The context `key`'s layer keeps for this span.
+    #[inline]
     pub(crate) fn layer(&self, key: LayerKey) -> Option<&SpanContext> {
         if self.first.0 == key {
             return Some(&self.first.1);
@@ -84,6 +85,7 @@ impl SpanState {
     }
 
     /// The context `key`'s layer keeps for this span, to change it.
+    #[inline]
     pub(crate) fn layer_mut(&mut self, key: LayerKey) -> Option<&mut SpanContext> {
         if self.first.0 == key {
             return Some(&mut self.first.1);

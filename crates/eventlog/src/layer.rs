@@ -841,7 +841,16 @@ where
         };
         let mut ext = span.extensions_mut();
         if let Some(state) = ext.get_mut::<SpanState>() {
-            self.capture_span(state, values);
+            // A value's `Debug` (or a bug of ours) must not unwind through
+            // the span's lock: poisoned, it makes every later callback on the
+            // span panic, and the one in the span's drop aborts the process.
+            // The record is lost and counted; the span keeps its context.
+            let captured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.capture_span(state, values);
+            }));
+            if captured.is_err() {
+                self.stats.record_internal_error();
+            }
         }
     }
 
@@ -893,7 +902,16 @@ where
                 with: self.capturing(),
                 unique_names: facts.unique_names,
             };
-            event.record(&mut Visitor(&mut capture));
+            // Capturing runs the values' `Debug` and `Display` (user code)
+            // and the redactor: a panic there loses this record, counted in
+            // `internal_errors`, and never reaches the caller.
+            let captured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                event.record(&mut Visitor(&mut capture));
+            }));
+            if captured.is_err() {
+                self.stats.record_internal_error();
+                return;
+            }
             self.stats.record_redactions(capture.with.redactions);
             scratch.finish_capture();
             let parts = RecordParts {

@@ -130,3 +130,43 @@ fn errors_are_written_with_their_sources() {
         "payment gateway call failed: connect timed out"
     );
 }
+
+/// A value whose `Debug` panics, as a buggy user type (or a bug in the
+/// redactor, issue #13 item 1) would.
+struct PanicsInDebug;
+
+impl std::fmt::Debug for PanicsInDebug {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("Debug of PanicsInDebug")
+    }
+}
+
+// Issue #13, item 1: a panic inside `Span::record` poisoned the span's
+// extension lock; with close records on, the span's drop then aborted the
+// process, and without them later callbacks on the span panicked.
+#[test]
+fn a_panic_while_recording_a_span_field_does_not_poison_the_span() {
+    let capture = eventlog::testing::Capture::new();
+    let layer = eventlog::layer().close_events(true).writer(capture.clone());
+    let stats = layer.stats();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        let span = tracing::info_span!("request", request_id = "r-1", bad = tracing::field::Empty);
+        let _entered = span.enter();
+        span.record("bad", tracing::field::debug(PanicsInDebug));
+        tracing::info!(event_name = "after_the_panic");
+        tracing::info_span!("next").in_scope(|| tracing::info!(event_name = "in_the_next_span"));
+    });
+    let records = capture.records();
+    let names: Vec<_> = records.iter().filter_map(|r| r.event_name()).collect();
+    assert_eq!(
+        names,
+        [
+            "after_the_panic",
+            "in_the_next_span",
+            "next_completed",
+            "request_completed"
+        ]
+    );
+    assert_eq!(records[0].str("request_id"), Some("r-1"));
+    assert_eq!(stats.snapshot().internal_errors, 1);
+}
