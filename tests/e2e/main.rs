@@ -7,3 +7,4 @@
 
 mod checkout_service;
 mod rolling_files;
+mod stacks;

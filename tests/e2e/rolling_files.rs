@@ -2,11 +2,10 @@
 //! rotating, compressed files: every record lands once, intact, redacted.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
-use std::path::Path;
 use std::time::Duration;
 
 use eventlog_appender::{Backpressure, NonBlockingBuilder, RollingFile};
+use eventlog_tests::read_lines;
 use tracing_subscriber::prelude::*;
 
 const THREADS: usize = 3;
@@ -14,33 +13,6 @@ const REQUESTS: usize = 300;
 const CARD: &str = "4111 1111 1111 1111";
 const PASSWORD: &str = "correct-horse-battery";
 const EMITTED: u64 = 20_000;
-
-/// Every line of every file the appender owns, decompressing rotated ones.
-fn read_lines(dir: &Path) -> (Vec<String>, usize) {
-    let mut lines = Vec::new();
-    let mut compressed = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        // The stable name is a symlink to the active file: read files once.
-        if path.symlink_metadata().unwrap().file_type().is_symlink() {
-            continue;
-        }
-        let mut text = String::new();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let extension = path.extension().unwrap().to_string_lossy().into_owned();
-        if extension == "gz" {
-            compressed += 1;
-            flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
-                .read_to_string(&mut text)
-                .unwrap();
-        } else {
-            assert_eq!(extension, "jsonl", "unexpected file {name}");
-            text = std::fs::read_to_string(&path).unwrap();
-        }
-        lines.extend(text.lines().map(str::to_owned));
-    }
-    (lines, compressed)
-}
 
 #[test]
 fn records_from_many_threads_land_once_each_through_rotation_and_compression() {
