@@ -73,6 +73,7 @@
 
 mod clock;
 mod error;
+mod fault;
 mod maintenance;
 mod naming;
 mod non_blocking;
@@ -83,6 +84,8 @@ mod stats;
 #[doc(hidden)]
 pub use clock::Clock;
 pub use error::{GuardError, NonBlockingError, RollingFileError};
+#[doc(hidden)]
+pub use fault::FileFaults;
 pub use non_blocking::{Backpressure, Guard, LineWriter, NonBlocking, NonBlockingBuilder};
 pub use rolling::{RollingFile, RollingFileBuilder};
 pub use rotation::{Rotation, TimeZone};

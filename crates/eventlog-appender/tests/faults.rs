@@ -208,3 +208,68 @@ fn unusable_directories_are_typed_build_errors() {
     );
     assert!(files(root.path(), "app").is_empty());
 }
+
+/// Lines of thread 0 in `lines`, and the drops the self-reports announce (by reason).
+fn seqs_and_reported(lines: &[serde_json::Value]) -> (Vec<u64>, u64) {
+    let mut seqs = Vec::new();
+    let mut reported = 0;
+    for v in lines {
+        if v["event_name"] == "log_events_dropped" {
+            assert_eq!(v["metadata"]["reason"], "io_error", "{v}");
+            reported += v["metadata"]["dropped"].as_u64().unwrap();
+        } else {
+            seqs.push(v["seq"].as_u64().unwrap());
+        }
+    }
+    (seqs, reported)
+}
+
+/// Issue #13: on a full disk the OS takes part of a batch; the rest of the
+/// torn line must never be glued to a later line. A 1 MiB tmpfs, filled but
+/// for 40 KiB, then freed.
+#[test]
+fn full_disk_then_space_freed_never_tears_a_line() {
+    crate::util::on_tmpfs(
+        module_path!(),
+        "full_disk_then_space_freed_never_tears_a_line",
+        "1m",
+        |mnt| {
+            let logs = mnt.join("logs");
+            let (mut writer, guard) = RollingFile::builder()
+                .directory(&logs)
+                .non_blocking(builder())
+                .build_non_blocking()
+                .unwrap();
+            let ballast = crate::util::fill_leaving(&mnt.join("ballast"), 40 << 10);
+            // 250 KB of lines against 40 KiB of room.
+            for seq in 0..1000 {
+                writer.write_all(line(0, seq).as_bytes()).unwrap();
+            }
+            guard.flush().unwrap();
+            let during = writer.stats().snapshot();
+            assert!(
+                during.lines_written > 0 && during.dropped_io > 0,
+                "{during:?}"
+            );
+            assert_eq!(during.lines_written + during.dropped_io, 1000, "{during:?}");
+            // Space comes back: writing resumes by itself.
+            fs::remove_file(ballast).unwrap();
+            for seq in 1000..1100 {
+                writer.write_all(line(0, seq).as_bytes()).unwrap();
+            }
+            let stats = guard.shutdown(Duration::from_secs(10)).unwrap();
+            // Every line on disk is whole JSON (json_lines panics otherwise).
+            let lines = json_lines(&logs, "app");
+            let (seqs, reported) = seqs_and_reported(&lines);
+            assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+            assert_eq!(&seqs[seqs.len() - 100..], (1000..1100).collect::<Vec<_>>());
+            assert_eq!(seqs.len() as u64 + stats.dropped_io, 1100, "{stats:?}");
+            assert_eq!(reported, stats.dropped_io, "{stats:?}");
+            assert_eq!(
+                stats.lines_written,
+                seqs.len() as u64 + stats.self_reports,
+                "{stats:?}"
+            );
+        },
+    );
+}

@@ -20,6 +20,8 @@ mod compression;
 mod retention;
 // ENOSPC, unwritable or vanished directories: counted, no panic, recovery.
 mod faults;
+// Hostile builder settings: typed errors or documented clamps, never a panic.
+mod config;
 // Guard drop, flush, shutdown timeout, writes after shutdown.
 mod shutdown;
 // Drop accounting: callback and the `log_events_dropped` self-report line.
