@@ -970,7 +970,9 @@ impl RollingFileBuilder {
 
     fn build_file(self, counts_writes: bool) -> Result<RollingFile, RollingFileError> {
         self.validate()?;
-        let dir = self.directory_or_default().to_path_buf();
+        // Without `.` components: `create_dir_all("logs/new/.")` would never
+        // create `new` (the parent of that path is `logs`).
+        let dir: PathBuf = self.directory_or_default().components().collect();
         match fs::metadata(&dir) {
             Ok(meta) if meta.is_dir() => {}
             Ok(_) => return Err(RollingFileError::NotADirectory { path: dir }),
