@@ -611,11 +611,13 @@ fn rotation_under_two_writer_threads_on_a_full_disk() {
             let (writer, guard) = RollingFile::builder()
                 .directory(&logs)
                 .max_bytes(16 << 10)
-                .compress(true)
+                // No compression: it would free space behind the writer's back
+                // (a retry then finds room), and the disk must stay full.
                 .non_blocking(builder().capacity(64 << 10))
                 .build_non_blocking()
                 .unwrap();
-            let ballast = crate::util::fill_leaving(&mnt.join("ballast"), 48 << 10);
+            // Not a multiple of the 16 KiB files: the disk fills inside one.
+            let ballast = crate::util::fill_leaving(&mnt.join("ballast"), 40 << 10);
             let burst = |from: usize, to: usize| {
                 std::thread::scope(|s| {
                     for t in 0..2 {
@@ -628,7 +630,7 @@ fn rotation_under_two_writer_threads_on_a_full_disk() {
                     }
                 });
             };
-            // 200 KB from two threads against 48 KiB of room.
+            // 200 KB from two threads against 40 KiB of room.
             burst(0, 400);
             guard.flush().unwrap();
             let during = writer.stats().snapshot();
