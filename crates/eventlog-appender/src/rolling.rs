@@ -66,6 +66,13 @@ fn truncate_to_millis(t: SystemTime) -> SystemTime {
 /// and rotation is retried on the next write
 /// ([`StatsSnapshot::rotation_errors`](crate::StatsSnapshot::rotation_errors)).
 ///
+/// A write adds whole lines or nothing: when the OS takes part of a line and
+/// then fails (a full disk takes what fits), the torn piece is cut off again
+/// (the file is truncated back to its last line end, which frees the space it
+/// took) and the error is returned, so the caller retries the line whole. If
+/// the cut itself fails, the next write tries again, or else starts a new
+/// file, leaving the piece as the unterminated last line of the old one.
+///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::io::Write;
