@@ -102,6 +102,17 @@ pub enum NonBlockingError {
         #[source]
         source: std::io::Error,
     },
+    /// The system refused to reserve the queue's buffers (two of
+    /// [`capacity`](crate::NonBlockingBuilder::capacity) bytes each). Lower
+    /// the capacity.
+    #[error("cannot reserve two queue buffers of {bytes} bytes")]
+    OutOfMemory {
+        /// The capacity asked for.
+        bytes: usize,
+        /// The allocator's refusal.
+        #[source]
+        source: std::collections::TryReserveError,
+    },
 }
 
 /// [`Guard::flush`](crate::Guard::flush) or [`Guard::shutdown`](crate::Guard::shutdown) did not complete.

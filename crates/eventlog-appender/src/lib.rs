@@ -48,15 +48,32 @@
 //! - **A line is never split**, neither between threads (each event, `write`
 //!   call or `write!` is queued whole) nor between files (rotation happens at
 //!   line ends).
+//! - **A line is never torn by a failing disk.** When the OS takes only part
+//!   of a write and then fails (a full disk), the rolling file cuts the torn
+//!   piece off again and the line is retried whole or dropped whole; with any
+//!   other sink, the rest of the torn line is written before anything else.
+//!   No line is ever glued to half of another. The one torn line a reader can
+//!   meet is an unterminated **last** line of a file: after a crash (SIGKILL,
+//!   power loss) in the middle of a write, or when even cutting the piece
+//!   off failed (the writer then goes on in a new file). Readers should skip
+//!   a last line without a final newline.
 //! - **Nothing is lost silently.** A line that is not written is counted by
 //!   [`DropReason`]; see [`StatsSnapshot`].
-//! - **Memory is bounded** by [`NonBlockingBuilder::capacity`].
+//! - **Memory is bounded** by [`NonBlockingBuilder::capacity`], and so is what
+//!   a crash can lose: lines queued but not yet written, at most `capacity`
+//!   bytes (a SIGKILL loses nothing the worker has handed to the OS).
 //! - **Shutdown writes everything queued**: dropping the [`Guard`], or
 //!   [`Guard::shutdown`] with a timeout and a typed [`GuardError`].
-//! - **Faults do not panic.** A failed write (disk full, directory removed,
-//!   permission lost) is retried with backoff, then its lines are dropped
-//!   with [`DropReason::Io`]; a vanished directory is recreated. Bad
-//!   configuration is a [`RollingFileError`] at build time.
+//! - **Faults do not panic.** A failed write (disk full, I/O error, directory
+//!   removed, permission lost) is retried with backoff, then its lines are
+//!   dropped with [`DropReason::Io`] and announced by a `log_events_dropped`
+//!   line once the disk takes writes again; writing resumes by itself. A
+//!   vanished directory is recreated; an unwritable one delays rotation
+//!   (lines go on in the current file).
+//! - **Bad configuration never panics later.** Every setter either clamps to
+//!   the bound its documentation gives or makes the build fail with a typed
+//!   [`NonBlockingError`] / [`RollingFileError`]; the worker thread does not
+//!   panic on any setting.
 //!
 //! # Files on disk
 //!
@@ -73,6 +90,7 @@
 
 mod clock;
 mod error;
+mod fault;
 mod maintenance;
 mod naming;
 mod non_blocking;
@@ -83,6 +101,8 @@ mod stats;
 #[doc(hidden)]
 pub use clock::Clock;
 pub use error::{GuardError, NonBlockingError, RollingFileError};
+#[doc(hidden)]
+pub use fault::FileFaults;
 pub use non_blocking::{Backpressure, Guard, LineWriter, NonBlocking, NonBlockingBuilder};
 pub use rolling::{RollingFile, RollingFileBuilder};
 pub use rotation::{Rotation, TimeZone};

@@ -26,8 +26,9 @@ use crate::stats::{Counter, DropReason, DropReport, Stats, StatsSnapshot};
 pub(crate) trait Sink: Send {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize>;
     fn flush(&mut self) -> io::Result<()>;
-    /// Finishes background work (compression) by `deadline`; whether it did.
-    fn close(&mut self, deadline: Instant) -> bool {
+    /// Finishes background work (compression) by `deadline` (`None`: no
+    /// limit); whether it did.
+    fn close(&mut self, deadline: Option<Instant>) -> bool {
         let _ = deadline;
         true
     }
@@ -76,6 +77,33 @@ impl Backpressure {
     /// Never wait: a line that does not fit is dropped and counted
     /// ([`DropReason::QueueFull`]).
     pub const DROP_NEWEST: Backpressure = Backpressure(Policy::DropNewest);
+}
+
+/// The largest [`NonBlockingBuilder::capacity`]: 1 GiB.
+pub(crate) const MAX_CAPACITY: usize = 1 << 30;
+/// [`NonBlockingBuilder::flush_interval`] is clamped to this range.
+const MIN_FLUSH_INTERVAL: Duration = Duration::from_millis(1);
+const MAX_FLUSH_INTERVAL: Duration = Duration::from_secs(3600);
+/// [`NonBlockingBuilder::retry_backoff`], and every doubled pause, stay at or below this.
+const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(10);
+/// [`NonBlockingBuilder::retries`] is clamped to this.
+const MAX_RETRIES: u32 = 100;
+
+/// `now + timeout`, or `None` (no deadline) when that instant cannot be
+/// represented, e.g. for `Duration::MAX`.
+fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+/// `value` within `min..=max`, usable in `const` setters.
+const fn clamp_duration(value: Duration, min: Duration, max: Duration) -> Duration {
+    if value.as_nanos() < min.as_nanos() {
+        min
+    } else if value.as_nanos() > max.as_nanos() {
+        max
+    } else {
+        value
+    }
 }
 
 /// Called on the worker thread with each [`DropReport`].
@@ -191,7 +219,18 @@ impl NonBlockingBuilder {
     /// memory grows with use up to twice this in the worst case, and is then
     /// reused, never reallocated. A line longer than this is dropped
     /// ([`DropReason::Oversized`]) in every policy, since it could never fit.
-    /// Must be at least 1.
+    ///
+    /// Must be at least 1 byte and at most 1 GiB (`1 << 30`); anything else is
+    /// a [`NonBlockingError::InvalidOption`] at build. If the system refuses
+    /// to reserve the two buffers, the build fails with
+    /// [`NonBlockingError::OutOfMemory`] instead of aborting.
+    ///
+    /// ```
+    /// use eventlog_appender::{NonBlocking, NonBlockingError};
+    ///
+    /// let err = NonBlocking::builder().capacity(usize::MAX).build(std::io::sink()).unwrap_err();
+    /// assert!(matches!(err, NonBlockingError::InvalidOption { option: "capacity", .. }));
+    /// ```
     pub const fn capacity(mut self, bytes: usize) -> Self {
         self.capacity = bytes;
         self
@@ -208,8 +247,21 @@ impl NonBlockingBuilder {
     /// The longest a queued line waits before the worker writes it. The
     /// worker checks the queue once per interval (callers wake it only when
     /// `batch_bytes` are queued), so an idle writer costs one wake-up per interval.
+    /// At each wake-up it also retries what a failing disk left over (the rest
+    /// of a torn line, a `log_events_dropped` line), so writing resumes by
+    /// itself when the disk recovers.
+    ///
+    /// Clamped to between 1 ms (shorter would spin) and 1 hour.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eventlog_appender::NonBlocking;
+    ///
+    /// let b = NonBlocking::builder().flush_interval(Duration::MAX);
+    /// assert!(format!("{b:?}").contains("flush_interval: 3600s"));
+    /// ```
     pub const fn flush_interval(mut self, interval: Duration) -> Self {
-        self.flush_interval = interval;
+        self.flush_interval = clamp_duration(interval, MIN_FLUSH_INTERVAL, MAX_FLUSH_INTERVAL);
         self
     }
 
@@ -220,22 +272,31 @@ impl NonBlockingBuilder {
     }
 
     /// How long [`Guard::flush`], [`NonBlocking`]'s `io::Write::flush` and the
-    /// guard's drop wait for the worker.
+    /// guard's drop wait for the worker. Any value works: `Duration::ZERO`
+    /// makes them return [`GuardError::Timeout`] unless the worker is already
+    /// done, and a timeout too long to be represented as an instant
+    /// (`Duration::MAX`) waits without limit.
     pub const fn flush_timeout(mut self, timeout: Duration) -> Self {
         self.flush_timeout = timeout;
         self
     }
 
     /// How many times a failed batch is retried before its lines are dropped
-    /// ([`DropReason::Io`]).
+    /// ([`DropReason::Io`]). Clamped to at most 100, so a dead disk cannot
+    /// hold the worker (and blocked callers) forever.
     pub const fn retries(mut self, retries: u32) -> Self {
-        self.retries = retries;
+        self.retries = if retries > MAX_RETRIES {
+            MAX_RETRIES
+        } else {
+            retries
+        };
         self
     }
 
     /// The pause before the first retry; it doubles at each further retry.
+    /// Clamped to at most 10 s, and no doubled pause exceeds 10 s either.
     pub const fn retry_backoff(mut self, backoff: Duration) -> Self {
-        self.retry_backoff = backoff;
+        self.retry_backoff = clamp_duration(backoff, Duration::ZERO, MAX_RETRY_BACKOFF);
         self
     }
 
@@ -282,7 +343,9 @@ impl NonBlockingBuilder {
         self
     }
 
-    /// The worker thread's name.
+    /// The worker thread's name. Must not contain a NUL byte
+    /// ([`NonBlockingError::InvalidOption`] at build); the OS may shorten it
+    /// (Linux keeps 15 bytes).
     pub fn thread_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.thread_name = name.into();
         self
@@ -297,11 +360,9 @@ impl NonBlockingBuilder {
         self.spawn(Box::new(WriterSink(writer)), Stats::default())
     }
 
-    pub(crate) fn spawn(
-        self,
-        sink: Box<dyn Sink>,
-        stats: Stats,
-    ) -> Result<(NonBlocking, Guard), NonBlockingError> {
+    /// Checks the options, so a rolling file can refuse them before it
+    /// creates any file.
+    pub(crate) fn validate(&self) -> Result<(), NonBlockingError> {
         for (option, value) in [
             ("capacity", self.capacity),
             ("batch_bytes", self.batch_bytes),
@@ -314,9 +375,46 @@ impl NonBlockingBuilder {
                 });
             }
         }
+        if self.capacity > MAX_CAPACITY {
+            return Err(NonBlockingError::InvalidOption {
+                option: "capacity",
+                value: self.capacity.to_string(),
+                reason: "must be at most 1 GiB",
+            });
+        }
+        if self.thread_name.contains('\0') {
+            return Err(NonBlockingError::InvalidOption {
+                option: "thread_name",
+                value: self.thread_name.escape_debug().to_string(),
+                reason: "must not contain a NUL byte",
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn spawn(
+        self,
+        sink: Box<dyn Sink>,
+        stats: Stats,
+    ) -> Result<(NonBlocking, Guard), NonBlockingError> {
+        self.validate()?;
+        // Both buffers are reserved whole up front (address space only: pages
+        // are touched as lines arrive) so they never reallocate under the lock.
+        let reserve = || {
+            let mut buffer = Vec::new();
+            buffer
+                .try_reserve_exact(self.capacity)
+                .map(|()| buffer)
+                .map_err(|source| NonBlockingError::OutOfMemory {
+                    bytes: self.capacity,
+                    source,
+                })
+        };
+        let pending = reserve()?;
+        let batch = reserve()?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                pending: Vec::with_capacity(self.capacity),
+                pending,
                 pending_lines: 0,
                 in_flight: 0,
                 worker: WorkerState::Busy,
@@ -340,18 +438,19 @@ impl NonBlockingBuilder {
             shared: Arc::clone(&shared),
             sink,
             flush_interval: self.flush_interval,
-            flush_timeout: self.flush_timeout,
             retries: self.retries,
             retry_backoff: self.retry_backoff,
             self_report: self.self_report,
             on_drop: self.on_drop,
             report: Vec::new(),
             unannounced: [0; 4],
+            carry: Vec::new(),
+            carry_kind: CarryKind::Line,
         };
         let name = self.thread_name.into_owned();
         let handle = std::thread::Builder::new()
             .name(name.clone())
-            .spawn(move || worker.run())
+            .spawn(move || worker.run(batch))
             .map_err(|source| NonBlockingError::SpawnThread { name, source })?;
         Ok((
             NonBlocking {
@@ -391,6 +490,8 @@ struct State {
     flush_requested: u64,
     flush_done: u64,
     closed: bool,
+    /// When the worker must give up finishing background work after close;
+    /// `None`: no limit (or not closed).
     close_deadline: Option<Instant>,
     worker_alive: bool,
 }
@@ -486,7 +587,7 @@ impl Shared {
 
     /// Waits until every line queued before the call is written (or counted dropped).
     fn flush(&self, timeout: Duration) -> Result<(), GuardError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         let mut state = self.lock();
         state.flush_requested += 1;
         let ticket = state.flush_requested;
@@ -503,9 +604,15 @@ impl Shared {
     fn wait_done<'a>(
         &self,
         state: MutexGuard<'a, State>,
-        deadline: Instant,
+        deadline: Option<Instant>,
         timeout: Duration,
     ) -> Result<MutexGuard<'a, State>, GuardError> {
+        let Some(deadline) = deadline else {
+            return Ok(self
+                .done
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner));
+        };
         let now = Instant::now();
         if now >= deadline {
             return Err(GuardError::Timeout {
@@ -522,11 +629,11 @@ impl Shared {
 
     /// Closes the queue and waits for the worker to write everything and exit.
     fn shutdown(&self, timeout: Duration) -> Result<(), GuardError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         let mut state = self.lock();
         if !state.closed {
             state.closed = true;
-            state.close_deadline = Some(deadline);
+            state.close_deadline = deadline;
         }
         self.wake_worker(&mut state);
         self.room.notify_all();
@@ -827,7 +934,6 @@ struct Worker {
     shared: Arc<Shared>,
     sink: Box<dyn Sink>,
     flush_interval: Duration,
-    flush_timeout: Duration,
     retries: u32,
     retry_backoff: Duration,
     self_report: bool,
@@ -837,6 +943,23 @@ struct Worker {
     /// Drops already given to the callback but not yet in a self-report line,
     /// indexed like [`DropReason::ALL`].
     unannounced: [u64; 4],
+    /// The rest of a torn line: the sink took the start of a line, then kept
+    /// failing. It is written before anything else, so no later line is ever
+    /// glued to the torn piece. Empty when the sink is at a line start.
+    carry: Vec<u8>,
+    carry_kind: CarryKind,
+}
+
+/// What finishing the [`Worker::carry`] completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CarryKind {
+    /// A queued line: counted written once finished, dropped if never.
+    Line,
+    /// A `log_events_dropped` line.
+    Report,
+    /// Only a newline that ends the torn piece (the rest could not be kept,
+    /// memory being short): the torn line was counted dropped.
+    Terminator,
 }
 
 /// Marks the worker gone however it exits (a panic included), so no caller
@@ -887,12 +1010,9 @@ pub(crate) fn count_lines(buf: &[u8]) -> u64 {
 }
 
 impl Worker {
-    fn run(mut self) {
+    fn run(mut self, mut batch: Vec<u8>) {
         let shared = Arc::clone(&self.shared);
         let _exit = ExitSignal(&shared);
-        // Both buffers are reserved whole up front (address space only: pages
-        // are touched as lines arrive) so they never reallocate under the lock.
-        let mut batch = Vec::with_capacity(shared.capacity);
         let close_deadline = loop {
             let (lines, ticket) = {
                 let mut state = self.wait_for_batch();
@@ -903,7 +1023,7 @@ impl Worker {
                     state.flush_requested,
                 )
             };
-            if !batch.is_empty() {
+            if !batch.is_empty() || !self.carry.is_empty() {
                 self.write_batch(&batch, lines);
             }
             if self.sink.flush().is_err() {
@@ -936,17 +1056,31 @@ impl Worker {
         if self.sink.flush().is_err() {
             shared.stats.add(Counter::WriteErrors, 1);
         }
-        let deadline = close_deadline.unwrap_or_else(|| Instant::now() + self.flush_timeout);
-        self.sink.close(deadline);
+        if !self.carry.is_empty() && self.carry_kind == CarryKind::Line {
+            // The disk never came back: the torn line's start is on disk, its
+            // rest is lost with the process.
+            shared.stats.record_drop(DropReason::Io, 1);
+        }
+        self.sink.close(close_deadline);
+    }
+
+    /// Whether something a failing sink left over waits for a retry: the rest
+    /// of a torn line, drops not yet announced.
+    fn has_backlog(&self) -> bool {
+        !self.carry.is_empty()
+            || self.shared.stats.has_unreported()
+            || (self.self_report && self.unannounced.iter().any(|&n| n > 0))
     }
 
     /// Waits until a batch is due: enough bytes, the interval, a flush, a
     /// blocked caller or close. The worker wakes itself every interval rather
     /// than being woken per line, so a line waits at most about one interval.
+    /// An interval with nothing queued still ends the wait when a failed
+    /// write left a backlog, so it is retried without waiting for new lines.
     fn wait_for_batch(&self) -> MutexGuard<'_, State> {
         let shared = &*self.shared;
         let mut state = shared.lock();
-        let mut due = Instant::now() + self.flush_interval;
+        let mut due = Instant::now().checked_add(self.flush_interval);
         loop {
             // Blocked callers with nothing pending only need to be scheduled:
             // the room is already there (nothing is in flight while we wait).
@@ -959,21 +1093,37 @@ impl Worker {
                 break;
             }
             let now = Instant::now();
-            if now >= due {
-                if !state.pending.is_empty() {
+            if due.is_some_and(|due| now >= due) {
+                if !state.pending.is_empty() || self.has_backlog() {
                     break;
                 }
-                due = now + self.flush_interval;
+                due = now.checked_add(self.flush_interval);
             }
             state.worker = WorkerState::Waiting;
-            state = shared
-                .work
-                .wait_timeout(state, due - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            state = match due {
+                Some(due) => {
+                    shared
+                        .work
+                        .wait_timeout(state, due - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+                // The clock cannot represent the next tick: wait to be woken.
+                None => shared
+                    .work
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+            };
         }
         state.worker = WorkerState::Busy;
         state
+    }
+
+    /// The pause after the `failures`-th failure in a row.
+    fn backoff(&self, failures: u32) -> Duration {
+        self.retry_backoff
+            .saturating_mul(1 << failures.saturating_sub(1).min(16))
+            .min(MAX_RETRY_BACKOFF)
     }
 
     /// Writes `batch` fully, retrying failures with backoff; what still fails
@@ -982,19 +1132,26 @@ impl Worker {
     /// Writes go in slices of about [`SLICE`] ending at line ends, and each
     /// written slice is released from the queue's budget at once, so callers
     /// get room back while a large batch is still being written.
+    ///
+    /// The rest of a line torn by an earlier failure goes first; while it
+    /// cannot be written, nothing else can be either (it would be glued to
+    /// the torn piece), so the whole batch is dropped.
     fn write_batch(&mut self, batch: &[u8], lines: u64) {
-        let stats = &self.shared.stats;
+        let stats = self.shared.stats.clone();
+        if !self.finish_carry() {
+            stats.record_drop(DropReason::Io, lines);
+            return;
+        }
         let mut written = 0;
         let mut released = 0;
         let mut failures = 0;
         while written < batch.len() {
             let end = slice_end(batch, written);
             match self.sink.write(&batch[written..end]) {
-                Ok(0) => {
-                    stats.add(Counter::WriteErrors, 1);
-                    failures += 1;
-                }
-                Ok(n) => {
+                Ok(n) if n > 0 => {
+                    // A sink claiming more than it was given is taken at its
+                    // word only up to what it was given.
+                    let n = n.min(end - written);
                     written += n;
                     stats.add(Counter::BytesWritten, n as u64);
                     if written - released >= SLICE && written < batch.len() {
@@ -1004,23 +1161,89 @@ impl Worker {
                     continue;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => {
+                _ => {
                     stats.add(Counter::WriteErrors, 1);
                     failures += 1;
                 }
             }
             if failures > self.retries {
-                let done = count_lines(&batch[..written]).min(lines);
-                stats.add(Counter::LinesWritten, done);
-                stats.record_drop(DropReason::Io, lines - done);
+                self.give_up(batch, written, lines);
                 return;
             }
-            let backoff = self
-                .retry_backoff
-                .saturating_mul(1 << (failures - 1).min(16));
-            std::thread::sleep(backoff);
+            std::thread::sleep(self.backoff(failures));
         }
         stats.add(Counter::LinesWritten, lines);
+    }
+
+    /// Counts the lines of `batch` from `written` on as dropped, except a line
+    /// the sink took part of: its rest becomes the carry, finished first
+    /// once the sink works again.
+    fn give_up(&mut self, batch: &[u8], written: usize, lines: u64) {
+        let stats = &self.shared.stats;
+        let done = count_lines(&batch[..written]).min(lines);
+        stats.add(Counter::LinesWritten, done);
+        let mut lost = lines - done;
+        let torn = written > 0 && batch[written - 1] != b'\n';
+        if torn && lost > 0 {
+            let rest = &batch[written..];
+            let rest = &rest[..rest
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(rest.len(), |i| i + 1)];
+            self.carry.clear();
+            if self.carry.try_reserve_exact(rest.len()).is_ok() {
+                self.carry.extend_from_slice(rest);
+                self.carry_kind = CarryKind::Line;
+                lost -= 1;
+            } else {
+                self.carry.push(b'\n');
+                self.carry_kind = CarryKind::Terminator;
+            }
+        }
+        stats.record_drop(DropReason::Io, lost);
+    }
+
+    /// Writes the rest of a torn line, retrying like a batch; whether the
+    /// sink is now at a line start. On failure what is left stays carried.
+    fn finish_carry(&mut self) -> bool {
+        let stats = self.shared.stats.clone();
+        let mut written = 0;
+        let mut failures = 0;
+        while written < self.carry.len() {
+            match self.sink.write(&self.carry[written..]) {
+                Ok(n) if n > 0 => {
+                    let n = n.min(self.carry.len() - written);
+                    written += n;
+                    stats.add(Counter::BytesWritten, n as u64);
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                _ => {
+                    stats.add(Counter::WriteErrors, 1);
+                    failures += 1;
+                }
+            }
+            if failures > self.retries {
+                self.carry.drain(..written);
+                return false;
+            }
+            std::thread::sleep(self.backoff(failures));
+        }
+        if !self.carry.is_empty() {
+            match self.carry_kind {
+                CarryKind::Line => stats.add(Counter::LinesWritten, 1),
+                CarryKind::Report => {
+                    stats.add(Counter::LinesWritten, 1);
+                    stats.add(Counter::SelfReports, 1);
+                }
+                CarryKind::Terminator => {}
+            }
+        }
+        self.carry.clear();
+        if self.carry.capacity() > MAX_KEPT_LINE_BUFFER {
+            self.carry = Vec::new();
+        }
+        true
     }
 
     /// Gives `bytes` of the batch in flight back to the budget.
@@ -1040,6 +1263,9 @@ impl Worker {
 
     /// Announces drops since the last report: the callback once per drop, and
     /// a self-report line, retried after each batch until the sink takes it.
+    ///
+    /// A report the sink takes only part of is finished like a torn line
+    /// (its rest carried); none is written while a torn line is unfinished.
     fn report_drops(&mut self) {
         let stats = self.shared.stats.clone();
         for (i, reason) in DropReason::ALL.into_iter().enumerate() {
@@ -1052,7 +1278,7 @@ impl Worker {
                 }
                 self.unannounced[i] = self.unannounced[i].saturating_add(count);
             }
-            if !self.self_report || self.unannounced[i] == 0 {
+            if !self.self_report || self.unannounced[i] == 0 || !self.carry.is_empty() {
                 continue;
             }
             let report = DropReport::new(reason, self.unannounced[i], stats.dropped());
@@ -1061,7 +1287,8 @@ impl Worker {
             let mut written = 0;
             while written < self.report.len() {
                 match self.sink.write(&self.report[written..]) {
-                    Ok(n) if n > 0 => written += n,
+                    Ok(n) if n > 0 => written += n.min(self.report.len() - written),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     _ => break,
                 }
             }
@@ -1071,8 +1298,15 @@ impl Worker {
                 stats.add(Counter::SelfReports, 1);
                 self.unannounced[i] = 0;
             } else {
-                // Kept for the next batch, once the sink works again.
                 stats.add(Counter::WriteErrors, 1);
+                if written > 0 {
+                    // Torn: its rest goes first next time, and announces these drops.
+                    self.carry.clear();
+                    self.carry.extend_from_slice(&self.report[written..]);
+                    self.carry_kind = CarryKind::Report;
+                    self.unannounced[i] = 0;
+                }
+                // Otherwise kept for the next batch, once the sink works again.
             }
         }
     }

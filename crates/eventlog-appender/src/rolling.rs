@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::RollingFileError;
+use crate::fault::FileFaults;
 use crate::maintenance::{self, Job, Maintenance, Retention};
 use crate::naming;
 use crate::non_blocking::{Guard, NonBlocking, NonBlockingBuilder, Sink, count_lines};
@@ -65,6 +66,13 @@ fn truncate_to_millis(t: SystemTime) -> SystemTime {
 /// and rotation is retried on the next write
 /// ([`StatsSnapshot::rotation_errors`](crate::StatsSnapshot::rotation_errors)).
 ///
+/// A write adds whole lines or nothing: when the OS takes part of a line and
+/// then fails (a full disk takes what fits), the torn piece is cut off again
+/// (the file is truncated back to its last line end, which frees the space it
+/// took) and the error is returned, so the caller retries the line whole. If
+/// the cut itself fails, the next write tries again, or else starts a new
+/// file, leaving the piece as the unterminated last line of the old one.
+///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::io::Write;
@@ -102,9 +110,14 @@ pub struct RollingFile {
     next_rotation: Option<SystemTime>,
     /// Stamp of the newest file opened, to keep names increasing.
     last_stamp: Option<SystemTime>,
-    /// The last write ended inside a line (a short write by the OS): the
-    /// line must be finished in the same file before any rotation.
+    /// The last write ended inside a line (a write without a final newline):
+    /// the line must be finished in the same file before any rotation.
     mid_line: bool,
+    /// The active file ends with a torn piece that could not be cut off: the
+    /// size to truncate it back to. The next write retries the cut, or else
+    /// starts a new file, before writing anything.
+    torn: Option<u64>,
+    faults: Option<Arc<dyn FileFaults>>,
     maintenance: Option<Maintenance>,
 }
 
@@ -135,10 +148,12 @@ enum Cause {
     Size,
 }
 
-/// Creates `path` (which must not exist) with permission bits `mode` on unix.
+/// Creates `path` (which must not exist) with permission bits `mode` on unix,
+/// in append mode: after the file is truncated, the next write lands at the
+/// new end, whatever the file position was.
 pub(crate) fn open_new(path: &Path, mode: u32) -> io::Result<File> {
     let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
+    options.append(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -147,6 +162,15 @@ pub(crate) fn open_new(path: &Path, mode: u32) -> io::Result<File> {
     #[cfg(not(unix))]
     let _ = mode;
     options.open(path)
+}
+
+/// Cuts `file` back to `len` bytes (the file is in append mode, so writing
+/// goes on from there).
+fn truncate(file: &mut File, faults: Option<&dyn FileFaults>, len: u64) -> io::Result<()> {
+    if let Some(faults) = faults {
+        faults.truncate()?;
+    }
+    file.set_len(len)
 }
 
 /// Whether the open file has been unlinked (its directory or itself removed):
@@ -346,6 +370,26 @@ impl RollingFile {
         Ok(replaced)
     }
 
+    /// Cuts a torn piece a failed truncation left at the end of the active
+    /// file, or else starts a new file, leaving the piece as the unterminated
+    /// last line of the old one. `false` if neither worked: nothing may be
+    /// written, or it would be glued to the piece.
+    fn repair_torn(&mut self, line_end: u64, now: SystemTime) -> bool {
+        let cut = match &mut self.active {
+            Some(active) => truncate(&mut active.file, self.faults.as_deref(), line_end).is_ok(),
+            None => true,
+        };
+        if cut {
+            if let Some(active) = &mut self.active {
+                active.size = line_end;
+            }
+        } else if !self.rotate(now, Cause::Size) {
+            return false;
+        }
+        self.torn = None;
+        true
+    }
+
     /// Writes a prefix of `buf` that ends at a line end (or all of it), rotating
     /// first when time or size says so.
     fn write_some(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -353,6 +397,14 @@ impl RollingFile {
             return Ok(0);
         }
         let now = self.clock.now();
+        if let Some(line_end) = self.torn
+            && !self.repair_torn(line_end, now)
+        {
+            self.stats.add(Counter::RotationErrors, 1);
+            return Err(io::Error::other(
+                "the log file ends with a torn line that can be neither cut off nor left behind",
+            ));
+        }
         // Mid-line (the OS took part of a line last time), nothing may rotate
         // until the line is finished in the same file.
         if !self.mid_line
@@ -397,12 +449,7 @@ impl RollingFile {
                 };
             }
         }
-        let active = self
-            .active
-            .as_mut()
-            .ok_or_else(|| io::Error::other("no active log file"))?;
-        let n = active.file.write(&buf[..len])?;
-        active.size += n as u64;
+        let n = self.write_whole(&buf[..len])?;
         if n > 0 {
             self.mid_line = buf[n - 1] != b'\n';
         }
@@ -412,6 +459,70 @@ impl RollingFile {
                 .add(Counter::LinesWritten, count_lines(&buf[..n]));
         }
         Ok(n)
+    }
+
+    /// Writes all of `buf` to the active file, or fails having added only
+    /// whole lines of it; returns how many bytes those are.
+    ///
+    /// The OS may take part of a buffer and then fail (a full disk takes what
+    /// fits). Writing goes on until all of `buf` is in or a write fails; a
+    /// torn piece is then cut off again (the file truncated back to its last
+    /// line end, which also frees the space the piece took), so the caller
+    /// retries whole lines and no line is ever glued to half of another. If
+    /// even the cut fails, the piece is remembered in `torn` and dealt with
+    /// before the next write.
+    fn write_whole(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let faults = self.faults.as_deref();
+        let active = self
+            .active
+            .as_mut()
+            .ok_or_else(|| io::Error::other("no active log file"))?;
+        let mut n = 0;
+        let mut error = None;
+        while n < buf.len() {
+            let result = match faults {
+                None => active.file.write(&buf[n..]),
+                Some(faults) => faults.write(buf.len() - n).and_then(|allowed| {
+                    match allowed.min(buf.len() - n) {
+                        0 => Ok(0),
+                        allowed => active.file.write(&buf[n..n + allowed]),
+                    }
+                }),
+            };
+            match result {
+                Ok(0) => {
+                    error = Some(io::Error::from(io::ErrorKind::WriteZero));
+                    break;
+                }
+                Ok(k) => n += k.min(buf.len() - n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        active.size += n as u64;
+        let Some(error) = error else {
+            return Ok(n);
+        };
+        let whole = buf[..n]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        if whole < n {
+            // Measured, not trusted: the piece is the last `n - whole` bytes.
+            let size = active.file.metadata().map_or(active.size, |m| m.len());
+            let line_end = size.saturating_sub((n - whole) as u64);
+            if truncate(&mut active.file, faults, line_end).is_ok() {
+                active.size = line_end;
+            } else {
+                active.size = size;
+                self.torn = Some(line_end);
+            }
+            n = whole;
+        }
+        if n == 0 { Err(error) } else { Ok(n) }
     }
 
     fn flush_file(&mut self) -> io::Result<()> {
@@ -472,8 +583,8 @@ impl Sink for RollingFile {
         self.flush_file()
     }
 
-    fn close(&mut self, deadline: Instant) -> bool {
-        RollingFile::close(self, Some(deadline))
+    fn close(&mut self, deadline: Option<Instant>) -> bool {
+        RollingFile::close(self, deadline)
     }
 }
 
@@ -515,6 +626,7 @@ pub struct RollingFileBuilder {
     fsync: bool,
     non_blocking: NonBlockingBuilder,
     clock: Option<Arc<dyn Clock>>,
+    faults: Option<Arc<dyn FileFaults>>,
 }
 
 impl fmt::Debug for RollingFileBuilder {
@@ -544,6 +656,11 @@ impl Default for RollingFileBuilder {
 
 /// Default directory.
 const DEFAULT_DIRECTORY: &str = "logs";
+
+/// Longest `prefix` + `suffix`, in bytes: the longest name created,
+/// `<prefix>.<stamp>.<suffix>.gz.tmp`, adds 2 dots, the stamp and 7 bytes,
+/// and must fit in the usual 255-byte limit on a file name.
+const MAX_PREFIX_AND_SUFFIX: usize = 255 - 2 - crate::clock::STAMP_LEN - 7;
 
 impl RollingFileBuilder {
     /// A builder with these defaults:
@@ -606,10 +723,15 @@ impl RollingFileBuilder {
             fsync: false,
             non_blocking: NonBlockingBuilder::new(),
             clock: None,
+            faults: None,
         }
     }
 
     /// The directory for log files; created (with parents) at build time.
+    /// An empty path is an [`InvalidOption`](RollingFileError::InvalidOption)
+    /// (give `.` for the working directory); a path that cannot be created
+    /// (a NUL byte, too long, below a file) is a
+    /// [`CreateDirectory`](RollingFileError::CreateDirectory) error.
     pub fn directory(mut self, directory: impl Into<PathBuf>) -> Self {
         self.directory = Some(directory.into());
         self
@@ -617,13 +739,29 @@ impl RollingFileBuilder {
 
     /// The first part of every file name. Retention only ever deletes files
     /// with this prefix and the suffix, so two writers may share a directory
-    /// if their prefixes differ. Must be non-empty, without path separators.
+    /// if their prefixes differ.
+    ///
+    /// Must be non-empty, not `.` or `..`, without `/`, `\\` or NUL, and
+    /// prefix and suffix together at most 226 bytes, so that every name the
+    /// writer creates (`<prefix>.<stamp>.<suffix>.gz.tmp` is the longest)
+    /// fits the usual 255-byte limit; otherwise the build fails with
+    /// [`RollingFileError::InvalidOption`].
+    ///
+    /// ```
+    /// use eventlog_appender::{RollingFile, RollingFileError};
+    ///
+    /// let err = RollingFile::builder().prefix("../etc").build().unwrap_err();
+    /// assert!(matches!(err, RollingFileError::InvalidOption { option: "prefix", .. }));
+    /// ```
     pub fn prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
         self.prefix = prefix.into();
         self
     }
 
-    /// The extension of file names, without the dot (`jsonl`, `log`).
+    /// The extension of file names, without the dot (`jsonl`, `log`). The same
+    /// rules as for [`prefix`](Self::prefix) apply, and it must not start with
+    /// a dot nor be or end in `gz` or `tmp` (the names of compressed and
+    /// temporary files): otherwise [`RollingFileError::InvalidOption`].
     pub fn suffix(mut self, suffix: impl Into<Cow<'static, str>>) -> Self {
         self.suffix = suffix.into();
         self
@@ -712,6 +850,14 @@ impl RollingFileBuilder {
         self
     }
 
+    /// Injects faults into writes to (and truncations of) the active file,
+    /// for fault tests. Not for production use.
+    #[doc(hidden)]
+    pub fn faults(mut self, faults: Arc<dyn FileFaults>) -> Self {
+        self.faults = Some(faults);
+        self
+    }
+
     fn directory_or_default(&self) -> &Path {
         self.directory
             .as_deref()
@@ -736,6 +882,38 @@ impl RollingFileBuilder {
         }
         if self.suffix.starts_with('.') {
             return invalid("suffix", &self.suffix, "give it without the leading dot");
+        }
+        for taken in [naming::GZ, naming::TMP] {
+            if self.suffix == taken || self.suffix.ends_with(&format!(".{taken}")) {
+                return invalid(
+                    "suffix",
+                    &self.suffix,
+                    "must not end in `gz` or `tmp`, the names of compressed and temporary files",
+                );
+            }
+        }
+        if self.prefix.len() + self.suffix.len() > MAX_PREFIX_AND_SUFFIX {
+            let (option, value) = if self.prefix.len() >= self.suffix.len() {
+                ("prefix", &*self.prefix)
+            } else {
+                ("suffix", &*self.suffix)
+            };
+            return invalid(
+                option,
+                value,
+                "prefix and suffix together must be at most 226 bytes, for file names within 255",
+            );
+        }
+        if self
+            .directory
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            return invalid(
+                "directory",
+                "",
+                "must not be empty (give `.` for the working directory)",
+            );
         }
         if self.max_bytes == Some(0) {
             return invalid("max_bytes", "0", "must be at least 1 byte");
@@ -791,6 +969,7 @@ impl RollingFileBuilder {
     /// ```
     pub fn build_non_blocking(self) -> Result<(NonBlocking, Guard), RollingFileError> {
         let non_blocking = self.non_blocking.clone();
+        non_blocking.validate()?;
         let file = self.build_file(false)?;
         let stats = file.stats.clone();
         Ok(non_blocking.spawn(Box::new(file), stats)?)
@@ -798,7 +977,9 @@ impl RollingFileBuilder {
 
     fn build_file(self, counts_writes: bool) -> Result<RollingFile, RollingFileError> {
         self.validate()?;
-        let dir = self.directory_or_default().to_path_buf();
+        // Without `.` components: `create_dir_all("logs/new/.")` would never
+        // create `new` (the parent of that path is `logs`).
+        let dir: PathBuf = self.directory_or_default().components().collect();
         match fs::metadata(&dir) {
             Ok(meta) if meta.is_dir() => {}
             Ok(_) => return Err(RollingFileError::NotADirectory { path: dir }),
@@ -829,6 +1010,8 @@ impl RollingFileBuilder {
             next_rotation: None,
             last_stamp: None,
             mid_line: false,
+            torn: None,
+            faults: self.faults,
             maintenance: None,
         };
         let now = file.clock.now();

@@ -281,6 +281,14 @@ impl Stats {
         saturating_add(&self.inner.unreported[reason.index()], n);
     }
 
+    /// Whether any drop is not yet reported (the worker's idle check).
+    pub(crate) fn has_unreported(&self) -> bool {
+        self.inner
+            .unreported
+            .iter()
+            .any(|c| c.load(Ordering::Relaxed) > 0)
+    }
+
     /// Takes the drops not yet reported for `reason`, resetting them to zero.
     pub(crate) fn take_unreported(&self, reason: DropReason) -> u64 {
         self.inner.unreported[reason.index()].swap(0, Ordering::Relaxed)

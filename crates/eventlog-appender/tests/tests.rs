@@ -18,8 +18,12 @@ mod rotation;
 mod compression;
 // Deleting by count, age and total bytes; foreign files untouched.
 mod retention;
-// ENOSPC, unwritable or vanished directories: counted, no panic, recovery.
+// Faults: ENOSPC on a real tmpfs then space freed, a read-only mount, vanished
+// directories, injected short writes / EIO / failed truncations (rotation under
+// two threads), SIGKILL of a writing child. Counted, no panic, no torn line.
 mod faults;
+// Hostile builder settings: typed errors or documented clamps, never a panic.
+mod config;
 // Guard drop, flush, shutdown timeout, writes after shutdown.
 mod shutdown;
 // Drop accounting: callback and the `log_events_dropped` self-report line.
