@@ -596,7 +596,7 @@ fn validate_endpoint(endpoint: &str, from: &str, protocol: Protocol) -> Result<(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use proptest::prelude::*;
@@ -989,15 +989,45 @@ mod tests {
         ]
     }
 
-    /// A map of every variable this crate reads to garbage (or unset).
+    /// Values this variable accepts, so that some environments build.
+    fn valid(name: &str) -> Vec<&'static str> {
+        match name {
+            OTEL_EXPORTER_OTLP_ENDPOINT | OTEL_EXPORTER_OTLP_LOGS_ENDPOINT => {
+                vec![
+                    "http://127.0.0.1:9",
+                    "http://127.0.0.1:9/",
+                    "http://[::1]:9",
+                ]
+            }
+            OTEL_EXPORTER_OTLP_PROTOCOL | OTEL_EXPORTER_OTLP_LOGS_PROTOCOL => {
+                vec!["grpc", " http/protobuf "]
+            }
+            OTEL_EXPORTER_OTLP_TIMEOUT | OTEL_EXPORTER_OTLP_LOGS_TIMEOUT => {
+                vec!["1", "250", "99999999999999999999999"]
+            }
+            OTEL_EXPORTER_OTLP_COMPRESSION | OTEL_EXPORTER_OTLP_LOGS_COMPRESSION => {
+                vec!["gzip", "none"]
+            }
+            OTEL_EXPORTER_OTLP_HEADERS | OTEL_EXPORTER_OTLP_LOGS_HEADERS => {
+                vec!["api-key=k%201", "a=1,b=2,", ""]
+            }
+            OTEL_RESOURCE_ATTRIBUTES => vec!["team=payments,service.name=a%2Cb", ""],
+            _ => vec!["checkout", "caf\u{e9} \u{1f600}"],
+        }
+    }
+
+    /// A map of every variable this crate reads to a valid value, garbage,
+    /// or nothing.
     pub(crate) fn environments() -> impl Strategy<Value = BTreeMap<&'static str, OsString>> {
         let one = |name: &'static str| {
-            let value = if name.ends_with("_HEADERS") {
+            let bad = if name.ends_with("_HEADERS") {
                 header_garbage().boxed()
             } else {
                 garbage().boxed()
             };
-            proptest::option::weighted(0.5, value).prop_map(move |v| (name, v))
+            let good = proptest::sample::select(valid(name)).prop_map(OsString::from);
+            let value = prop_oneof![3 => good, 2 => bad];
+            proptest::option::weighted(0.35, value).prop_map(move |v| (name, v))
         };
         VARIABLES.map(one).to_vec().prop_map(|pairs| {
             pairs

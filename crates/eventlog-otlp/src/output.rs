@@ -880,3 +880,57 @@ impl OtlpStats {
             .saturating_add(self.dropped_shutdown)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use proptest::prelude::*;
+    use tracing_subscriber::prelude::*;
+
+    use super::*;
+    use crate::config::tests::{assert_named, environments};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("EVENTLOG_OTLP_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+        ))]
+
+        /// Any environment (every variable this crate reads, with garbage)
+        /// builds or is a typed error naming a variable that was set. What
+        /// builds shuts down without a panic within its timeout, with every
+        /// record counted; against the dead port 9, with a record queued.
+        #[test]
+        fn any_environment_builds_or_errs_and_shuts_down(env in environments()) {
+            let lookup = |name: &str| env.get(name).cloned();
+            let builder = OtlpOutput::builder().concurrent_exports(1);
+            let resolved = builder.transport.resolve_with(&lookup);
+            let built = builder.build_with_env(&lookup);
+            assert_named(built.as_ref().map(|_| ()), &env);
+            prop_assert_eq!(resolved.is_ok(), built.is_ok());
+            if let (Ok(r), Ok((otlp, guard))) = (resolved, built) {
+                // Only loopback: another host would mean a DNS lookup.
+                let dead = ["http://127.0.0.1:9", "http://[::1]:9"]
+                    .iter()
+                    .any(|d| r.endpoint == *d || r.endpoint.starts_with(&format!("{d}/")));
+                if dead {
+                    let layer = eventlog::layer().without_writer().output(otlp.clone());
+                    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+                        tracing::info!(event_name = "order_placed", seq = 1_u64);
+                    });
+                }
+                let timeout = Duration::from_millis(20);
+                let started = Instant::now();
+                let result = guard.shutdown(timeout);
+                prop_assert!(started.elapsed() < timeout + Duration::from_secs(3));
+                let s = otlp.stats();
+                prop_assert_eq!(s.emitted, s.exported + s.dropped(), "{:?}", s);
+                match result {
+                    Ok(_) => prop_assert_eq!(s.dropped_shutdown, 0),
+                    Err(ShutdownError::Timeout { lost, .. }) => prop_assert_eq!(lost, s.dropped_shutdown),
+                    Err(e) => prop_assert!(false, "{e:?}"),
+                }
+            }
+        }
+    }
+}

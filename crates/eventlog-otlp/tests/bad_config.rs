@@ -267,3 +267,326 @@ fn grpc_hung_collector_loses_only_what_it_holds_and_shutdown_returns() {
 fn http_hung_collector_loses_only_what_it_holds_and_shutdown_returns() {
     hung_collector_loses_only_what_it_holds(Protocol::HttpProtobuf);
 }
+
+mod every_setter {
+    //! Every setter of the builders at `0`, `MAX` and arbitrary values.
+
+    use std::time::{Duration, Instant};
+
+    use eventlog_otlp::{OtlpError, OtlpOutput, Protocol, ShutdownError};
+    use proptest::prelude::*;
+    use tracing_subscriber::prelude::*;
+
+    fn sizes() -> impl Strategy<Value = usize> {
+        prop_oneof![
+            Just(0),
+            Just(1),
+            Just(usize::MAX),
+            any::<usize>(),
+            1..5_000usize
+        ]
+    }
+
+    fn durations() -> impl Strategy<Value = Duration> {
+        prop_oneof![
+            1 => Just(Duration::ZERO),
+            2 => Just(Duration::MAX),
+            1 => Just(Duration::from_nanos(1)),
+            2 => (any::<u64>(), 0..1_000_000_000u32).prop_map(|(s, n)| Duration::new(s, n)),
+            3 => (0..3_000u64).prop_map(Duration::from_millis),
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[ -~]{0,16}",
+            "[\\x00-\\x1f\\x7f]{1,3}",
+            proptest::sample::select(vec![
+                "x-api-key",
+                "X-Tenant",
+                "content-type",
+                "Connection",
+                "te",
+                "host",
+                "grpc-timeout",
+                "x-token-bin",
+                "bad key",
+                "",
+                "clé",
+            ])
+            .prop_map(str::to_owned),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Endpoint {
+        /// 127.0.0.1 on a port nothing listens on: records may be emitted.
+        Dead,
+        Odd(String),
+    }
+
+    fn endpoints() -> impl Strategy<Value = Endpoint> {
+        prop_oneof![
+            6 => Just(Endpoint::Dead),
+            2 => proptest::sample::select(vec![
+                "http://127.0.0.1:0", "http://127.0.0.1:65535", "http://127.0.0.1:65536",
+                "http://127.0.0.1:99999", "http://127.0.0.1:-1", "http://u:pw@127.0.0.1:1",
+                "http://[::1]:9", "http://[fe80::1%25eth0]:1", "https://127.0.0.1:4317",
+                "http://:4317", "", "unix:///tmp/s", "http://127.0.0.1:9/v1/logs#f",
+            ])
+            .prop_map(|e| Endpoint::Odd(e.to_owned())),
+            1 => any::<String>().prop_map(Endpoint::Odd),
+            1 => ("[a-z0-9.:\\[\\]@%-]{0,10}", ".{0,5}", ".{0,6}")
+                .prop_map(|(h, p, t)| Endpoint::Odd(format!("http://{h}:{p}{t}"))),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    struct Settings {
+        via_layer: bool,
+        http: bool,
+        endpoint: Endpoint,
+        timeout: Option<Duration>,
+        gzip: Option<bool>,
+        headers: Vec<(String, String)>,
+        max_queue_bytes: Option<usize>,
+        max_batch: Option<usize>,
+        batch_delay: Option<Duration>,
+        retry: Option<bool>,
+        concurrent_exports: Option<usize>,
+        shutdown_timeout: Option<Duration>,
+        deployment: Option<[Option<String>; 5]>,
+        service: Option<String>,
+        records: u64,
+        shutdown_ms: u64,
+    }
+
+    fn settings() -> impl Strategy<Value = Settings> {
+        let transport = (
+            any::<bool>(),
+            any::<bool>(),
+            endpoints(),
+            proptest::option::of(durations()),
+            proptest::option::of(any::<bool>()),
+            proptest::collection::vec(
+                prop_oneof![
+                    4 => ("x-[a-z0-9-]{0,8}", "[ -~]{0,16}"),
+                    1 => (text(), text()),
+                ],
+                0..3,
+            ),
+        );
+        let queue = (
+            proptest::option::of(sizes()),
+            proptest::option::of(sizes()),
+            proptest::option::of(durations()),
+            proptest::option::of(any::<bool>()),
+            proptest::option::of(sizes()),
+            proptest::option::of(durations()),
+        );
+        let rest = (
+            proptest::option::of(proptest::array::uniform5(proptest::option::of(
+                any::<String>(),
+            ))),
+            proptest::option::of(any::<String>()),
+            0..4u64,
+            0..150u64,
+        );
+        (transport, queue, rest).prop_map(
+            |(
+                (via_layer, http, endpoint, timeout, gzip, headers),
+                (
+                    max_queue_bytes,
+                    max_batch,
+                    batch_delay,
+                    retry,
+                    concurrent_exports,
+                    shutdown_timeout,
+                ),
+                (deployment, service, records, shutdown_ms),
+            )| Settings {
+                via_layer,
+                http: http && cfg!(feature = "http"),
+                endpoint,
+                timeout,
+                gzip,
+                headers,
+                max_queue_bytes,
+                max_batch,
+                batch_delay,
+                retry,
+                concurrent_exports,
+                shutdown_timeout,
+                deployment,
+                service,
+                records,
+                shutdown_ms,
+            },
+        )
+    }
+
+    fn output_builder(s: &Settings, dead: u16) -> eventlog_otlp::OtlpOutputBuilder {
+        let protocol = if s.http {
+            Protocol::HttpProtobuf
+        } else {
+            Protocol::Grpc
+        };
+        let endpoint = match &s.endpoint {
+            Endpoint::Dead if s.http => format!("http://127.0.0.1:{dead}/v1/logs"),
+            Endpoint::Dead => format!("http://127.0.0.1:{dead}"),
+            Endpoint::Odd(e) => e.clone(),
+        };
+        let mut b = OtlpOutput::builder().protocol(protocol).endpoint(endpoint);
+        if let Some(t) = s.timeout {
+            b = b.timeout(t);
+        }
+        if let Some(g) = s.gzip {
+            b = b.gzip(g);
+        }
+        for (k, v) in &s.headers {
+            b = b.header(k.clone(), v.clone());
+        }
+        if let Some(n) = s.max_queue_bytes {
+            b = b.max_queue_bytes(n);
+        }
+        if let Some(n) = s.max_batch {
+            b = b.max_batch(n);
+        }
+        if let Some(d) = s.batch_delay {
+            b = b.batch_delay(d);
+        }
+        if let Some(r) = s.retry {
+            b = b.retry(r);
+        }
+        if let Some(n) = s.concurrent_exports {
+            b = b.concurrent_exports(n);
+        }
+        if let Some(d) = s.shutdown_timeout {
+            b = b.shutdown_timeout(d);
+        }
+        if let Some([service, env, region, version, host]) = &s.deployment {
+            let mut d = eventlog::Deployment::new();
+            for (value, set) in [
+                (service, eventlog::Deployment::service as fn(_, String) -> _),
+                (env, eventlog::Deployment::environment),
+                (region, eventlog::Deployment::region),
+                (version, eventlog::Deployment::version),
+                (host, eventlog::Deployment::host),
+            ] {
+                if let Some(v) = value {
+                    d = set(d, v.clone());
+                }
+            }
+            b = b.deployment(d);
+        }
+        b
+    }
+
+    struct Built {
+        /// The output, when built by `OtlpOutputBuilder` (the layer builder
+        /// keeps its own).
+        otlp: Option<OtlpOutput>,
+        guard: eventlog_otlp::OtlpGuard,
+        dispatch: tracing::Dispatch,
+        stats: eventlog::Stats,
+    }
+
+    /// Builds through `OtlpOutputBuilder`, or through
+    /// `eventlog_otlp::layer()` and its own setters.
+    fn build(s: &Settings, dead: u16) -> Result<Built, OtlpError> {
+        if s.via_layer {
+            let mut lb = eventlog_otlp::layer().output(output_builder(s, dead));
+            if let Some(t) = s.timeout {
+                lb = lb.timeout(t);
+            }
+            if let Some(name) = &s.service {
+                lb = lb.service(name.clone());
+            }
+            let (layer, guard) = lb.build()?;
+            let stats = layer.stats();
+            let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+            return Ok(Built {
+                otlp: None,
+                guard,
+                dispatch,
+                stats,
+            });
+        }
+        let layer = eventlog::layer().without_writer();
+        let stats = layer.stats();
+        let (otlp, guard) = output_builder(s, dead).stats(stats.clone()).build()?;
+        let dispatch =
+            tracing::Dispatch::new(tracing_subscriber::registry().with(layer.output(otlp.clone())));
+        Ok(Built {
+            otlp: Some(otlp),
+            guard,
+            dispatch,
+            stats,
+        })
+    }
+
+    fn cases() -> u32 {
+        std::env::var("EVENTLOG_OTLP_PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+        /// Building either succeeds or returns a typed error; what builds
+        /// takes records and shuts down (against a dead port) within its
+        /// timeout, counting every record, without a panic or a dead thread.
+        #[test]
+        fn every_setter_at_zero_max_or_arbitrary_builds_or_errs_and_shuts_down(s in settings()) {
+            let dead = super::dead_port();
+            let built = match build(&s, dead) {                Ok(built) => built,
+                Err(e) => {
+                    let typed = match &e {
+                        OtlpError::Setting { setting, .. } => {
+                            ["max_batch", "concurrent_exports", "max_queue_bytes", "timeout"].contains(setting)
+                        }
+                        OtlpError::Endpoint { .. } | OtlpError::Header { .. } => true,
+                        OtlpError::FeatureDisabled { feature, .. } => *feature == "gzip" || *feature == "http",
+                        _ => false,
+                    };
+                    prop_assert!(typed, "{e:?}");
+                    return Ok(());
+                }
+            };
+            let emitted = if matches!(s.endpoint, Endpoint::Dead) { s.records } else { 0 };
+            tracing::dispatcher::with_default(&built.dispatch, || {
+                for seq in 0..emitted {
+                    tracing::info!(event_name = "order_placed", seq);
+                }
+            });
+            if let Some(otlp) = &built.otlp {
+                // Nothing can be delivered: a flush never reports success
+                // while a record is queued.
+                prop_assert!(!otlp.flush_within(Duration::from_millis(1)) || otlp.stats().queued == 0);
+            }
+            let timeout = Duration::from_millis(s.shutdown_ms);
+            let started = Instant::now();
+            let result = built.guard.shutdown(timeout);
+            let took = started.elapsed();
+            // A bound, not a measurement: the guard gives up 50 ms past its deadline.
+            prop_assert!(took < timeout + Duration::from_secs(3), "shutdown took {:?}", took);
+            prop_assert!(!matches!(result, Err(ShutdownError::WorkerGone)), "{:?}", result);
+            // Nothing listens: every record is lost, and counted.
+            prop_assert_eq!(built.stats.snapshot().dropped(), emitted, "{:?}", built.stats.snapshot());
+            if let Some(otlp) = &built.otlp {
+                let st = otlp.stats();
+                prop_assert_eq!(st.emitted, emitted, "{:?}", st);
+                prop_assert_eq!(st.exported, 0, "{:?}", st);
+                prop_assert_eq!(st.emitted, st.dropped(), "{:?}", st);
+                match result {
+                    Ok(_) => prop_assert_eq!(st.dropped_shutdown, 0),
+                    Err(ShutdownError::Timeout { lost, .. }) => prop_assert_eq!(lost, st.dropped_shutdown),
+                    Err(e) => prop_assert!(false, "{:?}", e),
+                }
+            }
+        }
+    }
+}
