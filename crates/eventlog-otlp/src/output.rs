@@ -502,6 +502,8 @@ impl OtlpOutputBuilder {
             stats: self.stats,
             spare: std::sync::Mutex::new(Vec::new()),
             last_error: std::sync::Mutex::new(None),
+            #[cfg(test)]
+            panic_next_export: std::sync::atomic::AtomicBool::new(false),
         });
         if let Some(d) = self.deployment {
             let _ = shared.deployment.set(d);
@@ -891,6 +893,58 @@ mod tests {
     use super::*;
     use crate::config::tests::{assert_named, environments};
 
+    /// A panic while encoding or sending fails that batch (counted as
+    /// rejected, the reason in `last_error`); the thread lives on and
+    /// handles the next batch, and shutdown reports a timeout, not
+    /// `WorkerGone`.
+    #[test]
+    fn a_panicking_export_costs_its_batch_not_the_thread() {
+        let (otlp, guard) = OtlpOutput::builder()
+            .endpoint("http://127.0.0.1:9")
+            .concurrent_exports(1)
+            .retry(false)
+            .build()
+            .unwrap();
+        otlp.shared.panic_next_export.store(true, Ordering::Relaxed);
+        let dispatch = tracing::Dispatch::new(
+            tracing_subscriber::registry()
+                .with(eventlog::layer().without_writer().output(otlp.clone())),
+        );
+        let emit = |n: u64| {
+            tracing::dispatcher::with_default(&dispatch, || {
+                for seq in 0..n {
+                    tracing::info!(target: "app", event_name = "order_placed", seq);
+                }
+            });
+        };
+        emit(3);
+        assert!(
+            otlp.flush_within(Duration::from_secs(10)),
+            "{:?}",
+            otlp.stats()
+        );
+        let s = otlp.stats();
+        assert_eq!((s.dropped_rejected, s.failed_exports), (3, 1), "{s:?}");
+        assert_eq!(
+            otlp.last_error().as_deref(),
+            Some("the export panicked: injected by the test")
+        );
+        // The same thread takes the next batch (refused: nothing listens).
+        emit(2);
+        assert!(
+            otlp.flush_within(Duration::from_secs(10)),
+            "{:?}",
+            otlp.stats()
+        );
+        let s = guard.shutdown(Duration::from_secs(1)).unwrap();
+        assert_eq!((s.dropped_rejected, s.failed_exports), (5, 2), "{s:?}");
+        assert!(
+            otlp.last_error().unwrap().contains("gRPC"),
+            "{:?}",
+            otlp.last_error()
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(
             std::env::var("EVENTLOG_OTLP_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
@@ -916,9 +970,11 @@ mod tests {
                 if dead {
                     let layer = eventlog::layer().without_writer().output(otlp.clone());
                     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-                        tracing::info!(event_name = "order_placed", seq = 1_u64);
+                        tracing::info!(target: "app", event_name = "order_placed", seq = 1_u64);
                     });
                 }
+                let queued = otlp.stats();
+                prop_assert_eq!(queued.emitted, u64::from(dead), "{:?}", queued);
                 let timeout = Duration::from_millis(20);
                 let started = Instant::now();
                 let result = guard.shutdown(timeout);

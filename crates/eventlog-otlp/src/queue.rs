@@ -103,6 +103,9 @@ pub(crate) struct Shared {
     pub(crate) spare: Mutex<Vec<Pending>>,
     /// Why the last failed (or partly rejected) export failed.
     pub(crate) last_error: Mutex<Option<String>>,
+    /// Tests only: the next export panics, to show the thread survives it.
+    #[cfg(test)]
+    pub(crate) panic_next_export: AtomicBool,
 }
 
 /// Most spare buffers kept (about two full batches per export thread).

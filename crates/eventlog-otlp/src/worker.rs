@@ -94,6 +94,13 @@ impl Worker {
                 ..
             } = &mut self;
             let attempt = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                #[cfg(test)]
+                if shared
+                    .panic_next_export
+                    .swap(false, std::sync::atomic::Ordering::Relaxed)
+                {
+                    panic!("injected by the test");
+                }
                 // The resource is known once the first record brought the
                 // layer's deployment (or the builder set one).
                 let writer = writer.get_or_insert_with(|| {
