@@ -79,6 +79,31 @@
 //!   exported, so there is no feedback loop. It works from a plain `main`,
 //!   a current-thread and a multi-thread tokio runtime alike.
 //!
+//! # Configuration
+//!
+//! Every setting and every variable this crate reads
+//! (`OTEL_EXPORTER_OTLP_[LOGS_]{ENDPOINT,PROTOCOL,TIMEOUT,COMPRESSION,HEADERS}`,
+//! `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME`) is checked by
+//! [`OtlpOutputBuilder::build`]: a value that cannot work is an
+//! [`OtlpError`] naming the setting or the variable (header values and URL
+//! credentials masked), a value past a documented bound is clamped
+//! ([`MAX_TIMEOUT`], [`MAX_BATCH_DELAY`], [`MAX_CONCURRENT_EXPORTS`]); the
+//! table is in [`OtlpOutputBuilder::new`]. Nothing fails later: an export
+//! thread survives a panic of its transport (that batch is counted as
+//! rejected), and no deadline overflows.
+//!
+//! ```
+//! use eventlog_otlp::{OtlpError, OtlpOutput};
+//!
+//! let err = OtlpOutput::builder().endpoint("http://127.0.0.1:99999").build().unwrap_err();
+//! assert_eq!(
+//!     err.to_string(),
+//!     "invalid OTLP endpoint `http://127.0.0.1:99999` (from the builder): the port must be a number from 1 to 65535"
+//! );
+//! let err = OtlpOutput::builder().max_batch(0).build().unwrap_err();
+//! assert_eq!(err.to_string(), "invalid setting `max_batch` (0): must be at least 1");
+//! ```
+//!
 //! # Features
 //!
 //! | feature | enables | requires |

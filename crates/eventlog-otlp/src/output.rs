@@ -132,7 +132,7 @@ impl OtlpOutputBuilder {
     /// |---|---|---|---|
     /// | [`protocol`](Self::protocol) | gRPC | — | `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL` |
     /// | [`endpoint`](Self::endpoint) | `http://localhost:4317` (gRPC), `http://localhost:4318/v1/logs` (HTTP) | `http://`, a host, port 1–65535, no credentials: else an error | `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` (as is), `OTEL_EXPORTER_OTLP_ENDPOINT` (HTTP adds `/v1/logs`) |
-    /// | [`timeout`](Self::timeout) | 10 s per export | under 1 ms: an error; over [`MAX_TIMEOUT`] (1 h): clamped | `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT` (ms) |
+    /// | [`timeout`](Self::timeout) | 10 s per export | under 1 ms: an error; over [`MAX_TIMEOUT`](crate::MAX_TIMEOUT) (1 h): clamped | `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT` (ms) |
     /// | [`gzip`](Self::gzip) | off | needs the `gzip` feature | `OTEL_EXPORTER_OTLP_LOGS_COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION` |
     /// | [`header`](Self::header) | none | printable ASCII values, names not set by the exporter: else an error | `OTEL_EXPORTER_OTLP_LOGS_HEADERS`, `OTEL_EXPORTER_OTLP_HEADERS` (added) |
     /// | [`max_queue_bytes`](Self::max_queue_bytes) | [`DEFAULT_MAX_QUEUE_BYTES`] (64 MiB) | 0: an error | — |
@@ -218,7 +218,7 @@ impl OtlpOutputBuilder {
     ///
     /// Under 1 ms (zero included) is an [`OtlpError::Setting`] at
     /// [`build`](Self::build): every export would time out. Over
-    /// [`MAX_TIMEOUT`] (one hour, `Duration::MAX` included) is clamped to
+    /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT) (one hour, `Duration::MAX` included) is clamped to
     /// it. Shutdown never waits for it: an export still in flight at the
     /// shutdown deadline is abandoned and its records counted as lost.
     ///
