@@ -70,6 +70,9 @@
 //!   ([`DROP_REPORT_EVENT`]) once it accepts records again: one per reason,
 //!   with `dropped.reason` (`queue_full`, or `rejected` for records the
 //!   collector refused) and `dropped.records`.
+//! - A record larger than one export request carries (3 MiB: collectors
+//!   refuse messages over 4 MiB) is refused at `emit`, counted and reported
+//!   as `rejected`, instead of failing every batch it joins.
 //! - [`OtlpGuard::shutdown`] (or dropping the guard) exports everything
 //!   queued within a timeout and says how many records were lost.
 //! - Each export thread owns its runtime and connection

@@ -11,7 +11,7 @@ use crate::config::{Lookup, Protocol, Resolved, TransportSettings, process_env};
 use crate::mapping::is_own_target;
 use crate::queue::{Entry, Queue, Shared, add, deadline_after};
 use crate::transport::Transport;
-use crate::worker::{LoopSettings, Worker};
+use crate::worker::{LoopSettings, MAX_BATCH_BYTES, Worker};
 use crate::{OtlpError, ShutdownError};
 
 /// The byte budget of the queue unless configured otherwise: 64 MiB. A
@@ -654,6 +654,17 @@ impl Output for OtlpOutput {
         let mut pending = shared.take_spare();
         pending.fill_from(record);
         let bytes = pending.budget_bytes();
+        if bytes > MAX_BATCH_BYTES {
+            // No request can carry it (collectors refuse messages over
+            // 4 MiB), and a refused batch is retried: it would wedge the
+            // queue. Refuse it now, counted and reported as rejected.
+            add(&shared.counters.dropped_rejected, 1);
+            add(&shared.counters.unreported_rejected, 1);
+            shared.set_last_error(format!(
+                "a record of about {bytes} bytes is larger than one export request carries ({MAX_BATCH_BYTES} bytes): refused"
+            ));
+            return Err(DropReason::Rejected);
+        }
         let mut q = shared.lock();
         if q.closing.is_some() {
             drop(q);

@@ -590,3 +590,58 @@ mod every_setter {
         }
     }
 }
+
+/// Found by the audit on `dab172c`: a record larger than the collector's
+/// message limit (a 5 MiB field, with the layer's value cap lifted) failed
+/// every export it was part of (`OutOfRange`, retried) and was put back at
+/// the front each time: with one export thread, nothing after it was ever
+/// delivered. Now it is refused at `emit` (rejected, counted, reported),
+/// and the records after it are delivered.
+#[test]
+fn a_record_larger_than_a_request_is_rejected_not_retried_for_ever() {
+    let collector = Collector::start();
+    let layer = eventlog::layer()
+        .without_writer()
+        .max_value_bytes(usize::MAX);
+    let stats = layer.stats();
+    let (otlp, guard) = OtlpOutput::builder()
+        .endpoint(collector.grpc_endpoint())
+        .concurrent_exports(1)
+        .stats(stats.clone())
+        .build()
+        .unwrap();
+    let dispatch =
+        tracing::Dispatch::new(tracing_subscriber::registry().with(layer.output(otlp.clone())));
+    let big = "x".repeat(5 << 20);
+    tracing::dispatcher::with_default(&dispatch, || {
+        tracing::info!(event_name = "big", body = big.as_str());
+    });
+    emit(&dispatch, 0..3);
+    assert!(
+        otlp.flush_within(Duration::from_secs(10)),
+        "{:?}, {:?}",
+        otlp.stats(),
+        otlp.last_error()
+    );
+    let report = guard.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!(report.emitted, 4, "{report:?}");
+    assert_eq!(report.exported, 3, "{report:?}");
+    assert_eq!(report.dropped_rejected, 1, "{report:?}");
+    assert_eq!(report.drop_reports, 1, "{report:?}");
+    assert_eq!(stats.snapshot().dropped_rejected, 1);
+    let why = otlp.last_error().unwrap();
+    assert!(why.contains("larger than one export request"), "{why}");
+    let received = collector.wait_until(Duration::from_secs(10), |r| r.len() >= 4);
+    let mut seqs: Vec<u64> = received
+        .iter()
+        .filter_map(|r| r["attributes"]["seq"].as_u64())
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, [0, 1, 2]);
+    let drop_report = received
+        .iter()
+        .find(|r| r["event_name"] == eventlog_otlp::DROP_REPORT_EVENT)
+        .expect("a drop report");
+    assert_eq!(drop_report["attributes"]["dropped.reason"], "rejected");
+    assert_eq!(drop_report["attributes"]["dropped.records"], 1);
+}
