@@ -21,24 +21,28 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OtlpError {
-    /// The endpoint is not an `http://` or `https://` URL with a host. Fix
-    /// the value in code or in the variable named by `from`.
+    /// The endpoint is not an `http://` URL with a host and, if any, a port
+    /// from 1 to 65535 (`https://` needs TLS, which this crate does not
+    /// include yet; credentials in the URL are refused, send them in a
+    /// header). Fix the value in code or in the variable named by `from`.
     #[error("invalid OTLP endpoint `{value}` (from {from}): {reason}")]
     Endpoint {
-        /// The offending value.
+        /// The offending value (with any `user:password@` masked as `***@`).
         value: String,
         /// Where it came from: `the builder` or a variable name.
         from: String,
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// An `OTEL_EXPORTER_OTLP_*` variable holds a value this crate cannot
-    /// use. Fix or unset the variable.
+    /// An `OTEL_EXPORTER_OTLP_*`, `OTEL_RESOURCE_ATTRIBUTES` or
+    /// `OTEL_SERVICE_NAME` variable holds a value this crate cannot use
+    /// (the values of a `…_HEADERS` variable are masked as `***`). Fix or
+    /// unset the variable.
     #[error("{name}={value:?} is not valid: expected {expected}")]
     Env {
         /// The variable.
         name: &'static str,
-        /// Its value.
+        /// Its value (header values masked).
         value: String,
         /// What it should hold.
         expected: &'static str,
@@ -53,12 +57,41 @@ pub enum OtlpError {
         feature: &'static str,
     },
     /// A builder setting is out of range (a zero batch size, a zero byte
-    /// budget). The message names the setting.
-    #[error("invalid setting `{setting}`: {reason}")]
+    /// budget, a timeout under 1 ms). The message names the setting and
+    /// the value. Settings with a documented bound are clamped instead.
+    #[error("invalid setting `{setting}` ({value}): {reason}")]
     Setting {
         /// The builder method.
         setting: &'static str,
+        /// The rejected value, as written by `Debug`.
+        value: String,
         /// What is wrong.
+        reason: &'static str,
+    },
+    /// A header (gRPC metadata), from the builder or an
+    /// `OTEL_EXPORTER_OTLP_[LOGS_]HEADERS` variable, cannot be sent: a name
+    /// that is not a header name or that the exporter sets itself, or a
+    /// value with control characters or non-ASCII text. The value is not
+    /// repeated here (headers usually carry credentials). Fix it where
+    /// `from` says.
+    ///
+    /// ```
+    /// use eventlog_otlp::{OtlpError, OtlpOutput};
+    ///
+    /// let err = OtlpOutput::builder().header("x-api-key", "k\r\nx-evil: 1").build().unwrap_err();
+    /// assert!(matches!(&err, OtlpError::Header { key, .. } if key == "x-api-key"));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "invalid OTLP header `x-api-key` (from the builder): the value must be printable ASCII (no control characters, no non-ASCII)"
+    /// );
+    /// ```
+    #[error("invalid OTLP header `{}` (from {from}): {reason}", .key.escape_debug())]
+    Header {
+        /// The header's name, as given.
+        key: String,
+        /// Where it came from: `the builder` or a variable name.
+        from: String,
+        /// What is wrong with it.
         reason: &'static str,
     },
     /// The HTTP client could not be built (for example, the system's TLS
@@ -92,7 +125,10 @@ pub enum ShutdownError {
         /// Records still queued, now dropped.
         lost: u64,
     },
-    /// The export thread had stopped (it panicked).
+    /// An export thread had stopped abnormally (it panicked). Records it
+    /// left behind are counted as dropped ([`OtlpStats::dropped_shutdown`](crate::OtlpStats::dropped_shutdown)).
+    /// Not expected: an export thread catches a panic of its transport and
+    /// counts the batch as rejected.
     #[error("the OTLP export thread is gone")]
     WorkerGone,
 }

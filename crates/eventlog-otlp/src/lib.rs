@@ -70,6 +70,9 @@
 //!   ([`DROP_REPORT_EVENT`]) once it accepts records again: one per reason,
 //!   with `dropped.reason` (`queue_full`, or `rejected` for records the
 //!   collector refused) and `dropped.records`.
+//! - A record larger than one export request carries (3 MiB: collectors
+//!   refuse messages over 4 MiB) is refused at `emit`, counted and reported
+//!   as `rejected`, instead of failing every batch it joins.
 //! - [`OtlpGuard::shutdown`] (or dropping the guard) exports everything
 //!   queued within a timeout and says how many records were lost.
 //! - Each export thread owns its runtime and connection
@@ -78,6 +81,31 @@
 //!   (`opentelemetry*`, `tonic`, `hyper*`, `h2`, `reqwest`, `tower*`) are not
 //!   exported, so there is no feedback loop. It works from a plain `main`,
 //!   a current-thread and a multi-thread tokio runtime alike.
+//!
+//! # Configuration
+//!
+//! Every setting and every variable this crate reads
+//! (`OTEL_EXPORTER_OTLP_[LOGS_]{ENDPOINT,PROTOCOL,TIMEOUT,COMPRESSION,HEADERS}`,
+//! `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME`) is checked by
+//! [`OtlpOutputBuilder::build`]: a value that cannot work is an
+//! [`OtlpError`] naming the setting or the variable (header values and URL
+//! credentials masked), a value past a documented bound is clamped
+//! ([`MAX_TIMEOUT`], [`MAX_BATCH_DELAY`], [`MAX_CONCURRENT_EXPORTS`]); the
+//! table is in [`OtlpOutputBuilder::new`]. Nothing fails later: an export
+//! thread survives a panic of its transport (that batch is counted as
+//! rejected), and no deadline overflows.
+//!
+//! ```
+//! use eventlog_otlp::{OtlpError, OtlpOutput};
+//!
+//! let err = OtlpOutput::builder().endpoint("http://127.0.0.1:99999").build().unwrap_err();
+//! assert_eq!(
+//!     err.to_string(),
+//!     "invalid OTLP endpoint `http://127.0.0.1:99999` (from the builder): the port must be a number from 1 to 65535"
+//! );
+//! let err = OtlpOutput::builder().max_batch(0).build().unwrap_err();
+//! assert_eq!(err.to_string(), "invalid setting `max_batch` (0): must be at least 1");
+//! ```
 //!
 //! # Features
 //!
@@ -126,16 +154,18 @@ mod transport;
 mod worker;
 
 pub use config::{
-    DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, DEFAULT_TIMEOUT, OTEL_EXPORTER_OTLP_COMPRESSION,
-    OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_LOGS_COMPRESSION,
-    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_LOGS_HEADERS,
-    OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, OTEL_EXPORTER_OTLP_PROTOCOL,
-    OTEL_EXPORTER_OTLP_TIMEOUT, Protocol,
+    DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, DEFAULT_TIMEOUT, MAX_TIMEOUT,
+    OTEL_EXPORTER_OTLP_COMPRESSION, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS,
+    OTEL_EXPORTER_OTLP_LOGS_COMPRESSION, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+    OTEL_EXPORTER_OTLP_LOGS_HEADERS, OTEL_EXPORTER_OTLP_LOGS_PROTOCOL,
+    OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT,
+    Protocol,
 };
 pub use error::{OtlpError, ShutdownError};
 pub use layer::{OtlpLayerBuilder, layer};
 pub use mapping::DROP_REPORT_EVENT;
 pub use output::{
     DEFAULT_BATCH_DELAY, DEFAULT_CONCURRENT_EXPORTS, DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE_BYTES,
-    DEFAULT_SHUTDOWN_TIMEOUT, OtlpGuard, OtlpOutput, OtlpOutputBuilder, OtlpStats,
+    DEFAULT_SHUTDOWN_TIMEOUT, MAX_BATCH_DELAY, MAX_CONCURRENT_EXPORTS, OtlpGuard, OtlpOutput,
+    OtlpOutputBuilder, OtlpStats,
 };

@@ -13,8 +13,11 @@ use std::ops::Range;
 use std::time::SystemTime;
 
 use eventlog::{Deployment, Record, Value};
+
+use crate::config::ResourceEnv;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use tracing_core::Level;
 
 /// Correlation keys renamed to their OpenTelemetry semantic-convention
@@ -471,9 +474,11 @@ pub(crate) fn severity(level: Level) -> (u8, &'static str) {
     }
 }
 
-/// The resource: `OTEL_RESOURCE_ATTRIBUTES` / `OTEL_SERVICE_NAME` (read by
-/// the SDK's detectors), overridden by the deployment context.
-pub(crate) fn resource(deployment: &Deployment) -> Resource {
+/// The resource: `OTEL_RESOURCE_ATTRIBUTES`, then `OTEL_SERVICE_NAME`
+/// (both read at build time, `env`), overridden by the deployment context;
+/// `service.name` falls back to `unknown_service:<executable>`, as the
+/// OpenTelemetry SDKs do.
+pub(crate) fn resource(deployment: &Deployment, env: &ResourceEnv) -> Resource {
     let pairs = [
         ("service.name", deployment.service_name()),
         ("service.version", deployment.version_name()),
@@ -481,18 +486,35 @@ pub(crate) fn resource(deployment: &Deployment) -> Resource {
         ("cloud.region", deployment.region_name()),
         ("host.name", deployment.host_name()),
     ];
-    let mut builder = Resource::builder();
-    if let Some(service) = deployment.service_name() {
-        builder = builder.with_service_name(service.to_owned());
-    }
-    // The SDK's detectors add `telemetry.sdk.*` (the resource is built by
+    let service = env.service_name.clone().or_else(|| {
+        env.attributes
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "service.name")
+            .map(|(_, v)| v.clone())
+    });
+    let service = service.unwrap_or_else(|| {
+        let exe = std::env::current_exe().ok();
+        match exe.as_deref().and_then(std::path::Path::file_name) {
+            Some(name) => format!("unknown_service:{}", name.to_string_lossy()),
+            None => "unknown_service".to_owned(),
+        }
+    });
+    // The SDK's detector adds `telemetry.sdk.*` (the resource is built by
     // `opentelemetry_sdk`); the records themselves are encoded and sent by
     // this crate, which the distro attributes say.
     let distro = [
         KeyValue::new("telemetry.distro.name", "eventlog-otlp"),
         KeyValue::new("telemetry.distro.version", env!("CARGO_PKG_VERSION")),
     ];
-    builder
+    Resource::builder_empty()
+        .with_detector(Box::new(TelemetryResourceDetector))
+        .with_attributes(
+            env.attributes
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+        )
+        .with_service_name(service)
         .with_attributes(
             pairs
                 .into_iter()
@@ -629,7 +651,7 @@ mod tests {
             .region("eu-west-1")
             .version("1.2.3")
             .host("web-1");
-        let r = resource(&d);
+        let r = resource(&d, &crate::config::ResourceEnv::default());
         let get = |k: &'static str| {
             r.get(&opentelemetry::Key::from_static_str(k))
                 .map(|v| v.to_string())

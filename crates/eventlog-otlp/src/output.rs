@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use eventlog::{Deployment, DropReason, Output, Record, Stats};
 
-use crate::config::{Protocol, Resolved, TransportSettings};
+use crate::config::{Lookup, Protocol, Resolved, TransportSettings, process_env};
 use crate::mapping::is_own_target;
-use crate::queue::{Entry, Queue, Shared, add};
+use crate::queue::{Entry, Queue, Shared, add, deadline_after};
 use crate::transport::Transport;
-use crate::worker::{LoopSettings, Worker};
+use crate::worker::{LoopSettings, MAX_BATCH_BYTES, Worker};
 use crate::{OtlpError, ShutdownError};
 
 /// The byte budget of the queue unless configured otherwise: 64 MiB. A
@@ -38,12 +38,31 @@ pub const DEFAULT_MAX_BATCH: usize = 2048;
 /// assert_eq!(eventlog_otlp::DEFAULT_BATCH_DELAY, std::time::Duration::from_millis(200));
 /// ```
 pub const DEFAULT_BATCH_DELAY: Duration = Duration::from_millis(200);
+/// The longest [`batch_delay`](OtlpOutputBuilder::batch_delay): a longer
+/// one (`Duration::MAX` included) is clamped to it. Flush and shutdown
+/// export at once whatever the delay.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::MAX_BATCH_DELAY, std::time::Duration::from_secs(3600));
+/// ```
+pub const MAX_BATCH_DELAY: Duration = Duration::from_secs(3600);
+/// The shortest batch delay: a shorter one (zero included) is raised to
+/// it, so idle export threads wake at most once a millisecond.
+const MIN_BATCH_DELAY: Duration = Duration::from_millis(1);
 /// Export requests in flight at once unless configured otherwise.
 ///
 /// ```
 /// assert_eq!(eventlog_otlp::DEFAULT_CONCURRENT_EXPORTS, 4);
 /// ```
 pub const DEFAULT_CONCURRENT_EXPORTS: usize = 4;
+/// The most [`concurrent_exports`](OtlpOutputBuilder::concurrent_exports):
+/// each is a thread with its own runtime and connection, and a larger
+/// value is clamped to this one.
+///
+/// ```
+/// assert_eq!(eventlog_otlp::MAX_CONCURRENT_EXPORTS, 64);
+/// ```
+pub const MAX_CONCURRENT_EXPORTS: usize = 64;
 /// How long dropping the guard waits for the queue to drain, unless configured otherwise.
 ///
 /// ```
@@ -109,23 +128,25 @@ impl Default for OtlpOutputBuilder {
 impl OtlpOutputBuilder {
     /// A builder with the defaults:
     ///
-    /// | setting | default | environment (code wins) |
-    /// |---|---|---|
-    /// | [`protocol`](Self::protocol) | gRPC | `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL` |
-    /// | [`endpoint`](Self::endpoint) | `http://localhost:4317` (gRPC), `http://localhost:4318/v1/logs` (HTTP) | `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` (as is), `OTEL_EXPORTER_OTLP_ENDPOINT` (HTTP adds `/v1/logs`) |
-    /// | [`timeout`](Self::timeout) | 10 s per export | `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT` (ms) |
-    /// | [`gzip`](Self::gzip) | off | `OTEL_EXPORTER_OTLP_LOGS_COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION` |
-    /// | [`header`](Self::header) | none | `OTEL_EXPORTER_OTLP_LOGS_HEADERS`, `OTEL_EXPORTER_OTLP_HEADERS` (added) |
-    /// | [`max_queue_bytes`](Self::max_queue_bytes) | [`DEFAULT_MAX_QUEUE_BYTES`] (64 MiB) | — |
-    /// | [`max_batch`](Self::max_batch) | [`DEFAULT_MAX_BATCH`] (2048) | — |
-    /// | [`batch_delay`](Self::batch_delay) | [`DEFAULT_BATCH_DELAY`] (200 ms) | — |
-    /// | [`retry`](Self::retry) | on | — |
-    /// | [`concurrent_exports`](Self::concurrent_exports) | [`DEFAULT_CONCURRENT_EXPORTS`] (4) | — |
-    /// | [`shutdown_timeout`](Self::shutdown_timeout) | [`DEFAULT_SHUTDOWN_TIMEOUT`] (5 s) | — |
-    /// | [`deployment`](Self::deployment) | the first record's | `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME` |
+    /// | setting | default | bounds | environment (code wins) |
+    /// |---|---|---|---|
+    /// | [`protocol`](Self::protocol) | gRPC | — | `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL` |
+    /// | [`endpoint`](Self::endpoint) | `http://localhost:4317` (gRPC), `http://localhost:4318/v1/logs` (HTTP) | `http://`, a host, port 1–65535, no credentials: else an error | `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` (as is), `OTEL_EXPORTER_OTLP_ENDPOINT` (HTTP adds `/v1/logs`) |
+    /// | [`timeout`](Self::timeout) | 10 s per export | under 1 ms: an error; over [`MAX_TIMEOUT`](crate::MAX_TIMEOUT) (1 h): clamped | `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT` (ms) |
+    /// | [`gzip`](Self::gzip) | off | needs the `gzip` feature | `OTEL_EXPORTER_OTLP_LOGS_COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION` |
+    /// | [`header`](Self::header) | none | printable ASCII values, names not set by the exporter: else an error | `OTEL_EXPORTER_OTLP_LOGS_HEADERS`, `OTEL_EXPORTER_OTLP_HEADERS` (added) |
+    /// | [`max_queue_bytes`](Self::max_queue_bytes) | [`DEFAULT_MAX_QUEUE_BYTES`] (64 MiB) | 0: an error | — |
+    /// | [`max_batch`](Self::max_batch) | [`DEFAULT_MAX_BATCH`] (2048) | 0: an error | — |
+    /// | [`batch_delay`](Self::batch_delay) | [`DEFAULT_BATCH_DELAY`] (200 ms) | clamped to 1 ms ..= [`MAX_BATCH_DELAY`] (1 h) | — |
+    /// | [`retry`](Self::retry) | on | — | — |
+    /// | [`concurrent_exports`](Self::concurrent_exports) | [`DEFAULT_CONCURRENT_EXPORTS`] (4) | 0: an error; over [`MAX_CONCURRENT_EXPORTS`] (64): clamped | — |
+    /// | [`shutdown_timeout`](Self::shutdown_timeout) | [`DEFAULT_SHUTDOWN_TIMEOUT`] (5 s) | any (`Duration::MAX`: until drained) | — |
+    /// | [`deployment`](Self::deployment) | the first record's | — | `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME` |
     ///
     /// The environment is read by [`build`](Self::build), and a malformed
-    /// value is an error there.
+    /// value is an [`OtlpError`] there naming the variable; nothing is read
+    /// or checked later, on the export threads. The SDK's batch variables
+    /// (`OTEL_BLRP_*`) are not read: this output has its own queue.
     ///
     /// ```
     /// use eventlog_otlp::{OtlpOutputBuilder, DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE_BYTES};
@@ -154,9 +175,24 @@ impl OtlpOutputBuilder {
     /// URL, `http://host:4318/v1/logs`, used as is. Wins over
     /// `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` and `OTEL_EXPORTER_OTLP_ENDPOINT`.
     ///
+    /// Checked by [`build`](Self::build) ([`OtlpError::Endpoint`]): the
+    /// scheme is `http` (`https` needs TLS, not in this crate yet), the
+    /// host is a name or an IP address (IPv6 in brackets, `[::1]`), the
+    /// port, when given, a number from 1 to 65535; credentials in the URL
+    /// (`user:pw@`) and fragments are refused.
+    ///
     /// ```
-    /// let err = eventlog_otlp::OtlpOutput::builder().endpoint("localhost").build().unwrap_err();
+    /// use eventlog_otlp::{OtlpError, OtlpOutput};
+    ///
+    /// let err = OtlpOutput::builder().endpoint("localhost").build().unwrap_err();
     /// assert!(err.to_string().starts_with("invalid OTLP endpoint `localhost`"));
+    /// for bad in ["http://127.0.0.1:99999", "http://127.0.0.1:-1", "http://127.0.0.1:0"] {
+    ///     let err = OtlpOutput::builder().endpoint(bad).build().unwrap_err();
+    ///     assert!(matches!(err, OtlpError::Endpoint { reason: "the port must be a number from 1 to 65535", .. }));
+    /// }
+    /// let err = OtlpOutput::builder().endpoint("http://u:pw@collector:4317").build().unwrap_err();
+    /// assert!(!err.to_string().contains("pw"), "{err}");
+    /// assert!(OtlpOutput::builder().endpoint("http://[::1]:9").build().is_ok());
     /// ```
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
         self.transport.endpoint = Some(url.into());
@@ -177,13 +213,23 @@ impl OtlpOutputBuilder {
         self
     }
 
-    /// Timeout of one export request (including the exporter's own quick
-    /// retries). Wins over `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT` and
-    /// `OTEL_EXPORTER_OTLP_TIMEOUT`.
+    /// Timeout of one export request (connecting included). Wins over
+    /// `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT` and `OTEL_EXPORTER_OTLP_TIMEOUT`.
+    ///
+    /// Under 1 ms (zero included) is an [`OtlpError::Setting`] at
+    /// [`build`](Self::build): every export would time out. Over
+    /// [`MAX_TIMEOUT`](crate::MAX_TIMEOUT) (one hour, `Duration::MAX` included) is clamped to
+    /// it. Shutdown never waits for it: an export still in flight at the
+    /// shutdown deadline is abandoned and its records counted as lost.
     ///
     /// ```
-    /// let b = eventlog_otlp::OtlpOutput::builder().timeout(std::time::Duration::from_secs(3));
-    /// # let _ = b;
+    /// use std::time::Duration;
+    /// use eventlog_otlp::{OtlpError, OtlpOutput};
+    ///
+    /// let at = |t| OtlpOutput::builder().endpoint("http://127.0.0.1:9").timeout(t).build();
+    /// assert!(at(Duration::from_secs(3)).is_ok());
+    /// assert!(at(Duration::MAX).is_ok()); // clamped to an hour
+    /// assert!(matches!(at(Duration::ZERO), Err(OtlpError::Setting { setting: "timeout", .. })));
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.transport.timeout = Some(timeout);
@@ -204,7 +250,17 @@ impl OtlpOutputBuilder {
 
     /// Adds a header (gRPC metadata) to every request, such as an API key.
     /// Headers from `OTEL_EXPORTER_OTLP_LOGS_HEADERS` /
-    /// `OTEL_EXPORTER_OTLP_HEADERS` are added too.
+    /// `OTEL_EXPORTER_OTLP_HEADERS` are added too; this one wins over a
+    /// header of the same name (names are case-insensitive).
+    ///
+    /// Checked by [`build`](Self::build) ([`OtlpError::Header`], which
+    /// never repeats the value): the name must be a header name, not one
+    /// the exporter sets or HTTP/2 forbids (`content-type`,
+    /// `content-encoding`, `content-length`, `transfer-encoding`,
+    /// `connection`, `keep-alive`, `proxy-connection`, `upgrade`, `te`,
+    /// `host`), and over gRPC lowercase letters, digits, `-`, `_`, `.`, not
+    /// `grpc-…` or `…-bin`; the value printable ASCII (no control
+    /// characters, no non-ASCII text, which gRPC servers refuse).
     ///
     /// ```
     /// let built = eventlog_otlp::OtlpOutput::builder()
@@ -214,6 +270,8 @@ impl OtlpOutputBuilder {
     /// assert!(built.is_ok());
     /// let bad = eventlog_otlp::OtlpOutput::builder().header("bad key", "v").build();
     /// assert!(bad.is_err());
+    /// let bad = eventlog_otlp::OtlpOutput::builder().header("x-token", "café").build();
+    /// assert!(matches!(bad, Err(eventlog_otlp::OtlpError::Header { .. })));
     /// ```
     pub fn header(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.transport.headers.insert(key.into(), value.into());
@@ -228,9 +286,15 @@ impl OtlpOutputBuilder {
     /// outage costs callers next to nothing. A failed batch keeps its bytes
     /// until it is delivered.
     ///
+    /// Zero is an [`OtlpError::Setting`] at [`build`](Self::build). Nothing
+    /// is allocated up front, so any other value is accepted;
+    /// `usize::MAX` means no budget (memory is the only limit during an
+    /// outage).
+    ///
     /// ```
     /// let b = eventlog_otlp::OtlpOutput::builder().max_queue_bytes(1 << 20);
     /// assert_eq!(b.queue_bytes_limit(), 1 << 20);
+    /// assert!(eventlog_otlp::OtlpOutput::builder().max_queue_bytes(0).build().is_err());
     /// ```
     pub fn max_queue_bytes(mut self, bytes: usize) -> Self {
         self.max_queue_bytes = bytes;
@@ -240,24 +304,40 @@ impl OtlpOutputBuilder {
     /// Records per export request. Larger batches suit gRPC (one request
     /// in flight per output).
     ///
+    /// Zero is an [`OtlpError::Setting`] at [`build`](Self::build). A
+    /// request also stops at 3 MiB of records whatever this says (a
+    /// collector refuses larger messages), so `usize::MAX` means "as many
+    /// as fit".
+    ///
     /// ```
     /// let b = eventlog_otlp::OtlpOutput::builder().max_batch(512);
     /// assert_eq!(b.batch_limit(), 512);
+    /// assert!(eventlog_otlp::OtlpOutput::builder().max_batch(0).build().is_err());
     /// ```
     pub fn max_batch(mut self, records: usize) -> Self {
         self.max_batch = records;
         self
     }
 
-    /// Longest time a record waits before an export starts (a full batch
-    /// starts one at once).
+    /// Longest time a record waits before an export starts (a full batch,
+    /// a flush and shutdown start one at once).
+    ///
+    /// Clamped to 1 ms ..= [`MAX_BATCH_DELAY`] (one hour): zero is 1 ms,
+    /// `Duration::MAX` an hour.
     ///
     /// ```
-    /// let b = eventlog_otlp::OtlpOutput::builder().batch_delay(std::time::Duration::from_millis(50));
-    /// # let _ = b;
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (_otlp, guard) = eventlog_otlp::OtlpOutput::builder()
+    ///     .endpoint("http://127.0.0.1:9")
+    ///     .batch_delay(Duration::MAX) // an hour
+    ///     .build()?;
+    /// assert!(guard.shutdown(Duration::from_millis(10)).is_ok());
+    /// # Ok(()) }
     /// ```
     pub fn batch_delay(mut self, delay: Duration) -> Self {
-        self.batch_delay = delay;
+        self.batch_delay = delay.clamp(MIN_BATCH_DELAY, MAX_BATCH_DELAY);
         self
     }
 
@@ -280,22 +360,37 @@ impl OtlpOutputBuilder {
     /// (gRPC against some collectors stalls ~40 ms per request), so
     /// several keep the collector busy.
     ///
+    /// Zero is an [`OtlpError::Setting`] at [`build`](Self::build); more
+    /// than [`MAX_CONCURRENT_EXPORTS`] (64) is clamped to it.
+    ///
     /// ```
     /// let b = eventlog_otlp::OtlpOutput::builder().concurrent_exports(1);
     /// assert_eq!(b.concurrent_exports_limit(), 1);
+    /// let b = eventlog_otlp::OtlpOutput::builder().concurrent_exports(usize::MAX);
+    /// assert_eq!(b.concurrent_exports_limit(), eventlog_otlp::MAX_CONCURRENT_EXPORTS);
     /// assert!(eventlog_otlp::OtlpOutput::builder().concurrent_exports(0).build().is_err());
     /// ```
     pub fn concurrent_exports(mut self, n: usize) -> Self {
-        self.concurrent_exports = n;
+        self.concurrent_exports = n.min(MAX_CONCURRENT_EXPORTS);
         self
     }
 
     /// How long dropping the [`OtlpGuard`] waits for the queue to drain
     /// (and how long [`Output::flush`] waits).
     ///
+    /// Any value: `Duration::ZERO` drops what is queued at once (counted),
+    /// `Duration::MAX` waits until the queue is drained, however long the
+    /// collector takes (a guard dropped at exit then holds the process
+    /// while the collector is down).
+    ///
     /// ```
-    /// let b = eventlog_otlp::OtlpOutput::builder().shutdown_timeout(std::time::Duration::from_secs(1));
-    /// # let _ = b;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (_otlp, guard) = eventlog_otlp::OtlpOutput::builder()
+    ///     .endpoint("http://127.0.0.1:9")
+    ///     .shutdown_timeout(std::time::Duration::MAX)
+    ///     .build()?;
+    /// drop(guard); // nothing queued: returns at once
+    /// # Ok(()) }
     /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
@@ -360,27 +455,35 @@ impl OtlpOutputBuilder {
     /// assert!(matches!(err, OtlpError::Setting { setting: "max_batch", .. }));
     /// ```
     pub fn build(self) -> Result<(OtlpOutput, OtlpGuard), OtlpError> {
-        if self.max_batch == 0 {
-            return Err(OtlpError::Setting {
-                setting: "max_batch",
-                reason: "must be at least 1",
-            });
+        self.build_with_env(&process_env)
+    }
+
+    /// [`build`](Self::build), reading variables through `env` instead of
+    /// the process environment (tests give a map: setting the process
+    /// environment races with other threads).
+    pub(crate) fn build_with_env(
+        self,
+        env: Lookup<'_>,
+    ) -> Result<(OtlpOutput, OtlpGuard), OtlpError> {
+        for (setting, value) in [
+            ("max_batch", self.max_batch),
+            ("concurrent_exports", self.concurrent_exports),
+            ("max_queue_bytes", self.max_queue_bytes),
+        ] {
+            if value == 0 {
+                return Err(OtlpError::Setting {
+                    setting,
+                    value: "0".to_owned(),
+                    reason: "must be at least 1",
+                });
+            }
         }
-        if self.concurrent_exports == 0 {
-            return Err(OtlpError::Setting {
-                setting: "concurrent_exports",
-                reason: "must be at least 1",
-            });
-        }
-        if self.max_queue_bytes == 0 {
-            return Err(OtlpError::Setting {
-                setting: "max_queue_bytes",
-                reason: "must be at least 1",
-            });
-        }
-        let resolved = self.transport.resolve()?;
-        let mut exporters = Vec::with_capacity(self.concurrent_exports);
-        for _ in 0..self.concurrent_exports {
+        let resolved = self.transport.resolve_with(env)?;
+        // The setters clamp; a builder is only made through them.
+        let concurrent = self.concurrent_exports.min(MAX_CONCURRENT_EXPORTS);
+        let batch_delay = self.batch_delay.clamp(MIN_BATCH_DELAY, MAX_BATCH_DELAY);
+        let mut exporters = Vec::with_capacity(concurrent);
+        for _ in 0..concurrent {
             exporters.push(build_transport(&resolved)?);
         }
         let shared = Arc::new(Shared {
@@ -395,15 +498,18 @@ impl OtlpOutputBuilder {
             max_bytes: self.max_queue_bytes,
             max_batch: self.max_batch,
             deployment: OnceLock::new(),
+            resource_env: resolved.resource,
             stats: self.stats,
             spare: std::sync::Mutex::new(Vec::new()),
             last_error: std::sync::Mutex::new(None),
+            #[cfg(test)]
+            panic_next_export: std::sync::atomic::AtomicBool::new(false),
         });
         if let Some(d) = self.deployment {
             let _ = shared.deployment.set(d);
         }
         let settings = LoopSettings {
-            batch_delay: self.batch_delay,
+            batch_delay,
             retry: self.retry,
             initial_backoff: INITIAL_BACKOFF,
             max_backoff: MAX_BACKOFF,
@@ -506,7 +612,7 @@ impl OtlpOutput {
     /// ```
     pub fn flush_within(&self, timeout: Duration) -> bool {
         let shared = &*self.shared;
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         let mut q = shared.lock();
         if q.entries.is_empty() && q.in_flight == 0 {
             return true;
@@ -548,6 +654,17 @@ impl Output for OtlpOutput {
         let mut pending = shared.take_spare();
         pending.fill_from(record);
         let bytes = pending.budget_bytes();
+        if bytes > MAX_BATCH_BYTES {
+            // No request can carry it (collectors refuse messages over
+            // 4 MiB), and a refused batch is retried: it would wedge the
+            // queue. Refuse it now, counted and reported as rejected.
+            add(&shared.counters.dropped_rejected, 1);
+            add(&shared.counters.unreported_rejected, 1);
+            shared.set_last_error(format!(
+                "a record of about {bytes} bytes is larger than one export request carries ({MAX_BATCH_BYTES} bytes): refused"
+            ));
+            return Err(DropReason::Rejected);
+        }
         let mut q = shared.lock();
         if q.closing.is_some() {
             drop(q);
@@ -658,7 +775,7 @@ impl OtlpGuard {
 
     fn stop(&mut self, timeout: Duration) -> Result<OtlpStats, ShutdownError> {
         let shared = &*self.shared;
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         let mut q = shared.lock();
         if q.closing.is_none() {
             q.closing = Some(deadline);
@@ -666,7 +783,9 @@ impl OtlpGuard {
         shared.wake.notify_all();
         // A little past the deadline: the export thread drops what is left
         // at the deadline itself, then reports.
-        let give_up = deadline + Duration::from_millis(50);
+        let give_up = deadline
+            .checked_add(Duration::from_millis(50))
+            .unwrap_or(deadline);
         let all_finished = |threads: &[JoinHandle<()>]| threads.iter().all(JoinHandle::is_finished);
         while q.running > 0 {
             let now = Instant::now();
@@ -679,10 +798,25 @@ impl OtlpGuard {
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
-        if q.running == 0 {
+        if q.running == 0 || all_finished(&self.threads) {
+            // Every thread has stopped. Normally nothing is left; a thread
+            // that died (a bug) may have left records: count them.
+            let stranded = q.entries.iter().filter(|e| !e.report).count() + q.in_flight;
+            q.entries.clear();
+            q.in_flight = 0;
+            let all = q.bytes;
+            shared.release(&mut q, all);
             drop(q);
+            if stranded > 0 {
+                shared.lost(stranded, DropReason::Shutdown);
+            }
+            let mut panicked = false;
             for thread in self.threads.drain(..) {
-                let _ = thread.join();
+                panicked |= thread.join().is_err();
+            }
+            if panicked {
+                shared.set_last_error("an OTLP export thread panicked".to_owned());
+                return Err(ShutdownError::WorkerGone);
             }
             let stats = shared.snapshot();
             let lost = stats.dropped_shutdown;
@@ -691,10 +825,6 @@ impl OtlpGuard {
             } else {
                 Err(ShutdownError::Timeout { timeout, lost })
             };
-        }
-        if all_finished(&self.threads) {
-            self.threads.clear();
-            return Err(ShutdownError::WorkerGone);
         }
         // An export is still in flight: abandon the threads (each exits
         // after its export) and count everything not confirmed as lost.
@@ -761,5 +891,113 @@ impl OtlpStats {
         self.dropped_queue_full
             .saturating_add(self.dropped_rejected)
             .saturating_add(self.dropped_shutdown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use proptest::prelude::*;
+    use tracing_subscriber::prelude::*;
+
+    use super::*;
+    use crate::config::tests::{assert_named, environments};
+
+    /// A panic while encoding or sending fails that batch (counted as
+    /// rejected, the reason in `last_error`); the thread lives on and
+    /// handles the next batch, and shutdown reports a timeout, not
+    /// `WorkerGone`.
+    #[test]
+    fn a_panicking_export_costs_its_batch_not_the_thread() {
+        let (otlp, guard) = OtlpOutput::builder()
+            .endpoint("http://127.0.0.1:9")
+            .concurrent_exports(1)
+            .retry(false)
+            .build()
+            .unwrap();
+        otlp.shared.panic_next_export.store(true, Ordering::Relaxed);
+        let dispatch = tracing::Dispatch::new(
+            tracing_subscriber::registry()
+                .with(eventlog::layer().without_writer().output(otlp.clone())),
+        );
+        let emit = |n: u64| {
+            tracing::dispatcher::with_default(&dispatch, || {
+                for seq in 0..n {
+                    tracing::info!(target: "app", event_name = "order_placed", seq);
+                }
+            });
+        };
+        emit(3);
+        assert!(
+            otlp.flush_within(Duration::from_secs(10)),
+            "{:?}",
+            otlp.stats()
+        );
+        let s = otlp.stats();
+        assert_eq!((s.dropped_rejected, s.failed_exports), (3, 1), "{s:?}");
+        assert_eq!(
+            otlp.last_error().as_deref(),
+            Some("the export panicked: injected by the test")
+        );
+        // The same thread takes the next batch (refused: nothing listens).
+        emit(2);
+        assert!(
+            otlp.flush_within(Duration::from_secs(10)),
+            "{:?}",
+            otlp.stats()
+        );
+        let s = guard.shutdown(Duration::from_secs(1)).unwrap();
+        assert_eq!((s.dropped_rejected, s.failed_exports), (5, 2), "{s:?}");
+        assert!(
+            otlp.last_error().unwrap().contains("gRPC"),
+            "{:?}",
+            otlp.last_error()
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("EVENTLOG_OTLP_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+        ))]
+
+        /// Any environment (every variable this crate reads, with garbage)
+        /// builds or is a typed error naming a variable that was set. What
+        /// builds shuts down without a panic within its timeout, with every
+        /// record counted; against the dead port 9, with a record queued.
+        #[test]
+        fn any_environment_builds_or_errs_and_shuts_down(env in environments()) {
+            let lookup = |name: &str| env.get(name).cloned();
+            let builder = OtlpOutput::builder().concurrent_exports(1);
+            let resolved = builder.transport.resolve_with(&lookup);
+            let built = builder.build_with_env(&lookup);
+            assert_named(built.as_ref().map(|_| ()), &env);
+            prop_assert_eq!(resolved.is_ok(), built.is_ok());
+            if let (Ok(r), Ok((otlp, guard))) = (resolved, built) {
+                // Only loopback: another host would mean a DNS lookup.
+                let dead = ["http://127.0.0.1:9", "http://[::1]:9"]
+                    .iter()
+                    .any(|d| r.endpoint == *d || r.endpoint.starts_with(&format!("{d}/")));
+                if dead {
+                    let layer = eventlog::layer().without_writer().output(otlp.clone());
+                    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+                        tracing::info!(target: "app", event_name = "order_placed", seq = 1_u64);
+                    });
+                }
+                let queued = otlp.stats();
+                prop_assert_eq!(queued.emitted, u64::from(dead), "{:?}", queued);
+                let timeout = Duration::from_millis(20);
+                let started = Instant::now();
+                let result = guard.shutdown(timeout);
+                prop_assert!(started.elapsed() < timeout + Duration::from_secs(3));
+                let s = otlp.stats();
+                prop_assert_eq!(s.emitted, s.exported + s.dropped(), "{:?}", s);
+                match result {
+                    Ok(_) => prop_assert_eq!(s.dropped_shutdown, 0),
+                    Err(ShutdownError::Timeout { lost, .. }) => prop_assert_eq!(lost, s.dropped_shutdown),
+                    Err(e) => prop_assert!(false, "{e:?}"),
+                }
+            }
+        }
     }
 }

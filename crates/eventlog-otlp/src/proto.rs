@@ -672,7 +672,10 @@ mod tests {
         });
         assert_eq!(records.len(), 3);
         let refs: Vec<&Pending> = records.iter().collect();
-        let resource = resource(&eventlog::Deployment::new().service("checkout"));
+        let resource = resource(
+            &eventlog::Deployment::new().service("checkout"),
+            &crate::config::ResourceEnv::default(),
+        );
         let mut writer = RequestWriter::new(resource_bytes(&resource));
         let bytes = writer.request(&refs);
         // The writer's reused scratch leaves nothing behind between requests.

@@ -12,11 +12,24 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use eventlog::{Deployment, DropReason, Stats};
 
+use crate::config::ResourceEnv;
 use crate::mapping::Pending;
+
+/// `now + d`, saturating far in the future instead of panicking
+/// (`Instant + Duration::MAX` panics): `d` is often the caller's.
+pub(crate) fn deadline_after(d: Duration) -> Instant {
+    let now = Instant::now();
+    // ~30 years, as tokio's far future; then a day, in case the clock's
+    // representation is narrow; `now` cannot be reached in practice.
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(86_400 * 365 * 30)))
+        .or_else(|| now.checked_add(Duration::from_secs(86_400)))
+        .unwrap_or(now)
+}
 
 /// One queued record.
 #[derive(Debug)]
@@ -82,12 +95,17 @@ pub(crate) struct Shared {
     pub(crate) max_batch: usize,
     /// The resource source: set by the builder, else by the first record.
     pub(crate) deployment: OnceLock<Deployment>,
+    /// `OTEL_RESOURCE_ATTRIBUTES` / `OTEL_SERVICE_NAME`, read at build time.
+    pub(crate) resource_env: ResourceEnv,
     /// The layer's counters, told about drops that happen after `emit`.
     pub(crate) stats: Option<Stats>,
     /// Buffers of exported records, for `emit` to reuse.
     pub(crate) spare: Mutex<Vec<Pending>>,
     /// Why the last failed (or partly rejected) export failed.
     pub(crate) last_error: Mutex<Option<String>>,
+    /// Tests only: the next export panics, to show the thread survives it.
+    #[cfg(test)]
+    pub(crate) panic_next_export: AtomicBool,
 }
 
 /// Most spare buffers kept (about two full batches per export thread).

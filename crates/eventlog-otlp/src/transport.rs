@@ -30,6 +30,21 @@ impl ExportFailure {
             message,
         }
     }
+
+    /// Encoding or sending panicked: final (retrying the same batch would
+    /// likely panic again).
+    pub(crate) fn panicked(payload: &(dyn std::any::Any + Send)) -> Self {
+        let what = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no message");
+        ExportFailure {
+            transient: false,
+            retry_after: None,
+            message: format!("the export panicked: {what}"),
+        }
+    }
 }
 
 /// The export thread's connection to the collector.
@@ -57,7 +72,8 @@ impl Transport {
     /// collector that is down is not an error.
     pub(crate) fn new(r: &Resolved, rt: &tokio::runtime::Runtime) -> Result<Self, OtlpError> {
         let _enter = rt.enter();
-        let headers = header_map(&r.headers)?;
+        // Checked by `resolve_with`: every name and value can be sent.
+        let headers = r.headers.clone();
         match r.protocol {
             #[cfg(feature = "grpc")]
             Protocol::Grpc => Grpc::new(r, headers).map(Transport::Grpc),
@@ -84,22 +100,6 @@ impl Transport {
             Transport::Http(h) => h.export(body).await,
         }
     }
-}
-
-fn header_map(
-    headers: &std::collections::HashMap<String, String>,
-) -> Result<http::HeaderMap, OtlpError> {
-    let mut map = http::HeaderMap::new();
-    for (k, v) in headers {
-        let bad = || OtlpError::Setting {
-            setting: "header",
-            reason: "not a valid HTTP header name or value",
-        };
-        let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|_| bad())?;
-        let value = http::HeaderValue::from_str(v).map_err(|_| bad())?;
-        map.insert(name, value);
-    }
-    Ok(map)
 }
 
 #[cfg(feature = "grpc")]

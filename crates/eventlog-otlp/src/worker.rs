@@ -15,6 +15,7 @@
 //! dispatcher, so the transport's own diagnostics cannot come back
 //! through the layer.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,7 +23,7 @@ use eventlog::DropReason;
 
 use crate::mapping::{Pending, resource};
 use crate::proto::{PartialSuccess, RequestWriter, resource_bytes};
-use crate::queue::{Entry, Shared, add};
+use crate::queue::{Entry, Shared, add, deadline_after};
 use crate::transport::{ExportFailure, Transport};
 
 /// Most budget bytes in one request. Collectors refuse larger messages
@@ -46,6 +47,18 @@ pub(crate) struct Worker {
     pub(crate) settings: LoopSettings,
 }
 
+/// Counts the thread out when dropped, on every path out of `run`.
+struct Exit(Arc<Shared>);
+
+impl Drop for Exit {
+    fn drop(&mut self) {
+        let mut q = self.0.lock();
+        q.running = q.running.saturating_sub(1);
+        drop(q);
+        self.0.progress.notify_all();
+    }
+}
+
 enum Next {
     Export(Vec<Entry>),
     Stop,
@@ -59,6 +72,10 @@ impl Worker {
         // `self`, so the runtime and the exporter are dropped (and h2 logs
         // its connection teardown) while the no-op dispatcher is current.
         let _quiet = tracing::subscriber::set_default(tracing::subscriber::NoSubscriber::default());
+        // However the loop ends, even by a panic (a bug), the guard and
+        // flushers learn this thread stopped; the guard then counts what
+        // it left behind.
+        let _exit = Exit(Arc::clone(&self.shared));
         self.export_loop();
     }
 
@@ -67,37 +84,53 @@ impl Worker {
         let mut backoff: Option<(Instant, Duration)> = None;
 
         while let Next::Export(batch) = self.next(backoff.map(|(until, _)| until)) {
-            // The resource is known once the first record brought the
-            // layer's deployment (or the builder set one).
-            let writer = writer.get_or_insert_with(|| {
-                let deployment = self.shared.deployment.get().cloned().unwrap_or_default();
-                RequestWriter::new(resource_bytes(&resource(&deployment)))
+            // A panic while encoding or sending (a bug here or in the
+            // transport's crates) fails this batch, counted as rejected
+            // with the reason in `last_error`; the thread goes on.
+            let Worker {
+                shared,
+                runtime,
+                transport,
+                ..
+            } = &mut self;
+            let attempt = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                #[cfg(test)]
+                if shared
+                    .panic_next_export
+                    .swap(false, std::sync::atomic::Ordering::Relaxed)
+                {
+                    panic!("injected by the test");
+                }
+                // The resource is known once the first record brought the
+                // layer's deployment (or the builder set one).
+                let writer = writer.get_or_insert_with(|| {
+                    let deployment = shared.deployment.get().cloned().unwrap_or_default();
+                    RequestWriter::new(resource_bytes(&resource(&deployment, &shared.resource_env)))
+                });
+                let records: Vec<&Pending> = batch.iter().map(|e| &e.pending).collect();
+                let body = writer.request(&records);
+                drop(records);
+                runtime.block_on(transport.export(body))
+            }));
+            let result = attempt.unwrap_or_else(|panic| {
+                // The writer may hold a half-written request.
+                writer = None;
+                Err(ExportFailure::panicked(panic.as_ref()))
             });
-            let records: Vec<&Pending> = batch.iter().map(|e| &e.pending).collect();
-            let body = writer.request(&records);
-            drop(records);
-            let result = self.runtime.block_on(self.transport.export(body));
             backoff = self.settle(batch, result, backoff);
         }
         let Worker {
-            shared,
-            runtime,
-            transport,
-            ..
+            runtime, transport, ..
         } = self;
         // The transport first (it holds the connection), then the runtime.
         drop(transport);
         drop(runtime);
-        let mut q = shared.lock();
-        q.running = q.running.saturating_sub(1);
-        drop(q);
-        shared.progress.notify_all();
     }
 
     /// Waits for the next batch, or for the end.
     fn next(&self, backoff_until: Option<Instant>) -> Next {
         let shared = &*self.shared;
-        let mut tick = Instant::now() + self.settings.batch_delay;
+        let mut tick = deadline_after(self.settings.batch_delay);
         let mut q = shared.lock();
         loop {
             if q.abandoned {
@@ -130,7 +163,7 @@ impl Worker {
                 }
             }
             if q.entries.is_empty() && now >= tick {
-                tick = now + self.settings.batch_delay;
+                tick = deadline_after(self.settings.batch_delay);
             }
             let mut until = backing_off.unwrap_or(tick);
             if let Some(deadline) = q.closing {
@@ -231,13 +264,13 @@ impl Worker {
                 }
                 drop(q);
                 let step = backoff.map_or(self.settings.initial_backoff, |(_, d)| {
-                    (d * 2).min(self.settings.max_backoff)
+                    d.saturating_mul(2).min(self.settings.max_backoff)
                 });
                 // ±25 % jitter, so many processes do not retry in step.
                 let jitter = step.mul_f64(0.75 + fastrand::f64() * 0.5);
                 // The collector's own `Retry-After`, when it gave one, wins.
                 let wait = err.retry_after.unwrap_or(jitter);
-                Some((Instant::now() + wait, step))
+                Some((deadline_after(wait), step))
             }
             Err(err) => {
                 add(&shared.counters.failed_exports, 1);

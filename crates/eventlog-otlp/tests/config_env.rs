@@ -63,6 +63,8 @@ fn build_with(case: &str, env: &[(&str, &str)]) -> String {
         "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
         "OTEL_EXPORTER_OTLP_HEADERS",
         "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "OTEL_SERVICE_NAME",
     ] {
         cmd.env_remove(var);
     }
@@ -119,7 +121,8 @@ fn otel_exporter_variables_are_read_checked_and_ranked() {
         got.starts_with("err OTEL_EXPORTER_OTLP_LOGS_TIMEOUT=\"0\""),
         "{got}"
     );
-    // Headers: well-formed ones build; a pair without `=` names its variable.
+    // Headers: well-formed ones build; a pair without `=` names its
+    // variable, with what may be a credential masked.
     let got = build_with(
         "code_endpoint",
         &[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s%3Dcret,tenant=a")],
@@ -131,7 +134,7 @@ fn otel_exporter_variables_are_read_checked_and_ranked() {
     );
     assert_eq!(
         got,
-        "err OTEL_EXPORTER_OTLP_LOGS_HEADERS=\"api-key\" is not valid: expected `key=value` pairs separated by commas"
+        "err OTEL_EXPORTER_OTLP_LOGS_HEADERS=\"***\" is not valid: expected `key=value` pairs separated by commas"
     );
     let got = build_with(
         "code_endpoint",
@@ -189,4 +192,22 @@ fn resource_merges_otel_resource_attributes_and_service_name() {
         resource["deployment.environment.name"], "staging",
         "{resource}"
     );
+}
+
+/// On `dab172c` a gRPC endpoint with port 99999 (or -1) from the
+/// environment was accepted, and every export failed later.
+#[test]
+fn env_endpoint_port_99999_or_minus_1_is_an_error_naming_the_variable() {
+    for (var, value) in [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:99999"),
+        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://127.0.0.1:-1"),
+    ] {
+        let got = build_with("env", &[(var, value)]);
+        assert_eq!(
+            got,
+            format!(
+                "err invalid OTLP endpoint `{value}` (from {var}): the port must be a number from 1 to 65535"
+            )
+        );
+    }
 }

@@ -11,6 +11,8 @@
     unreachable_pub
 )]
 
+// Bad configuration: an error at build or a documented clamp, never a panic later.
+mod bad_config;
 mod collector;
 // OTEL_EXPORTER_OTLP_* variables: read, checked, logs-specific first, code wins.
 mod config_env;
