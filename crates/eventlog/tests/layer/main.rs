@@ -13,6 +13,7 @@
 
 mod bad_input;
 mod correlation;
+mod differential;
 mod envelope;
 mod ids;
 mod interop;
