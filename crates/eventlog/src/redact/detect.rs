@@ -737,7 +737,10 @@ pub(super) fn replace_email(text: &str, mut replace: impl FnMut(&str) -> String)
             end -= 1;
         }
         let domain = sub(text, sign + 1, end);
-        let valid = start < sign
+        // `ssh://git@host`: a URL's user, not an address.
+        let url_user = start >= 3 && bytes.get(start - 3..start) == Some(b"://".as_slice());
+        let valid = !url_user
+            && start < sign
             && domain.contains('.')
             && !domain.starts_with('.')
             && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2);

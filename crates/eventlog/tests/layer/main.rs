@@ -20,5 +20,6 @@ mod outputs;
 mod properties;
 mod redaction;
 mod schema;
+mod secret_corpus;
 mod support;
 mod timing;

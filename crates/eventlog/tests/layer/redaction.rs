@@ -588,3 +588,179 @@ fn schema_errors_never_quote_a_secret_event_name() {
         &[&number, "s3cr3t-name-token"],
     );
 }
+
+// Issue 13, item 8: well-known secret shapes nobody claimed, which leaked.
+
+#[test]
+fn new_default_key_names_are_redacted() {
+    let records = run(|| {
+        tracing::info!(
+            event_name = "more_keys",
+            pwd = "v1",
+            db_pass = "v2",
+            passphrase = "v3",
+            credentials = "v4",
+            pin = 1234,
+            cvv2 = 987,
+            "aws.creds" = "v5",
+            passenger = "stays",
+        );
+    });
+    let r = only(&records, "more_keys");
+    for name in [
+        "pwd",
+        "db_pass",
+        "passphrase",
+        "credentials",
+        "pin",
+        "cvv2",
+        "aws.creds",
+    ] {
+        assert_eq!(r.metadata(name).unwrap(), "[REDACTED]", "{name}");
+    }
+    assert_eq!(r.metadata("passenger").unwrap(), "stays");
+}
+
+#[test]
+fn url_userinfo_keeps_scheme_user_and_host_and_hides_the_password() {
+    let records = run(|| {
+        tracing::info!(
+            event_name = "url_creds",
+            remote = "https://deploy:pa55-url-1@git.example.com/repo.git",
+            plain = "https://git.example.com/repo.git",
+        );
+    });
+    let r = only(&records, "url_creds");
+    assert_eq!(
+        r.metadata("remote").unwrap(),
+        "https://deploy:[REDACTED]@git.example.com/repo.git"
+    );
+    assert_eq!(
+        r.metadata("plain").unwrap(),
+        "https://git.example.com/repo.git"
+    );
+}
+
+#[derive(Debug)]
+struct ConnectError {
+    dsn: &'static str,
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot reach {}", self.dsn)
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+#[derive(Debug)]
+struct StartupError(ConnectError);
+
+impl std::fmt::Display for StartupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("startup failed")
+    }
+}
+
+impl std::error::Error for StartupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn a_database_dsn_in_an_error_chain_is_redacted() {
+    let records = run(|| {
+        let err = StartupError(ConnectError {
+            dsn: "postgres://app:pg-pa55@db:5432/orders",
+        });
+        tracing::error!(
+            event_name = "startup_failed",
+            error = &err as &(dyn std::error::Error + 'static)
+        );
+    });
+    assert_eq!(
+        only(&records, "startup_failed").metadata("error").unwrap(),
+        "startup failed: cannot reach postgres://app:[REDACTED]@db:5432/orders"
+    );
+}
+
+#[test]
+fn bare_basic_credentials_are_redacted() {
+    let records = run(|| {
+        tracing::info!(
+            event_name = "basic",
+            "upstream sent Basic dXNlcjpodW50ZXIy, basic plan"
+        );
+    });
+    assert_eq!(
+        only(&records, "basic").message(),
+        Some("upstream sent Basic [REDACTED], basic plan")
+    );
+}
+
+#[test]
+fn cloud_and_saas_tokens_are_redacted() {
+    let records = run(|| {
+        tracing::info!(
+            event_name = "tokens",
+            aws = "key AKIAQSLOJOLIENSB3IAR in use",
+            github = "ghp_0mzoQscjnvIcruciLSMLhWQXdQmRZ4IkfjPk",
+            slack = "xoxb-1234567890123-1234567890123-y6wcMkZnD1j5DHnI8iwzXiZT",
+            stripe = "sk_live_PUhgAkc5w6VpOmDhsbP6gvAG",
+            gitlab = "glpat-rJFe7XEWQz0NDtPq07Ph",
+            google = "AIzatAohIPWJb5bBWXVwWvMGJvKkKob8Dz9mbxH",
+            npm = "npm_jDydcGi2wgucvJ5xjCjuMBPbCfR5bCxWMv6d",
+        );
+    });
+    let r = only(&records, "tokens");
+    let want = [
+        ("aws", "key AKIA[REDACTED] in use"),
+        ("github", "ghp_[REDACTED]"),
+        ("slack", "xoxb-[REDACTED]"),
+        ("stripe", "sk_live_[REDACTED]"),
+        ("gitlab", "glpat-[REDACTED]"),
+        ("google", "AIza[REDACTED]"),
+        ("npm", "npm_[REDACTED]"),
+    ];
+    for (field, value) in want {
+        assert_eq!(r.metadata(field).unwrap(), value, "{field}");
+    }
+}
+
+#[test]
+fn pem_private_key_blocks_are_redacted() {
+    let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHC\n-----END RSA PRIVATE KEY-----";
+    let records = run(|| {
+        tracing::info!(event_name = "pem", key_material = pem);
+    });
+    assert_eq!(
+        only(&records, "pem").metadata("key_material").unwrap(),
+        "-----BEGIN RSA PRIVATE KEY-----[REDACTED]-----END RSA PRIVATE KEY-----"
+    );
+}
+
+#[test]
+fn a_card_typed_as_an_integer_in_a_card_field_is_masked() {
+    let records = run(|| {
+        tracing::info!(
+            event_name = "typed_card",
+            card = 4_111_111_111_111_111u64,
+            card_no = 5_555_555_555_554_444i64,
+            pan = 378_282_246_310_005u128,
+            items = 4_111_111_111_111_111u64,
+            card_count = 3u64,
+        );
+    });
+    let r = only(&records, "typed_card");
+    assert_eq!(r.metadata("card").unwrap(), "****-****-****-1111");
+    assert_eq!(r.metadata("card_no").unwrap(), "****-****-****-4444");
+    assert_eq!(r.metadata("pan").unwrap(), "****-****-****-0005");
+    assert_eq!(
+        r.metadata("items").unwrap(),
+        4_111_111_111_111_111u64,
+        "not named like a card"
+    );
+    assert_eq!(r.metadata("card_count").unwrap(), 3, "not a card number");
+}
