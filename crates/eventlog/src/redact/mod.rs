@@ -458,7 +458,8 @@ struct Rules {
 ///
 /// On by default in [`EventLayer`](crate::EventLayer) with
 /// [`Redactor::default`]: the [`DEFAULT_KEYS`] redacted, card numbers and
-/// emails masked, bearer tokens and JWTs redacted. Turn it off with
+/// emails masked, and every other [`Detector`] redacting (see the module
+/// docs for the exact shapes). Turn it off with
 /// `.redactor(Redactor::none())`. Cheap to clone; clones share counters.
 ///
 /// ```
@@ -472,6 +473,14 @@ struct Rules {
 ///     "paid with ****-****-****-1111, mail a***@example.com"
 /// );
 /// assert_eq!(r.counts().iter().find(|(n, _)| n == "card").unwrap().1, 1);
+/// assert_eq!(
+///     r.redact_text("dsn postgres://app:pw@db/orders, key AKIAQSLOJOLIENSB3IAR"),
+///     "dsn postgres://app:[REDACTED]@db/orders, key AKIA[REDACTED]"
+/// );
+/// // Names in any script segment and match: no panic, whole segments only.
+/// let es = Redactor::builder().key("contraseña").build().unwrap();
+/// assert_eq!(es.redact_field("user_contraseña", "x").as_deref(), Some("[REDACTED]"));
+/// assert_eq!(es.redact_field("contraseñas", "x").as_deref(), Some("x"));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Redactor(Option<Arc<Rules>>);
@@ -514,7 +523,7 @@ impl Redactor {
     /// | setting | default |
     /// |---|---|
     /// | key rules | [`DEFAULT_KEYS`], each [`Action::Redact`] |
-    /// | detectors | [`Detector::Card`] (mask), [`Detector::BearerToken`] (redact), [`Detector::Jwt`] (redact), [`Detector::Email`] (mask) |
+    /// | detectors | all of [`Detector::ALL`]: [`Detector::Card`] and [`Detector::Email`] mask, the others redact |
     /// | custom patterns | none |
     /// | hash key | none |
     ///

@@ -281,6 +281,12 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_count_of_shapes() {
+        // The README and CHANGELOG say 71: change them with the table.
+        assert_eq!(SHAPES.len(), 71);
+    }
+
+    #[test]
     fn prefixed_tokens_lose_their_body() {
         let ghp = format!("ghp_{}", "a1B2".repeat(9));
         assert_eq!(redact(&format!("token {ghp} used")), "token ghp_[R] used");
