@@ -219,10 +219,21 @@ thread_local! {
     };
 }
 
+/// The cache slot of a name (address, length).
+fn slot_of(name_id: (usize, usize)) -> usize {
+    // Fibonacci hashing spreads neighbouring string literals over slots.
+    let mixed = (name_id.0 ^ name_id.1.rotate_left(48)) as u64;
+    usize::try_from(mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56).unwrap_or(0)
+}
+
 /// `decide(name)` for a `tracing` field name under rule set `rules_id`,
 /// cached per thread: field names are `'static`, so their address
 /// identifies them and a steady-state lookup is one probe instead of
 /// segmenting the name. Rule set ids start at 1, so empty slots match nothing.
+///
+/// Two-way: a name lives in its slot or the slot's neighbour, so two names
+/// whose addresses hash alike (it depends on the binary's layout) do not
+/// evict each other on every event.
 #[inline]
 pub(super) fn cached(
     name: &'static str,
@@ -230,13 +241,16 @@ pub(super) fn cached(
     decide: impl FnOnce(&str) -> KeyFacts,
 ) -> KeyFacts {
     let name_id = (name.as_ptr() as usize, name.len());
-    // Fibonacci hashing spreads neighbouring string literals over slots.
-    let mixed = (name_id.0 ^ name_id.1.rotate_left(48)) as u64;
-    let slot = usize::try_from(mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56).unwrap_or(0);
+    let slot = slot_of(name_id);
+    let is = |entry: &CachedKey| entry.name == name_id && entry.rules == rules_id;
     let hit = KEY_CACHE
         .try_with(|cache| {
-            let entry = cache.get(slot)?.get();
-            (entry.name == name_id && entry.rules == rules_id).then_some(entry.facts)
+            let first = cache.get(slot)?.get();
+            if is(&first) {
+                return Some(first.facts);
+            }
+            let second = cache.get(slot ^ 1)?.get();
+            is(&second).then_some(second.facts)
         })
         .ok()
         .flatten();
@@ -245,12 +259,19 @@ pub(super) fn cached(
     }
     let facts = decide(name);
     let _ = KEY_CACHE.try_with(|cache| {
-        if let Some(entry) = cache.get(slot) {
-            entry.set(CachedKey {
-                name: name_id,
-                rules: rules_id,
-                facts,
-            });
+        let entry = CachedKey {
+            name: name_id,
+            rules: rules_id,
+            facts,
+        };
+        // Keep a live entry of this rule set in the first slot; the
+        // neighbour takes the newcomer (and is the one replaced next).
+        let target = match cache.get(slot) {
+            Some(first) if first.get().rules == rules_id => slot ^ 1,
+            _ => slot,
+        };
+        if let Some(cell) = cache.get(target) {
+            cell.set(entry);
         }
     });
     facts
@@ -314,6 +335,32 @@ mod tests {
             .join("_");
         let index = KeyIndex::new(vec![rule_segments(&name).unwrap()]);
         assert_eq!(index.find(&format!("pre_{name}")), Some(0));
+    }
+
+    #[test]
+    fn two_names_in_one_slot_both_stay_cached() {
+        static TEXT: &str = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz\
+                             abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
+        let name = |i: usize| TEXT.get(i..i + 4).unwrap();
+        let slot = |n: &str| slot_of((n.as_ptr() as usize, n.len()));
+        // Two 4-byte slices of one static with the same slot (there are
+        // 150 of them over 256 slots, so a pair exists).
+        let (a, b) = (0..150)
+            .flat_map(|i| (i + 1..150).map(move |j| (i, j)))
+            .map(|(i, j)| (name(i), name(j)))
+            .find(|(a, b)| slot(a) == slot(b))
+            .unwrap();
+        let rules_id = u64::MAX - 7;
+        let decided = std::cell::Cell::new(0);
+        let decide = |_: &str| {
+            decided.set(decided.get() + 1);
+            KeyFacts::NONE
+        };
+        for _ in 0..10 {
+            cached(a, rules_id, decide);
+            cached(b, rules_id, decide);
+        }
+        assert_eq!(decided.get(), 2, "each name decided once");
     }
 
     #[test]
