@@ -10,7 +10,7 @@ use std::fmt;
 use tracing_core::field::{Field as TracingField, Visit};
 
 use crate::envelope::Envelope;
-use crate::record::{FieldBuf, Promoted, StoredValue, TextRef};
+use crate::record::{FieldBuf, Promoted, StoredValue, TRUNCATION_MARKER, TextRef};
 use crate::redact::{KeyOutcome, Redactor};
 use crate::trace::TraceContext;
 
@@ -202,6 +202,10 @@ pub(crate) struct Capturing<'s> {
     pub(crate) redactions: u64,
 }
 
+/// Replacements at most this long are never cut by the value cap (so a
+/// tiny cap still shows `[REDACTED]` or a whole pseudonym).
+const SHORT_REPLACEMENT: usize = 64;
+
 impl Capturing<'_> {
     /// Stores field `name` into `buf` after redaction; `None` if a rule
     /// drops it. `as_text` stores numbers as text too (promoted values).
@@ -212,21 +216,34 @@ impl Capturing<'_> {
         value: Raw<'_>,
         as_text: bool,
     ) -> Option<StoredValue> {
-        if let Some(rule) = self.redactor.key_rule_static(name) {
+        let facts = self.redactor.key_facts_static(name);
+        if let Some(rule) = facts.rule() {
             self.redactions += 1;
-            let r = buf.store_text(value, self.cap);
-            let outcome = self.redactor.apply_key(rule, buf.text(r));
-            buf.truncate_text(r);
+            // The rule sees the whole value; only its result is cut.
+            let outcome = if let Raw::Str(s) = value {
+                self.redactor.apply_key(rule, s)
+            } else {
+                let r = buf.store_text(value, usize::MAX);
+                let outcome = self.redactor.apply_key(rule, buf.text(r));
+                buf.truncate_text(r);
+                outcome
+            };
             return match outcome {
-                KeyOutcome::Replace(text) => {
-                    Some(StoredValue::Str(buf.push_text(&text, usize::MAX)))
-                }
+                KeyOutcome::Replace(text) => Some(StoredValue::Str(
+                    buf.push_text(&text, self.cap.max(SHORT_REPLACEMENT)),
+                )),
                 KeyOutcome::Drop => None,
                 KeyOutcome::Keep => Some(StoredValue::Str(buf.store_text(value, self.cap))),
             };
         }
         let is_text = matches!(value, Raw::Str(_) | Raw::Debug(_) | Raw::Error(_));
         if !is_text {
+            if facts.card()
+                && let Some(masked) = self.card_number(value)
+            {
+                self.redactions += 1;
+                return Some(StoredValue::Str(buf.push_text(&masked, usize::MAX)));
+            }
             return Some(if as_text {
                 StoredValue::Str(buf.store_text(value, self.cap))
             } else {
@@ -236,10 +253,51 @@ impl Capturing<'_> {
         Some(StoredValue::Str(self.store_scanned(buf, value)))
     }
 
-    /// Stores text and runs the value detectors over it.
+    /// An integer's redacted form if it is a card number.
+    fn card_number(&self, value: Raw<'_>) -> Option<String> {
+        let mut digits = itoa::Buffer::new();
+        let digits = match value {
+            Raw::I64(v) if v > 0 => digits.format(v),
+            Raw::U64(v) => digits.format(v),
+            Raw::I128(v) if v > 0 => digits.format(v),
+            Raw::U128(v) => digits.format(v),
+            _ => return None,
+        };
+        self.redactor.redact_card_number(digits)
+    }
+
+    /// Stores text and runs the value detectors over it: over the whole
+    /// text first, then the cap cuts it, so a secret straddling the cut is
+    /// still found whole.
+    #[inline]
     fn store_scanned(&mut self, buf: &mut FieldBuf, value: Raw<'_>) -> TextRef {
-        let r = buf.store_text(value, self.cap);
-        match self.redactor.scan(buf.text(r)) {
+        if let Raw::Str(s) = value {
+            if s.len() <= self.cap {
+                // The common case: a string under the cap.
+                return match self.redactor.scan(s) {
+                    None => buf.push_text(s, usize::MAX),
+                    Some(clean) => {
+                        self.redactions += 1;
+                        buf.push_text(&clean, usize::MAX)
+                    }
+                };
+            }
+            return self.push_scanned(buf, s);
+        }
+        self.store_scanned_formatted(buf, value)
+    }
+
+    /// [`store_scanned`](Self::store_scanned) for `Debug` and error values.
+    fn store_scanned_formatted(&mut self, buf: &mut FieldBuf, value: Raw<'_>) -> TextRef {
+        let r = buf.store_text(value, usize::MAX);
+        let text = buf.text(r);
+        if text.len() > self.cap {
+            // Rare: formatted past the cap. Scan a copy, then store it cut.
+            let whole = text.to_owned();
+            buf.truncate_text(r);
+            return self.push_scanned(buf, &whole);
+        }
+        match self.redactor.scan(text) {
             Some(clean) => {
                 self.redactions += 1;
                 buf.truncate_text(r);
@@ -247,6 +305,27 @@ impl Capturing<'_> {
             }
             None => r,
         }
+    }
+
+    /// Scans `text` whole, stores it cut to the cap, and scans the cut
+    /// piece again: a cut can make a shape that was not there whole (the
+    /// first 16 digits of a 19-digit run may pass Luhn).
+    fn push_scanned(&mut self, buf: &mut FieldBuf, text: &str) -> TextRef {
+        let scanned = self.redactor.scan(text);
+        let changed = scanned.is_some();
+        let clean = scanned.as_deref().unwrap_or(text);
+        if clean.len() <= self.cap {
+            self.redactions += u64::from(changed);
+            return buf.push_text(clean, usize::MAX);
+        }
+        let mut end = self.cap;
+        while !clean.is_char_boundary(end) {
+            end -= 1;
+        }
+        let kept = clean.get(..end).unwrap_or_default();
+        let rescanned = self.redactor.scan(kept);
+        self.redactions += u64::from(changed || rescanned.is_some());
+        buf.push_concat(&[rescanned.as_deref().unwrap_or(kept), TRUNCATION_MARKER])
     }
 }
 
@@ -276,14 +355,17 @@ impl Capture for EventCapture<'_> {
             "message" if s.message.is_none() => {
                 s.message = Some(w.store_scanned(&mut s.fields, value));
             }
+            // Names and types are data too (`event_name = %input`): scanned
+            // like any value, so neither the record nor `schema_errors`
+            // (which quote the name) can carry a secret.
             "event_name" if s.event_name.is_none() => {
-                s.event_name = Some(s.fields.store_text(value, w.cap));
+                s.event_name = Some(w.store_scanned(&mut s.fields, value));
             }
             "event" if s.event_alias.is_none() => {
-                s.event_alias = Some(s.fields.store_text(value, w.cap));
+                s.event_alias = Some(w.store_scanned(&mut s.fields, value));
             }
             "event_type" if s.event_type.is_none() => {
-                s.event_type = Some(s.fields.store_text(value, w.cap));
+                s.event_type = Some(w.store_scanned(&mut s.fields, value));
             }
             // Fields `tracing-log` adds for `log` records; the metadata has them.
             n if n.starts_with("log.") => {}

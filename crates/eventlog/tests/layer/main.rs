@@ -21,6 +21,7 @@ mod outputs;
 mod properties;
 mod redaction;
 mod schema;
+mod secret_corpus;
 mod setters;
 mod stacking;
 mod support;

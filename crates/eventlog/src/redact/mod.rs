@@ -2,19 +2,64 @@
 //!
 //! ```text
 //! field value ─┬─ name matches a key rule? ── apply its action (redact / mask / hash / drop)
-//!              └─ text? ── detectors: card numbers, bearer tokens, JWTs, emails, custom patterns
+//!              ├─ integer in a field named like a card? ── card check
+//!              └─ text? ── detectors (below), then custom patterns, then the length cap
 //! ```
 //!
 //! Runs while fields are captured — event fields, span fields (once, when
-//! recorded), promoted values and the message — so the JSON writer, the
-//! OTLP exporter and any other output only ever see the redacted record.
+//! recorded), promoted values, the message, `event_name` / `event` /
+//! `event_type` — so the JSON writer, the OTLP exporter, `schema_errors`
+//! and any other output only ever see the redacted record. Text is scanned
+//! whole and only then cut to the layer's `max_value_bytes`, and the cut
+//! piece is scanned again, so a cut never leaves a recognisable fragment.
 //!
-//! The hot path is a key lookup bucketed by segment length and one scan of
-//! each string for digits, `@`, `eyJ` and `earer`; nothing else runs unless
-//! one of those hints is present or a custom pattern was configured.
+//! # What is covered by default
+//!
+//! **Field names** ([`DEFAULT_KEYS`]), matched case-insensitively as whole
+//! segments of a longer name, in any script (`db_password`, `apiKey`,
+//! `x-api-key`, `user_contraseña` for a `contraseña` rule): the value is
+//! replaced whatever its type.
+//!
+//! **Inside any text** (string values, `Debug` output, error chains,
+//! messages, event names):
+//!
+//! | detector | shapes |
+//! |---|---|
+//! | [`Detector::PrivateKey`] | PEM private-key blocks (RSA, EC, DSA, OpenSSH, PKCS#8, encrypted, PGP): the body between the armour lines |
+//! | [`Detector::UrlCredentials`] | the password of `scheme://user:password@host` URLs and DSNs (`postgres://`, `redis://:pw@…`) |
+//! | [`Detector::KeyValue`] | the value after a sensitive `name:` / `name=` (bare, `"quoted"`, `\"escaped\"` JSON inside `Debug` strings, `Some(…)` / `Struct { … }` / `[104, 117]` wrappers, `authorization=Basic …` with both words), and the contents of a sensitive newtype `Secret(…)` |
+//! | [`Detector::Card`] | payment card numbers: 13–19 digits in whole groups (spaces or dashes), starting 2–6, Luhn-valid; also followed by an expiry or CVV, preceded by another number, or glued to letters (`card4111…`) unless the whole word is hexadecimal |
+//! | [`Detector::BearerToken`] | `Bearer <token>` |
+//! | [`Detector::BasicAuth`] | `Basic <base64>` whose base64 decodes to `user:password` |
+//! | [`Detector::Jwt`] | JSON Web Tokens (`eyJ…`, three base64url parts) |
+//! | [`Detector::VendorToken`] | credentials with a vendor prefix (the prefix stays): AWS access key ids (`AKIA`, `ASIA`, `ABIA`, `ACCA`); GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`); GitLab (`glpat-`, `glptt-`, `glrt-`, `gldt-`, `glft-`, `glsoat-`, `glcbt-`, `glimt-`, `gloas-`); Slack tokens (`xoxb-`, `xoxp-`, `xoxa-`, `xoxo-`, `xoxs-`, `xoxr-`, `xoxe-`, `xapp-`) and webhooks; Discord webhooks; Stripe (`sk_`/`rk_` `live`/`test`/`prod`, `whsec_`); OpenAI (`sk-proj-`, `sk-svcacct-`, `sk-admin-`, legacy `sk-…T3BlbkFJ…`); Anthropic (`sk-ant-`); Google (`AIza`, `GOCSPX-`, `ya29.`); npm (`npm_`); PyPI; Hugging Face (`hf_`, `api_org_`); Docker Hub (`dckr_pat_`); Shopify (`shpat_`, `shpca_`, `shppa_`, `shpss_`); SendGrid (`SG.`); DigitalOcean (`dop_v1_`, `doo_v1_`, `dor_v1_`); Postman (`PMAK-`); Linear (`lin_api_`); Sentry (`sntrys_`, `sntryu_`); Heroku (`HRKU-`); 1Password (`ops_`); Square (`sq0atp-`, `sq0csp-`); Grafana (`glc_`, `glsa_`); Atlassian (`ATATT3`); age (`AGE-SECRET-KEY-1`) |
+//! | [`Detector::Email`] | email addresses (masked `a***@example.com`) |
+//!
+//! **Typed integers** (`u64`, `i64`, `u128`, `i128`) in a field named like a
+//! card (a `card`, `pan`, `ccn`, `cardnumber` or `creditcard` segment) are
+//! checked as card numbers.
+//!
+//! Not covered: secrets with no recognisable shape in a field whose name
+//! says nothing (`note = "hunter2"`), card numbers as floats, names written
+//! in code (a span's name, the macro's `name:`), field *names*, and bare
+//! high-entropy strings (AWS secret keys, hex API keys): they look like
+//! the ids and hashes that must pass through.
+//!
+//! # Cost
+//!
+//! The hot path is a key lookup cached per field name and one pass over
+//! each string that classifies bytes (digits, `@`, `:` `=` `(`, `J`, `b`,
+//! `_` `-` `A` `G`); a detector runs only when its hint is present (for
+//! strings under 13 bytes, two word-sized tests for `@`, `:`, `=` and `(`),
+//! and custom patterns run on every string only when configured.
+
+#![deny(clippy::indexing_slicing, clippy::string_slice)]
+
+mod detect;
+mod keys;
+mod tokens;
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,24 +67,40 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use detect::Hints;
+pub(crate) use keys::KeyFacts;
+use keys::KeyIndex;
+
 /// What replaces a redacted value.
 pub const REDACTED: &str = "[REDACTED]";
 
 /// Field names redacted by default, matched case-insensitively as whole
 /// segments of a longer name (`db_password`, `x-api-key`, `apiKey`).
-pub const DEFAULT_KEYS: [&str; 13] = [
+pub const DEFAULT_KEYS: [&str; 25] = [
     "password",
     "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
     "secret",
     "token",
     "api_key",
     "apikey",
     "authorization",
+    "credentials",
+    "credential",
+    "creds",
     "cookie",
     "set_cookie",
     "private_key",
+    "account_key",
     "card_number",
     "cvv",
+    "cvv2",
+    "cvc",
+    "cvc2",
+    "pin",
+    "otp",
     "ssn",
 ];
 
@@ -85,28 +146,48 @@ pub enum Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Detector {
-    /// Payment card numbers: 13–19 digits, spaces or dashes allowed,
-    /// starting with 2–6 (the card networks' ranges) and Luhn-valid.
+    /// Payment card numbers: 13–19 digits in whole groups (spaces or
+    /// dashes between them), starting with 2–6 (the card networks'
+    /// ranges) and Luhn-valid; found beside an expiry, a CVV or another
+    /// number, and glued to letters unless the word is hexadecimal. Also
+    /// run on integers in a field named like a card (`card`, `pan`).
     Card,
     /// `Bearer <token>` credentials (the token is replaced).
     BearerToken,
+    /// `Basic <credentials>` whose base64 decodes to `user:password`.
+    BasicAuth,
     /// JSON Web Tokens (`eyJ…` with three dot-separated base64url parts).
     Jwt,
     /// Email addresses. Masked as `j***@example.com` by default.
     Email,
     /// `name: value` and `name=value` inside text (`Debug` output of a
-    /// struct, a query string, embedded JSON) where `name` matches a key
-    /// rule: the value is replaced.
+    /// struct, a query string, embedded JSON, escaped JSON inside a
+    /// `Debug` string) where `name` matches a key rule: the value is
+    /// replaced, whole when it is a wrapper (`Some(…)`, `[…]`, `{…}`);
+    /// and the contents of a newtype whose name matches (`Secret(…)`).
     KeyValue,
+    /// The password in a URL's userinfo (`https://user:pw@host`, database
+    /// DSNs); scheme, user and host stay.
+    UrlCredentials,
+    /// Credentials with a vendor's documented prefix (AWS, GitHub, GitLab,
+    /// Slack, Stripe, OpenAI, Google, npm, … see the module docs); the
+    /// prefix stays (`ghp_[REDACTED]`).
+    VendorToken,
+    /// The body of a PEM private-key block.
+    PrivateKey,
 }
 
 impl Detector {
     /// Every detector, in the order they run.
-    pub const ALL: [Detector; 5] = [
+    pub const ALL: [Detector; 9] = [
+        Detector::PrivateKey,
+        Detector::UrlCredentials,
         Detector::KeyValue,
         Detector::Card,
         Detector::BearerToken,
+        Detector::BasicAuth,
         Detector::Jwt,
+        Detector::VendorToken,
         Detector::Email,
     ];
 
@@ -115,9 +196,13 @@ impl Detector {
         match self {
             Detector::Card => "card",
             Detector::BearerToken => "bearer_token",
+            Detector::BasicAuth => "basic_auth",
             Detector::Jwt => "jwt",
             Detector::Email => "email",
             Detector::KeyValue => "key_value",
+            Detector::UrlCredentials => "url_credentials",
+            Detector::VendorToken => "vendor_token",
+            Detector::PrivateKey => "private_key",
         }
     }
 
@@ -125,7 +210,28 @@ impl Detector {
         match self {
             Detector::Card => Action::Mask { keep_last: 4 },
             Detector::Email => Action::Mask { keep_last: 0 },
-            Detector::BearerToken | Detector::Jwt | Detector::KeyValue => Action::Redact,
+            Detector::BearerToken
+            | Detector::BasicAuth
+            | Detector::Jwt
+            | Detector::KeyValue
+            | Detector::UrlCredentials
+            | Detector::VendorToken
+            | Detector::PrivateKey => Action::Redact,
+        }
+    }
+
+    /// Whether the hints allow this detector to match at all.
+    fn may_match(self, hints: &Hints) -> bool {
+        match self {
+            Detector::Card => hints.digits >= 13,
+            Detector::Email => hints.at,
+            Detector::Jwt => hints.jwt,
+            Detector::BearerToken => hints.bearer,
+            Detector::BasicAuth => hints.basic,
+            Detector::KeyValue => hints.separator,
+            Detector::UrlCredentials => hints.url,
+            Detector::VendorToken => hints.token,
+            Detector::PrivateKey => hints.private_key,
         }
     }
 }
@@ -168,8 +274,9 @@ pub enum RedactError {
         /// The variable's name.
         name: String,
     },
-    /// A key rule is empty or has no letters or digits.
-    #[error("redaction key rule `{key}` has no letters or digits")]
+    /// A key rule is empty or only separators (ASCII punctuation,
+    /// whitespace, control characters).
+    #[error("redaction key rule `{key}` is empty or only separators")]
     EmptyKey {
         /// The rule as given.
         key: String,
@@ -179,7 +286,6 @@ pub enum RedactError {
 #[derive(Debug, Clone)]
 struct KeyRule {
     name: String,
-    segments: Vec<String>,
     action: Action,
 }
 
@@ -283,24 +389,16 @@ impl RedactorBuilder {
         };
         let mut names = Vec::new();
         let mut keys = Vec::new();
+        let mut segments = Vec::new();
         for (name, action) in self.keys {
-            let segments: Vec<String> = segments(&name).map(str::to_ascii_lowercase).collect();
-            if segments.is_empty() {
+            let Some(segs) = keys::rule_segments(&name) else {
                 return Err(RedactError::EmptyKey { key: name });
-            }
+            };
             names.push(format!("key:{name}"));
-            keys.push(KeyRule {
-                name,
-                segments,
-                action,
-            });
+            segments.push(segs);
+            keys.push(KeyRule { name, action });
         }
-        let mut by_len: Vec<Vec<usize>> = vec![Vec::new(); MAX_SEGMENT + 1];
-        for (i, rule) in keys.iter().enumerate() {
-            if let Some(bucket) = by_len.get_mut(rule.segments[0].len()) {
-                bucket.push(i);
-            }
-        }
+        let index = KeyIndex::new(segments);
         let detectors = self.detectors;
         names.extend(detectors.iter().map(|(d, _)| d.name().to_owned()));
         let mut patterns = Vec::new();
@@ -331,7 +429,7 @@ impl RedactorBuilder {
         Ok(Redactor(Some(Arc::new(Rules {
             id: NEXT_RULES_ID.fetch_add(1, Ordering::Relaxed),
             keys,
-            by_len,
+            index,
             detectors,
             patterns,
             hasher,
@@ -341,17 +439,13 @@ impl RedactorBuilder {
     }
 }
 
-/// Longest segment a key rule can start with; longer name segments skip
-/// the key lookup entirely.
-const MAX_SEGMENT: usize = 32;
-
 #[derive(Debug)]
 struct Rules {
     /// Unique per build, for the per-thread key cache.
     id: u64,
     keys: Vec<KeyRule>,
-    /// Key rules by the length of their first segment.
-    by_len: Vec<Vec<usize>>,
+    /// The key rules' segments, for matching names.
+    index: KeyIndex,
     detectors: Vec<(Detector, Action)>,
     patterns: Vec<Pattern>,
     hasher: Option<Hmac<Sha256>>,
@@ -364,7 +458,8 @@ struct Rules {
 ///
 /// On by default in [`EventLayer`](crate::EventLayer) with
 /// [`Redactor::default`]: the [`DEFAULT_KEYS`] redacted, card numbers and
-/// emails masked, bearer tokens and JWTs redacted. Turn it off with
+/// emails masked, and every other [`Detector`] redacting (see the module
+/// docs for the exact shapes). Turn it off with
 /// `.redactor(Redactor::none())`. Cheap to clone; clones share counters.
 ///
 /// ```
@@ -378,6 +473,14 @@ struct Rules {
 ///     "paid with ****-****-****-1111, mail a***@example.com"
 /// );
 /// assert_eq!(r.counts().iter().find(|(n, _)| n == "card").unwrap().1, 1);
+/// assert_eq!(
+///     r.redact_text("dsn postgres://app:pw@db/orders, key AKIAQSLOJOLIENSB3IAR"),
+///     "dsn postgres://app:[REDACTED]@db/orders, key AKIA[REDACTED]"
+/// );
+/// // Names in any script segment and match: no panic, whole segments only.
+/// let es = Redactor::builder().key("contraseña").build().unwrap();
+/// assert_eq!(es.redact_field("user_contraseña", "x").as_deref(), Some("[REDACTED]"));
+/// assert_eq!(es.redact_field("contraseñas", "x").as_deref(), Some("x"));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Redactor(Option<Arc<Rules>>);
@@ -390,30 +493,19 @@ impl Default for Redactor {
     }
 }
 
-const KEY_CACHE_SLOTS: usize = 256;
-
-/// One cached key decision: which field name (address, length), under
-/// which rule set (its unique id, never an address that could be reused),
-/// matched which rule.
-#[derive(Debug, Clone, Copy)]
-struct CachedKey {
-    name: (usize, usize),
-    rules: u64,
-    rule: Option<usize>,
-}
-
 /// Ids of built rule sets; 0 is never issued, so empty cache slots match nothing.
 static NEXT_RULES_ID: AtomicU64 = AtomicU64::new(1);
-
-thread_local! {
-    static KEY_CACHE: [Cell<CachedKey>; KEY_CACHE_SLOTS] = const {
-        [const { Cell::new(CachedKey { name: (0, 0), rules: 0, rule: None }) }; KEY_CACHE_SLOTS]
-    };
-}
 
 /// A key rule, by position.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct KeyRuleId(usize);
+
+impl KeyFacts {
+    /// The matching key rule.
+    pub(crate) fn rule(self) -> Option<KeyRuleId> {
+        self.rule_index().map(KeyRuleId)
+    }
+}
 
 /// What a key rule decided for a field.
 pub(crate) enum KeyOutcome {
@@ -431,7 +523,7 @@ impl Redactor {
     /// | setting | default |
     /// |---|---|
     /// | key rules | [`DEFAULT_KEYS`], each [`Action::Redact`] |
-    /// | detectors | [`Detector::Card`] (mask), [`Detector::BearerToken`] (redact), [`Detector::Jwt`] (redact), [`Detector::Email`] (mask) |
+    /// | detectors | all of [`Detector::ALL`]: [`Detector::Card`] and [`Detector::Email`] mask, the others redact |
     /// | custom patterns | none |
     /// | hash key | none |
     ///
@@ -511,36 +603,38 @@ impl Redactor {
         self.apply_key(KeyRuleId(i), value)
     }
 
-    /// [`key_rule`](Self::key_rule) for a `tracing` field name, cached per
+    /// What the key rules say about a `tracing` field name, cached per
     /// thread: field names are `'static`, so their address identifies them
     /// and a steady-state lookup is one probe instead of segmenting the name.
-    pub(crate) fn key_rule_static(&self, name: &'static str) -> Option<KeyRuleId> {
+    #[inline]
+    pub(crate) fn key_facts_static(&self, name: &'static str) -> KeyFacts {
+        let Some(rules) = self.0.as_ref() else {
+            return KeyFacts::NONE;
+        };
+        keys::cached(name, rules.id, |name| {
+            KeyFacts::new(
+                rules.match_key(name),
+                rules.card_action().is_some() && keys::is_card_name(name),
+            )
+        })
+    }
+
+    /// The key rule matching a `tracing` field name (cached per thread).
+    #[cfg(test)]
+    fn key_rule_static(&self, name: &'static str) -> Option<KeyRuleId> {
+        self.key_facts_static(name).rule()
+    }
+
+    /// The redacted form of an integer's digits if they are a card number
+    /// and the card detector is on (and counts it); `None` otherwise.
+    pub(crate) fn redact_card_number(&self, digits: &str) -> Option<String> {
         let rules = self.0.as_ref()?;
-        let rules_id = rules.id;
-        let name_id = (name.as_ptr() as usize, name.len());
-        // Fibonacci hashing spreads neighbouring string literals over slots.
-        let mixed = (name_id.0 ^ name_id.1.rotate_left(48)) as u64;
-        let slot = usize::try_from(mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56).unwrap_or(0);
-        // `Some(rule)` on a hit, where `rule` itself may be `None` (a name
-        // known not to be sensitive: the common, cached answer).
-        let cached: Option<Option<usize>> = KEY_CACHE
-            .try_with(|cache| {
-                let entry = cache[slot].get();
-                (entry.name == name_id && entry.rules == rules_id).then_some(entry.rule)
-            })
-            .unwrap_or(None);
-        if let Some(rule) = cached {
-            return rule.map(KeyRuleId);
+        let (i, action) = rules.card_action()?;
+        if !detect::is_card(digits.as_bytes()) {
+            return None;
         }
-        let rule = rules.match_key(name);
-        let _ = KEY_CACHE.try_with(|cache| {
-            cache[slot].set(CachedKey {
-                name: name_id,
-                rules: rules_id,
-                rule,
-            });
-        });
-        rule.map(KeyRuleId)
+        rules.count(rules.keys.len() + i);
+        Some(rules.apply_card(action, digits))
     }
 
     /// Applies key rule `rule` to a value (and counts it).
@@ -568,29 +662,48 @@ impl Redactor {
     /// common case, which allocates nothing). A detector whose action is
     /// [`Action::Drop`] redacts the text instead: a message cannot be
     /// dropped, and a field's text has already been captured.
+    #[inline]
     pub(crate) fn scan(&self, text: &str) -> Option<String> {
         let rules = self.0.as_ref()?;
+        // Most values are short and give no detector a reason to look: done
+        // in a few word-sized tests, without building the hints.
+        if rules.patterns.is_empty() && !detect::may_match(text) {
+            return None;
+        }
+        Self::scan_hinted(rules, text)
+    }
+
+    /// [`scan`](Self::scan) past the quick test: full hints, then detectors.
+    #[inline(never)]
+    fn scan_hinted(rules: &Rules, text: &str) -> Option<String> {
         let hints = Hints::of(text);
-        // Most values give no detector a reason to look: done.
         if !hints.any() && rules.patterns.is_empty() {
             return None;
         }
         let mut current: Option<String> = None;
         for (i, (detector, action)) in rules.detectors.iter().enumerate() {
-            if !hints.allows(*detector) {
+            if !detector.may_match(&hints) {
                 continue;
             }
             let input = current.as_deref().unwrap_or(text);
+            let action = *action;
+            let text_action = |t: &str| rules.apply_text(action, t);
             let (out, n) = match detector {
-                Detector::Card => replace_cards(input, |digits| rules.apply_card(*action, digits)),
-                Detector::BearerToken => replace_bearer(input, |t| rules.apply_text(*action, t)),
-                Detector::Jwt => replace_jwt(input, |t| rules.apply_text(*action, t)),
-                Detector::Email => replace_email(input, |t| rules.apply_email(*action, t)),
-                Detector::KeyValue => replace_key_values(
+                Detector::Card => {
+                    detect::replace_cards(input, |digits| rules.apply_card(action, digits))
+                }
+                Detector::BearerToken => detect::replace_bearer(input, text_action),
+                Detector::BasicAuth => detect::replace_basic(input, text_action),
+                Detector::Jwt => detect::replace_jwt(input, text_action),
+                Detector::Email => detect::replace_email(input, |t| rules.apply_email(action, t)),
+                Detector::KeyValue => detect::replace_key_values(
                     input,
                     |name| rules.match_key(name).is_some(),
-                    |t| rules.apply_text(*action, t),
+                    text_action,
                 ),
+                Detector::UrlCredentials => detect::replace_url_credentials(input, text_action),
+                Detector::VendorToken => tokens::replace_tokens(input, text_action),
+                Detector::PrivateKey => tokens::replace_private_keys(input, text_action),
             };
             if n > 0 {
                 rules.count_n(rules.keys.len() + i, n);
@@ -604,7 +717,7 @@ impl Redactor {
                 .regex
                 .replace_all(input, |caps: &regex::Captures<'_>| {
                     n += 1;
-                    rules.apply_text(pattern.action, &caps[0])
+                    rules.apply_text(pattern.action, caps.get(0).map_or("", |m| m.as_str()))
                 });
             if n > 0 {
                 rules.count_n(rules.keys.len() + rules.detectors.len() + i, n);
@@ -627,37 +740,18 @@ impl Rules {
     }
 
     fn match_key(&self, name: &str) -> Option<usize> {
-        if self.keys.is_empty() {
+        if self.index.is_empty() {
             return None;
         }
-        let mut segs = [""; 16];
-        let mut n = 0;
-        for seg in segments(name) {
-            if n == segs.len() {
-                break;
-            }
-            segs[n] = seg;
-            n += 1;
-        }
-        let segs = &segs[..n];
-        for (start, seg) in segs.iter().enumerate() {
-            let Some(candidates) = self.by_len.get(seg.len()) else {
-                continue;
-            };
-            for &i in candidates {
-                let rule = &self.keys[i].segments;
-                let tail = &segs[start..];
-                if tail.len() >= rule.len()
-                    && rule
-                        .iter()
-                        .zip(tail)
-                        .all(|(r, s)| r.eq_ignore_ascii_case(s))
-                {
-                    return Some(i);
-                }
-            }
-        }
-        None
+        self.index.find(name)
+    }
+
+    /// The card detector's position and action, if it is on.
+    fn card_action(&self) -> Option<(usize, Action)> {
+        self.detectors
+            .iter()
+            .enumerate()
+            .find_map(|(i, (d, a))| (*d == Detector::Card).then_some((i, *a)))
     }
 
     fn apply_text(&self, action: Action, value: &str) -> String {
@@ -671,7 +765,9 @@ impl Rules {
     fn apply_card(&self, action: Action, digits: &str) -> String {
         match action {
             Action::Mask { .. } => {
-                let last4 = &digits[digits.len().saturating_sub(4)..];
+                let last4 = digits
+                    .get(digits.len().saturating_sub(4)..)
+                    .unwrap_or_default();
                 format!("****-****-****-{last4}")
             }
             other => self.apply_text(other, digits),
@@ -701,7 +797,7 @@ impl Rules {
         let digest = mac.finalize().into_bytes();
         let mut out = String::with_capacity(HASH_PREFIX.len() + 32);
         out.push_str(HASH_PREFIX);
-        for b in &digest[..16] {
+        for b in digest.iter().take(16) {
             let _ = write!(out, "{b:02x}");
         }
         out
@@ -721,430 +817,6 @@ fn mask(value: &str, keep_last: usize) -> String {
     out.extend(std::iter::repeat_n('*', hidden));
     out.extend(value.chars().skip(hidden));
     out
-}
-
-/// The segments of a field name: split at `_`, `.`, `-`, spaces and
-/// camelCase boundaries (`apiKey` → `api`, `Key`; `DBPassword` → `DB`, `Password`).
-fn segments(name: &str) -> impl Iterator<Item = &str> {
-    let bytes = name.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i <= bytes.len() {
-            let at = i;
-            i += 1;
-            let boundary = if at == bytes.len() {
-                true
-            } else {
-                let b = bytes[at];
-                if !b.is_ascii_alphanumeric() {
-                    let seg = &name[start..at];
-                    start = at + 1;
-                    if !seg.is_empty() {
-                        return Some(seg);
-                    }
-                    continue;
-                }
-                let prev = at.checked_sub(1).map(|p| bytes[p]);
-                let next = bytes.get(at + 1).copied();
-                b.is_ascii_uppercase()
-                    && at > start
-                    && (prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
-                        || (prev.is_some_and(|p| p.is_ascii_uppercase())
-                            && next.is_some_and(|n| n.is_ascii_lowercase())))
-            };
-            if boundary {
-                let seg = &name[start..at];
-                start = at;
-                if !seg.is_empty() {
-                    return Some(seg);
-                }
-            }
-        }
-        None
-    })
-}
-
-const DIGIT: u8 = 1;
-const AT: u8 = 2;
-const SEPARATOR: u8 = 4;
-const CAPITAL_J: u8 = 8;
-const LETTER_B: u8 = 16;
-
-/// What each byte hints at, for [`Hints::of`].
-const BYTE_CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut d = b'0';
-    while d <= b'9' {
-        table[d as usize] = DIGIT;
-        d += 1;
-    }
-    table[b'@' as usize] = AT;
-    table[b':' as usize] = SEPARATOR;
-    table[b'=' as usize] = SEPARATOR;
-    table[b'J' as usize] = CAPITAL_J;
-    table[b'b' as usize] = LETTER_B;
-    table[b'B' as usize] = LETTER_B;
-    table
-};
-
-/// `bytes` (6 to 12 of them) as two little-endian words that together cover
-/// every byte, overlapping in the middle.
-fn overlapping_words(bytes: &[u8]) -> [u64; 2] {
-    let n = bytes.len();
-    if n >= 8 {
-        let lo = <[u8; 8]>::try_from(&bytes[..8]).unwrap_or([0; 8]);
-        let hi = <[u8; 8]>::try_from(&bytes[n - 8..]).unwrap_or([0; 8]);
-        [u64::from_le_bytes(lo), u64::from_le_bytes(hi)]
-    } else {
-        let half =
-            |r: &[u8]| u64::from(u32::from_le_bytes(<[u8; 4]>::try_from(r).unwrap_or([0; 4])));
-        let lo = half(&bytes[..4]);
-        let hi = half(&bytes[n - 4..]);
-        // The upper half repeats the lower one: it adds no false byte.
-        [lo | lo << 32, hi | hi << 32]
-    }
-}
-
-/// Whether any byte of `w` is `b` (the classic zero-byte test on `w ^ b…`).
-fn has_byte(w: u64, b: u8) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let x = w ^ (LO * u64::from(b));
-    x.wrapping_sub(LO) & !x & HI != 0
-}
-
-/// Cheap facts gathered in one pass, so detectors that cannot match skip.
-#[allow(clippy::struct_excessive_bools)] // One flag per detector, read once each.
-struct Hints {
-    digits: usize,
-    at: bool,
-    separator: bool,
-    jwt: bool,
-    bearer: bool,
-}
-
-impl Hints {
-    fn of(text: &str) -> Self {
-        let bytes = text.as_bytes();
-        let mut hints = Hints {
-            digits: 0,
-            at: false,
-            separator: false,
-            jwt: false,
-            bearer: false,
-        };
-        // The shortest thing any detector matches (`a@b.co`) is 6 bytes.
-        if bytes.len() < 6 {
-            return hints;
-        }
-        // Below 13 bytes only an e-mail or `name=value` fits (a card needs
-        // 13 digits, a bearer token or JWT more): look for `@`, `:` and `=`
-        // in two overlapping words instead of classifying every byte.
-        if bytes.len() < 13 {
-            let words = overlapping_words(bytes);
-            hints.at = words.iter().any(|&w| has_byte(w, b'@'));
-            hints.separator = words
-                .iter()
-                .any(|&w| has_byte(w, b':') || has_byte(w, b'='));
-            return hints;
-        }
-        // One table lookup per byte; rare letters only raise a flag that
-        // the precise (and slower) checks below then confirm.
-        let mut seen = 0u8;
-        for &b in bytes {
-            let class = BYTE_CLASS[usize::from(b)];
-            seen |= class;
-            hints.digits += usize::from(class & DIGIT);
-        }
-        hints.at = seen & AT != 0;
-        hints.separator = seen & SEPARATOR != 0;
-        hints.jwt = seen & CAPITAL_J != 0 && bytes.len() >= 20 && text.contains("eyJ");
-        hints.bearer = seen & LETTER_B != 0
-            && bytes.len() >= 14
-            && bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"bearer"));
-        hints
-    }
-
-    /// Whether any detector may match.
-    fn any(&self) -> bool {
-        self.digits >= 13 || self.at || self.separator || self.jwt || self.bearer
-    }
-
-    fn allows(&self, detector: Detector) -> bool {
-        match detector {
-            Detector::Card => self.digits >= 13,
-            Detector::Email => self.at,
-            Detector::Jwt => self.jwt,
-            Detector::BearerToken => self.bearer,
-            Detector::KeyValue => self.separator,
-        }
-    }
-}
-
-/// Builds the redacted copy of a text: untouched runs copied, matches replaced.
-struct Rewrite<'t> {
-    text: &'t str,
-    out: String,
-    /// Bytes of `text` already copied or replaced.
-    copied: usize,
-    count: u64,
-}
-
-impl<'t> Rewrite<'t> {
-    fn new(text: &'t str) -> Self {
-        Self {
-            text,
-            out: String::with_capacity(text.len()),
-            copied: 0,
-            count: 0,
-        }
-    }
-
-    /// Replaces `text[start..end]` (after everything already copied) with `with`.
-    fn replace(&mut self, start: usize, end: usize, with: &str) {
-        self.out.push_str(&self.text[self.copied..start]);
-        self.out.push_str(with);
-        self.copied = end;
-        self.count += 1;
-    }
-
-    fn finish(mut self) -> (String, u64) {
-        self.out.push_str(&self.text[self.copied..]);
-        (self.out, self.count)
-    }
-}
-
-/// Replaces each card-number-shaped, Luhn-valid digit run; returns the new
-/// text and how many were replaced.
-fn replace_cards(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
-    let bytes = text.as_bytes();
-    let mut rw = Rewrite::new(text);
-    let mut i = 0;
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
-            i += 1;
-            continue;
-        }
-        // A run of digits with single spaces or dashes between groups.
-        let start = i;
-        let mut digits = String::new();
-        let mut end = i;
-        let mut j = i;
-        while j < bytes.len() {
-            if bytes[j].is_ascii_digit() {
-                digits.push(char::from(bytes[j]));
-                j += 1;
-                end = j;
-            } else if (bytes[j] == b' ' || bytes[j] == b'-')
-                && bytes.get(j + 1).is_some_and(u8::is_ascii_digit)
-            {
-                j += 1;
-            } else {
-                break;
-            }
-        }
-        let followed_by_word = bytes.get(end).is_some_and(u8::is_ascii_alphanumeric);
-        if (13..=19).contains(&digits.len())
-            && matches!(digits.as_bytes()[0], b'2'..=b'6')
-            && !followed_by_word
-            && luhn(&digits)
-        {
-            rw.replace(start, end, &replace(&digits));
-        }
-        i = end.max(i + 1);
-    }
-    rw.finish()
-}
-
-/// The Luhn checksum (ISO/IEC 7812) over ASCII digits.
-fn luhn(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let d2 = d * 2;
-                if d2 > 9 { d2 - 9 } else { d2 }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'+' | b'/' | b'=')
-}
-
-/// Replaces the token after each `Bearer ` (any case).
-fn replace_bearer(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
-    let bytes = text.as_bytes();
-    let mut rw = Rewrite::new(text);
-    let mut i = 0;
-    while i + 7 <= bytes.len() {
-        let word = &bytes[i..i + 6];
-        let at_word_start = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-        if at_word_start && word.eq_ignore_ascii_case(b"bearer") && bytes[i + 6] == b' ' {
-            let mut start = i + 7;
-            while bytes.get(start) == Some(&b' ') {
-                start += 1;
-            }
-            let mut end = start;
-            while bytes.get(end).is_some_and(|b| is_token_byte(*b)) {
-                end += 1;
-            }
-            if end - start >= 8 {
-                rw.replace(start, end, &replace(&text[start..end]));
-                i = end;
-                continue;
-            }
-        }
-        i += 1;
-    }
-    rw.finish()
-}
-
-/// Replaces each JSON Web Token (`eyJ…` header, three base64url parts).
-fn replace_jwt(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
-    let is_b64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-    let bytes = text.as_bytes();
-    let mut rw = Rewrite::new(text);
-    let mut search = 0;
-    while let Some(found) = text[search..].find("eyJ") {
-        let start = search + found;
-        let mut end = start;
-        let mut parts = [0usize; 3];
-        let mut part = 0;
-        while end < bytes.len() {
-            if is_b64url(bytes[end]) {
-                parts[part] += 1;
-            } else if bytes[end] == b'.' && part < 2 && parts[part] > 0 {
-                part += 1;
-            } else {
-                break;
-            }
-            end += 1;
-        }
-        let preceded_ok = start == 0 || !is_b64url(bytes[start - 1]);
-        if preceded_ok && part == 2 && parts.iter().all(|p| *p >= 4) {
-            rw.replace(start, end, &replace(&text[start..end]));
-            search = end;
-        } else {
-            search = start + 3;
-        }
-    }
-    rw.finish()
-}
-
-/// Replaces the value after each `name:` / `name=` whose name is sensitive.
-fn replace_key_values(
-    text: &str,
-    is_sensitive: impl Fn(&str) -> bool,
-    mut replace: impl FnMut(&str) -> String,
-) -> (String, u64) {
-    let is_name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
-    let bytes = text.as_bytes();
-    let mut rw = Rewrite::new(text);
-    let mut i = 0;
-    while i < bytes.len() {
-        if !is_name(bytes[i]) || (i > 0 && is_name(bytes[i - 1])) {
-            i += 1;
-            continue;
-        }
-        let name_start = i;
-        while i < bytes.len() && is_name(bytes[i]) {
-            i += 1;
-        }
-        let name = &text[name_start..i];
-        // `name`, `"name"` or `'name'`, then `:` or `=`, then the value.
-        let mut j = i;
-        if matches!(bytes.get(j), Some(b'"' | b'\'')) {
-            j += 1;
-        }
-        while bytes.get(j) == Some(&b' ') {
-            j += 1;
-        }
-        let Some(&separator @ (b':' | b'=')) = bytes.get(j) else {
-            continue;
-        };
-        if !is_sensitive(name) {
-            continue;
-        }
-        j += 1;
-        while bytes.get(j) == Some(&b' ') {
-            j += 1;
-        }
-        let (start, end) = if let Some(&q @ (b'"' | b'\'')) = bytes.get(j) {
-            let start = j + 1;
-            let mut end = start;
-            while end < bytes.len() && bytes[end] != q {
-                end += if bytes[end] == b'\\' { 2 } else { 1 };
-            }
-            (start, end.min(bytes.len()))
-        } else {
-            // `name=value` ends at a space (query strings, logfmt);
-            // `Name: value` runs to the end of the line (HTTP headers:
-            // `Authorization: Bearer …` loses both words).
-            let ends = |b: u8| {
-                matches!(
-                    b,
-                    b',' | b'}' | b')' | b']' | b';' | b'&' | b'"' | b'\n' | b'\r'
-                ) || (separator == b'=' && b.is_ascii_whitespace())
-            };
-            let mut end = j;
-            while end < bytes.len() && !ends(bytes[end]) {
-                end += 1;
-            }
-            while end > j && bytes[end - 1] == b' ' {
-                end -= 1;
-            }
-            (j, end)
-        };
-        if end > start && text.is_char_boundary(start) && text.is_char_boundary(end) {
-            rw.replace(start, end, &replace(&text[start..end]));
-            i = end;
-        }
-    }
-    rw.finish()
-}
-
-/// Replaces each email address.
-fn replace_email(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
-    let is_local =
-        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-');
-    let is_domain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-');
-    let bytes = text.as_bytes();
-    let mut rw = Rewrite::new(text);
-    for (at, _) in text.match_indices('@') {
-        if at < rw.copied {
-            continue;
-        }
-        let mut start = at;
-        while start > rw.copied && is_local(bytes[start - 1]) {
-            start -= 1;
-        }
-        let mut end = at + 1;
-        while end < bytes.len() && is_domain(bytes[end]) {
-            end += 1;
-        }
-        // Trailing dots end a sentence, not the domain.
-        while end > at + 1 && bytes[end - 1] == b'.' {
-            end -= 1;
-        }
-        let domain = &text[at + 1..end];
-        let valid = start < at
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2);
-        if valid {
-            rw.replace(start, end, &replace(&text[start..end]));
-        }
-    }
-    rw.finish()
 }
 
 #[cfg(test)]
@@ -1219,13 +891,6 @@ mod tests {
     }
 
     #[test]
-    fn segments_split_on_separators_and_camel_case() {
-        let s: Vec<_> = segments("x-apiKey_DBPassword.v2Token").collect();
-        assert_eq!(s, ["x", "api", "Key", "DB", "Password", "v2", "Token"]);
-        assert_eq!(segments("__").count(), 0);
-    }
-
-    #[test]
     fn each_action_on_keys() {
         let r = Redactor::builder()
             .key_with("pin", Action::Mask { keep_last: 2 })
@@ -1291,8 +956,9 @@ mod tests {
             ("at 20261125084736", "at 20261125084736"),
             // Too long to be a card.
             ("id 41111111111111110000", "id 41111111111111110000"),
-            // Glued to letters: an identifier, not a card.
-            ("sku4111111111111111", "sku4111111111111111"),
+            // Glued to letters: still a card (issue 13), unless the word is hex.
+            ("sku4111111111111111", "sku****-****-****-1111"),
+            ("abc4111111111111111", "abc4111111111111111"),
         ];
         for (input, want) in cases {
             assert_eq!(r.redact_text(input), want, "{input}");
@@ -1354,20 +1020,20 @@ mod tests {
     #[test]
     fn custom_patterns_and_detector_actions() {
         let r = Redactor::builder()
-            .pattern("stripe_key", r"sk_live_[0-9a-zA-Z]{8,}", Action::Redact)
+            .pattern("internal_ref", r"ref-[0-9a-f]{8}\b", Action::Redact)
             .detect(Detector::Email, Action::Redact)
             .no_detect(Detector::Card)
             .build()
             .unwrap();
         assert_eq!(
-            r.redact_text("key sk_live_abcdef123456 used"),
+            r.redact_text("key ref-0badf00d used"),
             "key [REDACTED] used"
         );
         assert_eq!(r.redact_text("ana@example.com"), REDACTED);
         assert_eq!(r.redact_text("4111111111111111"), "4111111111111111");
         let counts = r.counts();
         let get = |n: &str| counts.iter().find(|(k, _)| k == n).map(|(_, c)| *c);
-        assert_eq!(get("pattern:stripe_key"), Some(1));
+        assert_eq!(get("pattern:internal_ref"), Some(1));
         assert_eq!(get("email"), Some(1));
         assert_eq!(get("card"), None);
     }
@@ -1403,19 +1069,7 @@ mod tests {
     }
 
     #[test]
-    fn short_texts_find_every_at_and_separator() {
-        for len in 6..13 {
-            for at in 0..len {
-                for mark in [b'@', b':', b'=', b'x'] {
-                    let mut text = vec![b'a'; len];
-                    text[at] = mark;
-                    let text = String::from_utf8(text).unwrap();
-                    let hints = Hints::of(&text);
-                    assert_eq!(hints.at, mark == b'@', "{text}");
-                    assert_eq!(hints.separator, mark == b':' || mark == b'=', "{text}");
-                }
-            }
-        }
+    fn short_texts_are_scanned() {
         let r = Redactor::default();
         assert_eq!(r.scan("a@b.co").as_deref(), Some("a***@b.co"));
         assert!(!r.scan("token=ab12").unwrap().contains("ab12"));
