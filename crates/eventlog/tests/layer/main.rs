@@ -15,6 +15,7 @@ mod bad_input;
 mod correlation;
 mod differential;
 mod envelope;
+mod hostile;
 mod ids;
 mod interop;
 mod outputs;
