@@ -4,6 +4,8 @@
 // Test helpers panic to fail the test that called them.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+pub mod secrets;
+
 use std::io::Read;
 use std::path::Path;
 

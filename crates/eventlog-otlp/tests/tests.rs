@@ -24,6 +24,8 @@ mod outage;
 mod policies;
 // No runtime, current-thread and multi-thread tokio runtimes, without deadlock at shutdown.
 mod runtimes;
+// The secret corpus through the OTLP output.
+mod secrets;
 // DESIGN.md's stack: a file layer and the OTLP layer in one registry.
 mod stacking;
 // Helpers shared by the modules.
