@@ -253,8 +253,10 @@ impl EventLayer {
     }
 
     /// Sets the redaction rules (on by default with [`Redactor::default`]:
-    /// passwords, tokens, keys, cookies, card numbers, CVVs and SSNs by
-    /// field name; card numbers, bearer tokens, JWTs and emails in text).
+    /// secrets by field name — [`DEFAULT_KEYS`](crate::DEFAULT_KEYS) — and,
+    /// in any text, card numbers, bearer and Basic credentials, JWTs, URL
+    /// passwords, vendor tokens, private keys, `key=value` secrets and
+    /// emails; the [`Redactor`] docs list every shape).
     /// `Redactor::none()` turns redaction off.
     ///
     /// ```
