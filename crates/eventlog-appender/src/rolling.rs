@@ -14,7 +14,8 @@ use crate::error::RollingFileError;
 use crate::fault::FileFaults;
 use crate::maintenance::{self, Job, Maintenance, Retention};
 use crate::naming;
-use crate::non_blocking::{Guard, NonBlocking, NonBlockingBuilder, Sink, count_lines};
+use crate::non_blocking::sink::{Sink, count_lines};
+use crate::non_blocking::{Guard, NonBlocking, NonBlockingBuilder};
 use crate::rotation::{Rotation, TimeZone};
 use crate::stats::{Counter, Stats};
 
