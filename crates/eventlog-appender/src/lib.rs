@@ -91,6 +91,7 @@
 mod clock;
 mod error;
 mod fault;
+mod file;
 mod maintenance;
 mod naming;
 mod non_blocking;

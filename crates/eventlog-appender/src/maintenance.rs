@@ -13,8 +13,8 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use crate::clock::Clock;
+use crate::file::open_new;
 use crate::naming::{self, GZ, TMP};
-use crate::rolling::open_new;
 use crate::stats::{Counter, Stats};
 
 /// Which old files to delete; `None` disables that limit.

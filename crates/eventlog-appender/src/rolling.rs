@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,9 +12,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::clock::{Clock, SystemClock};
 use crate::error::RollingFileError;
 use crate::fault::FileFaults;
+use crate::file::open_new;
 use crate::maintenance::{self, Job, Maintenance, Retention};
 use crate::naming;
-use crate::non_blocking::{Guard, NonBlocking, NonBlockingBuilder, Sink, count_lines};
+use crate::non_blocking::sink::{Sink, count_lines};
+use crate::non_blocking::{Guard, NonBlocking, NonBlockingBuilder};
 use crate::rotation::{Rotation, TimeZone};
 use crate::stats::{Counter, Stats};
 
@@ -146,22 +148,6 @@ impl fmt::Debug for RollingFile {
 enum Cause {
     Time,
     Size,
-}
-
-/// Creates `path` (which must not exist) with permission bits `mode` on unix,
-/// in append mode: after the file is truncated, the next write lands at the
-/// new end, whatever the file position was.
-pub(crate) fn open_new(path: &Path, mode: u32) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.append(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    options.open(path)
 }
 
 /// Cuts `file` back to `len` bytes (the file is in append mode, so writing

@@ -1,0 +1,30 @@
+//! The non-blocking writer: callers copy each line into a byte-bounded
+//! queue, one worker thread writes whole batches, and a [`Guard`] flushes
+//! and stops it.
+//!
+//! ```text
+//!  callers, any thread: writer::NonBlocking, writer::LineWriter
+//!      │ enqueue: copy the line in (Backpressure when full)
+//!      ▼
+//!  queue::Shared ── swap the batch ──> worker::Worker ── write ──> sink::Sink
+//!      ▲  pending bytes ≤ capacity     (its own thread)           (io::Write or a RollingFile)
+//!      │                                   └─ drops ──> self_report: a log_events_dropped line
+//!  guard::Guard ── flush, shutdown: wake the worker, wait until it is done
+//!  builder::NonBlockingBuilder ── checks the settings, reserves the queue, spawns the worker
+//! ```
+//!
+//! Each name is prefixed by the module that holds it. Callers never do
+//! I/O: only the worker touches the sink.
+
+mod builder;
+mod guard;
+mod queue;
+mod self_report;
+pub(crate) mod sink;
+mod worker;
+mod writer;
+
+pub use builder::NonBlockingBuilder;
+pub use guard::Guard;
+pub use queue::Backpressure;
+pub use writer::{LineWriter, NonBlocking};
