@@ -9,7 +9,8 @@
 //!
 //! A plain `with_filter(LevelFilter::WARN)` filters spans too: the layer
 //! never sees an INFO `request` span, so a WARN event inside it has no
-//! `trace_id`, `span_id` or `request_id`. [`EventLayer::with_event_filter`]
+//! `trace_id`, `span_id` or `request_id`.
+//! [`EventLayer::with_event_filter`](crate::EventLayer::with_event_filter)
 //! wraps the filter in an [`EventFilter`], which keeps every span.
 
 use std::cell::Cell;
@@ -18,10 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tracing_core::span::{Attributes, Id, Record as SpanValues};
 use tracing_core::subscriber::Interest;
 use tracing_core::{Event, Metadata};
-use tracing_subscriber::filter::{Filtered, LevelFilter};
-use tracing_subscriber::layer::{Context, Filter, Layer};
-
-use crate::EventLayer;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::{Context, Filter};
 
 /// Ties an [`EventFilter`] to the layer it wraps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,12 +44,13 @@ pub(crate) fn filtered_out(key: FilterKey, id: &Id) -> bool {
 /// A per-layer filter over events only: every span stays visible to the
 /// layer, so filtered records keep their ids and correlation fields.
 ///
-/// Made by [`EventLayer::with_event_filter`]; see there for an example.
+/// Made by [`EventLayer::with_event_filter`](crate::EventLayer::with_event_filter);
+/// see there for an example.
 /// The inner filter decides:
 ///
 /// - which events the layer writes (exactly as with `with_filter`);
 /// - whether a span's close record (`<span>_completed`, with
-///   [`EventLayer::close_events`]) is written: only for spans the inner
+///   [`EventLayer::close_events`](crate::EventLayer::close_events)) is written: only for spans the inner
 ///   filter enables.
 ///
 /// Spans are never hidden, so this filter reports no maximum level: an
@@ -65,7 +65,9 @@ pub struct EventFilter<F> {
 }
 
 impl<F> EventFilter<F> {
-    fn new(inner: F) -> Self {
+    /// Wraps `inner`; only [`EventLayer::with_event_filter`](crate::EventLayer::with_event_filter)
+    /// makes one, so the layer knows its key.
+    pub(crate) fn new(inner: F) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         Self {
             inner,
@@ -76,6 +78,11 @@ impl<F> EventFilter<F> {
     /// The filter that decides which events pass.
     pub fn inner(&self) -> &F {
         &self.inner
+    }
+
+    /// Ties this filter's verdicts to the layer it wraps.
+    pub(crate) fn key(&self) -> FilterKey {
+        self.key
     }
 }
 
@@ -125,49 +132,5 @@ impl<S, F: Filter<S>> Filter<S> for EventFilter<F> {
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         self.inner.on_close(id, ctx);
-    }
-}
-
-impl EventLayer {
-    /// Filters which events this layer writes, keeping the context of
-    /// every span: the per-layer filter to use instead of
-    /// [`Layer::with_filter`].
-    ///
-    /// `with_filter(LevelFilter::WARN)` hides INFO spans from this layer
-    /// as well as INFO events, so a WARN event inside an INFO `request`
-    /// span would lose its `trace_id`, `span_id` and `request_id`. Here
-    /// `filter` decides only which events (and which spans' close records)
-    /// are written; see [`EventFilter`]. Other layers and the global
-    /// filter are unaffected, as with any per-layer filter.
-    ///
-    /// ```
-    /// use tracing_subscriber::filter::LevelFilter;
-    /// use tracing_subscriber::prelude::*;
-    ///
-    /// let all = eventlog::testing::Capture::new();
-    /// let warnings = eventlog::testing::Capture::new();
-    /// let subscriber = tracing_subscriber::registry()
-    ///     .with(eventlog::layer().writer(all.clone()))
-    ///     .with(eventlog::layer().writer(warnings.clone()).with_event_filter(LevelFilter::WARN));
-    /// tracing::subscriber::with_default(subscriber, || {
-    ///     let _request = tracing::info_span!("request", request_id = "r-1").entered();
-    ///     tracing::info!(event_name = "cart_viewed");
-    ///     tracing::warn!(event_name = "payment_retried");
-    /// });
-    /// assert_eq!(all.records().len(), 2);
-    /// let retried = warnings.expect_event("payment_retried");
-    /// assert_eq!(warnings.records().len(), 1);
-    /// assert_eq!(retried.str("request_id"), Some("r-1"));
-    /// // Both files give the span the same ids.
-    /// assert_eq!(retried.get("span_id"), all.expect_event("payment_retried").get("span_id"));
-    /// ```
-    pub fn with_event_filter<S, F>(mut self, filter: F) -> Filtered<Self, EventFilter<F>, S>
-    where
-        F: Filter<S>,
-        S: tracing_core::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-    {
-        let filter = EventFilter::new(filter);
-        self.event_filter = Some(filter.key);
-        Layer::<S>::with_filter(self, filter)
     }
 }

@@ -15,7 +15,7 @@ use tracing::dispatcher::WeakDispatch;
 use tracing_core::span::{Attributes, Id, Record as SpanValues};
 use tracing_core::{Dispatch, Event, Level, Metadata, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::layer::{Context, Filter, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::capture::{Capturing, EventCapture, Scratch, SpanCapture, Visitor};
@@ -24,6 +24,7 @@ use crate::context::{
 };
 use crate::encode::JsonBuf;
 use crate::envelope::Layout;
+use crate::filter::EventFilter;
 use crate::output::JsonOutput;
 use crate::record::{FieldBuf, NO_FIELDS, PreEncoded, Record, StoredValue};
 use crate::trace::TraceContext;
@@ -746,6 +747,53 @@ impl EventLayer {
                 span: &scope.span_json,
             }),
         }
+    }
+}
+
+impl EventLayer {
+    /// Filters which events this layer writes, keeping the context of
+    /// every span: the per-layer filter to use instead of
+    /// [`Layer::with_filter`].
+    ///
+    /// `with_filter(LevelFilter::WARN)` hides INFO spans from this layer
+    /// as well as INFO events, so a WARN event inside an INFO `request`
+    /// span would lose its `trace_id`, `span_id` and `request_id`. Here
+    /// `filter` decides only which events (and which spans' close records)
+    /// are written; see [`EventFilter`]. Other layers and the global
+    /// filter are unaffected, as with any per-layer filter.
+    ///
+    /// ```
+    /// use tracing_subscriber::filter::LevelFilter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let all = eventlog::testing::Capture::new();
+    /// let warnings = eventlog::testing::Capture::new();
+    /// let subscriber = tracing_subscriber::registry()
+    ///     .with(eventlog::layer().writer(all.clone()))
+    ///     .with(eventlog::layer().writer(warnings.clone()).with_event_filter(LevelFilter::WARN));
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     let _request = tracing::info_span!("request", request_id = "r-1").entered();
+    ///     tracing::info!(event_name = "cart_viewed");
+    ///     tracing::warn!(event_name = "payment_retried");
+    /// });
+    /// assert_eq!(all.records().len(), 2);
+    /// let retried = warnings.expect_event("payment_retried");
+    /// assert_eq!(warnings.records().len(), 1);
+    /// assert_eq!(retried.str("request_id"), Some("r-1"));
+    /// // Both files give the span the same ids.
+    /// assert_eq!(retried.get("span_id"), all.expect_event("payment_retried").get("span_id"));
+    /// ```
+    pub fn with_event_filter<S, F>(
+        mut self,
+        filter: F,
+    ) -> tracing_subscriber::filter::Filtered<Self, EventFilter<F>, S>
+    where
+        F: Filter<S>,
+        S: tracing_core::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        let filter = EventFilter::new(filter);
+        self.event_filter = Some(filter.key());
+        Layer::<S>::with_filter(self, filter)
     }
 }
 
