@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use eventlog_appender::{Backpressure, NonBlockingBuilder, RollingFile};
-use eventlog_tests::read_lines;
+use eventlog_tests::files::read_lines;
 use tracing_subscriber::prelude::*;
 
 const THREADS: usize = 3;

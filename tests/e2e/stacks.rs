@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use eventlog_appender::{Backpressure, NonBlockingBuilder, RollingFile};
-use eventlog_tests::read_lines;
+use eventlog_tests::files::read_lines;
 use tracing::Instrument;
 use tracing_subscriber::filter::{EnvFilter, LevelFilter};
 use tracing_subscriber::prelude::*;

@@ -2,8 +2,9 @@ use std::fs;
 use std::io::Write;
 
 use eventlog_appender::{RollingFile, Rotation};
+use eventlog_tests::files::{appender_files, read};
 
-use crate::util::{BEFORE_NINE, ManualClock, files, names, read};
+use crate::util::{BEFORE_NINE, ManualClock, names};
 
 #[test]
 fn rotated_files_become_gzip_that_flate2_reads_back() {
@@ -26,7 +27,7 @@ fn rotated_files_become_gzip_that_flate2_reads_back() {
     let active = file.path().unwrap().to_owned();
     drop(file); // waits for the compression thread
 
-    let paths = files(dir.path(), "app");
+    let paths = appender_files(dir.path(), "app");
     let all: String = paths.iter().map(|p| read(p)).collect();
     assert_eq!(all, expected);
     let names = names(&paths);

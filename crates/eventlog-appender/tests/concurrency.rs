@@ -4,8 +4,9 @@ use std::thread;
 use std::time::Duration;
 
 use eventlog_appender::{Backpressure, NonBlocking, RollingFile};
+use eventlog_tests::files::json_lines;
 
-use crate::util::{json_lines, line};
+use crate::util::line;
 
 const THREADS: usize = 4;
 

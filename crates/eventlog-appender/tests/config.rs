@@ -6,8 +6,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use eventlog_appender::{NonBlocking, NonBlockingError, RollingFile, RollingFileError};
-
-use crate::util::json_lines;
+use eventlog_tests::files::json_lines;
 
 fn invalid_option(err: &NonBlockingError) -> &'static str {
     match err {
@@ -603,7 +602,7 @@ fn read_dir_lines(dir: &std::path::Path) -> Vec<u8> {
             continue;
         }
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        out.extend_from_slice(crate::util::read(&path).as_bytes());
+        out.extend_from_slice(eventlog_tests::files::read(&path).as_bytes());
     }
     out
 }

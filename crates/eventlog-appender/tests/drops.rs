@@ -3,8 +3,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use eventlog_appender::{Backpressure, DropReason, NonBlocking, RollingFile};
-
-use crate::util::json_lines;
+use eventlog_tests::files::json_lines;
 
 #[test]
 fn oversized_line_in_block_mode_is_dropped_not_deadlocked() {
@@ -71,7 +70,7 @@ fn self_report_can_be_turned_off_while_the_callback_still_fires() {
     let stats = guard.shutdown(Duration::from_secs(5)).unwrap();
     assert_eq!((stats.dropped(), stats.self_reports), (1, 0));
     assert_eq!(*seen.lock().unwrap(), 1);
-    let file = crate::util::files(dir.path(), "app");
+    let file = eventlog_tests::files::appender_files(dir.path(), "app");
     assert_eq!(std::fs::read_to_string(&file[0]).unwrap(), "short\n");
 }
 

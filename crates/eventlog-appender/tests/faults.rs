@@ -7,8 +7,9 @@ use std::time::Duration;
 use eventlog_appender::{
     Backpressure, FileFaults, NonBlocking, RollingFile, RollingFileError, StatsSnapshot,
 };
+use eventlog_tests::files::{appender_files, json_lines};
 
-use crate::util::{files, json_lines, line};
+use crate::util::line;
 
 /// Retries that fail fast: the faults below are permanent until the test clears them.
 fn builder() -> eventlog_appender::NonBlockingBuilder {
@@ -210,7 +211,7 @@ fn unusable_directories_are_typed_build_errors() {
         err.to_string(),
         "invalid max_bytes `0`: must be at least 1 byte"
     );
-    assert!(files(root.path(), "app").is_empty());
+    assert!(appender_files(root.path(), "app").is_empty());
 }
 
 /// Lines of thread 0 in `lines`, and the drops the self-reports announce (by reason).
@@ -563,11 +564,11 @@ fn injected_faults_in_the_rolling_file_with_rotation_under_two_writer_threads() 
         let mut last = writer.clone();
         last.write_all(line(0, LINES).as_bytes()).unwrap();
         let stats = guard.shutdown(Duration::from_secs(10)).unwrap();
-        let paths = files(dir.path(), "app");
+        let paths = appender_files(dir.path(), "app");
         let mut found = Found::default();
         for (i, path) in paths.iter().enumerate() {
             let before = found.remnants.len();
-            found.read(crate::util::read(path).as_bytes());
+            found.read(eventlog_tests::files::read(path).as_bytes());
             // Only a failed cut leaves a remnant, always at the end of a
             // file that was then rotated: never in the newest file.
             if found.remnants.len() > before {
@@ -639,8 +640,8 @@ fn rotation_under_two_writer_threads_on_a_full_disk() {
             burst(400, 500);
             let stats = guard.shutdown(Duration::from_secs(10)).unwrap();
             let mut found = Found::default();
-            for path in files(&logs, "app") {
-                found.read(crate::util::read(&path).as_bytes());
+            for path in appender_files(&logs, "app") {
+                found.read(eventlog_tests::files::read(&path).as_bytes());
             }
             assert!(found.remnants.is_empty(), "{:?}", found.remnants);
             found.check(2, 1000, &stats);
@@ -786,7 +787,7 @@ fn sigkill_loses_at_most_what_the_queue_holds() {
         for l in lines {
             count(&mut reported, &l.unwrap());
         }
-        let paths = files(dir.path(), "app");
+        let paths = appender_files(dir.path(), "app");
         let mut found = Found::default();
         for (i, path) in paths.iter().enumerate() {
             let before = found.remnants.len();

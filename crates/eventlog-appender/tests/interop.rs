@@ -2,9 +2,8 @@ use std::thread;
 use std::time::Duration;
 
 use eventlog_appender::{Backpressure, NonBlocking, RollingFile};
+use eventlog_tests::files::json_lines;
 use tracing::Dispatch;
-
-use crate::util::json_lines;
 
 #[test]
 fn fmt_json_layer_writes_whole_lines_through_the_writer() {

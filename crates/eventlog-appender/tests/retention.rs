@@ -3,8 +3,9 @@ use std::io::Write;
 use std::time::Duration;
 
 use eventlog_appender::{RollingFile, Rotation};
+use eventlog_tests::files::appender_files;
 
-use crate::util::{BEFORE_NINE, ManualClock, files, names};
+use crate::util::{BEFORE_NINE, ManualClock, names};
 
 /// Foreign files that share the directory and must survive every retention.
 fn plant_foreign_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -51,7 +52,7 @@ fn keep_retains_the_newest_files() {
     drop(file);
     // Active (minute 5) plus the two newest rotated (minutes 3 and 4).
     assert_eq!(
-        names(&files(dir.path(), "app")),
+        names(&appender_files(dir.path(), "app")),
         [
             "app.20261125T090200.000Z.jsonl",
             "app.20261125T090300.000Z.jsonl",
@@ -85,7 +86,7 @@ fn max_age_deletes_files_whose_last_line_is_too_old() {
     writeln!(file, "{{}}").unwrap();
     drop(file);
     assert_eq!(
-        names(&files(dir.path(), "app")),
+        names(&appender_files(dir.path(), "app")),
         [
             "app.20261125T110000.000Z.jsonl",
             "app.20261125T120000.000Z.jsonl",
@@ -114,7 +115,7 @@ fn max_total_bytes_deletes_oldest_until_within_budget() {
         clock.advance(Duration::from_millis(10));
     }
     drop(file);
-    let remaining = files(dir.path(), "app");
+    let remaining = appender_files(dir.path(), "app");
     let total: u64 = remaining
         .iter()
         .map(|p| fs::metadata(p).unwrap().len())
@@ -143,7 +144,7 @@ fn retention_applies_to_files_of_an_earlier_run_at_start() {
         .unwrap();
     drop(file);
     assert_eq!(
-        names(&files(dir.path(), "app")),
+        names(&appender_files(dir.path(), "app")),
         [
             "app.20261125T040000.000Z.jsonl.gz",
             "app.20261125T050000.000Z.jsonl.gz",

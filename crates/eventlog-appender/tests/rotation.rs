@@ -3,8 +3,9 @@ use std::io::Write;
 use std::time::Duration;
 
 use eventlog_appender::{RollingFile, Rotation, TimeZone};
+use eventlog_tests::files::{appender_files, read};
 
-use crate::util::{BEFORE_NINE, ManualClock, files, names, read};
+use crate::util::{BEFORE_NINE, ManualClock, names};
 
 #[test]
 fn size_rotation_splits_only_at_line_ends() {
@@ -30,7 +31,7 @@ fn size_rotation_splits_only_at_line_ends() {
     let stats = file.stats().snapshot();
     drop(file);
 
-    let paths = files(dir.path(), "app");
+    let paths = appender_files(dir.path(), "app");
     let contents: Vec<String> = paths.iter().map(|p| read(p)).collect();
     // 3 lines (90 bytes) per file, the oversized line alone, then the last line.
     let expected = vec![
@@ -82,7 +83,7 @@ fn time_rotation_starts_a_file_per_period_on_the_injected_clock() {
         assert_eq!(link.to_str().unwrap(), "app.20261125T120000.000Z.jsonl");
     }
     drop(file);
-    let paths = files(dir.path(), "app");
+    let paths = appender_files(dir.path(), "app");
     assert_eq!(
         names(&paths),
         [
@@ -115,7 +116,7 @@ fn daily_rotation_follows_the_configured_offset() {
     file.write_all(b"{\"day\":2}\n").unwrap();
     drop(file);
     assert_eq!(
-        names(&files(dir.path(), "app")),
+        names(&appender_files(dir.path(), "app")),
         [
             "app.20261125T215900.000Z.jsonl",
             "app.20261125T220000.000Z.jsonl"
@@ -140,7 +141,7 @@ fn size_and_time_rotation_combine() {
     clock.advance(Duration::from_millis(500)); // 09:00:00.100: rotates by time
     file.write_all(b"{\"n\":4}\n").unwrap();
     drop(file);
-    let paths = files(dir.path(), "app");
+    let paths = appender_files(dir.path(), "app");
     let contents: Vec<String> = paths.iter().map(|p| read(p)).collect();
     assert_eq!(
         names(&paths),
@@ -214,7 +215,10 @@ fn fsync_mode_writes_and_rotates_normally() {
     }
     let stats = guard.shutdown(Duration::from_secs(5)).unwrap();
     assert_eq!((stats.lines_written, stats.write_errors), (10, 0));
-    let text: String = files(dir.path(), "app").iter().map(|p| read(p)).collect();
+    let text: String = appender_files(dir.path(), "app")
+        .iter()
+        .map(|p| read(p))
+        .collect();
     assert_eq!(text.lines().count(), 10);
     assert!(stats.rotations >= 3, "{stats:?}");
 }
@@ -236,6 +240,9 @@ fn a_line_written_in_pieces_is_finished_before_rotating() {
     file.write_all(b"\"one and two\"}\n").unwrap(); // and the file is over max_bytes
     file.write_all(b"{\"n\":2}\n").unwrap();
     drop(file);
-    let contents: Vec<String> = files(dir.path(), "app").iter().map(|p| read(p)).collect();
+    let contents: Vec<String> = appender_files(dir.path(), "app")
+        .iter()
+        .map(|p| read(p))
+        .collect();
     assert_eq!(contents, ["{\"piece\":\"one and two\"}\n", "{\"n\":2}\n"]);
 }

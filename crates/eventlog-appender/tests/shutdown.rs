@@ -3,8 +3,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use eventlog_appender::{GuardError, NonBlocking, RollingFile};
+use eventlog_tests::files::json_lines;
 
-use crate::util::{json_lines, line};
+use crate::util::line;
 
 #[test]
 fn everything_queued_is_on_disk_after_the_guard_drops() {

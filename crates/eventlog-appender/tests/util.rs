@@ -1,5 +1,8 @@
+//! Helpers of the appender's tests alone: a hand-moved clock, file names,
+//! test lines, tmpfs and full-disk set-ups. Reading files back is shared by
+//! every crate's tests: `eventlog_tests::files`.
+
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -35,62 +38,10 @@ impl Clock for ManualClock {
 /// 2026-11-25T08:59:59.500Z
 pub(crate) const BEFORE_NINE: u64 = 1_795_597_199_500;
 
-/// Regular files in `dir` named `prefix.<stamp>…` (the writer's own), sorted by name.
-pub(crate) fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_str().unwrap();
-            let stamped = name
-                .strip_prefix(&format!("{prefix}."))
-                .is_some_and(|rest| rest.len() > 9 && rest.as_bytes()[8] == b'T');
-            let ours = [".jsonl", ".jsonl.gz", ".log"]
-                .iter()
-                .any(|s| name.ends_with(s));
-            stamped && ours && !fs::symlink_metadata(p).unwrap().is_symlink()
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 pub(crate) fn names(paths: &[PathBuf]) -> Vec<String> {
     paths
         .iter()
         .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The text of a file, gunzipped if its name ends in `.gz`.
-pub(crate) fn read(path: &Path) -> String {
-    let bytes = fs::read(path).unwrap();
-    if path.extension().is_some_and(|e| e == "gz") {
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_string(&mut text)
-            .unwrap();
-        text
-    } else {
-        String::from_utf8(bytes).unwrap()
-    }
-}
-
-/// Every line of every file of `prefix` in `dir`, each parsed as JSON.
-pub(crate) fn json_lines(dir: &Path, prefix: &str) -> Vec<serde_json::Value> {
-    files(dir, prefix)
-        .iter()
-        .flat_map(|p| {
-            let text = read(p);
-            assert!(
-                text.is_empty() || text.ends_with('\n'),
-                "{} ends mid-line",
-                p.display()
-            );
-            text.lines()
-                .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
-                .collect::<Vec<_>>()
-        })
         .collect()
 }
 

@@ -62,13 +62,6 @@
     unreachable_pub
 )]
 
-#[path = "../../eventlog/benches/support/workload.rs"]
-mod workload;
-
-#[path = "../tests/collector/mod.rs"]
-#[allow(dead_code)] // The bench uses the counting collector only.
-mod collector;
-
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -77,6 +70,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 use eventlog_otlp::{OtlpOutput, Protocol};
+use eventlog_tests::collector::Collector;
+use eventlog_tests::workload::{emit_event, in_two_spans};
 use opentelemetry_appender_tracing::layer::{OpenTelemetryTracingBridge, TracingSpanAttributes};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{
@@ -85,9 +80,6 @@ use opentelemetry_sdk::logs::{
 use tracing::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::prelude::*;
-use workload::{emit_event, in_two_spans};
-
-use collector::Collector;
 
 struct Nothing;
 
@@ -314,7 +306,7 @@ fn throughput(records: u64) {
     }
     for (name, protocol, concurrency) in runs {
         let mut collector = Collector::start_counting();
-        let endpoint = collector.endpoint(protocol);
+        let endpoint = collector.endpoint(protocol.as_str());
         let (otlp, guard) = OtlpOutput::builder()
             .protocol(protocol)
             .endpoint(endpoint)
@@ -453,7 +445,7 @@ fn burst_bridge_otlp_http(events: u64) -> Burst {
 /// eventlog-otlp with its defaults, exporting to a fresh rotel.
 fn burst_eventlog(contender: &'static str, protocol: Protocol, events: u64) -> Burst {
     let mut collector = Collector::start_counting();
-    let endpoint = collector.endpoint(protocol);
+    let endpoint = collector.endpoint(protocol.as_str());
     let (otlp, guard) = OtlpOutput::builder()
         .protocol(protocol)
         .endpoint(endpoint)

@@ -1,4 +1,4 @@
-//! The bench workload (`eventlog/benches/support/workload.rs`) exported to
+//! The bench workload (`eventlog_tests::workload`) exported to
 //! a running collector by one export thread, for counting the export
 //! thread's instructions per record with callgrind (wall-clock figures on
 //! a shared 2-core machine swing by ±20 %; instruction counts repeat).
@@ -20,14 +20,11 @@
 // An example prints its usage and result.
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
-#[path = "../../eventlog/benches/support/workload.rs"]
-mod workload;
-
 use std::time::Duration;
 
 use eventlog_otlp::{OtlpOutput, Protocol};
+use eventlog_tests::workload::{emit_event, in_two_spans};
 use tracing_subscriber::prelude::*;
-use workload::{emit_event, in_two_spans};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -6,9 +6,8 @@
 use std::time::{Duration, Instant};
 
 use eventlog_otlp::{OtlpError, OtlpOutput, Protocol, ShutdownError};
+use eventlog_tests::collector::Collector;
 use tracing_subscriber::prelude::*;
-
-use crate::collector::Collector;
 
 /// A loopback port nothing listens on (bound, then released).
 pub fn dead_port() -> u16 {

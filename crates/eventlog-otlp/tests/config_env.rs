@@ -4,9 +4,8 @@
 use std::process::Command;
 
 use eventlog_otlp::OtlpOutput;
+use eventlog_tests::collector::Collector;
 use tracing_subscriber::prelude::*;
-
-use crate::collector::Collector;
 
 /// Runs in the child only: builds with the child's environment and prints
 /// the outcome. In a normal test run it does nothing.

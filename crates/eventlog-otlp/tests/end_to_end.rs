@@ -2,10 +2,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use eventlog_otlp::{OtlpOutput, Protocol};
+use eventlog_tests::collector::Collector;
 use serde_json::Value;
 use tracing_subscriber::prelude::*;
-
-use crate::collector::Collector;
 
 /// Emits `n` events covering the five categories, every value type, with and
 /// without a message, at every level from DEBUG to ERROR, inside a span
@@ -104,7 +103,7 @@ fn json_type(v: &Value) -> &'static str {
 fn round_trip(protocol: Protocol) {
     const N: usize = 500;
     let collector = Collector::start();
-    let endpoint = collector.endpoint(protocol);
+    let endpoint = collector.endpoint(protocol.as_str());
     let capture = eventlog::testing::Capture::new();
     let (otlp, guard) = OtlpOutput::builder()
         .protocol(protocol)

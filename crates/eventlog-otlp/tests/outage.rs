@@ -2,10 +2,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use eventlog_otlp::{DROP_REPORT_EVENT, OtlpOutput, Protocol};
+use eventlog_tests::collector::Collector;
 use serde_json::Value;
 use tracing_subscriber::prelude::*;
-
-use crate::collector::Collector;
 
 /// Events per second while the collector is away, as in issue 7.
 const RATE: u64 = 1_000;
@@ -84,7 +83,7 @@ fn assert_exactly_once(seen: &[u64], emitted: u64) {
 /// duplicates, `emit` never waits for the network.
 fn survive_outage(protocol: Protocol) {
     let mut collector = Collector::not_started();
-    let endpoint = collector.endpoint(protocol);
+    let endpoint = collector.endpoint(protocol.as_str());
     let (otlp, guard) = OtlpOutput::builder()
         .protocol(protocol)
         .endpoint(endpoint)

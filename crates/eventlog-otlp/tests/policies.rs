@@ -5,9 +5,8 @@
 use std::time::Duration;
 
 use eventlog_otlp::OtlpOutput;
+use eventlog_tests::collector::Collector;
 use tracing_subscriber::prelude::*;
-
-use crate::collector::Collector;
 
 #[test]
 fn redacted_values_never_reach_the_collector() {

@@ -6,9 +6,8 @@
 use std::time::{Duration, Instant};
 
 use eventlog_otlp::OtlpOutput;
+use eventlog_tests::collector::Collector;
 use tracing_subscriber::prelude::*;
-
-use crate::collector::Collector;
 
 async fn export_and_shut_down() {
     const N: usize = 100;

@@ -7,11 +7,10 @@
 use std::time::Duration;
 
 use eventlog_otlp::OtlpOutput;
+use eventlog_tests::collector::Collector;
 use eventlog_tests::secrets::{NEGATIVES, POSITIVES};
 use serde_json::Value;
 use tracing_subscriber::prelude::*;
-
-use crate::collector::Collector;
 
 fn strings(v: &Value, out: &mut Vec<String>) {
     match v {

@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
+use eventlog_tests::collector::Collector;
 use serde_json::Value;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::prelude::*;
 
-use crate::collector::Collector;
 use crate::end_to_end::emit_workload;
 
 #[test]

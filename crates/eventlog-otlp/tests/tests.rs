@@ -13,7 +13,6 @@
 
 // Bad configuration: an error at build or a documented clamp, never a panic later.
 mod bad_config;
-mod collector;
 // OTEL_EXPORTER_OTLP_* variables: read, checked, logs-specific first, code wins.
 mod config_env;
 // Records reach the collector exactly once, mapped as documented, over each transport.

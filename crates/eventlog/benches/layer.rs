@@ -26,18 +26,15 @@
 // A bench prints its results table.
 #![allow(clippy::print_stdout)]
 
-#[path = "support/workload.rs"]
-mod workload;
-
 use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+use eventlog_tests::workload::{emit_event, in_two_spans};
 use tracing::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::prelude::*;
-use workload::{emit_event, in_two_spans};
 
 /// A layer that does nothing: what dispatch alone costs.
 struct Nothing;

@@ -1,4 +1,4 @@
-//! The `layer` bench's workload (`benches/support/workload.rs`) in a plain loop, for counting instructions:
+//! The `layer` bench's workload (`eventlog_tests::workload`) in a plain loop, for counting instructions:
 //! wall-clock medians on a shared 2-core machine swing by ±20 %, while
 //! callgrind's counts repeat to the instruction.
 //!
@@ -17,11 +17,8 @@
 // An example prints its usage.
 #![allow(clippy::print_stderr)]
 
-#[path = "../benches/support/workload.rs"]
-mod workload;
-
+use eventlog_tests::workload::{emit_event, in_two_spans};
 use tracing_subscriber::prelude::*;
-use workload::{emit_event, in_two_spans};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -7,12 +7,10 @@
 // pass-through to `System` that bumps a thread-local counter.
 #![allow(unsafe_code, clippy::unwrap_used)]
 
-#[path = "../benches/support/workload.rs"]
-mod workload;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use workload::{emit_event, in_two_spans};
+
+use eventlog_tests::workload::{emit_event, in_two_spans};
 
 use tracing_subscriber::prelude::*;
 

@@ -1,6 +1,25 @@
-//! A real OTLP collector (rotel) for the tests: started on free loopback
-//! ports, with a Python logs processor that appends one JSON line per
-//! received record to a file, stopped with SIGTERM by pid.
+//! A real OTLP collector (rotel) for the OTLP output's tests and bench:
+//! started on free loopback ports, with a Python logs processor that
+//! appends one JSON line per received record to a file, stopped with
+//! SIGTERM by pid.
+//!
+//! The `rotel-agent` binary comes from `ROTEL_AGENT`, else from the
+//! workspace's `scripts/install-collector`; when neither works the test
+//! fails, naming what was tried: it never skips.
+//!
+//! ```
+//! use std::net::TcpStream;
+//! use eventlog_tests::collector::Collector;
+//!
+//! let mut collector = Collector::start();
+//! assert!(TcpStream::connect(("127.0.0.1", collector.grpc_port)).is_ok());
+//! assert_eq!(collector.endpoint("grpc"), collector.grpc_endpoint());
+//! assert!(collector.endpoint("http/protobuf").ends_with("/v1/logs"));
+//! // Export to `grpc_endpoint()` or `http_endpoint()`, then read what arrived
+//! // with `records()` or `wait_until(timeout, predicate)`.
+//! assert!(collector.records().is_empty(), "nothing exported yet");
+//! collector.stop();
+//! ```
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -89,7 +108,7 @@ pub fn agent() -> &'static Path {
             );
             return path;
         }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/install-collector");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-collector");
         let out = Command::new(&script)
             .stderr(Stdio::inherit())
             .output()
@@ -113,12 +132,15 @@ fn free_port() -> u16 {
 }
 
 /// A running rotel, stopped (SIGTERM by pid) when dropped.
+#[derive(Debug)]
 pub struct Collector {
     child: Option<Child>,
     dir: tempfile::TempDir,
     /// Count with rotel's own telemetry instead of the Python processor.
     counting: bool,
+    /// The OTLP/gRPC port on 127.0.0.1.
     pub grpc_port: u16,
+    /// The OTLP/HTTP port on 127.0.0.1.
     pub http_port: u16,
 }
 
@@ -156,7 +178,6 @@ impl Collector {
     /// Starts rotel without the Python processor (its ceiling is ~45 k
     /// records/s), counting what it accepted with its own telemetry; read
     /// the count with [`Collector::accepted`] after [`Collector::stop`].
-    #[allow(dead_code)] // Used by the bench.
     pub fn start_counting() -> Self {
         let mut c = Self::not_started();
         c.counting = true;
@@ -175,7 +196,6 @@ impl Collector {
 
     /// Log records rotel says it accepted (`rotel_receiver_accepted_log_records`,
     /// all protocols), as printed when it stopped.
-    #[allow(dead_code)] // Used by the bench.
     pub fn accepted(&self) -> u64 {
         let log = self.log();
         if !log.contains("rotel_receiver_accepted_log_records") {
@@ -194,7 +214,6 @@ impl Collector {
 
     /// (Re)starts rotel on this collector's ports, appending to the same file.
     /// Panics if it does not come up within 10 s.
-    #[allow(dead_code)] // Used by the outage tests.
     pub fn restart(&mut self) {
         for _ in 0..50 {
             if self.spawn() {
@@ -279,19 +298,27 @@ impl Collector {
         let _ = child.wait();
     }
 
+    /// The OTLP/gRPC endpoint, `http://127.0.0.1:<grpc_port>`.
     pub fn grpc_endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.grpc_port)
     }
 
+    /// The OTLP/HTTP logs endpoint, `http://127.0.0.1:<http_port>/v1/logs`.
     pub fn http_endpoint(&self) -> String {
         format!("http://127.0.0.1:{}/v1/logs", self.http_port)
     }
 
-    /// The endpoint `protocol` talks to.
-    pub fn endpoint(&self, protocol: eventlog_otlp::Protocol) -> String {
+    /// The endpoint for the protocol named as in `OTEL_EXPORTER_OTLP_PROTOCOL`
+    /// (`eventlog_otlp::Protocol::as_str`): `grpc` or `http/protobuf`.
+    ///
+    /// # Panics
+    ///
+    /// On any other name: this collector speaks only those two.
+    pub fn endpoint(&self, protocol: &str) -> String {
         match protocol {
-            eventlog_otlp::Protocol::Grpc => self.grpc_endpoint(),
-            _ => self.http_endpoint(),
+            "grpc" => self.grpc_endpoint(),
+            "http/protobuf" => self.http_endpoint(),
+            other => panic!("the test collector does not speak OTLP protocol {other:?}"),
         }
     }
 
