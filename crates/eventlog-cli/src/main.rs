@@ -20,6 +20,9 @@
 //! other files were read and the answer printed). A panic is a bug.
 
 #![forbid(unsafe_code)]
+// Input is hostile: no index or string slice may panic on it. Each module
+// reads files, arguments or both, so the rule is crate-wide.
+#![deny(clippy::indexing_slicing, clippy::string_slice)]
 // A command line tool prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -462,7 +465,7 @@ fn report_command(
     let mut reporter = report::Reporter::default();
     let read = read_records(settings, paths, |record| reporter.add(record, filter))?;
     let outcome = after_reading(&read, Outcome::Done);
-    let report = reporter.finish(width);
+    let report = reporter.finish(width)?;
     write_result(out, json, &report, || report.render())?;
     Ok(outcome)
 }

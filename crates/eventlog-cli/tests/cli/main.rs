@@ -17,6 +17,7 @@ use tracing_subscriber::prelude::*;
 
 // One area per file under tests/cli/.
 mod follow;
+mod hostile;
 
 const REQUESTS: usize = 120;
 const ERROR_TYPES: [&str; 2] = ["card_declined", "fraud_suspected"];
