@@ -70,8 +70,13 @@ fn stderr_lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
     rx
 }
 
-/// Waits for a stderr line holding `needle`; the lines before it too.
-fn wait_for(lines: &mpsc::Receiver<String>, needle: &str) -> Vec<String> {
+/// Waits for a stderr line of `child` holding `needle`; the lines before
+/// it too. Kills the child if none comes (it would outlive the test).
+fn wait_for(
+    child: &mut std::process::Child,
+    lines: &mpsc::Receiver<String>,
+    needle: &str,
+) -> Vec<String> {
     let mut seen = Vec::new();
     loop {
         match lines.recv_timeout(HANG_GUARD) {
@@ -82,7 +87,11 @@ fn wait_for(lines: &mpsc::Receiver<String>, needle: &str) -> Vec<String> {
                     return seen;
                 }
             }
-            Err(e) => panic!("no stderr line with {needle:?} ({e}); got {seen:?}"),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("no stderr line with {needle:?} ({e}); got {seen:?}");
+            }
         }
     }
 }
@@ -103,7 +112,7 @@ fn a_fifo_without_a_writer_says_it_waits_then_reads_it() {
         .spawn()
         .unwrap();
     let lines = stderr_lines(&mut child);
-    let said = wait_for(&lines, "waiting");
+    let said = wait_for(&mut child, &lines, "waiting");
     assert!(
         said.last()
             .unwrap()
@@ -205,7 +214,7 @@ fn dev_zero_is_capped_not_an_allocation_abort() {
         .spawn()
         .unwrap();
     let lines = stderr_lines(&mut child);
-    let said = wait_for(&lines, "line longer than");
+    let said = wait_for(&mut child, &lines, "line longer than");
     assert_eq!(
         said,
         ["eventlog: /dev/zero:1: line longer than 16 MiB (--max-line-bytes): skipped"]
@@ -268,6 +277,42 @@ fn a_100_mb_line_is_skipped_and_counted_with_its_file_and_line() {
     let r = stats_json(&out);
     assert_eq!(r["by_kind"]["line_too_long"], 1, "{r}");
     assert_eq!(r["examples"][0]["line"], 2, "{r}");
+}
+
+/// `report --bucket 1s` over records years apart built every empty bucket
+/// first (6e11 here: an allocation abort). Now it is refused, naming the flag.
+#[test]
+fn report_over_years_in_1s_buckets_is_refused_not_an_allocation_abort() {
+    let d = dir();
+    let file = d.path().join("far.jsonl");
+    std::fs::write(
+        &file,
+        "{\"timestamp\":\"0001-01-01T00:00:00Z\",\"level\":\"INFO\"}\n\
+         {\"timestamp\":\"9999-01-01T00:00:00Z\",\"level\":\"INFO\"}\n",
+    )
+    .unwrap();
+    let out = limited(200_000, &["report", path(&file), "--bucket", "1s"])
+        .output()
+        .unwrap();
+    assert_sane(&out, "1s");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("eventlog: --bucket \"1s\": expected "),
+        "{err}"
+    );
+    // Left to choose, it picks a width that fits.
+    let out = run(&["report", path(&file), "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let r = stats_json(&out);
+    assert!(r["buckets"].as_array().unwrap().len() <= 41, "{r}");
+    let total: u64 = r["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["records"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 2);
 }
 
 /// A gzip stream that inflates a thousand times (200 MiB of zeros, no
