@@ -71,18 +71,18 @@ pub(crate) struct Condition {
 }
 
 impl Condition {
-    /// `key=value` or `key!=value`.
+    /// `key=value` or `key!=value`, split at the first `=` (a key holds
+    /// none; the value may hold any, `!=` included).
     pub(crate) fn parse(text: &str) -> Result<Self, CliError> {
         let bad = || CliError::BadArgument {
             arg: "--where",
             value: text.to_owned(),
             expected: "KEY=VALUE or KEY!=VALUE, for example metadata.error_type=card_declined",
         };
-        let (path, value, negated) = if let Some((k, v)) = text.split_once("!=") {
-            (k, v, true)
-        } else {
-            let (k, v) = text.split_once('=').ok_or_else(bad)?;
-            (k, v, false)
+        let (key, value) = text.split_once('=').ok_or_else(bad)?;
+        let (path, negated) = match key.strip_suffix('!') {
+            Some(path) => (path, true),
+            None => (key, false),
         };
         if path.trim().is_empty() {
             return Err(bad());
@@ -294,8 +294,26 @@ mod tests {
         ] {
             assert_eq!(Condition::parse(text).unwrap().holds(&r), holds, "{text}");
         }
-        for bad in ["novalue", "=x", " =x"] {
+        for bad in ["novalue", "=x", " =x", "", "=", "!=", " != x", "\u{3000}=x"] {
             assert!(Condition::parse(bad).is_err(), "{bad}");
+        }
+        // Split at the first `=`: the value is everything after it.
+        for (text, path, value, negated) in [
+            ("a=", "a", "", false),
+            ("a!=", "a", "", true),
+            ("a=b=c", "a", "b=c", false),
+            ("a!=b!=c", "a", "b!=c", true),
+            ("a=b!=c", "a", "b!=c", false),
+            ("url=https://h/?q=1", "url", "https://h/?q=1", false),
+            (" é.ü = x ", "é.ü", " x ", false),
+            ("a==b", "a", "=b", false),
+        ] {
+            let c = Condition::parse(text).unwrap();
+            assert_eq!(
+                (c.path.as_str(), c.value.as_str(), c.negated),
+                (path, value, negated),
+                "{text}"
+            );
         }
     }
 
@@ -308,7 +326,22 @@ mod tests {
         assert_eq!(t("15m"), "2026-12-01T11:45:00Z");
         assert_eq!(t("2h"), "2026-12-01T10:00:00Z");
         assert_eq!(t("1d"), "2026-11-30T12:00:00Z");
-        for bad in ["yesterday", "5w", "m", ""] {
+        for bad in [
+            "yesterday",
+            "5w",
+            "m",
+            "",
+            "-5m",
+            "+5m",
+            "5 m",
+            "5M",
+            "٣m",
+            "99999999999999999999s",
+            "9223372036854775807d",
+            "9223372036854775807s",
+            "2026-13-01T00:00:00Z",
+            "2026-12-01T09:30:00",
+        ] {
             assert!(parse_time("--since", bad, now).is_err(), "{bad}");
         }
     }
@@ -367,13 +400,12 @@ mod tests {
             match Condition::parse(&text) {
                 Ok(c) => {
                     proptest::prop_assert!(!c.path.is_empty());
-                    let (k, v) = text
-                        .split_once("!=")
-                        .or_else(|| text.split_once('='))
-                        .unwrap();
+                    let (k, v) = text.split_once('=').unwrap();
+                    let negated = k.ends_with('!');
+                    let k = if negated { k.strip_suffix('!').unwrap() } else { k };
                     proptest::prop_assert_eq!(c.path.as_str(), k.trim());
                     proptest::prop_assert_eq!(c.value.as_str(), v);
-                    proptest::prop_assert_eq!(c.negated, text.contains("!="));
+                    proptest::prop_assert_eq!(c.negated, negated);
                 }
                 Err(CliError::BadArgument { arg, value, .. }) => {
                     proptest::prop_assert_eq!(arg, "--where");

@@ -148,7 +148,9 @@ enum Command {
         #[arg(long, conflicts_with = "follow")]
         count: bool,
         /// Keeps printing new matching records as they are written, following the
-        /// appender's rotation (give the active file or its symlink, e.g. logs/checkout.jsonl).
+        /// appender's rotation (give the active file or its symlink, e.g. logs/checkout.jsonl):
+        /// every rotated file's records once; files retention deleted before they were seen
+        /// are named on stderr (exit status 2).
         #[arg(long, short = 'f')]
         follow: bool,
     },
