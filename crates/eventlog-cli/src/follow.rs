@@ -31,7 +31,8 @@
 //! can only be gone if the newest file known is gone too; that is checked
 //! at every look that finds new files, and stderr names where the gap is.
 //! A file listed but deleted before it could be opened is named too. Any
-//! gap makes the exit status 2.
+//! gap makes the exit status 2. (Whether a file existed in such a gap is
+//! unknowable, so a warning may be a false alarm; a loss is never silent.)
 //!
 //! A file not named by the appender (`app.log` rotated by logrotate) is
 //! followed like `tail -F`: when its name refers to another file, the old
