@@ -41,7 +41,9 @@ fn dotted<'a>(obj: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
         .into_iter()
         .rev()
     {
-        let (head, rest) = (&path[..i], &path[i + 1..]);
+        let (Some(head), Some(rest)) = (path.get(..i), path.get(i + 1..)) else {
+            continue;
+        };
         if let Some(Value::Object(inner)) = obj.get(head)
             && let Some(v) = dotted(inner, rest)
         {
@@ -69,18 +71,18 @@ pub(crate) struct Condition {
 }
 
 impl Condition {
-    /// `key=value` or `key!=value`.
+    /// `key=value` or `key!=value`, split at the first `=` (a key holds
+    /// none; the value may hold any, `!=` included).
     pub(crate) fn parse(text: &str) -> Result<Self, CliError> {
         let bad = || CliError::BadArgument {
             arg: "--where",
             value: text.to_owned(),
             expected: "KEY=VALUE or KEY!=VALUE, for example metadata.error_type=card_declined",
         };
-        let (path, value, negated) = if let Some((k, v)) = text.split_once("!=") {
-            (k, v, true)
-        } else {
-            let (k, v) = text.split_once('=').ok_or_else(bad)?;
-            (k, v, false)
+        let (key, value) = text.split_once('=').ok_or_else(bad)?;
+        let (path, negated) = match key.strip_suffix('!') {
+            Some(path) => (path, true),
+            None => (key, false),
         };
         if path.trim().is_empty() {
             return Err(bad());
@@ -292,8 +294,26 @@ mod tests {
         ] {
             assert_eq!(Condition::parse(text).unwrap().holds(&r), holds, "{text}");
         }
-        for bad in ["novalue", "=x", " =x"] {
+        for bad in ["novalue", "=x", " =x", "", "=", "!=", " != x", "\u{3000}=x"] {
             assert!(Condition::parse(bad).is_err(), "{bad}");
+        }
+        // Split at the first `=`: the value is everything after it.
+        for (text, path, value, negated) in [
+            ("a=", "a", "", false),
+            ("a!=", "a", "", true),
+            ("a=b=c", "a", "b=c", false),
+            ("a!=b!=c", "a", "b!=c", true),
+            ("a=b!=c", "a", "b!=c", false),
+            ("url=https://h/?q=1", "url", "https://h/?q=1", false),
+            (" é.ü = x ", "é.ü", " x ", false),
+            ("a==b", "a", "=b", false),
+        ] {
+            let c = Condition::parse(text).unwrap();
+            assert_eq!(
+                (c.path.as_str(), c.value.as_str(), c.negated),
+                (path, value, negated),
+                "{text}"
+            );
         }
     }
 
@@ -306,7 +326,22 @@ mod tests {
         assert_eq!(t("15m"), "2026-12-01T11:45:00Z");
         assert_eq!(t("2h"), "2026-12-01T10:00:00Z");
         assert_eq!(t("1d"), "2026-11-30T12:00:00Z");
-        for bad in ["yesterday", "5w", "m", ""] {
+        for bad in [
+            "yesterday",
+            "5w",
+            "m",
+            "",
+            "-5m",
+            "+5m",
+            "5 m",
+            "5M",
+            "٣m",
+            "99999999999999999999s",
+            "9223372036854775807d",
+            "9223372036854775807s",
+            "2026-13-01T00:00:00Z",
+            "2026-12-01T09:30:00",
+        ] {
             assert!(parse_time("--since", bad, now).is_err(), "{bad}");
         }
     }
@@ -334,6 +369,91 @@ mod tests {
         assert!(Prefilter::string_value("req_1").may_match(line));
         assert!(!Prefilter::string_value("req_10").may_match(line));
         assert!(Prefilter::default().may_match("anything"));
+    }
+
+    /// Any JSON value, nested a few levels, keys from all of Unicode and dots.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "\\PC{0,8}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map("[a.é_]{0,4}|\\PC{0,4}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        /// `--where` with any text: a condition whose key is the trimmed,
+        /// non-empty text before the first `!=` (else `=`), or a `BadArgument`.
+        #[test]
+        fn any_where_text_parses_or_is_refused(text in "\\PC*|[=!a. ]{0,8}") {
+            match Condition::parse(&text) {
+                Ok(c) => {
+                    proptest::prop_assert!(!c.path.is_empty());
+                    let (k, v) = text.split_once('=').unwrap();
+                    let negated = k.ends_with('!');
+                    let k = if negated { k.strip_suffix('!').unwrap() } else { k };
+                    proptest::prop_assert_eq!(c.path.as_str(), k.trim());
+                    proptest::prop_assert_eq!(c.value.as_str(), v);
+                    proptest::prop_assert_eq!(c.negated, negated);
+                }
+                Err(CliError::BadArgument { arg, value, .. }) => {
+                    proptest::prop_assert_eq!(arg, "--where");
+                    proptest::prop_assert_eq!(value, text);
+                }
+                Err(other) => proptest::prop_assert!(false, "{other}"),
+            }
+        }
+
+        /// `--since` with any text, now at any time jiff can hold: a time or
+        /// a `BadArgument` naming the flag, never a panic (overflows included).
+        #[test]
+        fn any_time_text_parses_or_is_refused(
+            text in "\\PC*|[0-9]{1,25}[smhdw]?|-?[0-9]{1,20}[smhd]",
+            now in Timestamp::MIN.as_second()..=Timestamp::MAX.as_second(),
+        ) {
+            let now = Timestamp::from_second(now).unwrap();
+            if let Err(e) = parse_time("--since", &text, now) {
+                let named = matches!(e, CliError::BadArgument { arg: "--since", .. });
+                proptest::prop_assert!(named, "{e}");
+            }
+        }
+
+        /// Any record, any key path and filter values: matching never panics,
+        /// and `--where K=V` holds exactly when `--where K!=V` does not.
+        #[test]
+        fn any_record_and_path_match_or_not(
+            record in any_json(),
+            path in "[a.é_]{0,6}|\\PC{0,6}",
+            value in "\\PC{0,4}",
+        ) {
+            let Value::Object(record) = record else { return Ok(()) };
+            let _ = lookup(&record, &path);
+            let text = format!("{path}={value}");
+            if let (Ok(eq), Ok(ne)) = (
+                Condition::parse(&text),
+                Condition::parse(&format!("{path}!={value}")),
+            ) && !path.contains('=') && !path.contains('!')
+            {
+                proptest::prop_assert_ne!(eq.holds(&record), ne.holds(&record));
+            }
+            let f = Filter {
+                events: vec![value.clone()],
+                min_level: Some(2),
+                ..Filter::default()
+            };
+            let _ = f.matches(&record);
+        }
     }
 
     #[test]

@@ -72,8 +72,34 @@ mod tests {
             Value::Object(m),
             json!({"timestamp": "t", "level": "INFO", "request_id": "r1", "x": 1})
         );
-        for bad in ["timestamp", "nope=x", "level="] {
+        for bad in ["timestamp", "nope=x", "level=", "=x", "level= "] {
             assert!(Renames::parse(&[bad.into()]).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// `--key` with any text: renames of known names to non-empty keys,
+        /// or a `BadArgument` carrying the text; applying them never panics.
+        #[test]
+        fn any_key_text_parses_or_is_refused(
+            texts in proptest::collection::vec("\\PC*|(level|timestamp|request_id)=\\PC{0,6}", 0..4),
+        ) {
+            match Renames::parse(&texts) {
+                Ok(r) => {
+                    for (name, key) in &r.0 {
+                        proptest::prop_assert!(known(name) && !key.is_empty());
+                    }
+                    let Value::Object(mut m) = json!({"level": "INFO", "x": 1}) else {
+                        unreachable!()
+                    };
+                    r.apply(&mut m);
+                }
+                Err(CliError::BadArgument { arg, value, .. }) => {
+                    proptest::prop_assert_eq!(arg, "--key");
+                    proptest::prop_assert!(texts.contains(&value));
+                }
+                Err(other) => proptest::prop_assert!(false, "{other}"),
+            }
         }
     }
 }

@@ -15,9 +15,14 @@
 //! reached twice, such as the appender's active-file symlink, is read once.
 //!
 //! Exit status: 0 on success; 1 when `query` or `trace` matched nothing or
-//! `validate` found errors; 2 for bad arguments or unreadable input.
+//! `validate` found errors; 2 for bad arguments or unreadable input (a
+//! file that could not be read to its end makes the status 2 after the
+//! other files were read and the answer printed). A panic is a bug.
 
 #![forbid(unsafe_code)]
+// Input is hostile: no index or string slice may panic on it. Each module
+// reads files, arguments or both, so the rule is crate-wide.
+#![deny(clippy::indexing_slicing, clippy::string_slice)]
 // A command line tool prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -86,6 +91,16 @@ struct Cli {
     /// with a renamed envelope: --key timestamp=@timestamp --key level=severity.
     #[arg(long = "key", value_name = "NAME=KEY", global = true)]
     keys: Vec<String>,
+    /// Longest line read (bytes, or with a KiB, MiB or GiB suffix, at most 1GiB):
+    /// far above any line the layer writes, far below what exhausts memory; a
+    /// longer line is reported with its file and line number and skipped.
+    #[arg(
+        long = "max-line-bytes",
+        value_name = "SIZE",
+        global = true,
+        default_value = "16MiB"
+    )]
+    max_line: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,7 +148,9 @@ enum Command {
         #[arg(long, conflicts_with = "follow")]
         count: bool,
         /// Keeps printing new matching records as they are written, following the
-        /// appender's rotation (give the active file or its symlink, e.g. logs/checkout.jsonl).
+        /// appender's rotation (give the active file or its symlink, e.g. logs/checkout.jsonl):
+        /// every rotated file's records once; files retention deleted before they were seen
+        /// are named on stderr (exit status 2).
         #[arg(long, short = 'f')]
         follow: bool,
     },
@@ -237,21 +254,57 @@ impl FilterArgs {
 }
 
 /// What a command ended with.
-enum Outcome {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
     Done,
     /// Nothing matched, or validation failed.
     Negative,
+    /// The answer was printed, but some input could not be read (named on
+    /// stderr): exit status 2.
+    Incomplete,
 }
 
-fn report_unreadable(unreadable: &[(PathBuf, String)]) {
-    for (file, why) in unreadable {
-        eprintln!("eventlog: {}: stopped reading: {why}", file.display());
+/// Names on stderr the files that could not be read (and those that went
+/// away while reading a directory); `outcome`, or `Incomplete` if any
+/// file could not be read.
+fn after_reading(read: &input::ReadSummary, outcome: Outcome) -> Outcome {
+    for file in &read.vanished {
+        eprintln!(
+            "eventlog: {}: gone before it could be read (rotated or deleted by retention meanwhile): skipped",
+            file.display()
+        );
+    }
+    for (file, why) in &read.unreadable {
+        eprintln!("eventlog: {}: {why}", file.display());
+    }
+    if read.unreadable.is_empty() {
+        outcome
+    } else {
+        Outcome::Incomplete
+    }
+}
+
+/// How every command reads: renamed keys and the line cap.
+#[derive(Debug, Clone, Copy)]
+struct Settings<'a> {
+    renames: &'a keys::Renames,
+    max_line: usize,
+}
+
+impl<'a> Settings<'a> {
+    fn reading(self, prefilter: &'a filter::Prefilter, quiet: bool) -> input::Reading<'a> {
+        input::Reading {
+            renames: self.renames,
+            prefilter,
+            max_line: self.max_line,
+            quiet,
+        }
     }
 }
 
 type Out<'a> = std::io::BufWriter<std::io::StdoutLock<'a>>;
 
-fn run(command: Command, renames: &keys::Renames) -> Result<Outcome, CliError> {
+fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let outcome = match command {
@@ -263,7 +316,7 @@ fn run(command: Command, renames: &keys::Renames) -> Result<Outcome, CliError> {
             json,
         } => stats_command(
             &mut out,
-            renames,
+            settings,
             &paths.paths,
             &filter.build()?,
             (top, by),
@@ -283,15 +336,14 @@ fn run(command: Command, renames: &keys::Renames) -> Result<Outcome, CliError> {
                     expected: "exactly one file to follow, such as logs/checkout.jsonl",
                 });
             };
-            if path.is_dir() {
-                return Err(CliError::BadArgument {
-                    arg: "--follow",
-                    value: path.display().to_string(),
-                    expected: "a file, not a directory: the active file or its symlink, such as logs/checkout.jsonl",
-                });
-            }
-            follow::follow(&mut out, path, renames, &filter.build()?, limit)?;
-            Outcome::Done
+            let filter = filter.build()?;
+            let how = follow::Following {
+                renames: settings.renames,
+                filter: &filter,
+                limit,
+                max_line: settings.max_line,
+            };
+            follow::follow(&mut out, path, how)?
         }
         Command::Query {
             paths,
@@ -301,7 +353,7 @@ fn run(command: Command, renames: &keys::Renames) -> Result<Outcome, CliError> {
             follow: false,
         } => query_command(
             &mut out,
-            renames,
+            settings,
             &paths.paths,
             &filter.build()?,
             limit,
@@ -314,14 +366,14 @@ fn run(command: Command, renames: &keys::Renames) -> Result<Outcome, CliError> {
             json,
         } => report_command(
             &mut out,
-            renames,
+            settings,
             &paths.paths,
             &filter.build()?,
             report::parse_width(&bucket)?,
             json,
         )?,
         Command::Trace { id, paths, json } => {
-            trace_command(&mut out, renames, &paths.paths, &id, json)?
+            trace_command(&mut out, settings, &paths.paths, &id, json)?
         }
         Command::Validate {
             paths,
@@ -330,7 +382,7 @@ fn run(command: Command, renames: &keys::Renames) -> Result<Outcome, CliError> {
             json,
         } => validate_command(
             &mut out,
-            renames,
+            settings,
             &paths.paths,
             schema.as_deref(),
             examples,
@@ -355,35 +407,38 @@ fn write_json(out: &mut Out<'_>, value: &impl serde::Serialize) -> Result<(), Cl
 
 fn stats_command(
     out: &mut Out<'_>,
-    renames: &keys::Renames,
+    settings: Settings<'_>,
     paths: &[PathBuf],
     filter: &Filter,
     (top, by): (usize, Vec<String>),
     json: bool,
 ) -> Result<Outcome, CliError> {
     let mut counter = stats::Counter::new(by);
-    let read = read_records(renames, paths, |record| counter.add(record, filter))?;
+    let read = read_records(settings, paths, |record| counter.add(record, filter))?;
+    let outcome = after_reading(&read, Outcome::Done);
     let stats = counter.finish(read);
-    write_result(out, json, &stats, || stats.render(top))
+    write_result(out, json, &stats, || stats.render(top))?;
+    Ok(outcome)
 }
 
 /// Hands every record of `paths` to `add`; returns what reading cost.
 fn read_records(
-    renames: &keys::Renames,
+    settings: Settings<'_>,
     paths: &[PathBuf],
     mut add: impl FnMut(&serde_json::Map<String, serde_json::Value>),
 ) -> Result<input::ReadSummary, CliError> {
-    let inputs = input::collect(paths)?;
+    let found = input::collect(paths)?;
     let everything = filter::Prefilter::default();
-    let reading = input::Reading {
-        renames,
-        prefilter: &everything,
-    };
-    Ok(input::for_each_line(&inputs, reading, |line| {
-        if let Ok(record) = &line.record {
-            add(record);
-        }
-    }))
+    Ok(input::for_each_line(
+        found,
+        settings.reading(&everything, false),
+        |line| {
+            if let Ok(record) = &line.record {
+                add(record);
+            }
+        },
+        |_, _| {},
+    ))
 }
 
 /// Writes `result` as one JSON object, or as `text` renders it.
@@ -403,37 +458,35 @@ fn write_result(
 
 fn report_command(
     out: &mut Out<'_>,
-    renames: &keys::Renames,
+    settings: Settings<'_>,
     paths: &[PathBuf],
     filter: &Filter,
     width: Option<i64>,
     json: bool,
 ) -> Result<Outcome, CliError> {
     let mut reporter = report::Reporter::default();
-    let read = read_records(renames, paths, |record| reporter.add(record, filter))?;
-    report_unreadable(&read.unreadable);
-    let report = reporter.finish(width);
-    write_result(out, json, &report, || report.render())
+    let read = read_records(settings, paths, |record| reporter.add(record, filter))?;
+    let outcome = after_reading(&read, Outcome::Done);
+    let report = reporter.finish(width)?;
+    write_result(out, json, &report, || report.render())?;
+    Ok(outcome)
 }
 
 fn query_command(
     out: &mut Out<'_>,
-    renames: &keys::Renames,
+    settings: Settings<'_>,
     paths: &[PathBuf],
     filter: &Filter,
     limit: Option<u64>,
     count: bool,
 ) -> Result<Outcome, CliError> {
-    let inputs = input::collect(paths)?;
+    let found = input::collect(paths)?;
     let mut matched = 0u64;
     let mut failed: Option<std::io::Error> = None;
     let prefilter = filter.prefilter();
     let read = input::for_each_line(
-        &inputs,
-        input::Reading {
-            renames,
-            prefilter: &prefilter,
-        },
+        found,
+        settings.reading(&prefilter, false),
         |line| {
             if limit.is_some_and(|l| matched >= l) || failed.is_some() {
                 return;
@@ -442,11 +495,17 @@ fn query_command(
                 && filter.matches(record)
             {
                 matched += 1;
-                if !count && let Err(e) = writeln!(out, "{}", line.text) {
+                // The line's bytes as they are in the file.
+                if !count
+                    && let Err(e) = out
+                        .write_all(line.bytes)
+                        .and_then(|()| out.write_all(b"\n"))
+                {
                     failed = Some(e);
                 }
             }
         },
+        |_, _| {},
     );
     if let Some(e) = failed {
         return Err(CliError::Output(e));
@@ -454,83 +513,90 @@ fn query_command(
     if count {
         writeln!(out, "{matched}").map_err(CliError::Output)?;
     }
-    report_unreadable(&read.unreadable);
-    Ok(if matched == 0 {
-        Outcome::Negative
-    } else {
-        Outcome::Done
-    })
+    Ok(after_reading(
+        &read,
+        if matched == 0 {
+            Outcome::Negative
+        } else {
+            Outcome::Done
+        },
+    ))
 }
 
 fn trace_command(
     out: &mut Out<'_>,
-    renames: &keys::Renames,
+    settings: Settings<'_>,
     paths: &[PathBuf],
     id: &str,
     json: bool,
 ) -> Result<Outcome, CliError> {
-    let inputs = input::collect(paths)?;
+    let found = input::collect(paths)?;
     let mut entries = Vec::new();
     let mut seq = 0;
     let prefilter = filter::Prefilter::string_value(id);
     let read = input::for_each_line(
-        &inputs,
-        input::Reading {
-            renames,
-            prefilter: &prefilter,
-        },
+        found,
+        settings.reading(&prefilter, false),
         |line| {
             seq += 1;
             if let Ok(record) = line.record
                 && trace::belongs(&record, id)
             {
-                entries.push(trace::entry(seq, line.text, record));
+                entries.push(trace::entry(seq, line.bytes, record));
             }
         },
+        |_, _| {},
     );
     trace::sort(&mut entries);
     if json {
         for e in &entries {
-            writeln!(out, "{}", e.text).map_err(CliError::Output)?;
+            out.write_all(&e.bytes)
+                .and_then(|()| out.write_all(b"\n"))
+                .map_err(CliError::Output)?;
         }
     } else if !entries.is_empty() {
         write!(out, "{}", trace::render(id, &entries)).map_err(CliError::Output)?;
     }
-    report_unreadable(&read.unreadable);
-    if entries.is_empty() {
+    let outcome = if entries.is_empty() {
         eprintln!(
             "eventlog: no record of {id} (looked at trace_id, request_id, correlation_id, session_id)"
         );
-        return Ok(Outcome::Negative);
-    }
-    Ok(Outcome::Done)
+        Outcome::Negative
+    } else {
+        Outcome::Done
+    };
+    Ok(after_reading(&read, outcome))
 }
 
 fn validate_command(
     out: &mut Out<'_>,
-    renames: &keys::Renames,
+    settings: Settings<'_>,
     paths: &[PathBuf],
     schema: Option<&Path>,
     examples: usize,
     json: bool,
 ) -> Result<Outcome, CliError> {
     let loaded = schema.map(eventlog::Schema::from_file).transpose()?;
-    let inputs = input::collect(paths)?;
-    let mut validator = validate::Validator::new(loaded.as_ref(), examples);
+    let found = input::collect(paths)?;
+    let validator = std::cell::RefCell::new(validate::Validator::new(
+        loaded.as_ref(),
+        examples,
+        settings.max_line,
+    ));
     let everything = filter::Prefilter::default();
+    // Line problems are validation problems, in the report: nothing on stderr.
     let read = input::for_each_line(
-        &inputs,
-        input::Reading {
-            renames,
-            prefilter: &everything,
-        },
-        |line| {
-            validator.line(line.file, line.number, &line.record);
-        },
+        found,
+        settings.reading(&everything, true),
+        |line| validator.borrow_mut().line(&line),
+        |file, number| validator.borrow_mut().too_long(file, number),
     );
-    let report = validator.finish(read);
+    let outcome = after_reading(&read, Outcome::Done);
+    let report = validator.into_inner().finish(read);
     write_result(out, json, &report, || report.render(schema))?;
-    Ok(if report.passed() {
+    Ok(if outcome == Outcome::Incomplete {
+        outcome
+    } else if report.passed() {
         Outcome::Done
     } else {
         Outcome::Negative
@@ -539,10 +605,20 @@ fn validate_command(
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = keys::Renames::parse(&cli.keys).and_then(|renames| run(cli.command, &renames));
+    let result = keys::Renames::parse(&cli.keys).and_then(|renames| {
+        let max_line = input::parse_size("--max-line-bytes", &cli.max_line)?;
+        run(
+            cli.command,
+            Settings {
+                renames: &renames,
+                max_line,
+            },
+        )
+    });
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Negative) => ExitCode::from(1),
+        Ok(Outcome::Incomplete) => ExitCode::from(2),
         // A closed pipe (`eventlog query … | head`) is not an error.
         Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {

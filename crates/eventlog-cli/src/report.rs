@@ -26,6 +26,14 @@ const WIDTHS: [i64; 12] = [
     7 * 86_400,
 ];
 
+/// The widest of [`WIDTHS`].
+// A constant index into a constant array: out of bounds would not compile.
+#[allow(clippy::indexing_slicing)]
+const WIDEST: i64 = WIDTHS[WIDTHS.len() - 1];
+
+/// At most this many buckets in a report, whatever `--bucket` says.
+const MAX_BUCKETS: i64 = 100_000;
+
 /// At most this many buckets with `--bucket auto`.
 const AUTO_BUCKETS: i64 = 40;
 
@@ -108,22 +116,24 @@ impl Reporter {
     }
 
     /// Buckets of `width` seconds (`None`: the smallest of [`WIDTHS`] that
-    /// gives at most 40), from the first record's bucket to the last's,
-    /// empty ones included.
-    pub(crate) fn finish(self, width: Option<i64>) -> Report {
+    /// gives at most 40, or whole weeks), from the first record's bucket to
+    /// the last's, empty ones included; an error if that is more than
+    /// [`MAX_BUCKETS`] (records years apart in 1 s buckets).
+    pub(crate) fn finish(self, width: Option<i64>) -> Result<Report, crate::CliError> {
         let (Some(&first), Some(&last)) = (self.seconds.keys().next(), self.seconds.keys().last())
         else {
-            return Report {
+            return Ok(Report {
                 bucket_seconds: width.unwrap_or(WIDTHS[0]),
                 buckets: Vec::new(),
                 untimed: self.untimed,
-            };
+            });
         };
         let width = width.unwrap_or_else(|| {
             WIDTHS
                 .into_iter()
                 .find(|w| (last.div_euclid(*w) - first.div_euclid(*w)) < AUTO_BUCKETS)
-                .unwrap_or(WIDTHS[WIDTHS.len() - 1])
+                // Years of records: whole weeks, at most 40 of them.
+                .unwrap_or_else(|| ((last - first) / AUTO_BUCKETS / WIDEST + 1) * WIDEST)
         });
         let mut merged: BTreeMap<i64, Counts> = BTreeMap::new();
         for (second, counts) in &self.seconds {
@@ -132,17 +142,30 @@ impl Reporter {
                 .or_default()
                 .merge(counts);
         }
+        let (from, to) = (first.div_euclid(width), last.div_euclid(width));
+        // Timestamps span ±10 000 years: no overflow.
+        let count = to - from + 1;
+        if count > MAX_BUCKETS {
+            return Err(crate::CliError::BadArgument {
+                arg: "--bucket",
+                value: width_text(width),
+                expected: "a width giving at most 100 000 buckets over the records' time range (wider buckets, or --since / --until)",
+            });
+        }
         let empty = Counts::default();
-        let buckets = (first.div_euclid(width)..=last.div_euclid(width))
+        let buckets = (from..=to)
             .map(|b| {
                 let c = merged.get(&b).unwrap_or(&empty);
                 let mut error_types: Vec<(String, u64)> =
                     c.error_types.iter().map(|(k, n)| (k.clone(), *n)).collect();
                 error_types.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 Bucket {
-                    start: Timestamp::from_second(b * width)
-                        .map(|t| t.to_string())
-                        .unwrap_or_default(),
+                    // Before the earliest time for a huge width: the earliest.
+                    start: b
+                        .checked_mul(width)
+                        .and_then(|s| Timestamp::from_second(s).ok())
+                        .unwrap_or(Timestamp::MIN)
+                        .to_string(),
                     records: c.records,
                     warnings: c.warnings,
                     errors: c.errors,
@@ -150,11 +173,11 @@ impl Reporter {
                 }
             })
             .collect();
-        Report {
+        Ok(Report {
             bucket_seconds: width,
             buckets,
             untimed: self.untimed,
-        }
+        })
     }
 }
 
@@ -284,7 +307,7 @@ mod tests {
             json!({"timestamp": "2026-12-01T10:02:30Z", "level": "INFO", "event_type": "error"}),
         );
         add(&mut r, json!({"level": "INFO"}));
-        let report = r.finish(Some(60));
+        let report = r.finish(Some(60)).unwrap();
         let rows: Vec<(&str, u64, u64, u64)> = report
             .buckets
             .iter()
@@ -298,7 +321,10 @@ mod tests {
                 ("2026-12-01T10:02:00Z", 2, 0, 2)
             ]
         );
-        assert_eq!(report.buckets[2].error_types, [("timeout".to_owned(), 1)]);
+        assert_eq!(
+            report.buckets.get(2).map(|b| b.error_types.as_slice()),
+            Some([("timeout".to_owned(), 1)].as_slice())
+        );
         assert_eq!(report.untimed, 1);
     }
 
@@ -307,10 +333,65 @@ mod tests {
         let mut r = Reporter::default();
         add(&mut r, json!({"timestamp": "2026-12-01T10:00:00Z"}));
         add(&mut r, json!({"timestamp": "2026-12-01T11:30:00Z"}));
-        let report = r.finish(None);
+        let report = r.finish(None).unwrap();
         // 90 minutes: 5 minutes is the smallest width with ≤ 40 buckets.
         assert_eq!(report.bucket_seconds, 300);
         assert_eq!(report.buckets.len(), 19);
+    }
+
+    #[test]
+    fn extreme_times_and_widths_neither_panic_nor_explode() {
+        let ends = || {
+            let mut r = Reporter::default();
+            for t in [Timestamp::MIN, Timestamp::MAX] {
+                add(&mut r, json!({"timestamp": t.to_string()}));
+            }
+            r
+        };
+        let auto = ends().finish(None).unwrap();
+        assert!(auto.buckets.len() <= 41, "{}", auto.buckets.len());
+        assert!(ends().finish(Some(1)).is_err(), "6e11 buckets refused");
+        let one = ends().finish(Some(i64::MAX)).unwrap();
+        assert!(one.buckets.len() <= 2);
+        assert_eq!(
+            one.buckets.first().map(|b| b.start.as_str()),
+            Some(Timestamp::MIN.to_string().as_str())
+        );
+    }
+
+    proptest::proptest! {
+        /// Any two times and any width: a report of at most `MAX_BUCKETS`
+        /// buckets holding every record, or an error; never a panic.
+        #[test]
+        fn any_times_and_width(
+            a in Timestamp::MIN.as_second()..=Timestamp::MAX.as_second(),
+            b in Timestamp::MIN.as_second()..=Timestamp::MAX.as_second(),
+            width in proptest::option::of(1..=i64::MAX),
+        ) {
+            let mut r = Reporter::default();
+            for s in [a, b] {
+                let t = Timestamp::from_second(s).unwrap();
+                add(&mut r, json!({"timestamp": t.to_string()}));
+            }
+            if let Ok(report) = r.finish(width) {
+                let n = report.buckets.len();
+                proptest::prop_assert!(i64::try_from(n).unwrap() <= MAX_BUCKETS);
+                if width.is_none() {
+                    proptest::prop_assert!(n <= 41, "{n}");
+                }
+                let total: u64 = report.buckets.iter().map(|b| b.records).sum();
+                proptest::prop_assert_eq!(total, 2);
+            } else {
+                proptest::prop_assert!(width.is_some(), "auto never fails");
+            }
+        }
+
+        #[test]
+        fn any_width_text_parses_or_is_refused(text in "\\PC*") {
+            if let Ok(Some(w)) = parse_width(&text) {
+                proptest::prop_assert!(w > 0);
+            }
+        }
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub(crate) struct Stats {
     pub(crate) lines: u64,
     /// Lines that are not JSON objects.
     pub(crate) invalid_lines: u64,
+    /// Lines holding invalid UTF-8 (read with U+FFFD in its place).
+    pub(crate) invalid_utf8_lines: u64,
+    /// Lines over `--max-line-bytes`, skipped (counted in `lines`).
+    pub(crate) too_long_lines: u64,
     /// Records that passed the filter and were counted.
     pub(crate) records: u64,
     pub(crate) first: Option<String>,
@@ -40,6 +44,9 @@ pub(crate) struct Stats {
     pub(crate) by_key: BTreeMap<String, BTreeMap<String, u64>>,
     /// Files that could not be read to the end, with the reason.
     pub(crate) unreadable: Vec<(String, String)>,
+    /// Files of a directory gone before their turn (rotated or deleted
+    /// meanwhile), skipped.
+    pub(crate) vanished: Vec<String>,
 }
 
 /// Span durations: count and nearest-rank percentiles, in milliseconds.
@@ -162,6 +169,13 @@ impl Counter {
         s.gzip_files = read.gzip_files;
         s.lines = read.lines;
         s.invalid_lines = read.invalid_lines;
+        s.invalid_utf8_lines = read.invalid_utf8_lines;
+        s.too_long_lines = read.too_long_lines;
+        s.vanished = read
+            .vanished
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         s.first = self.first.map(|t| t.to_string());
         s.last = self.last.map(|t| t.to_string());
         s.distinct_traces = self.traces.len();

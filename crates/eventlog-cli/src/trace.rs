@@ -14,7 +14,8 @@ pub(crate) struct Entry {
     pub(crate) at: Option<Timestamp>,
     /// Read order, to keep records of the same microsecond in order.
     pub(crate) seq: u64,
-    pub(crate) text: String,
+    /// The line as it is in the file.
+    pub(crate) bytes: Vec<u8>,
     pub(crate) record: Map<String, Value>,
 }
 
@@ -109,11 +110,11 @@ pub(crate) fn render(id: &str, entries: &[Entry]) -> String {
 }
 
 /// Builds an entry from a matching record.
-pub(crate) fn entry(seq: u64, text: &str, record: Map<String, Value>) -> Entry {
+pub(crate) fn entry(seq: u64, bytes: &[u8], record: Map<String, Value>) -> Entry {
     Entry {
         at: timestamp(&record),
         seq,
-        text: text.to_owned(),
+        bytes: bytes.to_owned(),
         record,
     }
 }

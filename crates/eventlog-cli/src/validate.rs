@@ -38,7 +38,11 @@ pub(crate) struct Report {
     pub(crate) examples: Vec<Problem>,
     /// The first few warnings.
     pub(crate) warning_examples: Vec<Problem>,
+    /// Files that could not be read to their end, with the reason.
     pub(crate) unreadable: Vec<(String, String)>,
+    /// Files of a directory gone before their turn (rotated or deleted
+    /// meanwhile), skipped.
+    pub(crate) vanished: Vec<String>,
 }
 
 const CATEGORIES: [&str; 6] = [
@@ -105,16 +109,27 @@ const MAX_WARNING_EXAMPLES: usize = 3;
 pub(crate) struct Validator<'a> {
     schema: Option<&'a Schema>,
     max_examples: usize,
+    max_line: usize,
     report: Report,
 }
 
 impl<'a> Validator<'a> {
-    pub(crate) fn new(schema: Option<&'a Schema>, max_examples: usize) -> Self {
+    pub(crate) fn new(schema: Option<&'a Schema>, max_examples: usize, max_line: usize) -> Self {
         Validator {
             schema,
             max_examples,
+            max_line,
             report: Report::default(),
         }
+    }
+
+    /// A line over `--max-line-bytes`, skipped unread.
+    pub(crate) fn too_long(&mut self, file: &Path, number: u64) {
+        let message = format!(
+            "line longer than {} (--max-line-bytes): not checked",
+            crate::input::show_size(self.max_line)
+        );
+        self.problem(file, number, "line_too_long", message, false);
     }
 
     fn problem(&mut self, file: &Path, line: u64, kind: &str, message: String, warning: bool) {
@@ -145,20 +160,22 @@ impl<'a> Validator<'a> {
     }
 
     /// Checks one line (its record, or why it is not one).
-    pub(crate) fn line(
-        &mut self,
-        file: &Path,
-        number: u64,
-        record: &Result<Map<String, Value>, String>,
-    ) {
-        let record = match record {
+    pub(crate) fn line(&mut self, line: &crate::input::Line<'_>) {
+        let (file, number) = (line.file, line.number);
+        let mut failed = false;
+        if let Some(at) = line.invalid_utf8 {
+            // JSON text is UTF-8: the record is checked as read (U+FFFD in place).
+            let message = format!("invalid UTF-8 at byte {at}");
+            self.problem(file, number, "invalid_utf8", message, false);
+            failed = true;
+        }
+        let record = match &line.record {
             Ok(r) => r,
             Err(why) => {
                 self.problem(file, number, "invalid_json", why.clone(), false);
                 return;
             }
         };
-        let mut failed = false;
         for (kind, message) in envelope_problems(record) {
             self.problem(file, number, kind, message, false);
             failed = true;
@@ -184,6 +201,11 @@ impl<'a> Validator<'a> {
             .unreadable
             .into_iter()
             .map(|(p, e)| (p.display().to_string(), e))
+            .collect();
+        self.report.vanished = read
+            .vanished
+            .iter()
+            .map(|p| p.display().to_string())
             .collect();
         self.report
     }
@@ -236,8 +258,9 @@ impl Report {
                 let _ = writeln!(out, "  … {} more {tag}s{more}", total - shown);
             }
         }
-        for (file, why) in &self.unreadable {
-            let _ = writeln!(out, "  {file}: unreadable: {why}");
+        if !self.unreadable.is_empty() {
+            // Each named on stderr.
+            let _ = writeln!(out, "  {} files unreadable", self.unreadable.len());
         }
         out
     }

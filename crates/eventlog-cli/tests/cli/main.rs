@@ -15,6 +15,10 @@ use eventlog_appender::{Backpressure, NonBlockingBuilder, RollingFile};
 use serde_json::Value;
 use tracing_subscriber::prelude::*;
 
+// One area per file under tests/cli/.
+mod follow;
+mod hostile;
+
 const REQUESTS: usize = 120;
 const ERROR_TYPES: [&str; 2] = ["card_declined", "fraud_suspected"];
 
@@ -414,6 +418,8 @@ fn broken_lines_and_truncated_files_are_reported_not_fatal() {
     assert_eq!(r["lines"], 5);
     assert_eq!(r["valid"], 1);
     assert_eq!(r["by_kind"]["invalid_json"], 2);
+    // Line 5 is both: invalid UTF-8, and not JSON.
+    assert_eq!(r["by_kind"]["invalid_utf8"], 1);
     assert_eq!(r["by_kind"]["missing_timestamp"], 1);
     assert_eq!(r["by_kind"]["bad_id"], 1);
     let lines: Vec<u64> = r["examples"]
@@ -422,10 +428,10 @@ fn broken_lines_and_truncated_files_are_reported_not_fatal() {
         .iter()
         .map(|p| p["line"].as_u64().unwrap())
         .collect();
-    assert_eq!(lines, [2, 3, 4, 5]);
+    assert_eq!(lines, [2, 3, 4, 5, 5]);
 
     // A gzip file cut in half: the lines before the cut are read, the
-    // file is reported, stats still answer.
+    // file is reported, stats still answer, with exit status 2.
     let f = fixture();
     let gz = std::fs::read_dir(&f.logs)
         .unwrap()
@@ -436,13 +442,18 @@ fn broken_lines_and_truncated_files_are_reported_not_fatal() {
     let cut = dir.path().join("cut.jsonl.gz");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let out = eventlog(&["stats", path(&cut), "--json"]);
-    assert!(out.status.success(), "{out:?}");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("eventlog: {}: ", path(&cut))),
+        "{err}"
+    );
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["unreadable"].as_array().unwrap().len(), 1, "{s}");
     let whole = read_file_lines(&gz).len() as u64;
     let read = s["records"].as_u64().unwrap();
     assert!(read > 0 && read < whole, "{read} of {whole}");
-    assert_eq!(eventlog(&["validate", path(&cut)]).status.code(), Some(1));
+    assert_eq!(eventlog(&["validate", path(&cut)]).status.code(), Some(2));
 }
 
 #[test]
