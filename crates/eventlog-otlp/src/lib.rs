@@ -150,6 +150,7 @@ mod mapping;
 mod output;
 mod proto;
 mod queue;
+mod stats;
 mod transport;
 mod worker;
 
@@ -167,5 +168,6 @@ pub use mapping::DROP_REPORT_EVENT;
 pub use output::{
     DEFAULT_BATCH_DELAY, DEFAULT_CONCURRENT_EXPORTS, DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE_BYTES,
     DEFAULT_SHUTDOWN_TIMEOUT, MAX_BATCH_DELAY, MAX_CONCURRENT_EXPORTS, OtlpGuard, OtlpOutput,
-    OtlpOutputBuilder, OtlpStats,
+    OtlpOutputBuilder,
 };
+pub use stats::OtlpStats;

@@ -177,14 +177,14 @@ impl Shared {
         }
     }
 
-    pub(crate) fn snapshot(&self) -> crate::OtlpStats {
+    pub(crate) fn snapshot(&self) -> crate::stats::OtlpStats {
         let c = &self.counters;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let (queued, queued_bytes) = {
             let q = self.lock();
             ((q.entries.len() + q.in_flight) as u64, q.bytes as u64)
         };
-        crate::OtlpStats {
+        crate::stats::OtlpStats {
             emitted: get(&c.emitted),
             exported: get(&c.exported),
             queued,
