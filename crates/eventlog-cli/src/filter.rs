@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use crate::CliError;
+use crate::outcome::CliError;
 
 /// `TRACE` … `ERROR` as 0 … 4.
 pub(crate) fn level_rank(level: &str) -> Option<u8> {

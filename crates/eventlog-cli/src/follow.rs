@@ -51,7 +51,7 @@ use std::time::{Duration, Instant};
 use crate::filter::{Filter, Prefilter};
 use crate::input::{Lines, Next, Notes, as_text, gz_of, parse_line, reader_of, trim_cr};
 use crate::keys::Renames;
-use crate::{CliError, Outcome};
+use crate::outcome::{CliError, Outcome};
 
 /// How often a quiet file and its directory are looked at again.
 const POLL: Duration = Duration::from_millis(100);

@@ -24,9 +24,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::CliError;
 use crate::filter::Prefilter;
 use crate::keys::Renames;
+use crate::outcome::CliError;
 
 /// The largest `--max-line-bytes` accepted.
 pub(crate) const MAX_MAX_LINE: usize = 1 << 30;

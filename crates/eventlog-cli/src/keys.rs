@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::CliError;
+use crate::outcome::CliError;
 
 /// Envelope names, with the key each has in the files.
 #[derive(Debug, Default)]

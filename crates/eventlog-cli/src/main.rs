@@ -30,6 +30,7 @@ mod filter;
 mod follow;
 mod input;
 mod keys;
+mod outcome;
 mod report;
 mod stats;
 mod trace;
@@ -43,38 +44,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::filter::{Condition, Filter, level_rank, parse_time};
-
-/// Why a command could not run.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum CliError {
-    #[error("{path}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("no event files in {0} (looked for *.jsonl, *.jsonl.gz, *.json, *.log)")]
-    NoInput(String),
-    #[error("{arg} {value:?}: expected {expected}")]
-    BadArgument {
-        arg: &'static str,
-        value: String,
-        expected: &'static str,
-    },
-    #[error("cannot load the schema")]
-    Schema(#[from] eventlog::SchemaError),
-    #[error("cannot write the output: {0}")]
-    Output(#[source] std::io::Error),
-}
-
-impl CliError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
-        CliError::Io {
-            path: path.display().to_string(),
-            source,
-        }
-    }
-}
+use crate::outcome::{CliError, Outcome};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -251,17 +221,6 @@ impl FilterArgs {
             ids: self.ids,
         })
     }
-}
-
-/// What a command ended with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    Done,
-    /// Nothing matched, or validation failed.
-    Negative,
-    /// The answer was printed, but some input could not be read (named on
-    /// stderr): exit status 2.
-    Incomplete,
 }
 
 /// Names on stderr the files that could not be read (and those that went

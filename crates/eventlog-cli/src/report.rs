@@ -119,7 +119,7 @@ impl Reporter {
     /// gives at most 40, or whole weeks), from the first record's bucket to
     /// the last's, empty ones included; an error if that is more than
     /// [`MAX_BUCKETS`] (records years apart in 1 s buckets).
-    pub(crate) fn finish(self, width: Option<i64>) -> Result<Report, crate::CliError> {
+    pub(crate) fn finish(self, width: Option<i64>) -> Result<Report, crate::outcome::CliError> {
         let (Some(&first), Some(&last)) = (self.seconds.keys().next(), self.seconds.keys().last())
         else {
             return Ok(Report {
@@ -146,7 +146,7 @@ impl Reporter {
         // Timestamps span ±10 000 years: no overflow.
         let count = to - from + 1;
         if count > MAX_BUCKETS {
-            return Err(crate::CliError::BadArgument {
+            return Err(crate::outcome::CliError::BadArgument {
                 arg: "--bucket",
                 value: width_text(width),
                 expected: "a width giving at most 100 000 buckets over the records' time range (wider buckets, or --since / --until)",
@@ -182,11 +182,11 @@ impl Reporter {
 }
 
 /// `--bucket`: `auto`, or a width such as `10s`, `1m`, `1h`, `1d`.
-pub(crate) fn parse_width(text: &str) -> Result<Option<i64>, crate::CliError> {
+pub(crate) fn parse_width(text: &str) -> Result<Option<i64>, crate::outcome::CliError> {
     if text == "auto" {
         return Ok(None);
     }
-    let bad = || crate::CliError::BadArgument {
+    let bad = || crate::outcome::CliError::BadArgument {
         arg: "--bucket",
         value: text.to_owned(),
         expected: "auto, or a width such as 10s, 1m, 15m, 1h, 1d",
