@@ -127,10 +127,12 @@ pub enum NonBlockingError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GuardError {
-    /// The worker did not finish within the timeout: the disk is slow or stuck.
-    /// The worker keeps going in the background; `pending_bytes` may still be
-    /// written later, or lost if the process exits now. Raise the timeout if
-    /// this happens on healthy disks.
+    /// The worker did not finish within the timeout: the disk is slow or stuck,
+    /// or a rotated file was still being compressed (`pending_bytes` is then
+    /// 0: every line is on disk, and a file whose compression did not finish
+    /// stays whole and uncompressed). The worker keeps going in the
+    /// background; `pending_bytes` may still be written later, or lost if the
+    /// process exits now. Raise the timeout if this happens on healthy disks.
     #[error("log writer did not finish within {timeout:?} ({pending_bytes} bytes still queued)")]
     Timeout {
         /// The timeout that expired.

@@ -138,3 +138,35 @@ fn drop_newest_never_waits_on_a_stuck_disk() {
     let stats = guard.shutdown(Duration::from_secs(5)).unwrap();
     assert_eq!(stats.dropped(), 1000 - stats.lines_written.min(1000));
 }
+
+// Found while testing `eventlog query --follow` (#13): the worker ignored
+// whether compression finished by the shutdown deadline, so when it gave
+// up at the deadline and exited before the guard's own wait expired,
+// `shutdown` said Ok while a rotated file was still being compressed
+// (before the fix this test failed whenever the worker won that race).
+#[test]
+fn shutdown_is_a_timeout_while_compression_is_still_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut writer, guard) = RollingFile::builder()
+        .directory(dir.path())
+        .compress(true)
+        .max_bytes(16 << 20)
+        .non_blocking(NonBlocking::builder().capacity(64 << 20))
+        .build_non_blocking()
+        .unwrap();
+    // Just over one file: its compression (16 MiB, several hundred ms at
+    // the least in a test build) starts as the second file opens.
+    let mut written = 0;
+    let mut seq = 0;
+    while written < (16 << 20) + 4096 {
+        let l = line(0, seq);
+        writer.write_all(l.as_bytes()).unwrap();
+        written += l.len();
+        seq += 1;
+    }
+    guard.flush().unwrap();
+    match guard.shutdown(Duration::from_millis(1)) {
+        Err(GuardError::Timeout { pending_bytes, .. }) => assert_eq!(pending_bytes, 0),
+        other => panic!("expected a timeout while compressing, got {other:?}"),
+    }
+}

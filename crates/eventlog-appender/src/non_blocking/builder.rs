@@ -357,6 +357,7 @@ impl NonBlockingBuilder {
                 flush_done: 0,
                 closed: false,
                 close_deadline: None,
+                close_unfinished: false,
                 worker_alive: true,
             }),
             work: Condvar::new(),

@@ -87,6 +87,9 @@ pub(super) struct State {
     /// When the worker must give up finishing background work after close;
     /// `None`: no limit (or not closed).
     pub(super) close_deadline: Option<Instant>,
+    /// The worker closed its sink with background work (compression) still
+    /// running at the deadline: shutdown must not report success.
+    pub(super) close_unfinished: bool,
     pub(super) worker_alive: bool,
 }
 
@@ -233,6 +236,14 @@ impl Shared {
         self.room.notify_all();
         while state.worker_alive {
             state = self.wait_done(state, deadline, timeout)?;
+        }
+        if state.close_unfinished {
+            // Every line is on disk; a rotated file is still being
+            // compressed (it stays whole, uncompressed, if the process ends).
+            return Err(GuardError::Timeout {
+                timeout,
+                pending_bytes: 0,
+            });
         }
         Ok(())
     }

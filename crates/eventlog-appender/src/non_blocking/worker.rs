@@ -155,7 +155,9 @@ impl Worker {
             // rest is lost with the process.
             shared.stats.record_drop(DropReason::Io, 1);
         }
-        self.sink.close(close_deadline);
+        if !self.sink.close(close_deadline) {
+            shared.lock().close_unfinished = true;
+        }
     }
 
     /// Whether something a failing sink left over waits for a retry: the rest
