@@ -10,10 +10,11 @@ use std::collections::HashSet;
 
 use tracing_core::Level;
 
+use crate::deployment::Deployment;
 use crate::encode::{JsonBuf, write_str};
-use crate::record::{FieldBuf, PreEncoded, Promoted, Record};
+use crate::error::ConfigError;
+use crate::event_type::EventType;
 use crate::trace::TraceContext;
-use crate::{ConfigError, Deployment, EventType};
 
 /// The version of the record format this crate writes.
 pub const ENVELOPE_VERSION: u32 = 1;
@@ -219,7 +220,8 @@ impl Envelope {
     /// `,"name":` for a key: most keys follow another.
     // `Key::index()` is a `Key` discriminant, and the table has one entry per `Key`.
     #[allow(clippy::indexing_slicing)]
-    fn comma_key(&self, key: Key) -> &[u8] {
+    #[inline]
+    pub(crate) fn comma_key(&self, key: Key) -> &[u8] {
         &self.keys_json[key.index()]
     }
 }
@@ -417,16 +419,16 @@ impl EnvelopeBuilder {
 /// a line that does not change from one event to the next.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
-    envelope: Envelope,
+    pub(crate) envelope: Envelope,
     deployment: Deployment,
-    fixed_json: Vec<u8>,
+    pub(crate) fixed_json: Vec<u8>,
     /// `{"timestamp":`
-    open_json: Vec<u8>,
+    pub(crate) open_json: Vec<u8>,
     /// `,"level":"INFO"` per level, TRACE first.
-    level_json: [Vec<u8>; 5],
+    pub(crate) level_json: [Vec<u8>; 5],
     /// `,"event_type":"log"` for each built-in category: most records
     /// carry one of them.
-    type_json: [(&'static str, Vec<u8>); 6],
+    pub(crate) type_json: [(&'static str, Vec<u8>); 6],
 }
 
 impl Layout {
@@ -498,6 +500,12 @@ impl Layout {
             .map_or("", |p| p.key.as_str())
     }
 
+    /// `"request_id":` for the promoted key at `index`.
+    #[inline]
+    pub(crate) fn promoted_key_json(&self, index: usize) -> Option<&[u8]> {
+        self.envelope.promoted.get(index).map(|p| &p.key_json[..])
+    }
+
     /// The deployment context and static fields, pre-encoded.
     pub(crate) fn fixed_json(&self) -> &[u8] {
         &self.fixed_json
@@ -517,17 +525,6 @@ impl Layout {
         out.byte(b'"');
         out.hex(&trace.span_id().to_bytes());
         out.byte(b'"');
-    }
-
-    /// `,"request_id":…` for each promoted value.
-    pub(crate) fn write_promoted(&self, promoted: &[Promoted], text: &FieldBuf, out: &mut JsonBuf) {
-        for p in promoted {
-            if let Some(key) = self.envelope.promoted.get(p.key) {
-                out.byte(b',');
-                out.raw(&key.key_json);
-                out.str(text.text(p.text));
-            }
-        }
     }
 
     /// `,"span":{"name":…,"fields":{…}}`, or nothing when the envelope has
@@ -554,73 +551,9 @@ impl Layout {
         }
         out.byte(b'}');
     }
-
-    /// Appends `record` as one JSON line, `\n` included.
-    // `level_index` is below 5, and there are five level strings.
-    #[allow(clippy::indexing_slicing)]
-    pub(crate) fn encode(&self, r: &Record<'_>, out: &mut JsonBuf) {
-        let e = &self.envelope;
-        out.raw(&self.open_json);
-        out.timestamp(r.timestamp);
-        out.raw(&self.level_json[level_index(r.level)]);
-        if let Some(name) = r.event_name {
-            out.raw(e.comma_key(Key::EventName));
-            out.str(name);
-        }
-        if let Some((_, json)) = self.type_json.iter().find(|(t, _)| *t == r.event_type) {
-            out.raw(json);
-        } else {
-            out.raw(e.comma_key(Key::EventType));
-            out.str(r.event_type);
-        }
-        if let Some(message) = r.message {
-            out.raw(e.comma_key(Key::Message));
-            out.str(message);
-        }
-        if let Some(PreEncoded {
-            head: Some(head), ..
-        }) = r.pre
-        {
-            out.raw(head);
-        } else {
-            // No span, or the event recorded promoted values of its own.
-            out.raw(&self.fixed_json);
-            self.write_ids(r.trace, out);
-            self.write_promoted(r.promoted, r.promoted_text, out);
-        }
-        if !r.fields.is_empty() {
-            out.raw(e.comma_key(Key::Metadata));
-            r.fields.write_object(out);
-        }
-        match r.pre {
-            Some(pre) => out.raw(pre.span),
-            None => self.write_span_block(r.span_name, r.span_json, out),
-        }
-        if let Some(d) = r.duration {
-            out.raw(e.comma_key(Key::DurationMs));
-            #[allow(clippy::cast_precision_loss)] // Exact below 2^53 µs (285 years).
-            out.f64(d.as_micros() as f64 / 1000.0);
-        }
-        if let Some(version) = r.schema_version {
-            out.raw(e.comma_key(Key::SchemaVersion));
-            out.int(version);
-        }
-        if !r.schema_errors.is_empty() {
-            out.raw(e.comma_key(Key::SchemaErrors));
-            out.byte(b'[');
-            for (i, v) in r.schema_errors.iter().enumerate() {
-                if i > 0 {
-                    out.byte(b',');
-                }
-                out.str(&v.to_string());
-            }
-            out.byte(b']');
-        }
-        out.raw(b"}\n");
-    }
 }
 
-fn level_index(level: Level) -> usize {
+pub(crate) fn level_index(level: Level) -> usize {
     match level {
         Level::TRACE => 0,
         Level::DEBUG => 1,

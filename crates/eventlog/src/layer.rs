@@ -22,13 +22,20 @@ use crate::capture::{Capturing, EventCapture, Scratch, SpanCapture, Visitor};
 use crate::context::{
     LayerKey, Scope, SpanContext, SpanFields, SpanState, Timing, retire_scopes, scope_generation,
 };
+use crate::deployment::Deployment;
 use crate::encode::JsonBuf;
+use crate::envelope::Envelope;
 use crate::envelope::Layout;
+use crate::event_type::EventType;
 use crate::filter::EventFilter;
 use crate::output::JsonOutput;
+use crate::output::Output;
+use crate::policy::Policy;
 use crate::record::{FieldBuf, NO_FIELDS, PreEncoded, Record, StoredValue};
+use crate::redact::Redactor;
+use crate::schema::Schema;
+use crate::stats::{DropReason, Stats};
 use crate::trace::TraceContext;
-use crate::{Deployment, DropReason, Envelope, EventType, Output, Policy, Redactor, Schema, Stats};
 
 /// Strings longer than this many bytes are cut, with a visible marker,
 /// unless [`EventLayer::max_value_bytes`] says otherwise.

@@ -68,32 +68,38 @@ mod deployment;
 mod encode;
 mod envelope;
 mod error;
+mod event_type;
 mod filter;
 mod layer;
 mod otel;
 mod output;
+mod policy;
 mod record;
 mod redact;
 mod schema;
 mod stats;
 pub mod testing;
 mod trace;
+mod violation;
 
 pub use context::{PropagationContext, current_context};
 pub use deployment::{Deployment, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME};
 pub use envelope::{DEFAULT_PROMOTED, ENVELOPE_VERSION, Envelope, EnvelopeBuilder, Key};
 pub use error::ConfigError;
+pub use event_type::EventType;
 pub use filter::EventFilter;
 pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, layer};
 pub use output::{JsonOutput, Output};
-pub use record::{EventType, Field, Record, Value};
+pub use policy::Policy;
+pub use record::{Field, Record, Value};
 pub use redact::{
     Action, DEFAULT_KEYS, Detector, HASH_KEY_ENV, HASH_PREFIX, REDACTED, RedactError, Redactor,
     RedactorBuilder,
 };
 pub use schema::{
-    EventSpec, FieldSpec, FieldType, Naming, Policy, RECOMMENDED_TOML, Schema, SchemaBuilder,
-    SchemaError, SchemaFormat, UnknownEvents, Violation,
+    EventSpec, FieldSpec, Naming, RECOMMENDED_TOML, Schema, SchemaBuilder, SchemaError,
+    SchemaFormat, UnknownEvents,
 };
 pub use stats::{DropReason, Stats, StatsSnapshot};
 pub use trace::{ParseIdError, SpanId, TraceContext, TraceId};
+pub use violation::{FieldType, Violation};

@@ -17,7 +17,8 @@ use std::io::Write;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::encode::JsonBuf;
-use crate::{DropReason, Record};
+use crate::record::Record;
+use crate::stats::DropReason;
 
 /// Receives every finished record.
 ///
