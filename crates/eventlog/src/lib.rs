@@ -63,7 +63,6 @@
 
 mod callsite;
 mod capture;
-mod context;
 mod deployment;
 mod encode;
 mod envelope;
@@ -73,7 +72,7 @@ mod filter;
 mod layer;
 mod otel;
 mod output;
-mod policy;
+mod propagation;
 mod record;
 mod redact;
 mod schema;
@@ -82,15 +81,14 @@ pub mod testing;
 mod trace;
 mod violation;
 
-pub use context::{PropagationContext, current_context};
 pub use deployment::{Deployment, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME};
 pub use envelope::{DEFAULT_PROMOTED, ENVELOPE_VERSION, Envelope, EnvelopeBuilder, Key};
 pub use error::ConfigError;
 pub use event_type::EventType;
 pub use filter::EventFilter;
-pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, layer};
+pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, Policy, layer};
 pub use output::{JsonOutput, Output};
-pub use policy::Policy;
+pub use propagation::{PropagationContext, current_context};
 pub use record::{Field, Record, Value};
 pub use redact::{
     Action, DEFAULT_KEYS, Detector, HASH_KEY_ENV, HASH_PREFIX, REDACTED, RedactError, Redactor,

@@ -607,10 +607,7 @@ impl Layout {
             out.raw(e.comma_key(Key::Message));
             out.str(message);
         }
-        if let Some(PreEncoded {
-            head: Some(head), ..
-        }) = r.pre
-        {
+        if let Some(head) = r.pre.and_then(|pre| pre.head) {
             out.raw(head);
         } else {
             // No span, or the event recorded promoted values of its own.
