@@ -130,7 +130,7 @@ struct PromotedKey {
 /// whether the `span` block is written.
 ///
 /// Build one with [`Envelope::builder`]; the defaults follow the table on
-/// [`Record`]. Building checks that no two top-level keys share a name.
+/// [`Record`](crate::Record). Building checks that no two top-level keys share a name.
 ///
 /// ```
 /// use eventlog::{Envelope, Key};

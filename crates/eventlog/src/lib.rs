@@ -30,6 +30,36 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # How a record flows
+//!
+//! Each name is a module of this crate; the arrows are the order of work.
+//! The `layer` modules drive the others, and the import graph has no
+//! cycle (`scripts/module-edges crates/eventlog/src` lists its edges): the
+//! schema knows no outputs, the record knows neither schema nor layer.
+//!
+//! ```text
+//!  tracing event / span
+//!          │
+//!  layer::callbacks ──── impl Layer: fetch the span, delegate
+//!          │
+//!  layer::scope ──────── per-span state and the cached scope (ids, promoted
+//!          │             values, pre-encoded span JSON), built once per span
+//!  capture (+ redact) ── the event's fields into per-thread buffers,
+//!          │             secrets removed before anything reads them
+//!  record ────────────── Record: the borrowed view every output receives
+//!          │             (encoded by envelope's Layout, JSON primitives in encode)
+//!  schema ────────────── check only: Record -> [Violation]
+//!          │
+//!  layer::emit ───────── Policy (layer::policy), then every output, counted in stats
+//!          │
+//!  output ────────────── Output trait, JsonOutput -> any MakeWriter
+//! ```
+//!
+//! Beside the flow: `envelope` (key names and order), `deployment`,
+//! `trace` (W3C ids), `event_type` and `violation` (vocabulary shared by
+//! record and schema), `filter` ([`EventFilter`]), `propagation`
+//! ([`current_context`], headers for the next service), `testing`.
+//!
 //! # The record
 //!
 //! The envelope is documented on [`Record`]; key names are configurable with

@@ -22,9 +22,13 @@ use crate::stats::DropReason;
 
 /// Receives every finished record.
 ///
-/// Implementations must not block the caller on I/O or the network (queue
-/// and return), and must not emit `tracing` events from `emit` (they would
-/// feed back into the layer).
+/// `emit` runs on the thread that logged the event, inside its `tracing`
+/// call, so whatever it waits for, the caller waits for. [`JsonOutput`]
+/// writes synchronously to its writer: with the default, stdout, a slow
+/// reader of the pipe stalls the caller. Where that matters, give the layer
+/// a non-blocking writer (`eventlog-appender`, `tracing-appender`) or an
+/// output that queues and returns, as `eventlog-otlp`'s does. `emit` must
+/// not emit `tracing` events itself (they would feed back into the layer).
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};

@@ -18,7 +18,7 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FieldType {
-    /// Any string (see [`FieldSpec::one_of`] for enums).
+    /// Any string (see [`FieldSpec::one_of`](crate::FieldSpec::one_of) for enums).
     String,
     /// `true` / `false`.
     Bool,

@@ -10,6 +10,7 @@ use super::policy::Policy;
 use super::scope::{LayerKey, Scoping};
 use crate::deployment::Deployment;
 use crate::envelope::{Envelope, Layout};
+use crate::error::ConfigError;
 use crate::filter::EventFilter;
 use crate::output::{JsonOutput, Output};
 use crate::redact::Redactor;
@@ -93,21 +94,31 @@ impl std::fmt::Debug for EventLayer {
 /// | setting | default |
 /// |---|---|
 /// | writer | stdout, one JSON line per record |
-/// | deployment context | from `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`; `host` from the kernel |
+/// | deployment context | none but `host`, from the kernel ([`EventLayer::from_env`] adds `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`) |
 /// | envelope | [`Envelope::default`] (default key names, promoted `correlation_id`, `request_id`, `user_id`, `session_id`) |
 /// | longest string value | [`DEFAULT_MAX_VALUE_BYTES`] |
 /// | span-close records | off |
 /// | redaction | [`Redactor::default`] |
 /// | schema | none (set one with [`EventLayer::schema`]; violations then follow [`Policy::Annotate`]) |
 ///
-/// A malformed OpenTelemetry variable is ignored here and counted in
-/// [`StatsSnapshot::config_errors`](crate::StatsSnapshot::config_errors);
-/// pass [`Deployment::from_env`] to [`EventLayer::deployment`] to get the
-/// error instead.
+/// It reads no environment variable: what it does is the same wherever it
+/// runs. Use [`EventLayer::from_env`] for the OpenTelemetry variables.
 ///
 /// ```
-/// let layer = eventlog::layer();
-/// assert_eq!(layer.stats().snapshot().events, 0);
+/// use tracing_subscriber::prelude::*;
+///
+/// let capture = eventlog::testing::Capture::new();
+/// let layer = eventlog::layer().writer(capture.clone());
+/// let stats = layer.stats();
+/// assert_eq!(stats.snapshot().events, 0);
+/// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+///     tracing::info!(event_name = "order_placed", "placed");
+/// });
+/// let record = capture.expect_event("order_placed");
+/// assert_eq!(record.get("level").unwrap(), "INFO");
+/// assert_eq!(record.get("event_type").unwrap(), "log");
+/// assert!(record.get("service").is_none(), "no deployment context unless set");
+/// assert_eq!(stats.snapshot().events, 1);
 /// ```
 pub fn layer() -> EventLayer {
     EventLayer::new()
@@ -120,24 +131,17 @@ impl Default for EventLayer {
 }
 
 impl EventLayer {
-    /// Same as [`layer`].
+    /// Same as [`layer`]: the defaults, no environment read.
     pub fn new() -> Self {
-        let stats = Stats::new();
-        let env = Deployment::from_env().unwrap_or_else(|_| {
-            stats.record_config_error();
-            Deployment::new()
-        });
-        let mut deployment = env;
-        if deployment.host_name().is_none()
-            && let Some(host) = Deployment::system_host()
-        {
-            deployment = deployment.host(host);
-        }
+        let deployment = match Deployment::system_host() {
+            Some(host) => Deployment::new().host(host),
+            None => Deployment::new(),
+        };
         Self {
             layout: Layout::new(Envelope::default(), deployment),
             writer: Some(Box::new(JsonOutput::new(std::io::stdout))),
             outputs: Vec::new(),
-            stats,
+            stats: Stats::new(),
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             close_suffix: None,
             redactor: Redactor::default(),
@@ -148,6 +152,35 @@ impl EventLayer {
             key: LayerKey::unique(),
             event_filter: None,
         }
+    }
+
+    /// [`layer`] with the deployment context read from
+    /// [`OTEL_SERVICE_NAME`](crate::OTEL_SERVICE_NAME) and
+    /// [`OTEL_RESOURCE_ATTRIBUTES`](crate::OTEL_RESOURCE_ATTRIBUTES) (see
+    /// [`Deployment::from_env`]); `host` from the kernel unless the
+    /// attributes name one. Setters called afterwards win over the
+    /// environment.
+    ///
+    /// A malformed variable (a resource attribute that is not `key=value`,
+    /// a value that is not UTF-8) is an error naming it, never ignored.
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// # fn main() -> Result<(), eventlog::ConfigError> {
+    /// // Whatever the environment says, code wins.
+    /// let capture = eventlog::testing::Capture::new();
+    /// let layer = eventlog::EventLayer::from_env()?.service("checkout").writer(capture.clone());
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::info!(event_name = "order_placed");
+    /// });
+    /// assert_eq!(capture.expect_event("order_placed").get("service").unwrap(), "checkout");
+    /// # Ok(()) }
+    /// ```
+    pub fn from_env() -> Result<EventLayer, ConfigError> {
+        let layer = Self::new();
+        let host = layer.layout.deployment().clone();
+        Ok(layer.deployment(Deployment::from_env()?.or(host)))
     }
 
     fn with_deployment(mut self, f: impl FnOnce(Deployment) -> Deployment) -> Self {
@@ -189,9 +222,18 @@ impl EventLayer {
     /// Replaces the whole deployment context.
     ///
     /// ```
-    /// # fn main() -> Result<(), eventlog::ConfigError> {
-    /// let layer = eventlog::layer().deployment(eventlog::Deployment::from_env()?.service("api"));
-    /// # let _ = layer; Ok(()) }
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let capture = eventlog::testing::Capture::new();
+    /// let deployment = eventlog::Deployment::new().service("api").environment("prod");
+    /// let layer = eventlog::layer().deployment(deployment).writer(capture.clone());
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::info!(event_name = "request_served");
+    /// });
+    /// let record = capture.expect_event("request_served");
+    /// assert_eq!(record.get("service").unwrap(), "api");
+    /// assert_eq!(record.get("environment").unwrap(), "prod");
+    /// assert!(record.get("host").is_none(), "replaced: the kernel's host name is gone too");
     /// ```
     #[must_use]
     pub fn deployment(self, deployment: Deployment) -> Self {

@@ -10,12 +10,22 @@ use crate::output::{JsonOutput, Output};
 ///
 /// ```
 /// use eventlog::Policy;
+/// use tracing_subscriber::prelude::*;
 ///
-/// let capture = eventlog::testing::Capture::new();
+/// let main = eventlog::testing::Capture::new();
+/// let dead = eventlog::testing::Capture::new();
 /// let layer = eventlog::layer()
+///     .writer(main.clone())
 ///     .schema(eventlog::Schema::recommended())
-///     .schema_policy(Policy::dead_letter(capture.clone()));
-/// # let _ = layer;
+///     .schema_policy(Policy::dead_letter(dead.clone()));
+/// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+///     // `user_login_attempt` requires a `result`.
+///     tracing::info!(event_name = "user_login_attempt", user_id = "u-1");
+/// });
+/// assert!(main.records().is_empty());
+/// let record = dead.expect_event("user_login_attempt");
+/// let errors = record.get("schema_errors").unwrap().as_array().unwrap();
+/// assert!(errors.iter().any(|e| e.as_str().unwrap().contains("`result`")), "{errors:?}");
 /// ```
 #[non_exhaustive]
 pub enum Policy {
