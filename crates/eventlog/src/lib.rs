@@ -105,6 +105,7 @@ mod output;
 mod propagation;
 mod record;
 mod redact;
+mod reuse;
 mod schema;
 mod stats;
 pub mod testing;

@@ -18,6 +18,7 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::encode::JsonBuf;
 use crate::record::Record;
+use crate::reuse::{Slot, with_reused};
 use crate::stats::DropReason;
 
 /// Receives every finished record.
@@ -66,8 +67,7 @@ pub trait Output: Send + Sync + 'static {
 }
 
 thread_local! {
-    // Boxed: taking it out and back moves a pointer.
-    static LINE: Cell<Option<Box<JsonBuf>>> = const { Cell::new(None) };
+    static LINE: Slot<JsonBuf> = const { Cell::new(None) };
 }
 
 /// Lines above this size are not kept in the per-thread buffer afterwards,
@@ -134,14 +134,12 @@ where
     M: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     fn emit(&self, record: &Record<'_>) -> Result<(), DropReason> {
-        // Moved out of the thread-local while in use, so a writer that logs
-        // (re-entry) finds an empty buffer instead of a conflicting borrow.
-        let mut line = LINE.try_with(Cell::take).ok().flatten().unwrap_or_default();
-        let result = self.write_line(record, &mut line);
-        if line.capacity() <= KEEP_BUFFER_BYTES {
-            let _ = LINE.try_with(|cell| cell.set(Some(line)));
-        }
-        result
+        // A writer that logs (re-entry) finds no buffer and gets a fresh one.
+        with_reused(
+            &LINE,
+            |line| line.capacity() <= KEEP_BUFFER_BYTES,
+            |line| self.write_line(record, line),
+        )
     }
 
     fn flush(&self) -> std::io::Result<()> {
