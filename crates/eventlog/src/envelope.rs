@@ -415,6 +415,28 @@ impl EnvelopeBuilder {
     }
 }
 
+/// What a [`Record`](crate::Record) carries for its encoder, as one opaque
+/// part: the layer's [`Layout`] and the JSON its span already encoded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Encoding<'a> {
+    pub(crate) layout: &'a Layout,
+    /// The span's parts already encoded (see `layer::scope::Scope`), when
+    /// the record uses them unchanged.
+    pub(crate) pre: Option<PreEncoded<'a>>,
+    /// The span's own fields as a JSON object (empty if there are none).
+    pub(crate) span_json: &'a [u8],
+}
+
+/// JSON for the parts of a record its span decides, encoded once per span.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PreEncoded<'a> {
+    /// Deployment context, statics, ids and promoted values in one piece,
+    /// unless the event recorded promoted values of its own.
+    pub(crate) head: Option<&'a [u8]>,
+    /// `,"span":{…}`
+    pub(crate) span: &'a [u8],
+}
+
 /// The envelope plus the deployment context, pre-encoded: everything about
 /// a line that does not change from one event to the next.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use tracing_core::{Level, Metadata};
 
 use crate::encode::JsonBuf;
-use crate::envelope::{Key, Layout, level_index};
+use crate::envelope::{Encoding, Key, Layout, level_index};
 use crate::trace::TraceContext;
 use crate::violation::Violation;
 
@@ -438,25 +438,12 @@ pub struct Record<'a> {
     pub(crate) fields: &'a FieldBuf,
     pub(crate) span_name: Option<&'a str>,
     pub(crate) span_fields: &'a FieldBuf,
-    /// `span_fields` pre-encoded as a JSON object (empty if there are none).
-    pub(crate) span_json: &'a [u8],
     pub(crate) duration: Option<Duration>,
     pub(crate) schema_version: Option<u32>,
     pub(crate) schema_errors: &'a [Violation],
-    pub(crate) layout: &'a Layout,
-    /// The span's parts already encoded (see `context::Scope`), when the
-    /// record uses them unchanged.
-    pub(crate) pre: Option<PreEncoded<'a>>,
-}
-
-/// JSON for the parts of a record its span decides, encoded once per span.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PreEncoded<'a> {
-    /// Deployment context, statics, ids and promoted values in one piece,
-    /// unless the event recorded promoted values of its own.
-    pub(crate) head: Option<&'a [u8]>,
-    /// `,"span":{…}`
-    pub(crate) span: &'a [u8],
+    /// Not what the record is, but how it is written: the layer's layout
+    /// and the bytes its span already encoded.
+    pub(crate) encoding: Encoding<'a>,
 }
 
 impl<'a> Record<'a> {
@@ -505,7 +492,7 @@ impl<'a> Record<'a> {
     /// Promoted correlation fields as `(output key, value)`, in the
     /// configured order.
     pub fn correlation(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        let layout = self.layout;
+        let layout = self.encoding.layout;
         let text = self.promoted_text;
         self.promoted
             .iter()
@@ -555,20 +542,21 @@ impl<'a> Record<'a> {
 
     /// The deployment context (service, environment, …) set on the layer.
     pub fn deployment(&self) -> &'a crate::deployment::Deployment {
-        self.layout.deployment()
+        self.encoding.layout.deployment()
     }
 
     /// Appends this record as one JSON line (with the trailing `\n`) using
     /// the layer's envelope.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let mut buf = JsonBuf::append_to(std::mem::take(out));
-        self.layout.encode(self, &mut buf);
+        self.encoding.layout.encode(self, &mut buf);
         *out = buf.into_vec();
     }
 
     /// [`write_json`](Self::write_json) into a reused line buffer.
+    #[inline]
     pub(crate) fn encode_json(&self, out: &mut JsonBuf) {
-        self.layout.encode(self, out);
+        self.encoding.layout.encode(self, out);
     }
 }
 
@@ -607,7 +595,7 @@ impl Layout {
             out.raw(e.comma_key(Key::Message));
             out.str(message);
         }
-        if let Some(head) = r.pre.and_then(|pre| pre.head) {
+        if let Some(head) = r.encoding.pre.and_then(|pre| pre.head) {
             out.raw(head);
         } else {
             // No span, or the event recorded promoted values of its own.
@@ -619,9 +607,9 @@ impl Layout {
             out.raw(e.comma_key(Key::Metadata));
             r.fields.write_object(out);
         }
-        match r.pre {
+        match r.encoding.pre {
             Some(pre) => out.raw(pre.span),
-            None => self.write_span_block(r.span_name, r.span_json, out),
+            None => self.write_span_block(r.span_name, r.encoding.span_json, out),
         }
         if let Some(d) = r.duration {
             out.raw(e.comma_key(Key::DurationMs));

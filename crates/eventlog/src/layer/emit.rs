@@ -9,8 +9,9 @@ use super::event_layer::EventLayer;
 use super::policy::Policy;
 use super::scope::Scope;
 use crate::capture::Scratch;
+use crate::envelope::{Encoding, PreEncoded};
 use crate::event_type::EventType;
-use crate::record::{NO_FIELDS, PreEncoded, Record};
+use crate::record::{NO_FIELDS, Record};
 use crate::stats::DropReason;
 
 impl EventLayer {
@@ -128,15 +129,17 @@ impl EventLayer {
             fields: &scratch.fields,
             span_name: parts.span_name,
             span_fields: own_fields.map_or(&NO_FIELDS, |f| &f.fields),
-            span_json: own_fields.map_or(&[][..], |f| &f.json[..]),
             duration: parts.duration,
             schema_version: None,
             schema_errors: &[],
-            layout: &self.layout,
-            pre: scope.map(|scope| PreEncoded {
-                head: (!own_promoted).then_some(&scope.head_json[..]),
-                span: &scope.span_json,
-            }),
+            encoding: Encoding {
+                layout: &self.layout,
+                pre: scope.map(|scope| PreEncoded {
+                    head: (!own_promoted).then_some(&scope.head_json[..]),
+                    span: &scope.span_json,
+                }),
+                span_json: own_fields.map_or(&[][..], |f| &f.json[..]),
+            },
         }
     }
 }
