@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime};
 use tracing_core::{Level, Metadata};
 
 use crate::encode::JsonBuf;
-use crate::envelope::{Encoding, Key, Layout, level_index};
+use crate::encode::layout::{Encoding, Layout, level_index};
+use crate::envelope::Key;
 use crate::trace::TraceContext;
 use crate::violation::Violation;
 

@@ -9,7 +9,7 @@ use super::event_layer::EventLayer;
 use super::policy::Policy;
 use super::scope::Scope;
 use crate::capture::Scratch;
-use crate::envelope::{Encoding, PreEncoded};
+use crate::encode::layout::{Encoding, PreEncoded};
 use crate::event_type::EventType;
 use crate::record::{NO_FIELDS, Record};
 use crate::stats::DropReason;

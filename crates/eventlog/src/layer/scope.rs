@@ -18,7 +18,7 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::capture::SpanPromoted;
 use crate::encode::JsonBuf;
-use crate::envelope::Layout;
+use crate::encode::layout::Layout;
 use crate::record::{FieldBuf, Promoted};
 use crate::trace::TraceContext;
 
