@@ -47,7 +47,7 @@
 //!  capture (+ redact) ── the event's fields into per-thread buffers,
 //!          │             secrets removed before anything reads them
 //!  record ────────────── Record: the borrowed view every output receives
-//!          │             (encoded by envelope's Layout, JSON primitives in encode)
+//!          │             (written by encode: JSON primitives, the compiled Layout)
 //!  schema ────────────── check only: Record -> [Violation]
 //!          │
 //!  layer::emit ───────── Policy (layer::policy), then every output, counted in stats
