@@ -19,8 +19,9 @@ pub struct OtlpLayerBuilder {
 /// exports every record over OTLP.
 ///
 /// The layer's settings (service, environment, envelope) come from
-/// [`OtlpLayerBuilder::layer`] (default: [`eventlog::layer`], which reads
-/// `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`), the transport's from
+/// [`OtlpLayerBuilder::layer`] (default: [`eventlog::layer`]; the resource
+/// still takes `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`, read by the
+/// output when it is built), the transport's from
 /// the shortcuts here or [`OtlpLayerBuilder::output`]. Drops after `emit`
 /// are counted in the layer's [`Stats`](eventlog::Stats).
 ///

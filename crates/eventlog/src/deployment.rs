@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::ConfigError;
+use crate::error::ConfigError;
 
 /// `OTEL_SERVICE_NAME`: the service name; wins over `service.name` in
 /// `OTEL_RESOURCE_ATTRIBUTES`.

@@ -8,12 +8,7 @@
 
 use std::collections::HashSet;
 
-use tracing_core::Level;
-
-use crate::encode::{JsonBuf, write_str};
-use crate::record::{FieldBuf, PreEncoded, Promoted, Record};
-use crate::trace::TraceContext;
-use crate::{ConfigError, Deployment, EventType};
+use crate::error::ConfigError;
 
 /// The version of the record format this crate writes.
 pub const ENVELOPE_VERSION: u32 = 1;
@@ -119,17 +114,17 @@ impl Key {
 pub const DEFAULT_PROMOTED: [&str; 4] = ["correlation_id", "request_id", "user_id", "session_id"];
 
 #[derive(Debug, Clone)]
-struct PromotedKey {
+pub(crate) struct PromotedKey {
     field: String,
-    key: String,
-    key_json: Vec<u8>,
+    pub(crate) key: String,
+    pub(crate) key_json: Vec<u8>,
 }
 
 /// The layout of every line: key names, promoted fields, static fields, and
 /// whether the `span` block is written.
 ///
 /// Build one with [`Envelope::builder`]; the defaults follow the table on
-/// [`Record`]. Building checks that no two top-level keys share a name.
+/// [`Record`](crate::Record). Building checks that no two top-level keys share a name.
 ///
 /// ```
 /// use eventlog::{Envelope, Key};
@@ -152,9 +147,9 @@ pub struct Envelope {
     names: Vec<String>,
     /// `,"name":` per key.
     keys_json: Vec<Vec<u8>>,
-    promoted: Vec<PromotedKey>,
-    statics_json: Vec<u8>,
-    span_block: bool,
+    pub(crate) promoted: Vec<PromotedKey>,
+    pub(crate) statics_json: Vec<u8>,
+    pub(crate) span_block: bool,
     /// Per first byte, a bit per length (31 for 31 and more): can a field
     /// name of that shape be special (message, event name or type, `log.*`,
     /// `traceparent`, promoted)? Most names are not, and skip every string
@@ -212,14 +207,15 @@ impl Envelope {
     }
 
     /// `"name":` for a key.
-    fn key(&self, key: Key) -> &[u8] {
+    pub(crate) fn key(&self, key: Key) -> &[u8] {
         self.comma_key(key).get(1..).unwrap_or_default()
     }
 
     /// `,"name":` for a key: most keys follow another.
     // `Key::index()` is a `Key` discriminant, and the table has one entry per `Key`.
     #[allow(clippy::indexing_slicing)]
-    fn comma_key(&self, key: Key) -> &[u8] {
+    #[inline]
+    pub(crate) fn comma_key(&self, key: Key) -> &[u8] {
         &self.keys_json[key.index()]
     }
 }
@@ -362,7 +358,10 @@ impl EnvelopeBuilder {
     fn force(self) -> Envelope {
         let key_json = |name: &str| {
             let mut out = Vec::with_capacity(name.len() + 3);
-            write_str(&mut out, name);
+            // serde_json escapes exactly as the line encoder does (the same
+            // short escapes, `\u00xx` otherwise), and writing a `str` into
+            // a `Vec` cannot fail.
+            let _ = serde_json::to_writer(&mut out, name);
             out.push(b':');
             out
         };
@@ -410,223 +409,6 @@ impl EnvelopeBuilder {
             statics_json,
             span_block: self.span_block,
         }
-    }
-}
-
-/// The envelope plus the deployment context, pre-encoded: everything about
-/// a line that does not change from one event to the next.
-#[derive(Debug, Clone)]
-pub(crate) struct Layout {
-    envelope: Envelope,
-    deployment: Deployment,
-    fixed_json: Vec<u8>,
-    /// `{"timestamp":`
-    open_json: Vec<u8>,
-    /// `,"level":"INFO"` per level, TRACE first.
-    level_json: [Vec<u8>; 5],
-    /// `,"event_type":"log"` for each built-in category: most records
-    /// carry one of them.
-    type_json: [(&'static str, Vec<u8>); 6],
-}
-
-impl Layout {
-    pub(crate) fn new(envelope: Envelope, deployment: Deployment) -> Self {
-        let mut fixed_json = Vec::new();
-        let keys = [
-            Key::Service,
-            Key::Environment,
-            Key::Region,
-            Key::Version,
-            Key::Host,
-        ];
-        for (key, value) in keys.into_iter().zip(deployment.values()) {
-            if let Some(value) = value {
-                fixed_json.extend_from_slice(envelope.comma_key(key));
-                write_str(&mut fixed_json, value);
-            }
-        }
-        fixed_json.extend_from_slice(&envelope.statics_json);
-        let mut open_json = vec![b'{'];
-        open_json.extend_from_slice(envelope.key(Key::Timestamp));
-        let level_json = [
-            Level::TRACE,
-            Level::DEBUG,
-            Level::INFO,
-            Level::WARN,
-            Level::ERROR,
-        ]
-        .map(|level| {
-            let mut json = envelope.comma_key(Key::Level).to_vec();
-            write_str(&mut json, level.as_str());
-            json
-        });
-        let type_json = [
-            EventType::LOG,
-            EventType::USER_ACTION,
-            EventType::SYSTEM_EVENT,
-            EventType::BUSINESS,
-            EventType::ERROR,
-            EventType::SECURITY,
-        ]
-        .map(|t| {
-            let mut json = envelope.comma_key(Key::EventType).to_vec();
-            write_str(&mut json, t.as_str());
-            (t.as_str(), json)
-        });
-        Self {
-            envelope,
-            deployment,
-            fixed_json,
-            open_json,
-            level_json,
-            type_json,
-        }
-    }
-
-    pub(crate) fn envelope(&self) -> &Envelope {
-        &self.envelope
-    }
-
-    pub(crate) fn deployment(&self) -> &Deployment {
-        &self.deployment
-    }
-
-    pub(crate) fn promoted_key(&self, index: usize) -> &str {
-        self.envelope
-            .promoted
-            .get(index)
-            .map_or("", |p| p.key.as_str())
-    }
-
-    /// The deployment context and static fields, pre-encoded.
-    pub(crate) fn fixed_json(&self) -> &[u8] {
-        &self.fixed_json
-    }
-
-    /// `,"trace_id":…,"span_id":…`, or nothing without a trace.
-    pub(crate) fn write_ids(&self, trace: Option<TraceContext>, out: &mut JsonBuf) {
-        let Some(trace) = trace else {
-            return;
-        };
-        let e = &self.envelope;
-        out.raw(e.comma_key(Key::TraceId));
-        out.byte(b'"');
-        out.hex(&trace.trace_id().to_bytes());
-        out.byte(b'"');
-        out.raw(e.comma_key(Key::SpanId));
-        out.byte(b'"');
-        out.hex(&trace.span_id().to_bytes());
-        out.byte(b'"');
-    }
-
-    /// `,"request_id":…` for each promoted value.
-    pub(crate) fn write_promoted(&self, promoted: &[Promoted], text: &FieldBuf, out: &mut JsonBuf) {
-        for p in promoted {
-            if let Some(key) = self.envelope.promoted.get(p.key) {
-                out.byte(b',');
-                out.raw(&key.key_json);
-                out.str(text.text(p.text));
-            }
-        }
-    }
-
-    /// `,"span":{"name":…,"fields":{…}}`, or nothing when the envelope has
-    /// no span block or there is no span.
-    pub(crate) fn write_span_block(
-        &self,
-        name: Option<&str>,
-        fields_json: &[u8],
-        out: &mut JsonBuf,
-    ) {
-        let e = &self.envelope;
-        if !e.span_block {
-            return;
-        }
-        let Some(name) = name else {
-            return;
-        };
-        out.raw(e.comma_key(Key::Span));
-        out.raw(b"{\"name\":");
-        out.str(name);
-        if !fields_json.is_empty() {
-            out.raw(b",\"fields\":");
-            out.raw(fields_json);
-        }
-        out.byte(b'}');
-    }
-
-    /// Appends `record` as one JSON line, `\n` included.
-    // `level_index` is below 5, and there are five level strings.
-    #[allow(clippy::indexing_slicing)]
-    pub(crate) fn encode(&self, r: &Record<'_>, out: &mut JsonBuf) {
-        let e = &self.envelope;
-        out.raw(&self.open_json);
-        out.timestamp(r.timestamp);
-        out.raw(&self.level_json[level_index(r.level)]);
-        if let Some(name) = r.event_name {
-            out.raw(e.comma_key(Key::EventName));
-            out.str(name);
-        }
-        if let Some((_, json)) = self.type_json.iter().find(|(t, _)| *t == r.event_type) {
-            out.raw(json);
-        } else {
-            out.raw(e.comma_key(Key::EventType));
-            out.str(r.event_type);
-        }
-        if let Some(message) = r.message {
-            out.raw(e.comma_key(Key::Message));
-            out.str(message);
-        }
-        if let Some(PreEncoded {
-            head: Some(head), ..
-        }) = r.pre
-        {
-            out.raw(head);
-        } else {
-            // No span, or the event recorded promoted values of its own.
-            out.raw(&self.fixed_json);
-            self.write_ids(r.trace, out);
-            self.write_promoted(r.promoted, r.promoted_text, out);
-        }
-        if !r.fields.is_empty() {
-            out.raw(e.comma_key(Key::Metadata));
-            r.fields.write_object(out);
-        }
-        match r.pre {
-            Some(pre) => out.raw(pre.span),
-            None => self.write_span_block(r.span_name, r.span_json, out),
-        }
-        if let Some(d) = r.duration {
-            out.raw(e.comma_key(Key::DurationMs));
-            #[allow(clippy::cast_precision_loss)] // Exact below 2^53 µs (285 years).
-            out.f64(d.as_micros() as f64 / 1000.0);
-        }
-        if let Some(version) = r.schema_version {
-            out.raw(e.comma_key(Key::SchemaVersion));
-            out.int(version);
-        }
-        if !r.schema_errors.is_empty() {
-            out.raw(e.comma_key(Key::SchemaErrors));
-            out.byte(b'[');
-            for (i, v) in r.schema_errors.iter().enumerate() {
-                if i > 0 {
-                    out.byte(b',');
-                }
-                out.str(&v.to_string());
-            }
-            out.byte(b']');
-        }
-        out.raw(b"}\n");
-    }
-}
-
-fn level_index(level: Level) -> usize {
-    match level {
-        Level::TRACE => 0,
-        Level::DEBUG => 1,
-        Level::INFO => 2,
-        Level::WARN => 3,
-        _ => 4,
     }
 }
 

@@ -30,6 +30,36 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # How a record flows
+//!
+//! Each name is a module of this crate; the arrows are the order of work.
+//! The `layer` modules drive the others, and the import graph has no
+//! cycle (`scripts/module-edges crates/eventlog/src` lists its edges): the
+//! schema knows no outputs, the record knows neither schema nor layer.
+//!
+//! ```text
+//!  tracing event / span
+//!          │
+//!  layer::callbacks ──── impl Layer: fetch the span, delegate
+//!          │
+//!  layer::scope ──────── per-span state and the cached scope (ids, promoted
+//!          │             values, pre-encoded span JSON), built once per span
+//!  capture (+ redact) ── the event's fields into per-thread buffers,
+//!          │             secrets removed before anything reads them
+//!  record ────────────── Record: the borrowed view every output receives
+//!          │             (written by encode: JSON primitives, the compiled Layout)
+//!  schema ────────────── check only: Record -> [Violation]
+//!          │
+//!  layer::emit ───────── Policy (layer::policy), then every output, counted in stats
+//!          │
+//!  output ────────────── Output trait, JsonOutput -> any MakeWriter
+//! ```
+//!
+//! Beside the flow: `envelope` (key names and order), `deployment`,
+//! `trace` (W3C ids), `event_type` and `violation` (vocabulary shared by
+//! record and schema), `filter` ([`EventFilter`]), `propagation`
+//! ([`current_context`], headers for the next service), `testing`.
+//!
 //! # The record
 //!
 //! The envelope is documented on [`Record`]; key names are configurable with
@@ -63,37 +93,42 @@
 
 mod callsite;
 mod capture;
-mod context;
 mod deployment;
 mod encode;
 mod envelope;
 mod error;
+mod event_type;
 mod filter;
 mod layer;
 mod otel;
 mod output;
+mod propagation;
 mod record;
 mod redact;
+mod reuse;
 mod schema;
 mod stats;
 pub mod testing;
 mod trace;
+mod violation;
 
-pub use context::{PropagationContext, current_context};
 pub use deployment::{Deployment, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME};
 pub use envelope::{DEFAULT_PROMOTED, ENVELOPE_VERSION, Envelope, EnvelopeBuilder, Key};
 pub use error::ConfigError;
+pub use event_type::EventType;
 pub use filter::EventFilter;
-pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, layer};
+pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, Policy, layer};
 pub use output::{JsonOutput, Output};
-pub use record::{EventType, Field, Record, Value};
+pub use propagation::{PropagationContext, current_context};
+pub use record::{Field, Record, Value};
 pub use redact::{
     Action, DEFAULT_KEYS, Detector, HASH_KEY_ENV, HASH_PREFIX, REDACTED, RedactError, Redactor,
     RedactorBuilder,
 };
 pub use schema::{
-    EventSpec, FieldSpec, FieldType, Naming, Policy, RECOMMENDED_TOML, Schema, SchemaBuilder,
-    SchemaError, SchemaFormat, UnknownEvents, Violation,
+    EventSpec, FieldSpec, Naming, RECOMMENDED_TOML, Schema, SchemaBuilder, SchemaError,
+    SchemaFormat, UnknownEvents,
 };
 pub use stats::{DropReason, Stats, StatsSnapshot};
 pub use trace::{ParseIdError, SpanId, TraceContext, TraceId};
+pub use violation::{FieldType, Violation};

@@ -17,13 +17,19 @@ use std::io::Write;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::encode::JsonBuf;
-use crate::{DropReason, Record};
+use crate::record::Record;
+use crate::reuse::{Slot, with_reused};
+use crate::stats::DropReason;
 
 /// Receives every finished record.
 ///
-/// Implementations must not block the caller on I/O or the network (queue
-/// and return), and must not emit `tracing` events from `emit` (they would
-/// feed back into the layer).
+/// `emit` runs on the thread that logged the event, inside its `tracing`
+/// call, so whatever it waits for, the caller waits for. [`JsonOutput`]
+/// writes synchronously to its writer: with the default, stdout, a slow
+/// reader of the pipe stalls the caller. Where that matters, give the layer
+/// a non-blocking writer (`eventlog-appender`, `tracing-appender`) or an
+/// output that queues and returns, as `eventlog-otlp`'s does. `emit` must
+/// not emit `tracing` events itself (they would feed back into the layer).
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
@@ -61,8 +67,7 @@ pub trait Output: Send + Sync + 'static {
 }
 
 thread_local! {
-    // Boxed: taking it out and back moves a pointer.
-    static LINE: Cell<Option<Box<JsonBuf>>> = const { Cell::new(None) };
+    static LINE: Slot<JsonBuf> = const { Cell::new(None) };
 }
 
 /// Lines above this size are not kept in the per-thread buffer afterwards,
@@ -129,14 +134,12 @@ where
     M: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     fn emit(&self, record: &Record<'_>) -> Result<(), DropReason> {
-        // Moved out of the thread-local while in use, so a writer that logs
-        // (re-entry) finds an empty buffer instead of a conflicting borrow.
-        let mut line = LINE.try_with(Cell::take).ok().flatten().unwrap_or_default();
-        let result = self.write_line(record, &mut line);
-        if line.capacity() <= KEEP_BUFFER_BYTES {
-            let _ = LINE.try_with(|cell| cell.set(Some(line)));
-        }
-        result
+        // A writer that logs (re-entry) finds no buffer and gets a fresh one.
+        with_reused(
+            &LINE,
+            |line| line.capacity() <= KEEP_BUFFER_BYTES,
+            |line| self.write_line(record, line),
+        )
     }
 
     fn flush(&self) -> std::io::Result<()> {

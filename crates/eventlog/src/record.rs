@@ -11,9 +11,10 @@ use std::time::{Duration, SystemTime};
 use tracing_core::{Level, Metadata};
 
 use crate::encode::JsonBuf;
-use crate::envelope::Layout;
-use crate::schema::Violation;
+use crate::encode::layout::{Encoding, Layout, level_index};
+use crate::envelope::Key;
 use crate::trace::TraceContext;
+use crate::violation::Violation;
 
 /// A field value, typed as it was recorded.
 ///
@@ -66,63 +67,6 @@ impl<'a> Value<'a> {
             Value::F64(v) => Some(v),
             Value::Str(_) | Value::Bool(_) => None,
         }
-    }
-}
-
-/// The category of an event: the `event_type` key.
-///
-/// Five categories cover what teams log, plus `log` for events that are
-/// none of them. A closed set that may grow, so it is a newtype with
-/// constants rather than an enum.
-///
-/// ```
-/// use eventlog::EventType;
-///
-/// assert_eq!(EventType::BUSINESS.as_str(), "business");
-/// assert_eq!(EventType::ALL.len(), 6);
-/// assert_eq!(EventType::from_name("security"), Some(EventType::SECURITY));
-/// assert_eq!(EventType::from_name("other"), None);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct EventType(&'static str);
-
-impl EventType {
-    /// Something a user did: `user_login_attempt`, `password_reset_requested`.
-    pub const USER_ACTION: Self = Self("user_action");
-    /// Something the system did: `service_started`, `job_completed`.
-    pub const SYSTEM_EVENT: Self = Self("system_event");
-    /// A business fact: `order_placed`, `payment_captured`.
-    pub const BUSINESS: Self = Self("business");
-    /// A failure: `payment_failed`, `timeout_occurred`. The default for `ERROR` events.
-    pub const ERROR: Self = Self("error");
-    /// A security-relevant fact: `access_denied`, `account_locked`.
-    pub const SECURITY: Self = Self("security");
-    /// None of the above. The default for events that do not say.
-    pub const LOG: Self = Self("log");
-    /// Every category.
-    pub const ALL: [Self; 6] = [
-        Self::USER_ACTION,
-        Self::SYSTEM_EVENT,
-        Self::BUSINESS,
-        Self::ERROR,
-        Self::SECURITY,
-        Self::LOG,
-    ];
-
-    /// The category's name as written in records.
-    pub const fn as_str(self) -> &'static str {
-        self.0
-    }
-
-    /// The category with this name, if it is one of [`EventType::ALL`].
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.0 == name)
-    }
-}
-
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
     }
 }
 
@@ -495,25 +439,12 @@ pub struct Record<'a> {
     pub(crate) fields: &'a FieldBuf,
     pub(crate) span_name: Option<&'a str>,
     pub(crate) span_fields: &'a FieldBuf,
-    /// `span_fields` pre-encoded as a JSON object (empty if there are none).
-    pub(crate) span_json: &'a [u8],
     pub(crate) duration: Option<Duration>,
     pub(crate) schema_version: Option<u32>,
     pub(crate) schema_errors: &'a [Violation],
-    pub(crate) layout: &'a Layout,
-    /// The span's parts already encoded (see `context::Scope`), when the
-    /// record uses them unchanged.
-    pub(crate) pre: Option<PreEncoded<'a>>,
-}
-
-/// JSON for the parts of a record its span decides, encoded once per span.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PreEncoded<'a> {
-    /// Deployment context, statics, ids and promoted values in one piece,
-    /// unless the event recorded promoted values of its own.
-    pub(crate) head: Option<&'a [u8]>,
-    /// `,"span":{…}`
-    pub(crate) span: &'a [u8],
+    /// Not what the record is, but how it is written: the layer's layout
+    /// and the bytes its span already encoded.
+    pub(crate) encoding: Encoding<'a>,
 }
 
 impl<'a> Record<'a> {
@@ -562,7 +493,7 @@ impl<'a> Record<'a> {
     /// Promoted correlation fields as `(output key, value)`, in the
     /// configured order.
     pub fn correlation(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        let layout = self.layout;
+        let layout = self.encoding.layout;
         let text = self.promoted_text;
         self.promoted
             .iter()
@@ -611,21 +542,97 @@ impl<'a> Record<'a> {
     }
 
     /// The deployment context (service, environment, …) set on the layer.
-    pub fn deployment(&self) -> &'a crate::Deployment {
-        self.layout.deployment()
+    pub fn deployment(&self) -> &'a crate::deployment::Deployment {
+        self.encoding.layout.deployment()
     }
 
     /// Appends this record as one JSON line (with the trailing `\n`) using
     /// the layer's envelope.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let mut buf = JsonBuf::append_to(std::mem::take(out));
-        self.layout.encode(self, &mut buf);
+        self.encoding.layout.encode(self, &mut buf);
         *out = buf.into_vec();
     }
 
     /// [`write_json`](Self::write_json) into a reused line buffer.
+    #[inline]
     pub(crate) fn encode_json(&self, out: &mut JsonBuf) {
-        self.layout.encode(self, out);
+        self.encoding.layout.encode(self, out);
+    }
+}
+
+/// The part of a line's encoding that reads a record's fields.
+impl Layout {
+    /// `,"request_id":…` for each promoted value.
+    pub(crate) fn write_promoted(&self, promoted: &[Promoted], text: &FieldBuf, out: &mut JsonBuf) {
+        for p in promoted {
+            if let Some(key_json) = self.promoted_key_json(p.key) {
+                out.byte(b',');
+                out.raw(key_json);
+                out.str(text.text(p.text));
+            }
+        }
+    }
+
+    /// Appends `record` as one JSON line, `\n` included.
+    // `level_index` is below 5, and there are five level strings.
+    #[allow(clippy::indexing_slicing)]
+    pub(crate) fn encode(&self, r: &Record<'_>, out: &mut JsonBuf) {
+        let e = &self.envelope;
+        out.raw(&self.open_json);
+        out.timestamp(r.timestamp);
+        out.raw(&self.level_json[level_index(r.level)]);
+        if let Some(name) = r.event_name {
+            out.raw(e.comma_key(Key::EventName));
+            out.str(name);
+        }
+        if let Some((_, json)) = self.type_json.iter().find(|(t, _)| *t == r.event_type) {
+            out.raw(json);
+        } else {
+            out.raw(e.comma_key(Key::EventType));
+            out.str(r.event_type);
+        }
+        if let Some(message) = r.message {
+            out.raw(e.comma_key(Key::Message));
+            out.str(message);
+        }
+        if let Some(head) = r.encoding.pre.and_then(|pre| pre.head) {
+            out.raw(head);
+        } else {
+            // No span, or the event recorded promoted values of its own.
+            out.raw(&self.fixed_json);
+            self.write_ids(r.trace, out);
+            self.write_promoted(r.promoted, r.promoted_text, out);
+        }
+        if !r.fields.is_empty() {
+            out.raw(e.comma_key(Key::Metadata));
+            r.fields.write_object(out);
+        }
+        match r.encoding.pre {
+            Some(pre) => out.raw(pre.span),
+            None => self.write_span_block(r.span_name, r.encoding.span_json, out),
+        }
+        if let Some(d) = r.duration {
+            out.raw(e.comma_key(Key::DurationMs));
+            #[allow(clippy::cast_precision_loss)] // Exact below 2^53 µs (285 years).
+            out.f64(d.as_micros() as f64 / 1000.0);
+        }
+        if let Some(version) = r.schema_version {
+            out.raw(e.comma_key(Key::SchemaVersion));
+            out.int(version);
+        }
+        if !r.schema_errors.is_empty() {
+            out.raw(e.comma_key(Key::SchemaErrors));
+            out.byte(b'[');
+            for (i, v) in r.schema_errors.iter().enumerate() {
+                if i > 0 {
+                    out.byte(b',');
+                }
+                out.str(&v.to_string());
+            }
+            out.byte(b']');
+        }
+        out.raw(b"}\n");
     }
 }
 

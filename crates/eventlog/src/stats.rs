@@ -162,10 +162,6 @@ impl Stats {
     pub(crate) fn record_dead_lettered(&self) {
         bump(&self.0.dead_lettered);
     }
-
-    pub(crate) fn record_config_error(&self) {
-        bump(&self.0.config_errors);
-    }
 }
 
 fn bump(counter: &AtomicU64) {
@@ -197,7 +193,9 @@ pub struct StatsSnapshot {
     /// Callbacks that could not find their span (a bug in the stack); the
     /// event is still written, without span context.
     pub internal_errors: u64,
-    /// Malformed `OTEL_*` variables that [`layer`](crate::layer) ignored.
+    /// Malformed configuration the layer ignored. Always 0 now: the
+    /// environment is read by [`EventLayer::from_env`](crate::EventLayer::from_env),
+    /// which returns a malformed variable as an error instead.
     pub config_errors: u64,
     /// Values changed by the redactor (per-rule counts: [`Redactor::counts`](crate::Redactor::counts)).
     pub redactions: u64,

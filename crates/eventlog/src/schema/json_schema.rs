@@ -2,8 +2,12 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{FieldSpec, FieldType, Schema, UnknownEvents};
-use crate::{DEFAULT_PROMOTED, EventType};
+use super::compiled::Schema;
+use super::model::{EventSpec, FieldSpec, Naming, SchemaBuilder, UnknownEvents};
+use super::plan::Plan;
+use crate::envelope::DEFAULT_PROMOTED;
+use crate::event_type::EventType;
+use crate::violation::FieldType;
 
 fn field_schema(spec: &FieldSpec) -> Value {
     let mut s = match spec.ty {
@@ -41,7 +45,7 @@ fn field_schema(spec: &FieldSpec) -> Value {
     s
 }
 
-fn envelope_properties(model: &super::SchemaBuilder) -> Map<String, Value> {
+fn envelope_properties(model: &SchemaBuilder) -> Map<String, Value> {
     let mut properties = Map::new();
     properties.insert(
         "timestamp".into(),
@@ -60,7 +64,7 @@ fn envelope_properties(model: &super::SchemaBuilder) -> Map<String, Value> {
                 .map(|e| e.name.as_str())
                 .collect::<Vec<_>>()
         );
-    } else if model.naming == super::Naming::ObjectAction {
+    } else if model.naming == Naming::ObjectAction {
         name["pattern"] = json!("^[a-z][a-z0-9]*(_[a-z][a-z0-9]*)+$");
     }
     properties.insert("event_name".into(), name);
@@ -107,7 +111,7 @@ fn envelope_properties(model: &super::SchemaBuilder) -> Map<String, Value> {
     properties
 }
 
-fn event_rule(event: &super::EventSpec, plan: &super::check::Plan) -> Value {
+fn event_rule(event: &EventSpec, plan: &Plan) -> Value {
     let mut then = Map::new();
     let mut top = Map::new();
     let mut top_required: Vec<&str> = plan.context().iter().map(String::as_str).collect();

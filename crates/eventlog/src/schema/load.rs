@@ -10,12 +10,100 @@ use std::sync::Mutex;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::check::Plan;
-use super::{
-    Compiled, EventSpec, FieldSpec, FieldType, Naming, Schema, SchemaBuilder, TypeRules,
-    UnknownEvents,
-};
-use crate::EventType;
+use super::compiled::{Compiled, Schema};
+use super::model::{EventSpec, FieldSpec, Naming, SchemaBuilder, TypeRules, UnknownEvents};
+use super::plan::{FieldPlan, Plan};
+use crate::event_type::EventType;
+use crate::violation::FieldType;
+
+/// The recommended baseline, as shipped in `schemas/recommended.toml`.
+pub const RECOMMENDED_TOML: &str = include_str!("../../schemas/recommended.toml");
+
+impl SchemaBuilder {
+    /// Checks and compiles the schema.
+    pub fn build(self) -> Result<Schema, SchemaError> {
+        compile(self, &Source::code())
+    }
+}
+
+impl Schema {
+    /// The recommended baseline: the five categories teams log (user
+    /// actions, system events, business events, errors, security events)
+    /// with their usual fields, and a dozen common events. It is the file
+    /// `schemas/recommended.toml` of this crate; copy it to extend it.
+    ///
+    /// ```
+    /// let schema = eventlog::Schema::recommended();
+    /// assert!(schema.event("user_login_attempt").is_some());
+    /// assert!(schema.event("payment_failed").is_some());
+    /// ```
+    pub fn recommended() -> Schema {
+        // The shipped file is checked by a unit test; should it ever fail to
+        // compile, an empty schema is the least surprising fallback.
+        Self::from_str(RECOMMENDED_TOML, SchemaFormat::Toml).unwrap_or_else(|_| Schema::empty())
+    }
+
+    /// Loads a schema from a `.toml` or `.json` file.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("events.toml");
+    /// std::fs::write(&path, "version = 2\n[events.order_placed]\ntype = \"business\"\nfields.amount = { type = \"f64\", required = true }\n")?;
+    /// let schema = eventlog::Schema::from_file(&path)?;
+    /// assert_eq!(schema.version(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Schema, SchemaError> {
+        from_file(path.as_ref())
+    }
+
+    /// Parses a schema from text in the given format.
+    #[allow(clippy::should_implement_trait)] // It takes a format too.
+    pub fn from_str(text: &str, format: SchemaFormat) -> Result<Schema, SchemaError> {
+        from_text(text, format, &Source::text())
+    }
+}
+
+impl Plan {
+    pub(crate) fn new(
+        event: &EventSpec,
+        type_rules: Option<&TypeRules>,
+        model: &SchemaBuilder,
+        source: &Source<'_>,
+    ) -> Result<Plan, SchemaError> {
+        let mut fields: Vec<FieldPlan> = Vec::new();
+        let type_fields = type_rules.map(|t| t.fields.as_slice()).unwrap_or_default();
+        for spec in event.fields.iter().chain(type_fields) {
+            // The event's own declaration wins over its category's.
+            if fields.iter().any(|f| f.spec.name == spec.name) {
+                continue;
+            }
+            fields.push(FieldPlan {
+                regex: compile_pattern(&event.name, spec, source)?,
+                spec: spec.clone(),
+            });
+        }
+        let mut context: Vec<String> = Vec::new();
+        let type_context = type_rules
+            .map(|t| t.required_context.as_slice())
+            .unwrap_or_default();
+        for key in model
+            .required_context
+            .iter()
+            .chain(&event.required_context)
+            .chain(type_context)
+        {
+            if !context.contains(key) {
+                context.push(key.clone());
+            }
+        }
+        Ok(Plan {
+            fields,
+            context,
+            event_type: event.event_type.clone(),
+        })
+    }
+}
 
 /// The text format of a schema file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -523,6 +611,26 @@ fn raw_fields(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_recommended_file_compiles() {
+        let schema = Schema::from_str(RECOMMENDED_TOML, SchemaFormat::Toml).unwrap();
+        for t in [
+            "user_action",
+            "system_event",
+            "business",
+            "error",
+            "security",
+        ] {
+            assert!(
+                schema
+                    .events()
+                    .iter()
+                    .any(|e| e.event_type.as_deref() == Some(t)),
+                "no {t} event"
+            );
+        }
+    }
 
     #[test]
     fn line_and_column_are_one_based() {

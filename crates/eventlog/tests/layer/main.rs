@@ -15,6 +15,7 @@ mod bad_input;
 mod correlation;
 mod differential;
 mod envelope;
+mod from_env;
 mod hostile;
 mod ids;
 mod interop;

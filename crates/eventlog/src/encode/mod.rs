@@ -1,11 +1,24 @@
-//! The JSON primitives every output line is made of.
+//! Encoding: the JSON primitives, the compiled line layout and the bytes a
+//! record carries for its encoder.
 //!
-//! One escaper, one number writer and one timestamp writer, shared by the
+//! ```text
+//! (here)  JsonBuf: escaping, numbers, timestamps, hex ids
+//! layout  Layout (Envelope + Deployment, pre-encoded); Encoding, PreEncoded
+//! ```
+//!
+//! The functions that read a [`Record`](crate::Record) (`Layout::encode`,
+//! `FieldBuf::write_object`) and the span pre-encoding sit beside the types
+//! they read (`record`, `layer::scope`): a record holds a `layout::Encoding`, so
+//! this module cannot import the record back.
+//!
+//! The JSON primitives every output line is made of: one escaper, one number writer and one timestamp writer, shared by the
 //! envelope encoder and by span-field pre-encoding, so a value is escaped the
 //! same way wherever it lands. Everything appends to a caller-owned `Vec<u8>`
 //! so the hot path reuses one buffer per thread and allocates nothing.
 
 #![deny(clippy::indexing_slicing, clippy::string_slice)]
+
+pub(crate) mod layout;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -331,6 +344,7 @@ impl JsonBuf {
     }
 
     /// Appends any integer.
+    #[inline]
     pub(crate) fn int<I: itoa::Integer>(&mut self, v: I) {
         let mut buf = itoa::Buffer::new();
         self.raw(buf.format(v).as_bytes());

@@ -1,0 +1,174 @@
+//! Emitting a record: schema check, then the policy, then every output,
+//! counting each step in [`Stats`](crate::Stats).
+
+use std::time::SystemTime;
+
+use tracing_core::{Level, Metadata};
+
+use super::event_layer::EventLayer;
+use super::policy::Policy;
+use super::scope::Scope;
+use crate::capture::Scratch;
+use crate::encode::layout::{Encoding, PreEncoded};
+use crate::event_type::EventType;
+use crate::record::{NO_FIELDS, Record};
+use crate::stats::DropReason;
+
+impl EventLayer {
+    /// Applies the schema (if any) to `record`, then the policy, then emits.
+    pub(super) fn emit_checked<'a>(
+        &'a self,
+        mut record: Record<'a>,
+        explicit_type: bool,
+        close: bool,
+    ) {
+        let Some(schema) = &self.schema else {
+            self.emit(&record);
+            return;
+        };
+        let index = schema.lookup(record.event_name);
+        record.schema_version = Some(schema.version());
+        if !explicit_type && let Some(declared) = schema.declared_type(index) {
+            record.event_type = declared;
+        }
+        if close && index.is_none() {
+            self.emit(&record);
+            return;
+        }
+        let mut violations = Vec::new();
+        let warning_only = schema.check(index, &record, &mut violations);
+        if violations.is_empty() {
+            self.emit(&record);
+            return;
+        }
+        self.stats.record_violations(violations.len());
+        schema.count(record.event_name.unwrap_or("<unnamed>"), &violations);
+        let record = Record {
+            schema_errors: &violations,
+            ..record
+        };
+        if warning_only {
+            self.emit(&record);
+            return;
+        }
+        match &self.policy {
+            Policy::Annotate => self.emit(&record),
+            Policy::DeadLetter(output) => {
+                self.stats.record_event();
+                self.stats.record_dead_lettered();
+                if let Err(reason) = output.emit(&record) {
+                    self.stats.record_dropped(reason);
+                }
+            }
+            Policy::Drop => {
+                self.stats.record_event();
+                self.stats.record_dropped(DropReason::Policy);
+            }
+            Policy::Panic => {
+                let messages: Vec<String> = violations.iter().map(ToString::to_string).collect();
+                #[allow(clippy::panic)] // The policy's whole point, for tests.
+                {
+                    panic!(
+                        "schema violation in `{}`: {}",
+                        record.event_name.unwrap_or("<unnamed>"),
+                        messages.join("; ")
+                    );
+                }
+            }
+        }
+    }
+
+    fn emit(&self, record: &Record<'_>) {
+        self.stats.record_event();
+        for output in self.all_outputs() {
+            match output.emit(record) {
+                Ok(()) => self.stats.record_written(),
+                Err(reason) => self.stats.record_dropped(reason),
+            }
+        }
+    }
+
+    /// Builds the record from the captured event and its span's scope.
+    ///
+    /// The scope's promoted values are used as they are (pre-encoded)
+    /// unless the event recorded promoted values of its own: then both are
+    /// merged in the scratch, the event's winning.
+    pub(super) fn record<'a>(
+        &'a self,
+        scratch: &'a mut Scratch,
+        parts: &RecordParts<'a>,
+        scope: Option<&'a Scope>,
+    ) -> Record<'a> {
+        let own_promoted = !scratch.promoted.is_empty();
+        if own_promoted && let Some(scope) = scope {
+            for p in &scope.promoted {
+                scratch.promote_from(p.key, scope.text.text(p.text), usize::MAX);
+            }
+            scratch.promoted.sort_unstable_by_key(|p| p.key);
+        }
+        let scratch: &'a Scratch = scratch;
+        let own_fields = scope.and_then(|scope| scope.fields.as_deref());
+        let text = |r| scratch.fields.text(r);
+        let (promoted, promoted_text) = match scope {
+            Some(scope) if !own_promoted => (&scope.promoted[..], &scope.text),
+            _ => (&scratch.promoted[..], &scratch.fields),
+        };
+        Record {
+            metadata: parts.metadata,
+            timestamp: parts.timestamp,
+            level: *parts.metadata.level(),
+            target: parts.metadata.target(),
+            event_name: scratch.event_name.map(text).or(parts.default_name),
+            event_type: scratch
+                .event_type
+                .map_or_else(|| default_event_type(*parts.metadata.level()), text),
+            message: scratch.message.map(text),
+            trace: scope.and_then(|scope| scope.trace),
+            promoted,
+            promoted_text,
+            fields: &scratch.fields,
+            span_name: parts.span_name,
+            span_fields: own_fields.map_or(&NO_FIELDS, |f| &f.fields),
+            duration: parts.duration,
+            schema_version: None,
+            schema_errors: &[],
+            encoding: Encoding {
+                layout: &self.layout,
+                pre: scope.map(|scope| PreEncoded {
+                    head: (!own_promoted).then_some(&scope.head_json[..]),
+                    span: &scope.span_json,
+                }),
+                span_json: own_fields.map_or(&[][..], |f| &f.json[..]),
+            },
+        }
+    }
+}
+
+pub(super) struct RecordParts<'a> {
+    pub(super) metadata: &'static Metadata<'static>,
+    pub(super) timestamp: SystemTime,
+    pub(super) default_name: Option<&'a str>,
+    pub(super) span_name: Option<&'a str>,
+    pub(super) duration: Option<std::time::Duration>,
+}
+
+pub(super) fn default_event_type(level: Level) -> &'static str {
+    if level == Level::ERROR {
+        EventType::ERROR.as_str()
+    } else {
+        EventType::LOG.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_default_to_the_error_category_and_the_rest_to_log() {
+        assert_eq!(default_event_type(Level::ERROR), "error");
+        for level in [Level::WARN, Level::INFO, Level::DEBUG, Level::TRACE] {
+            assert_eq!(default_event_type(level), "log", "{level}");
+        }
+    }
+}
