@@ -8,15 +8,12 @@ use eventlog_otlp::OtlpOutput;
 use eventlog_tests::collector::Collector;
 use tracing_subscriber::prelude::*;
 
+use crate::support::capture_and_export;
+
 #[test]
 fn redacted_values_never_reach_the_collector() {
     let collector = Collector::start();
-    let capture = eventlog::testing::Capture::new();
-    let (otlp, guard) = OtlpOutput::builder()
-        .endpoint(collector.grpc_endpoint())
-        .build()
-        .unwrap();
-    let layer = eventlog::layer().writer(capture.clone()).output(otlp);
+    let (capture, layer, guard) = capture_and_export(&collector);
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         let _s = tracing::info_span!("login", api_key = "k-123456").entered();
         tracing::info!(
@@ -77,12 +74,7 @@ fn the_exporters_own_diagnostics_are_not_exported() {
 #[test]
 fn the_transport_logs_nothing_into_a_global_subscriber() {
     let collector = Collector::start();
-    let capture = eventlog::testing::Capture::new();
-    let (otlp, guard) = OtlpOutput::builder()
-        .endpoint(collector.grpc_endpoint())
-        .build()
-        .unwrap();
-    let layer = eventlog::layer().writer(capture.clone()).output(otlp);
+    let (capture, layer, guard) = capture_and_export(&collector);
     tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer)).unwrap();
     tracing::info!(event_name = "order_placed", seq = 0_u64);
     let report = guard.shutdown(Duration::from_secs(10)).unwrap();

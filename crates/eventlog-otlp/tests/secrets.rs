@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
-use eventlog_otlp::OtlpOutput;
 use eventlog_tests::collector::Collector;
 use eventlog_tests::secrets::{NEGATIVES, POSITIVES};
 use serde_json::Value;
 use tracing_subscriber::prelude::*;
+
+use crate::support::capture_and_export;
 
 fn strings(v: &Value, out: &mut Vec<String>) {
     match v {
@@ -27,12 +28,7 @@ fn strings(v: &Value, out: &mut Vec<String>) {
 #[test]
 fn no_secret_of_the_corpus_reaches_the_collector_and_negatives_arrive_whole() {
     let collector = Collector::start();
-    let capture = eventlog::testing::Capture::new();
-    let (otlp, guard) = OtlpOutput::builder()
-        .endpoint(collector.grpc_endpoint())
-        .build()
-        .unwrap();
-    let layer = eventlog::layer().writer(capture.clone()).output(otlp);
+    let (capture, layer, guard) = capture_and_export(&collector);
     let texts: Vec<&str> = POSITIVES
         .iter()
         .map(|p| p.text)

@@ -1,6 +1,7 @@
 //! Helpers shared by the test modules.
 
 use eventlog_otlp::{OtlpGuard, OtlpOutput, OtlpOutputBuilder};
+use eventlog_tests::collector::Collector;
 use tracing_subscriber::prelude::*;
 
 /// Builds `builder` with the layer's `Stats` wired to it, and emits `n`
@@ -21,4 +22,18 @@ pub fn emit_numbered(
         }
     });
     (otlp, guard, stats)
+}
+
+/// A layer writing JSON lines to a capture and exporting the same records
+/// over gRPC to `collector`, with the exporter's guard.
+pub fn capture_and_export(
+    collector: &Collector,
+) -> (eventlog::testing::Capture, eventlog::EventLayer, OtlpGuard) {
+    let capture = eventlog::testing::Capture::new();
+    let (otlp, guard) = OtlpOutput::builder()
+        .endpoint(collector.grpc_endpoint())
+        .build()
+        .unwrap();
+    let layer = eventlog::layer().writer(capture.clone()).output(otlp);
+    (capture, layer, guard)
 }
