@@ -45,19 +45,13 @@ pub(crate) struct Report {
     pub(crate) vanished: Vec<String>,
 }
 
-const CATEGORIES: [&str; 6] = [
-    "user_action",
-    "system_event",
-    "business",
-    "error",
-    "security",
-    "log",
-];
-
-fn is_hex(s: &str, len: usize) -> bool {
-    s.len() == len
-        && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        && s.bytes().any(|b| b != b'0')
+/// Whether `id` is a valid W3C id for `key`, as the library parses them
+/// (lowercase hex of the right length, not all zero).
+fn is_valid_id(key: &str, id: &str) -> bool {
+    match key {
+        "trace_id" => id.parse::<eventlog::TraceId>().is_ok(),
+        _ => id.parse::<eventlog::SpanId>().is_ok(),
+    }
 }
 
 /// The envelope's own rules, as (kind, message) pairs.
@@ -78,16 +72,22 @@ pub(crate) fn envelope_problems(record: &Map<String, Value>) -> Vec<(&'static st
     }
     match record.get("event_type") {
         None => {}
-        Some(Value::String(t)) if CATEGORIES.contains(&t.as_str()) => {}
-        Some(t) => out.push((
-            "bad_event_type",
-            format!("`event_type` {t} is not one of {}", CATEGORIES.join(", ")),
-        )),
+        Some(Value::String(t)) if eventlog::EventType::from_name(t).is_some() => {}
+        Some(t) => {
+            let names: Vec<&str> = eventlog::EventType::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .collect();
+            out.push((
+                "bad_event_type",
+                format!("`event_type` {t} is not one of {}", names.join(", ")),
+            ));
+        }
     }
     for (key, len) in [("trace_id", 32), ("span_id", 16)] {
         match record.get(key) {
             None => {}
-            Some(Value::String(id)) if is_hex(id, len) => {}
+            Some(Value::String(id)) if is_valid_id(key, id) => {}
             Some(id) => out.push((
                 "bad_id",
                 format!("`{key}` {id} is not {len} lowercase hex digits (and not all zero)"),
