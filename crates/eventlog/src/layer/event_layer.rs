@@ -349,6 +349,16 @@ impl EventLayer {
     /// `duration_ms` (wall time since creation) and `busy_ms` / `idle_ms`
     /// (time entered / not entered) in its metadata.
     ///
+    /// A span closes when its last handle is dropped, and
+    /// `tracing-subscriber`'s registry releases a span's parent through the
+    /// dropping thread's *default* dispatcher. With a global subscriber
+    /// (`init()`) that always works; with a subscriber set per thread or
+    /// per task (`with_default`, `WithSubscriber`), a child span dropped on
+    /// a thread without that default keeps its parent open, and the
+    /// parent's close record never comes: give every thread of the runtime
+    /// the dispatcher (`tokio::runtime::Builder::on_thread_start`), as
+    /// `tests/e2e/stacks.rs` does.
+    ///
     /// ```
     /// use tracing_subscriber::prelude::*;
     ///
