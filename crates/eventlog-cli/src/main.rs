@@ -26,6 +26,7 @@
 // A command line tool prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod commands;
 mod filter;
 mod follow;
 mod input;
@@ -38,11 +39,14 @@ mod validate;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::{
+    Settings, query_command, report_command, stats_command, trace_command, validate_command,
+};
 use crate::filter::{Condition, Filter, level_rank, parse_time};
 use crate::outcome::{CliError, Outcome};
 
@@ -223,46 +227,6 @@ impl FilterArgs {
     }
 }
 
-/// Names on stderr the files that could not be read (and those that went
-/// away while reading a directory); `outcome`, or `Incomplete` if any
-/// file could not be read.
-fn after_reading(read: &input::ReadSummary, outcome: Outcome) -> Outcome {
-    for file in &read.vanished {
-        eprintln!(
-            "eventlog: {}: gone before it could be read (rotated or deleted by retention meanwhile): skipped",
-            file.display()
-        );
-    }
-    for (file, why) in &read.unreadable {
-        eprintln!("eventlog: {}: {why}", file.display());
-    }
-    if read.unreadable.is_empty() {
-        outcome
-    } else {
-        Outcome::Incomplete
-    }
-}
-
-/// How every command reads: renamed keys and the line cap.
-#[derive(Debug, Clone, Copy)]
-struct Settings<'a> {
-    renames: &'a keys::Renames,
-    max_line: usize,
-}
-
-impl<'a> Settings<'a> {
-    fn reading(self, prefilter: &'a filter::Prefilter, quiet: bool) -> input::Reading<'a> {
-        input::Reading {
-            renames: self.renames,
-            prefilter,
-            max_line: self.max_line,
-            quiet,
-        }
-    }
-}
-
-type Out<'a> = std::io::BufWriter<std::io::StdoutLock<'a>>;
-
 fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -357,209 +321,6 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
     };
     out.flush().map_err(CliError::Output)?;
     Ok(outcome)
-}
-
-fn write_json(out: &mut Out<'_>, value: &impl serde::Serialize) -> Result<(), CliError> {
-    serde_json::to_writer(&mut *out, value).map_err(|e| CliError::Output(e.into()))?;
-    writeln!(out).map_err(CliError::Output)
-}
-
-fn stats_command(
-    out: &mut Out<'_>,
-    settings: Settings<'_>,
-    paths: &[PathBuf],
-    filter: &Filter,
-    (top, by): (usize, Vec<String>),
-    json: bool,
-) -> Result<Outcome, CliError> {
-    let mut counter = stats::Counter::new(by);
-    let read = read_records(settings, paths, |record| counter.add(record, filter))?;
-    let outcome = after_reading(&read, Outcome::Done);
-    let stats = counter.finish(read);
-    write_result(out, json, &stats, || stats.render(top))?;
-    Ok(outcome)
-}
-
-/// Hands every record of `paths` to `add`; returns what reading cost.
-fn read_records(
-    settings: Settings<'_>,
-    paths: &[PathBuf],
-    mut add: impl FnMut(&serde_json::Map<String, serde_json::Value>),
-) -> Result<input::ReadSummary, CliError> {
-    let found = input::collect(paths)?;
-    let everything = filter::Prefilter::default();
-    Ok(input::for_each_line(
-        found,
-        settings.reading(&everything, false),
-        |line| {
-            if let Ok(record) = &line.record {
-                add(record);
-            }
-        },
-        |_, _| {},
-    ))
-}
-
-/// Writes `result` as one JSON object, or as `text` renders it.
-fn write_result(
-    out: &mut Out<'_>,
-    json: bool,
-    result: &impl serde::Serialize,
-    text: impl FnOnce() -> String,
-) -> Result<Outcome, CliError> {
-    if json {
-        write_json(out, result)?;
-    } else {
-        write!(out, "{}", text()).map_err(CliError::Output)?;
-    }
-    Ok(Outcome::Done)
-}
-
-fn report_command(
-    out: &mut Out<'_>,
-    settings: Settings<'_>,
-    paths: &[PathBuf],
-    filter: &Filter,
-    width: Option<i64>,
-    json: bool,
-) -> Result<Outcome, CliError> {
-    let mut reporter = report::Reporter::default();
-    let read = read_records(settings, paths, |record| reporter.add(record, filter))?;
-    let outcome = after_reading(&read, Outcome::Done);
-    let report = reporter.finish(width)?;
-    write_result(out, json, &report, || report.render())?;
-    Ok(outcome)
-}
-
-fn query_command(
-    out: &mut Out<'_>,
-    settings: Settings<'_>,
-    paths: &[PathBuf],
-    filter: &Filter,
-    limit: Option<u64>,
-    count: bool,
-) -> Result<Outcome, CliError> {
-    let found = input::collect(paths)?;
-    let mut matched = 0u64;
-    let mut failed: Option<std::io::Error> = None;
-    let prefilter = filter.prefilter();
-    let read = input::for_each_line(
-        found,
-        settings.reading(&prefilter, false),
-        |line| {
-            if limit.is_some_and(|l| matched >= l) || failed.is_some() {
-                return;
-            }
-            if let Ok(record) = &line.record
-                && filter.matches(record)
-            {
-                matched += 1;
-                // The line's bytes as they are in the file.
-                if !count
-                    && let Err(e) = out
-                        .write_all(line.bytes)
-                        .and_then(|()| out.write_all(b"\n"))
-                {
-                    failed = Some(e);
-                }
-            }
-        },
-        |_, _| {},
-    );
-    if let Some(e) = failed {
-        return Err(CliError::Output(e));
-    }
-    if count {
-        writeln!(out, "{matched}").map_err(CliError::Output)?;
-    }
-    Ok(after_reading(
-        &read,
-        if matched == 0 {
-            Outcome::Negative
-        } else {
-            Outcome::Done
-        },
-    ))
-}
-
-fn trace_command(
-    out: &mut Out<'_>,
-    settings: Settings<'_>,
-    paths: &[PathBuf],
-    id: &str,
-    json: bool,
-) -> Result<Outcome, CliError> {
-    let found = input::collect(paths)?;
-    let mut entries = Vec::new();
-    let mut seq = 0;
-    let prefilter = filter::Prefilter::string_value(id);
-    let read = input::for_each_line(
-        found,
-        settings.reading(&prefilter, false),
-        |line| {
-            seq += 1;
-            if let Ok(record) = line.record
-                && trace::belongs(&record, id)
-            {
-                entries.push(trace::entry(seq, line.bytes, record));
-            }
-        },
-        |_, _| {},
-    );
-    trace::sort(&mut entries);
-    if json {
-        for e in &entries {
-            out.write_all(&e.bytes)
-                .and_then(|()| out.write_all(b"\n"))
-                .map_err(CliError::Output)?;
-        }
-    } else if !entries.is_empty() {
-        write!(out, "{}", trace::render(id, &entries)).map_err(CliError::Output)?;
-    }
-    let outcome = if entries.is_empty() {
-        eprintln!(
-            "eventlog: no record of {id} (looked at trace_id, request_id, correlation_id, session_id)"
-        );
-        Outcome::Negative
-    } else {
-        Outcome::Done
-    };
-    Ok(after_reading(&read, outcome))
-}
-
-fn validate_command(
-    out: &mut Out<'_>,
-    settings: Settings<'_>,
-    paths: &[PathBuf],
-    schema: Option<&Path>,
-    examples: usize,
-    json: bool,
-) -> Result<Outcome, CliError> {
-    let loaded = schema.map(eventlog::Schema::from_file).transpose()?;
-    let found = input::collect(paths)?;
-    let validator = std::cell::RefCell::new(validate::Validator::new(
-        loaded.as_ref(),
-        examples,
-        settings.max_line,
-    ));
-    let everything = filter::Prefilter::default();
-    // Line problems are validation problems, in the report: nothing on stderr.
-    let read = input::for_each_line(
-        found,
-        settings.reading(&everything, true),
-        |line| validator.borrow_mut().line(&line),
-        |file, number| validator.borrow_mut().too_long(file, number),
-    );
-    let outcome = after_reading(&read, Outcome::Done);
-    let report = validator.into_inner().finish(read);
-    write_result(out, json, &report, || report.render(schema))?;
-    Ok(if outcome == Outcome::Incomplete {
-        outcome
-    } else if report.passed() {
-        Outcome::Done
-    } else {
-        Outcome::Negative
-    })
 }
 
 fn main() -> ExitCode {
