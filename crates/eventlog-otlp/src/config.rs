@@ -381,25 +381,14 @@ fn parse_timeout(value: &str) -> Option<Duration> {
 /// [`eventlog::Deployment::from_resource_attributes`]: `key=value` pairs,
 /// values percent-decoded; a malformed entry is an error.
 fn resource_env(env: Lookup<'_>) -> Result<ResourceEnv, OtlpError> {
-    let mut attributes = Vec::new();
-    if let Some(value) = var(env, OTEL_RESOURCE_ATTRIBUTES)? {
-        let bad = || OtlpError::Env {
+    let attributes = match var(env, OTEL_RESOURCE_ATTRIBUTES)? {
+        Some(value) => key_values(&value).ok_or_else(|| OtlpError::Env {
             name: OTEL_RESOURCE_ATTRIBUTES,
             value: value.clone(),
             expected: "`key=value` pairs separated by commas, values percent-encoded",
-        };
-        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (k, v) = entry.split_once('=').ok_or_else(bad)?;
-            let k = k.trim();
-            if k.is_empty() {
-                return Err(bad());
-            }
-            let v = percent_encoding::percent_decode_str(v.trim())
-                .decode_utf8()
-                .map_err(|_| bad())?;
-            attributes.push((k.to_owned(), v.into_owned()));
-        }
-    }
+        })?,
+        None => Vec::new(),
+    };
     Ok(ResourceEnv {
         attributes,
         service_name: var(env, OTEL_SERVICE_NAME)?,
@@ -416,19 +405,27 @@ fn parse_headers(name: &'static str, value: &str) -> Result<Vec<(String, String)
         value: mask_header_values(value),
         expected: "`key=value` pairs separated by commas",
     };
+    key_values(value).ok_or_else(bad)
+}
+
+/// `key=value` pairs separated by commas (the W3C baggage form both the
+/// header and the resource variables use): whitespace trimmed, empty entries
+/// skipped, values percent-decoded; `None` if an entry has no `=`, an empty
+/// key, or a value that does not decode to UTF-8.
+fn key_values(value: &str) -> Option<Vec<(String, String)>> {
     let mut out = Vec::new();
     for pair in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').ok_or_else(bad)?;
+        let (k, v) = pair.split_once('=')?;
         let k = k.trim();
         if k.is_empty() {
-            return Err(bad());
+            return None;
         }
         let v = percent_encoding::percent_decode_str(v.trim())
             .decode_utf8()
-            .map_err(|_| bad())?;
+            .ok()?;
         out.push((k.to_owned(), v.into_owned()));
     }
-    Ok(out)
+    Some(out)
 }
 
 /// `a=1,b,=c` → `a=***,***,=***`: names kept, anything that may be a
