@@ -37,6 +37,27 @@ fn workload() {
     tracing::error!(event_name = "outside_any_span");
 }
 
+/// Runs the workload under an unfiltered eventlog layer and `second`
+/// (which writes to `second_output`); both outputs, parsed.
+fn beside_an_unfiltered_layer<L>(
+    second: L,
+    second_output: &Capture,
+) -> (Vec<CapturedRecord>, Vec<CapturedRecord>)
+where
+    L: tracing_subscriber::Layer<
+            tracing_subscriber::layer::Layered<eventlog::EventLayer, tracing_subscriber::Registry>,
+        > + Send
+        + Sync
+        + 'static,
+{
+    let all = Capture::new();
+    let subscriber = tracing_subscriber::registry()
+        .with(eventlog::layer().writer(all.clone()))
+        .with(second);
+    tracing::subscriber::with_default(subscriber, workload);
+    (parsed(&all), parsed(second_output))
+}
+
 /// Asserts the records of one output: the names written, and that every
 /// record inside the request has its ids and promoted fields.
 fn assert_output(records: &[CapturedRecord], names: &[&str]) {
@@ -137,16 +158,13 @@ fn three_layers_with_different_envelopes_and_redaction_each_write_their_own() {
 
 #[test]
 fn a_per_layer_event_filter_keeps_the_ids_of_filtered_records() {
-    let (all, warn) = (Capture::new(), Capture::new());
-    let subscriber = tracing_subscriber::registry()
-        .with(eventlog::layer().writer(all.clone()))
-        .with(
-            eventlog::layer()
-                .writer(warn.clone())
-                .with_event_filter(LevelFilter::WARN),
-        );
-    tracing::subscriber::with_default(subscriber, workload);
-    let (all, warn) = (parsed(&all), parsed(&warn));
+    let warn = Capture::new();
+    let (all, warn) = beside_an_unfiltered_layer(
+        eventlog::layer()
+            .writer(warn.clone())
+            .with_event_filter(LevelFilter::WARN),
+        &warn,
+    );
     assert_output(&all, &ALL);
     assert_output(&warn, &["payment_retried", "outside_any_span"]);
     assert_same_ids(&all, &warn, "payment_retried");
@@ -238,17 +256,14 @@ fn an_env_filter_with_span_directives_works_as_an_event_filter() {
 fn a_plain_with_filter_still_writes_and_does_not_panic() {
     // Documented: a plain per-layer filter hides the spans it rejects, so
     // records beneath them have no span context. It must still work.
-    let (all, warn) = (Capture::new(), Capture::new());
-    let subscriber = tracing_subscriber::registry()
-        .with(eventlog::layer().writer(all.clone()))
-        .with(
-            eventlog::layer()
-                .writer(warn.clone())
-                .with_filter(LevelFilter::WARN),
-        );
-    tracing::subscriber::with_default(subscriber, workload);
-    assert_output(&parsed(&all), &ALL);
-    let warn = parsed(&warn);
+    let warn = Capture::new();
+    let (all, warn) = beside_an_unfiltered_layer(
+        eventlog::layer()
+            .writer(warn.clone())
+            .with_filter(LevelFilter::WARN),
+        &warn,
+    );
+    assert_output(&all, &ALL);
     let names: Vec<_> = warn.iter().filter_map(CapturedRecord::event_name).collect();
     assert_eq!(names, ["payment_retried", "outside_any_span"]);
 }
