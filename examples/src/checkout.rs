@@ -133,24 +133,33 @@ pub fn run(config: &Config) -> Result<Summary, Box<dyn Error>> {
     remove_previous_run(&config.logs)?;
     let schema =
         eventlog::Schema::from_file(Path::new(env!("CARGO_MANIFEST_DIR")).join("events.toml"))?;
-    let (file, guard) = RollingFile::builder()
-        .directory(&config.logs)
-        .prefix(FILE_PREFIX)
-        .max_bytes(config.max_file_bytes)
-        .compress(true)
-        .keep(10_000)
-        .non_blocking(NonBlockingBuilder::new().backpressure(Backpressure::BLOCK))
-        .build_non_blocking()?;
     let dead_letter = std::fs::File::create(config.logs.join(DEAD_LETTER_FILE))?;
-    let mut layer = eventlog::layer()
+    let layer = eventlog::layer()
         .service("checkout")
         .environment("demo")
         .region("eu-west-1")
         .version(env!("CARGO_PKG_VERSION"))
         .schema(schema)
         .schema_policy(eventlog::Policy::dead_letter(Mutex::new(dead_letter)))
-        .close_events(true)
-        .writer(file);
+        .close_events(true);
+    // Lines the file writer loses are reported in the file itself, in the
+    // layer's envelope (`log_records_dropped`).
+    let reporter = layer.drop_reporter("file");
+    let (file, guard) = RollingFile::builder()
+        .directory(&config.logs)
+        .prefix(FILE_PREFIX)
+        .max_bytes(config.max_file_bytes)
+        .compress(true)
+        .keep(10_000)
+        .non_blocking(
+            NonBlockingBuilder::new()
+                .backpressure(Backpressure::BLOCK)
+                .self_report(move |r, out| {
+                    reporter.write(r.reason.as_str(), r.count, r.total, out);
+                }),
+        )
+        .build_non_blocking()?;
+    let mut layer = layer.writer(file);
     let otlp_configured = [
         "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
         "OTEL_EXPORTER_OTLP_ENDPOINT",

@@ -80,7 +80,7 @@ fn records_from_many_threads_land_once_each_through_rotation_and_compression() {
     );
     let s = stats.snapshot();
     assert_eq!(
-        (s.events, s.written, s.dropped(), s.violations),
+        (s.emitted, s.accepted, s.dropped(), s.violations),
         (expected as u64, expected as u64, 0, 0)
     );
 
@@ -119,18 +119,23 @@ fn records_from_many_threads_land_once_each_through_rotation_and_compression() {
 #[test]
 fn drops_in_lossy_mode_are_counted_by_both_and_reported_in_the_file() {
     let dir = tempfile::tempdir().unwrap();
+    let layer = eventlog::layer().service("e2e");
+    let drop_reporter = layer.drop_reporter("file");
     let (writer, guard) = RollingFile::builder()
         .directory(dir.path())
         .prefix("lossy")
         .non_blocking(
             NonBlockingBuilder::new()
                 .capacity(2 * 1024)
-                .backpressure(Backpressure::DROP_NEWEST),
+                .backpressure(Backpressure::DROP_NEWEST)
+                .self_report(move |r, out| {
+                    drop_reporter.write(r.reason.as_str(), r.count, r.total, out);
+                }),
         )
         .build_non_blocking()
         .unwrap();
     let appender_stats = writer.stats();
-    let layer = eventlog::layer().service("e2e").writer(writer);
+    let layer = layer.writer(writer);
     let stats = layer.stats();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         for seq in 0..EMITTED {
@@ -154,7 +159,7 @@ fn drops_in_lossy_mode_are_counted_by_both_and_reported_in_the_file() {
         .count() as u64;
     let reports: Vec<_> = records
         .iter()
-        .filter(|r| r["event_name"] == "log_events_dropped")
+        .filter(|r| r["event_name"] == eventlog::DROP_REPORT_EVENT)
         .collect();
     let layer_dropped = stats.snapshot().dropped_queue_full;
     let appender_dropped = appender_stats.snapshot().dropped_queue_full;
@@ -171,7 +176,7 @@ fn drops_in_lossy_mode_are_counted_by_both_and_reported_in_the_file() {
         EMITTED,
         "delivered + dropped = emitted"
     );
-    assert_eq!(stats.snapshot().written, delivered);
+    assert_eq!(stats.snapshot().accepted, delivered);
     assert!(
         !reports.is_empty(),
         "the file itself says lines were dropped"
@@ -181,4 +186,76 @@ fn drops_in_lossy_mode_are_counted_by_both_and_reported_in_the_file() {
         .map(|r| r["metadata"]["dropped"].as_u64().unwrap())
         .sum();
     assert_eq!(reported, appender_dropped);
+}
+
+/// Issue 14 (one vocabulary): a line the appender refuses is counted by the
+/// layer under the appender's reason (`oversized`, `shutdown`), not as an
+/// I/O error, and the appender's self-report is written in the layer's
+/// envelope, with its service and renamed keys.
+#[test]
+fn the_layer_counts_appender_losses_under_the_same_reason_and_reports_them_in_its_envelope() {
+    let dir = tempfile::tempdir().unwrap();
+    let envelope = eventlog::Envelope::builder()
+        .rename(eventlog::Key::Timestamp, "@timestamp")
+        .build()
+        .unwrap();
+    let layer = eventlog::layer()
+        .service("e2e")
+        .envelope(envelope)
+        .max_value_bytes(usize::MAX);
+    let reporter = layer.drop_reporter("file");
+    let (writer, guard) = RollingFile::builder()
+        .directory(dir.path())
+        .prefix("events")
+        .non_blocking(
+            NonBlockingBuilder::new()
+                .capacity(4096)
+                .backpressure(Backpressure::BLOCK)
+                .self_report(move |r, out| {
+                    reporter.write(r.reason.as_str(), r.count, r.total, out);
+                }),
+        )
+        .build_non_blocking()
+        .unwrap();
+    let layer = layer.writer(writer.clone());
+    let stats = layer.stats();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let big = "x".repeat(8192);
+    tracing::dispatcher::with_default(&dispatch, || {
+        tracing::info!(event_name = "order_placed", n = 1, "order placed");
+        tracing::info!(event_name = "order_placed", body = big.as_str());
+        tracing::info!(event_name = "order_placed", n = 2);
+    });
+    let appender = guard.shutdown(Duration::from_secs(10)).unwrap();
+    tracing::dispatcher::with_default(&dispatch, || {
+        tracing::info!(event_name = "order_placed", n = 3);
+    });
+    let s = stats.snapshot();
+    assert_eq!((s.emitted, s.accepted), (4, 2), "{s:?}");
+    assert_eq!(
+        (s.dropped_oversized, s.dropped_shutdown, s.dropped_io),
+        (1, 1, 0),
+        "{s:?}"
+    );
+    assert_eq!((appender.dropped_oversized, appender.self_reports), (1, 1));
+
+    let (lines, _) = read_lines(dir.path());
+    let records: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let report = records
+        .iter()
+        .find(|r| r["event_name"] == eventlog::DROP_REPORT_EVENT)
+        .expect("a self-report line");
+    assert_eq!(report["service"], "e2e");
+    assert!(report["@timestamp"].is_string(), "{report}");
+    assert_eq!(report["metadata"]["output"], "file");
+    assert_eq!(report["metadata"]["reason"], "oversized");
+    assert_eq!(report["metadata"]["dropped"], 1);
+    // Keys and their order match the layer's own lines (outside a span, so no ids).
+    let keys =
+        |r: &serde_json::Value| -> Vec<String> { r.as_object().unwrap().keys().cloned().collect() };
+    let event = records.iter().find(|r| r["metadata"]["n"] == 1).unwrap();
+    assert_eq!(keys(report), keys(event));
 }

@@ -158,11 +158,11 @@ fn run_under(mut runtime: tokio::runtime::Builder) {
     assert_eq!(trace_of_request.len(), REQUESTS);
     let (a, w) = (all_stats.snapshot(), warn_stats.snapshot());
     assert_eq!(
-        (a.events, a.written, a.dropped()),
+        (a.emitted, a.accepted, a.dropped()),
         (all.len() as u64, all.len() as u64, 0)
     );
     assert_eq!(
-        (w.events, w.written, w.dropped()),
+        (w.emitted, w.accepted, w.dropped()),
         (warn.len() as u64, warn.len() as u64, 0)
     );
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 ///
 /// Each variant carries the offending path or value. Build errors are the only
 /// errors the appender returns for configuration: after a successful build,
-/// runtime failures are counted in [`Stats`](crate::Stats), never panics.
+/// runtime failures are counted in [`WriterStats`](crate::WriterStats), never panics.
 ///
 /// ```
 /// use eventlog_appender::{RollingFile, RollingFileError};
@@ -142,7 +142,7 @@ pub enum GuardError {
     },
     /// The worker thread is gone (it was shut down before, or it panicked).
     /// Nothing more can be written; lines sent now count as dropped with
-    /// [`DropReason::Shutdown`](crate::DropReason::Shutdown).
+    /// [`LineDropReason::Shutdown`](crate::LineDropReason::Shutdown).
     #[error("log writer worker has stopped")]
     WorkerStopped,
 }

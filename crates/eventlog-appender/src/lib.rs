@@ -8,7 +8,7 @@
 //!   bounded in **bytes**; one worker thread writes whole batches. When the
 //!   queue is full, callers either wait or drop the line, as you choose
 //!   ([`Backpressure`]); nothing is lost silently: every drop is counted in
-//!   [`Stats`], reported to an optional callback, and announced in the log
+//!   [`WriterStats`], reported to an optional callback, and announced in the log
 //!   itself by a `log_events_dropped` line. A [`Guard`] flushes on drop.
 //! - [`RollingFile`]: files that rotate by size and/or time ([`Rotation`]),
 //!   are gzip-compressed off the hot path, and are deleted by count, age or
@@ -58,7 +58,7 @@
 //!   off failed (the writer then goes on in a new file). Readers should skip
 //!   a last line without a final newline.
 //! - **Nothing is lost silently.** A line that is not written is counted by
-//!   [`DropReason`]; see [`StatsSnapshot`].
+//!   [`LineDropReason`]; see [`WriterStatsSnapshot`].
 //! - **Memory is bounded** by [`NonBlockingBuilder::capacity`], and so is what
 //!   a crash can lose: lines queued but not yet written, at most `capacity`
 //!   bytes (a SIGKILL loses nothing the worker has handed to the OS).
@@ -66,7 +66,7 @@
 //!   [`Guard::shutdown`] with a timeout and a typed [`GuardError`].
 //! - **Faults do not panic.** A failed write (disk full, I/O error, directory
 //!   removed, permission lost) is retried with backoff, then its lines are
-//!   dropped with [`DropReason::Io`] and announced by a `log_events_dropped`
+//!   dropped with [`LineDropReason::Io`] and announced by a `log_events_dropped`
 //!   line once the disk takes writes again; writing resumes by itself. A
 //!   vanished directory is recreated; an unwritable one delays rotation
 //!   (lines go on in the current file).
@@ -107,4 +107,4 @@ pub use fault::FileFaults;
 pub use non_blocking::{Backpressure, Guard, LineWriter, NonBlocking, NonBlockingBuilder};
 pub use rolling::{RollingFile, RollingFileBuilder};
 pub use rotation::{Rotation, TimeZone};
-pub use stats::{DropReason, DropReport, Stats, StatsSnapshot};
+pub use stats::{DropReport, LineDropReason, WriterStats, WriterStatsSnapshot};

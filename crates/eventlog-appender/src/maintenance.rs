@@ -15,7 +15,7 @@ use flate2::write::GzEncoder;
 use crate::clock::Clock;
 use crate::file::open_new;
 use crate::naming::{self, GZ, TMP};
-use crate::stats::{Counter, Stats};
+use crate::stats::{Counter, WriterStats};
 
 /// Which old files to delete; `None` disables that limit.
 #[derive(Debug, Clone, Copy, Default)]
@@ -43,7 +43,7 @@ pub(crate) struct Config {
     pub(crate) max_bytes: Option<u64>,
     pub(crate) mode: u32,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) stats: Stats,
+    pub(crate) stats: WriterStats,
 }
 
 /// One unit of work, sent after every rotation (and once at start-up).

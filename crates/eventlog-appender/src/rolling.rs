@@ -18,7 +18,7 @@ use crate::naming;
 use crate::non_blocking::sink::{Sink, count_lines};
 use crate::non_blocking::{Guard, NonBlocking, NonBlockingBuilder};
 use crate::rotation::{Rotation, TimeZone};
-use crate::stats::{Counter, Stats};
+use crate::stats::{Counter, WriterStats};
 
 /// Taken names skipped (1 ms each) before opening a file fails.
 const MAX_COLLISIONS: u32 = 1000;
@@ -63,10 +63,10 @@ fn truncate_to_millis(t: SystemTime) -> SystemTime {
 ///
 /// If the active file disappears (its directory or the file was removed),
 /// the next write recreates the directory and opens a new file
-/// ([`StatsSnapshot::reopens`](crate::StatsSnapshot::reopens)). If the next
+/// ([`WriterStatsSnapshot::reopens`](crate::WriterStatsSnapshot::reopens)). If the next
 /// file cannot be opened at rotation, writing continues in the current file
 /// and rotation is retried on the next write
-/// ([`StatsSnapshot::rotation_errors`](crate::StatsSnapshot::rotation_errors)).
+/// ([`WriterStatsSnapshot::rotation_errors`](crate::WriterStatsSnapshot::rotation_errors)).
 ///
 /// A write adds whole lines or nothing: when the OS takes part of a line and
 /// then fails (a full disk takes what fits), the torn piece is cut off again
@@ -104,7 +104,7 @@ pub struct RollingFile {
     symlink: bool,
     fsync: bool,
     clock: Arc<dyn Clock>,
-    stats: Stats,
+    stats: WriterStats,
     /// Whether `io::Write` counts lines and bytes itself (blocking use); the
     /// non-blocking worker counts them otherwise.
     counts_writes: bool,
@@ -216,7 +216,7 @@ impl RollingFile {
     /// assert_eq!((s.lines_written, s.bytes_written), (2, 8));
     /// # Ok(()) }
     /// ```
-    pub fn stats(&self) -> Stats {
+    pub fn stats(&self) -> WriterStats {
         self.stats.clone()
     }
 
@@ -978,7 +978,7 @@ impl RollingFileBuilder {
             Err(source) => return Err(RollingFileError::CreateDirectory { path: dir, source }),
         }
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let stats = Stats::default();
+        let stats = WriterStats::default();
         let mut file = RollingFile {
             dir,
             prefix: self.prefix.into_owned(),

@@ -1,5 +1,5 @@
-//! Health counters: a cloneable live handle ([`Stats`]) and a plain copy of it
-//! ([`StatsSnapshot`]), plus the reasons a line can be dropped.
+//! Health counters: a cloneable live handle ([`WriterStats`]) and a plain copy of it
+//! ([`WriterStatsSnapshot`]), plus the reasons a line can be dropped.
 
 use std::fmt;
 use std::sync::Arc;
@@ -8,14 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Why a line was not written.
 ///
 /// ```
-/// use eventlog_appender::DropReason;
+/// use eventlog_appender::LineDropReason;
 ///
-/// assert_eq!(DropReason::QueueFull.as_str(), "queue_full");
-/// assert_eq!(DropReason::Io.to_string(), "io_error");
+/// assert_eq!(LineDropReason::QueueFull.as_str(), "queue_full");
+/// assert_eq!(LineDropReason::Io.to_string(), "io");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum DropReason {
+pub enum LineDropReason {
     /// The queue was full and the policy is [`Backpressure::DROP_NEWEST`](crate::Backpressure::DROP_NEWEST).
     QueueFull,
     /// The line alone is larger than the whole queue capacity, so it can never
@@ -28,36 +28,36 @@ pub enum DropReason {
     Shutdown,
 }
 
-impl DropReason {
-    /// Every reason, in the order of [`StatsSnapshot`]'s fields.
-    pub(crate) const ALL: [DropReason; 4] = [
-        DropReason::QueueFull,
-        DropReason::Oversized,
-        DropReason::Io,
-        DropReason::Shutdown,
+impl LineDropReason {
+    /// Every reason, in the order of [`WriterStatsSnapshot`]'s fields.
+    pub(crate) const ALL: [LineDropReason; 4] = [
+        LineDropReason::QueueFull,
+        LineDropReason::Oversized,
+        LineDropReason::Io,
+        LineDropReason::Shutdown,
     ];
 
     /// The snake_case name used in self-report lines (`metadata.reason`).
     pub const fn as_str(self) -> &'static str {
         match self {
-            DropReason::QueueFull => "queue_full",
-            DropReason::Oversized => "oversized",
-            DropReason::Io => "io_error",
-            DropReason::Shutdown => "shutdown",
+            LineDropReason::QueueFull => "queue_full",
+            LineDropReason::Oversized => "oversized",
+            LineDropReason::Io => "io",
+            LineDropReason::Shutdown => "shutdown",
         }
     }
 
     const fn index(self) -> usize {
         match self {
-            DropReason::QueueFull => 0,
-            DropReason::Oversized => 1,
-            DropReason::Io => 2,
-            DropReason::Shutdown => 3,
+            LineDropReason::QueueFull => 0,
+            LineDropReason::Oversized => 1,
+            LineDropReason::Io => 2,
+            LineDropReason::Shutdown => 3,
         }
     }
 }
 
-impl fmt::Display for DropReason {
+impl fmt::Display for LineDropReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -70,16 +70,16 @@ impl fmt::Display for DropReason {
 /// batch), never raised per line on the caller's thread.
 ///
 /// ```
-/// use eventlog_appender::{DropReason, DropReport};
+/// use eventlog_appender::{LineDropReason, DropReport};
 ///
-/// let report = DropReport::new(DropReason::QueueFull, 3, 10);
-/// assert_eq!((report.reason, report.count, report.total), (DropReason::QueueFull, 3, 10));
+/// let report = DropReport::new(LineDropReason::QueueFull, 3, 10);
+/// assert_eq!((report.reason, report.count, report.total), (LineDropReason::QueueFull, 3, 10));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DropReport {
     /// Why the lines were dropped.
-    pub reason: DropReason,
+    pub reason: LineDropReason,
     /// Lines dropped for this reason since the previous report.
     pub count: u64,
     /// Lines dropped for any reason since the writer was built.
@@ -88,7 +88,7 @@ pub struct DropReport {
 
 impl DropReport {
     /// A report; public so applications can unit-test their callbacks.
-    pub const fn new(reason: DropReason, count: u64, total: u64) -> DropReport {
+    pub const fn new(reason: LineDropReason, count: u64, total: u64) -> DropReport {
         DropReport {
             reason,
             count,
@@ -109,28 +109,28 @@ impl DropReport {
 /// in `lines_written` and `self_reports` too).
 ///
 /// ```
-/// use eventlog_appender::StatsSnapshot;
+/// use eventlog_appender::WriterStatsSnapshot;
 ///
-/// let s = StatsSnapshot::default();
+/// let s = WriterStatsSnapshot::default();
 /// assert_eq!(s.dropped(), 0);
 /// assert_eq!(s.lines_written, 0);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct StatsSnapshot {
+pub struct WriterStatsSnapshot {
     /// Lines accepted into the queue (non-blocking writer).
     pub lines_queued: u64,
     /// Lines handed to the file (or sink) successfully, self-reports included.
     pub lines_written: u64,
     /// Bytes handed to the file (or sink) successfully.
     pub bytes_written: u64,
-    /// Lines dropped because the queue was full ([`DropReason::QueueFull`]).
+    /// Lines dropped because the queue was full ([`LineDropReason::QueueFull`]).
     pub dropped_queue_full: u64,
-    /// Lines dropped because they exceed the queue capacity ([`DropReason::Oversized`]).
+    /// Lines dropped because they exceed the queue capacity ([`LineDropReason::Oversized`]).
     pub dropped_oversized: u64,
-    /// Lines dropped after write errors outlasted the retries ([`DropReason::Io`]).
+    /// Lines dropped after write errors outlasted the retries ([`LineDropReason::Io`]).
     pub dropped_io: u64,
-    /// Lines written after shutdown ([`DropReason::Shutdown`]).
+    /// Lines written after shutdown ([`LineDropReason::Shutdown`]).
     pub dropped_shutdown: u64,
     /// Failed write or flush calls (each retry counts).
     pub write_errors: u64,
@@ -152,7 +152,7 @@ pub struct StatsSnapshot {
     pub self_reports: u64,
 }
 
-impl StatsSnapshot {
+impl WriterStatsSnapshot {
     /// Lines dropped for any reason.
     pub const fn dropped(&self) -> u64 {
         self.dropped_queue_full
@@ -164,16 +164,16 @@ impl StatsSnapshot {
     /// Lines dropped for `reason`.
     ///
     /// ```
-    /// use eventlog_appender::{DropReason, StatsSnapshot};
+    /// use eventlog_appender::{LineDropReason, WriterStatsSnapshot};
     ///
-    /// assert_eq!(StatsSnapshot::default().dropped_by(DropReason::Io), 0);
+    /// assert_eq!(WriterStatsSnapshot::default().dropped_by(LineDropReason::Io), 0);
     /// ```
-    pub const fn dropped_by(&self, reason: DropReason) -> u64 {
+    pub const fn dropped_by(&self, reason: LineDropReason) -> u64 {
         match reason {
-            DropReason::QueueFull => self.dropped_queue_full,
-            DropReason::Oversized => self.dropped_oversized,
-            DropReason::Io => self.dropped_io,
-            DropReason::Shutdown => self.dropped_shutdown,
+            LineDropReason::QueueFull => self.dropped_queue_full,
+            LineDropReason::Oversized => self.dropped_oversized,
+            LineDropReason::Io => self.dropped_io,
+            LineDropReason::Shutdown => self.dropped_shutdown,
         }
     }
 }
@@ -225,7 +225,7 @@ struct Counters {
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug, Default)]
-pub struct Stats {
+pub struct WriterStats {
     inner: Arc<Counters>,
 }
 
@@ -236,19 +236,19 @@ fn saturating_add(cell: &AtomicU64, n: u64) {
     });
 }
 
-impl Stats {
+impl WriterStats {
     /// A plain copy of every counter.
-    pub fn snapshot(&self) -> StatsSnapshot {
+    pub fn snapshot(&self) -> WriterStatsSnapshot {
         let v = |c: Counter| self.inner.values[c as usize].load(Ordering::Relaxed);
-        let d = |r: DropReason| self.inner.dropped[r.index()].load(Ordering::Relaxed);
-        StatsSnapshot {
+        let d = |r: LineDropReason| self.inner.dropped[r.index()].load(Ordering::Relaxed);
+        WriterStatsSnapshot {
             lines_queued: v(Counter::LinesQueued),
             lines_written: v(Counter::LinesWritten),
             bytes_written: v(Counter::BytesWritten),
-            dropped_queue_full: d(DropReason::QueueFull),
-            dropped_oversized: d(DropReason::Oversized),
-            dropped_io: d(DropReason::Io),
-            dropped_shutdown: d(DropReason::Shutdown),
+            dropped_queue_full: d(LineDropReason::QueueFull),
+            dropped_oversized: d(LineDropReason::Oversized),
+            dropped_io: d(LineDropReason::Io),
+            dropped_shutdown: d(LineDropReason::Shutdown),
             write_errors: v(Counter::WriteErrors),
             rotations: v(Counter::Rotations),
             rotation_errors: v(Counter::RotationErrors),
@@ -273,7 +273,7 @@ impl Stats {
         saturating_add(&self.inner.values[counter as usize], n);
     }
 
-    pub(crate) fn record_drop(&self, reason: DropReason, n: u64) {
+    pub(crate) fn record_drop(&self, reason: LineDropReason, n: u64) {
         if n == 0 {
             return;
         }
@@ -290,7 +290,7 @@ impl Stats {
     }
 
     /// Takes the drops not yet reported for `reason`, resetting them to zero.
-    pub(crate) fn take_unreported(&self, reason: DropReason) -> u64 {
+    pub(crate) fn take_unreported(&self, reason: LineDropReason) -> u64 {
         self.inner.unreported[reason.index()].swap(0, Ordering::Relaxed)
     }
 }
@@ -301,30 +301,30 @@ mod tests {
 
     #[test]
     fn counters_saturate() {
-        let stats = Stats::default();
+        let stats = WriterStats::default();
         stats.add(Counter::BytesWritten, u64::MAX - 1);
         stats.add(Counter::BytesWritten, 5);
         assert_eq!(stats.snapshot().bytes_written, u64::MAX);
-        stats.record_drop(DropReason::Io, u64::MAX);
-        stats.record_drop(DropReason::QueueFull, 7);
+        stats.record_drop(LineDropReason::Io, u64::MAX);
+        stats.record_drop(LineDropReason::QueueFull, 7);
         assert_eq!(stats.dropped(), u64::MAX);
         assert_eq!(stats.snapshot().dropped(), u64::MAX);
     }
 
     #[test]
     fn unreported_drops_are_taken_once() {
-        let stats = Stats::default();
-        stats.record_drop(DropReason::QueueFull, 3);
-        stats.record_drop(DropReason::QueueFull, 2);
-        assert_eq!(stats.take_unreported(DropReason::QueueFull), 5);
-        assert_eq!(stats.take_unreported(DropReason::QueueFull), 0);
+        let stats = WriterStats::default();
+        stats.record_drop(LineDropReason::QueueFull, 3);
+        stats.record_drop(LineDropReason::QueueFull, 2);
+        assert_eq!(stats.take_unreported(LineDropReason::QueueFull), 5);
+        assert_eq!(stats.take_unreported(LineDropReason::QueueFull), 0);
         assert_eq!(stats.snapshot().dropped_queue_full, 5);
-        assert_eq!(stats.snapshot().dropped_by(DropReason::QueueFull), 5);
+        assert_eq!(stats.snapshot().dropped_by(LineDropReason::QueueFull), 5);
     }
 
     #[test]
     fn reasons_have_stable_names() {
-        let names: Vec<_> = DropReason::ALL.iter().map(|r| r.as_str()).collect();
-        assert_eq!(names, ["queue_full", "oversized", "io_error", "shutdown"]);
+        let names: Vec<_> = LineDropReason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(names, ["queue_full", "oversized", "io", "shutdown"]);
     }
 }

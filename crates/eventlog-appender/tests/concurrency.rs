@@ -18,11 +18,11 @@ fn run(backpressure: Backpressure, capacity: usize, max_bytes: u64, per_thread: 
         .directory(dir.path())
         .max_bytes(max_bytes)
         .compress(true)
-        .non_blocking(
+        .non_blocking(crate::util::reporting(
             NonBlocking::builder()
                 .capacity(capacity)
                 .backpressure(backpressure),
-        )
+        ))
         .build_non_blocking()
         .unwrap();
     thread::scope(|s| {
@@ -41,7 +41,7 @@ fn run(backpressure: Backpressure, capacity: usize, max_bytes: u64, per_thread: 
     let mut reported = 0;
     let mut reports = Vec::new();
     for value in &lines {
-        if value["event_name"] == "log_events_dropped" {
+        if value["event_name"] == eventlog::DROP_REPORT_EVENT {
             reported += value["metadata"]["dropped"].as_u64().unwrap();
             reports.push(value["metadata"].clone());
             continue;

@@ -311,7 +311,16 @@ fn queue_settings() -> impl Strategy<Value = QueueSettings> {
 
 impl QueueSettings {
     fn builder(&self) -> eventlog_appender::NonBlockingBuilder {
-        NonBlocking::builder()
+        let builder = NonBlocking::builder();
+        let builder = if self.self_report {
+            let reporter = eventlog::layer().drop_reporter("file");
+            builder.self_report(move |r, out| {
+                reporter.write(r.reason.as_str(), r.count, r.total, out);
+            })
+        } else {
+            builder
+        };
+        builder
             .capacity(self.capacity)
             .batch_bytes(self.batch_bytes)
             .flush_interval(self.flush_interval)
@@ -323,7 +332,6 @@ impl QueueSettings {
             } else {
                 Backpressure::DROP_NEWEST
             })
-            .self_report(self.self_report)
             .thread_name(self.thread_name.clone())
     }
 

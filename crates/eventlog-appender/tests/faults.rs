@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use eventlog_appender::{
-    Backpressure, FileFaults, NonBlocking, RollingFile, RollingFileError, StatsSnapshot,
+    Backpressure, FileFaults, NonBlocking, RollingFile, RollingFileError, WriterStatsSnapshot,
 };
 use eventlog_tests::files::{appender_files, json_lines};
 
@@ -13,10 +13,12 @@ use crate::util::line;
 
 /// Retries that fail fast: the faults below are permanent until the test clears them.
 fn builder() -> eventlog_appender::NonBlockingBuilder {
-    NonBlocking::builder()
-        .retries(2)
-        .retry_backoff(Duration::from_millis(1))
-        .backpressure(Backpressure::BLOCK)
+    crate::util::reporting(
+        NonBlocking::builder()
+            .retries(2)
+            .retry_backoff(Duration::from_millis(1))
+            .backpressure(Backpressure::BLOCK),
+    )
 }
 
 #[test]
@@ -105,10 +107,10 @@ fn file_in_place_of_directory_then_recovery() {
     // The gap is announced in the recovered file.
     let report = lines
         .iter()
-        .find(|v| v["event_name"] == "log_events_dropped")
+        .find(|v| v["event_name"] == eventlog::DROP_REPORT_EVENT)
         .unwrap();
     assert_eq!(report["metadata"]["dropped"], 5);
-    assert_eq!(report["metadata"]["reason"], "io_error");
+    assert_eq!(report["metadata"]["reason"], "io");
 }
 
 #[test]
@@ -219,8 +221,8 @@ fn seqs_and_reported(lines: &[serde_json::Value]) -> (Vec<u64>, u64) {
     let mut seqs = Vec::new();
     let mut reported = 0;
     for v in lines {
-        if v["event_name"] == "log_events_dropped" {
-            assert_eq!(v["metadata"]["reason"], "io_error", "{v}");
+        if v["event_name"] == eventlog::DROP_REPORT_EVENT {
+            assert_eq!(v["metadata"]["reason"], "io", "{v}");
             reported += v["metadata"]["dropped"].as_u64().unwrap();
         } else {
             seqs.push(v["seq"].as_u64().unwrap());
@@ -451,8 +453,8 @@ impl Found {
                     String::from_utf8_lossy(line)
                 )
             });
-            if v["event_name"] == "log_events_dropped" {
-                assert_eq!(v["metadata"]["reason"], "io_error", "{v}");
+            if v["event_name"] == eventlog::DROP_REPORT_EVENT {
+                assert_eq!(v["metadata"]["reason"], "io", "{v}");
                 self.reported += v["metadata"]["dropped"].as_u64().unwrap();
             } else {
                 self.lines
@@ -465,7 +467,7 @@ impl Found {
 
     /// Each thread's lines in order, none twice; their count plus the drops
     /// is what was sent; every drop announced.
-    fn check(&self, threads: u64, sent: u64, stats: &StatsSnapshot) {
+    fn check(&self, threads: u64, sent: u64, stats: &WriterStatsSnapshot) {
         for t in 0..threads {
             let seqs: Vec<u64> = self
                 .lines
@@ -487,7 +489,7 @@ impl Found {
 }
 
 fn hostile() -> eventlog_appender::NonBlockingBuilder {
-    NonBlocking::builder()
+    crate::util::reporting(NonBlocking::builder())
         .capacity(8 << 10)
         .flush_interval(Duration::from_millis(1))
         .retries(1)

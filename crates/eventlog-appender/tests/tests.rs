@@ -26,7 +26,7 @@ mod faults;
 mod config;
 // Guard drop, flush, shutdown timeout, writes after shutdown.
 mod shutdown;
-// Drop accounting: callback and the `log_events_dropped` self-report line.
+// Drop accounting: callback and the self-report line (eventlog's `log_records_dropped`).
 mod drops;
 // `tracing_subscriber::fmt().json()` writing through the non-blocking writer.
 mod interop;

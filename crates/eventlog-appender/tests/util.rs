@@ -154,3 +154,12 @@ pub(crate) fn fill_leaving(path: &Path, room: u64) -> PathBuf {
     file.set_len(len - room).unwrap();
     path.to_owned()
 }
+
+/// `builder` writing self-reports the way an eventlog application wires
+/// them: in the layer's envelope, for the output `file`.
+pub(crate) fn reporting(
+    builder: eventlog_appender::NonBlockingBuilder,
+) -> eventlog_appender::NonBlockingBuilder {
+    let reporter = eventlog::layer().drop_reporter("file");
+    builder.self_report(move |r, out| reporter.write(r.reason.as_str(), r.count, r.total, out))
+}

@@ -176,8 +176,9 @@ fn bench_caller_only(g: &mut BenchmarkGroup<'_, WallTime>, collector: &Collector
                         }
                         timed += start.elapsed();
                         left -= n;
-                        assert!(
+                        assert_eq!(
                             otlp.flush_within(Duration::from_secs(30)),
+                            Ok(()),
                             "collector too slow"
                         );
                     }

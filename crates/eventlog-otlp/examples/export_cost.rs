@@ -68,8 +68,8 @@ fn main() {
                     emit_event();
                 }
                 sent += chunk;
-                if !otlp.flush_within(Duration::from_secs(60)) {
-                    eprintln!("export_cost: the collector did not accept a batch within 60 s");
+                if let Err(e) = otlp.flush_within(Duration::from_secs(60)) {
+                    eprintln!("export_cost: the collector did not accept a batch: {e}");
                     std::process::exit(1);
                 }
             }

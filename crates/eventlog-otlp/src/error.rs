@@ -103,35 +103,46 @@ pub enum OtlpError {
     Thread(#[source] std::io::Error),
 }
 
-/// Why [`OtlpGuard::shutdown`](crate::OtlpGuard::shutdown) did not export
-/// everything.
+/// Why a guard's `flush_within` or `shutdown` did not finish: the same
+/// two cases, under the same names, as `eventlog_appender::GuardError`.
 ///
 /// ```
-/// use eventlog_otlp::ShutdownError;
+/// use eventlog_otlp::OtlpGuardError;
 /// use std::time::Duration;
 ///
-/// let err = ShutdownError::Timeout { timeout: Duration::from_secs(5), lost: 12 };
-/// assert_eq!(err.to_string(), "OTLP export did not finish within 5s: 12 records lost");
+/// let err = OtlpGuardError::Timeout { timeout: Duration::from_secs(5), pending_records: 12 };
+/// assert_eq!(err.to_string(), "OTLP export did not finish within 5s (12 records still queued)");
+/// assert_eq!(OtlpGuardError::WorkerStopped.to_string(), "the OTLP export thread has stopped");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ShutdownError {
+pub enum OtlpGuardError {
     /// The queue was not empty when the timeout expired (the collector was
-    /// down or slow); the records left are counted as dropped.
-    #[error("OTLP export did not finish within {timeout:?}: {lost} records lost")]
+    /// down or slow). After a flush the records stay queued and export
+    /// goes on; at shutdown they are dropped and counted
+    /// ([`OtlpStats::dropped_shutdown`](crate::OtlpStats::dropped_shutdown)).
+    #[error(
+        "OTLP export did not finish within {timeout:?} ({pending_records} records still queued)"
+    )]
     Timeout {
         /// The timeout that expired.
         timeout: Duration,
-        /// Records still queued, now dropped.
-        lost: u64,
+        /// Records queued or in flight when it expired.
+        pending_records: u64,
     },
-    /// An export thread had stopped abnormally (it panicked). Records it
-    /// left behind are counted as dropped ([`OtlpStats::dropped_shutdown`](crate::OtlpStats::dropped_shutdown)).
-    /// Not expected: an export thread catches a panic of its transport and
-    /// counts the batch as rejected.
-    #[error("the OTLP export thread is gone")]
-    WorkerGone,
+    /// The export threads have stopped (the guard shut them down, or one
+    /// stopped abnormally). Records left behind are counted as dropped
+    /// ([`OtlpStats::dropped_shutdown`](crate::OtlpStats::dropped_shutdown)).
+    /// Not expected while running: an export thread catches a panic of its
+    /// transport and counts the batch as rejected.
+    #[error("the OTLP export thread has stopped")]
+    WorkerStopped,
 }
+
+/// The name of [`OtlpGuardError`] before the guards of both crates shared
+/// their words.
+#[deprecated(since = "0.2.0", note = "renamed to `OtlpGuardError`")]
+pub type ShutdownError = OtlpGuardError;
 
 #[cfg(test)]
 mod tests {

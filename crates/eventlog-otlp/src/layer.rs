@@ -37,7 +37,7 @@ pub struct OtlpLayerBuilder {
 /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
 ///     tracing::info!(event_name = "order_placed", order_id = "o-1");
 /// });
-/// assert_eq!(stats.snapshot().written, 1); // queued for export
+/// assert_eq!(stats.snapshot().accepted, 1); // queued for export
 /// assert_eq!(guard.stats().queued, 1);
 /// # drop(guard.shutdown(std::time::Duration::ZERO)); Ok(()) }
 /// ```
@@ -122,7 +122,7 @@ impl OtlpLayerBuilder {
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let (layer, _guard) = eventlog_otlp::layer().endpoint("http://127.0.0.1:9").build()?;
-    /// assert_eq!(layer.stats().snapshot().events, 0);
+    /// assert_eq!(layer.stats().snapshot().emitted, 0);
     /// # Ok(()) }
     /// ```
     pub fn build(self) -> Result<(EventLayer, OtlpGuard), OtlpError> {

@@ -23,7 +23,7 @@
 //! assert_eq!(otlp.stats().emitted, 1);
 //! // At exit: export what is queued (here nothing listens, so it is counted as lost).
 //! let lost = guard.shutdown(std::time::Duration::from_millis(10)).unwrap_err();
-//! assert!(matches!(lost, eventlog_otlp::ShutdownError::Timeout { lost: 1, .. }));
+//! assert!(matches!(lost, eventlog_otlp::OtlpGuardError::Timeout { pending_records: 1, .. }));
 //! # Ok(()) }
 //! ```
 //!
@@ -66,13 +66,15 @@
 //!   until the byte budget ([`OtlpOutputBuilder::max_queue_bytes`], 64 MiB by
 //!   default) is spent. Past it, records are dropped, counted
 //!   ([`OtlpStats`], the layer's [`Stats`](eventlog::Stats) as `QueueFull`),
-//!   and reported to the collector as an `otlp_records_dropped` record
-//!   ([`DROP_REPORT_EVENT`]) once it accepts records again: one per reason,
-//!   with `dropped.reason` (`queue_full`, or `rejected` for records the
-//!   collector refused) and `dropped.records`.
+//!   and reported to the collector as a `log_records_dropped` record
+//!   ([`DROP_REPORT_EVENT`], the self-report every eventlog output writes)
+//!   once it accepts records again: one per reason, with the attributes
+//!   `metadata.output` (`otlp`), `metadata.reason` (`queue_full`,
+//!   `rejected` for records the collector refused, `oversized`),
+//!   `metadata.dropped` and `metadata.total_dropped`.
 //! - A record larger than one export request carries (3 MiB: collectors
 //!   refuse messages over 4 MiB) is refused at `emit`, counted and reported
-//!   as `rejected`, instead of failing every batch it joins.
+//!   as `oversized`, instead of failing every batch it joins.
 //! - [`OtlpGuard::shutdown`] (or dropping the guard) exports everything
 //!   queued within a timeout and says how many records were lost.
 //! - Each export thread owns its runtime and connection
@@ -162,7 +164,8 @@ pub use config::{
     OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT,
     Protocol,
 };
-pub use error::{OtlpError, ShutdownError};
+#[allow(deprecated)]
+pub use error::{OtlpError, OtlpGuardError, ShutdownError};
 pub use layer::{OtlpLayerBuilder, layer};
 pub use mapping::DROP_REPORT_EVENT;
 pub use output::{

@@ -73,7 +73,7 @@ enum PendingValue {
 
 /// Keys this mapping writes itself, by index (a `u8` keeps the queued
 /// attribute small).
-const STATIC_KEYS: [&str; 9] = [
+const STATIC_KEYS: [&str; 7] = [
     "event.type",
     "user.id",
     "session.id",
@@ -81,8 +81,6 @@ const STATIC_KEYS: [&str; 9] = [
     "duration_ms",
     "code.file.path",
     "code.line.number",
-    "dropped.records",
-    "dropped.reason",
 ];
 const K_EVENT_TYPE: u8 = 0;
 const K_USER_ID: u8 = 1;
@@ -91,8 +89,6 @@ const K_SPAN_NAME: u8 = 3;
 const K_DURATION_MS: u8 = 4;
 const K_CODE_FILE: u8 = 5;
 const K_CODE_LINE: u8 = 6;
-const K_DROPPED_RECORDS: u8 = 7;
-const K_DROPPED_REASON: u8 = 8;
 
 /// Prefixes of flattened keys, by index.
 const PREFIXES: [&str; 2] = ["metadata.", "span."];
@@ -421,8 +417,11 @@ impl Pending {
         })
     }
 
-    /// The drop report the export thread sends once the collector is back.
-    pub(crate) fn drop_report(dropped: u64, reason: &'static str) -> Self {
+    /// The drop report the export thread sends once the collector is back:
+    /// the shape of every output's self-report ([`eventlog::DROP_REPORT_EVENT`]),
+    /// its `metadata` fields as attributes.
+    pub(crate) fn drop_report(dropped: u64, total: u64, reason: &'static str) -> Self {
+        use eventlog::drop_report_fields as f;
         let mut p = Pending {
             timestamp: SystemTime::now(),
             level: Level::WARN,
@@ -431,36 +430,42 @@ impl Pending {
             target: 0..0,
             event_name: None,
             message: None,
-            attrs: Vec::with_capacity(3),
+            attrs: Vec::with_capacity(5),
         };
         p.target = p.push_text("eventlog_otlp");
         p.event_name = Some(p.push_text(DROP_REPORT_EVENT));
         p.message = Some(p.push_display(format_args!(
-            "eventlog-otlp dropped {dropped} records ({reason})"
+            "{dropped} records dropped by the otlp output: {reason}"
         )));
-        let kind = p.push_text("system_event");
+        let kind = p.push_text(eventlog::EventType::SYSTEM_EVENT.as_str());
         p.push_attr(PendingKey::Static(K_EVENT_TYPE), PendingValue::Str(kind));
-        p.push_attr(
-            PendingKey::Static(K_DROPPED_RECORDS),
-            PendingValue::I64(i64::try_from(dropped).unwrap_or(i64::MAX)),
-        );
-        let reason = p.push_text(reason);
-        p.push_attr(
-            PendingKey::Static(K_DROPPED_REASON),
-            PendingValue::Str(reason),
-        );
+        // The fields a file's report carries under `metadata`, mapped as
+        // every event's fields are (`metadata.` + name).
+        let count = |n: u64| PendingValue::I64(i64::try_from(n).unwrap_or(i64::MAX));
+        for (name, text) in [(f::OUTPUT, "otlp"), (f::REASON, reason)] {
+            let key = PendingKey::Prefixed(P_METADATA, p.push_text(name));
+            let value = PendingValue::Str(p.push_text(text));
+            p.push_attr(key, value);
+        }
+        for (name, n) in [(f::DROPPED, dropped), (f::TOTAL_DROPPED, total)] {
+            let key = PendingKey::Prefixed(P_METADATA, p.push_text(name));
+            p.push_attr(key, count(n));
+        }
         p
     }
 }
 
 /// The event name of the record that reports drops once the collector
-/// accepts records again; its attributes `dropped.reason` (`queue_full` or
-/// `rejected`) and `dropped.records` say why and how many.
+/// accepts records again: every output's self-report shape, with the
+/// attributes `output` (`otlp`), `reason` (`queue_full`, `rejected` or
+/// `oversized`), `dropped` and `total_dropped`
+/// ([`eventlog::drop_report_fields`]).
 ///
 /// ```
-/// assert_eq!(eventlog_otlp::DROP_REPORT_EVENT, "otlp_records_dropped");
+/// assert_eq!(eventlog_otlp::DROP_REPORT_EVENT, eventlog::DROP_REPORT_EVENT);
+/// assert_eq!(eventlog_otlp::DROP_REPORT_EVENT, "log_records_dropped");
 /// ```
-pub const DROP_REPORT_EVENT: &str = "otlp_records_dropped";
+pub const DROP_REPORT_EVENT: &str = eventlog::DROP_REPORT_EVENT;
 
 /// Severity number and text for a `tracing` level (OpenTelemetry log data
 /// model: TRACE 1, DEBUG 5, INFO 9, WARN 13, ERROR 17).

@@ -13,7 +13,7 @@ use crate::queue::{Entry, Queue, Shared, add, deadline_after};
 use crate::stats::OtlpStats;
 use crate::transport::Transport;
 use crate::worker::{LoopSettings, MAX_BATCH_BYTES, Worker};
-use crate::{OtlpError, ShutdownError};
+use crate::{OtlpError, OtlpGuardError};
 
 /// The byte budget of the queue unless configured otherwise: 64 MiB. A
 /// record counts its text plus its memory (~150 B, 16 B per attribute):
@@ -96,7 +96,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// assert_eq!(otlp.stats().queued, 1);
 /// // Shutting down gives up after its timeout and says what was lost.
 /// let err = guard.shutdown(std::time::Duration::from_millis(50)).unwrap_err();
-/// assert!(matches!(err, eventlog_otlp::ShutdownError::Timeout { lost: 1, .. }));
+/// assert!(matches!(err, eventlog_otlp::OtlpGuardError::Timeout { pending_records: 1, .. }));
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -603,36 +603,48 @@ impl OtlpOutput {
     }
 
     /// Exports everything queued now and waits until the collector has
-    /// accepted it, or `timeout` passes (then `false`).
+    /// accepted it (or every record is counted as dropped), at most
+    /// `timeout`. On timeout the records stay queued and export goes on.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let (otlp, _guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
-    /// assert!(otlp.flush_within(std::time::Duration::from_millis(10))); // nothing queued
+    /// otlp.flush_within(std::time::Duration::from_millis(10))?; // nothing queued
     /// # Ok(()) }
     /// ```
-    pub fn flush_within(&self, timeout: Duration) -> bool {
-        let shared = &*self.shared;
-        let deadline = deadline_after(timeout);
-        let mut q = shared.lock();
-        if q.entries.is_empty() && q.in_flight == 0 {
-            return true;
+    pub fn flush_within(&self, timeout: Duration) -> Result<(), OtlpGuardError> {
+        flush_within(&self.shared, timeout)
+    }
+}
+
+/// Asks for an export of everything queued and waits for the queue to drain.
+fn flush_within(shared: &Shared, timeout: Duration) -> Result<(), OtlpGuardError> {
+    let deadline = deadline_after(timeout);
+    let mut q = shared.lock();
+    let drained = |q: &crate::queue::Queue| q.entries.is_empty() && q.in_flight == 0;
+    if drained(&q) {
+        return Ok(());
+    }
+    q.flush_wanted = true;
+    shared.wake.notify_one();
+    loop {
+        if drained(&q) {
+            return Ok(());
         }
-        q.flush_wanted = true;
-        shared.wake.notify_one();
-        loop {
-            if q.entries.is_empty() && q.in_flight == 0 {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline || q.running == 0 {
-                return false;
-            }
-            q = match shared.progress.wait_timeout(q, deadline - now) {
-                Ok((q, _)) => q,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
+        if q.running == 0 {
+            return Err(OtlpGuardError::WorkerStopped);
         }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(OtlpGuardError::Timeout {
+                timeout,
+                pending_records: (q.entries.len() + q.in_flight) as u64,
+            });
+        }
+        q = match shared.progress.wait_timeout(q, deadline - now) {
+            Ok((q, _)) => q,
+            Err(poisoned) => poisoned.into_inner().0,
+        };
     }
 }
 
@@ -641,7 +653,7 @@ impl Output for OtlpOutput {
         let shared = &*self.shared;
         if is_own_target(record.target()) {
             add(&shared.counters.filtered, 1);
-            return Err(DropReason::Policy);
+            return Err(DropReason::Filtered);
         }
         add(&shared.counters.emitted, 1);
         if shared.full.load(Ordering::Relaxed) {
@@ -658,13 +670,13 @@ impl Output for OtlpOutput {
         if bytes > MAX_BATCH_BYTES {
             // No request can carry it (collectors refuse messages over
             // 4 MiB), and a refused batch is retried: it would wedge the
-            // queue. Refuse it now, counted and reported as rejected.
-            add(&shared.counters.dropped_rejected, 1);
-            add(&shared.counters.unreported_rejected, 1);
+            // queue. Refuse it now, counted and reported as oversized.
+            add(&shared.counters.dropped_oversized, 1);
+            add(&shared.counters.unreported_oversized, 1);
             shared.set_last_error(format!(
                 "a record of about {bytes} bytes is larger than one export request carries ({MAX_BATCH_BYTES} bytes): refused"
             ));
-            return Err(DropReason::Rejected);
+            return Err(DropReason::Oversized);
         }
         let mut q = shared.lock();
         if q.closing.is_some() {
@@ -696,14 +708,13 @@ impl Output for OtlpOutput {
     /// Waits (up to the shutdown timeout) until the collector has accepted
     /// everything queued; `TimedOut` if it has not.
     fn flush(&self) -> std::io::Result<()> {
-        if self.flush_within(self.flush_timeout) {
-            Ok(())
-        } else {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "OTLP export did not drain the queue in time",
-            ))
-        }
+        self.flush_within(self.flush_timeout).map_err(|e| {
+            let kind = match e {
+                OtlpGuardError::Timeout { .. } => std::io::ErrorKind::TimedOut,
+                _ => std::io::ErrorKind::BrokenPipe,
+            };
+            std::io::Error::new(kind, e)
+        })
     }
 }
 
@@ -759,6 +770,34 @@ impl OtlpGuard {
         self.shared.last_error()
     }
 
+    /// Exports everything queued now and waits for it, at most the
+    /// output's shutdown timeout ([`OtlpOutputBuilder::shutdown_timeout`]);
+    /// see [`flush_within`](Self::flush_within).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (_otlp, guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+    /// guard.flush()?; // nothing queued
+    /// # Ok(()) }
+    /// ```
+    pub fn flush(&self) -> Result<(), OtlpGuardError> {
+        self.flush_within(self.timeout)
+    }
+
+    /// Exports everything queued now and waits until the collector has
+    /// accepted it (or every record is counted as dropped), at most
+    /// `timeout`; the same as [`OtlpOutput::flush_within`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (_otlp, guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+    /// guard.flush_within(std::time::Duration::from_millis(10))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn flush_within(&self, timeout: Duration) -> Result<(), OtlpGuardError> {
+        flush_within(&self.shared, timeout)
+    }
+
     /// Stops taking records, exports everything queued, and stops the
     /// export thread, all within `timeout`. Records still queued then are
     /// dropped, counted ([`DropReason::Shutdown`]) and reported in the
@@ -770,11 +809,11 @@ impl OtlpGuard {
     /// assert!(guard.shutdown(std::time::Duration::from_millis(100)).is_ok());
     /// # Ok(()) }
     /// ```
-    pub fn shutdown(mut self, timeout: Duration) -> Result<OtlpStats, ShutdownError> {
+    pub fn shutdown(mut self, timeout: Duration) -> Result<OtlpStats, OtlpGuardError> {
         self.stop(timeout)
     }
 
-    fn stop(&mut self, timeout: Duration) -> Result<OtlpStats, ShutdownError> {
+    fn stop(&mut self, timeout: Duration) -> Result<OtlpStats, OtlpGuardError> {
         let shared = &*self.shared;
         let deadline = deadline_after(timeout);
         let mut q = shared.lock();
@@ -817,14 +856,17 @@ impl OtlpGuard {
             }
             if panicked {
                 shared.set_last_error("an OTLP export thread panicked".to_owned());
-                return Err(ShutdownError::WorkerGone);
+                return Err(OtlpGuardError::WorkerStopped);
             }
             let stats = shared.snapshot();
             let lost = stats.dropped_shutdown;
             return if lost == 0 {
                 Ok(stats)
             } else {
-                Err(ShutdownError::Timeout { timeout, lost })
+                Err(OtlpGuardError::Timeout {
+                    timeout,
+                    pending_records: lost,
+                })
             };
         }
         // An export is still in flight: abandon the threads (each exits
@@ -837,9 +879,9 @@ impl OtlpGuard {
         drop(q);
         shared.lost(lost, DropReason::Shutdown);
         self.threads.clear();
-        Err(ShutdownError::Timeout {
+        Err(OtlpGuardError::Timeout {
             timeout,
-            lost: shared.counters.dropped_shutdown.load(Ordering::Relaxed),
+            pending_records: shared.counters.dropped_shutdown.load(Ordering::Relaxed),
         })
     }
 }
@@ -865,7 +907,7 @@ mod tests {
     /// A panic while encoding or sending fails that batch (counted as
     /// rejected, the reason in `last_error`); the thread lives on and
     /// handles the next batch, and shutdown reports a timeout, not
-    /// `WorkerGone`.
+    /// `WorkerStopped`.
     #[test]
     fn a_panicking_export_costs_its_batch_not_the_thread() {
         let (otlp, guard) = OtlpOutput::builder()
@@ -887,8 +929,9 @@ mod tests {
             });
         };
         emit(3);
-        assert!(
+        assert_eq!(
             otlp.flush_within(Duration::from_secs(10)),
+            Ok(()),
             "{:?}",
             otlp.stats()
         );
@@ -900,8 +943,9 @@ mod tests {
         );
         // The same thread takes the next batch (refused: nothing listens).
         emit(2);
-        assert!(
+        assert_eq!(
             otlp.flush_within(Duration::from_secs(10)),
+            Ok(()),
             "{:?}",
             otlp.stats()
         );
@@ -952,7 +996,7 @@ mod tests {
                 prop_assert_eq!(s.emitted, s.exported + s.dropped(), "{:?}", s);
                 match result {
                     Ok(_) => prop_assert_eq!(s.dropped_shutdown, 0),
-                    Err(ShutdownError::Timeout { lost, .. }) => prop_assert_eq!(lost, s.dropped_shutdown),
+                    Err(OtlpGuardError::Timeout { pending_records, .. }) => prop_assert_eq!(pending_records, s.dropped_shutdown),
                     Err(e) => prop_assert!(false, "{e:?}"),
                 }
             }

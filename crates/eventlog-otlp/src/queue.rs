@@ -64,6 +64,7 @@ pub(crate) struct Counters {
     pub(crate) exported: AtomicU64,
     pub(crate) dropped_queue_full: AtomicU64,
     pub(crate) dropped_rejected: AtomicU64,
+    pub(crate) dropped_oversized: AtomicU64,
     pub(crate) dropped_shutdown: AtomicU64,
     pub(crate) filtered: AtomicU64,
     pub(crate) failed_exports: AtomicU64,
@@ -72,6 +73,8 @@ pub(crate) struct Counters {
     pub(crate) unreported_queue_full: AtomicU64,
     /// Drops not yet reported to the collector: it refused them.
     pub(crate) unreported_rejected: AtomicU64,
+    /// Drops not yet reported to the collector: too large for a request.
+    pub(crate) unreported_oversized: AtomicU64,
 }
 
 pub(crate) fn add(counter: &AtomicU64, n: u64) {
@@ -177,6 +180,19 @@ impl Shared {
         }
     }
 
+    /// Records lost for any reason so far (the drop report's `total_dropped`).
+    pub(crate) fn dropped_so_far(&self) -> u64 {
+        let c = &self.counters;
+        [
+            &c.dropped_queue_full,
+            &c.dropped_rejected,
+            &c.dropped_oversized,
+            &c.dropped_shutdown,
+        ]
+        .iter()
+        .fold(0u64, |sum, a| sum.saturating_add(a.load(Ordering::Relaxed)))
+    }
+
     pub(crate) fn snapshot(&self) -> crate::stats::OtlpStats {
         let c = &self.counters;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -191,6 +207,7 @@ impl Shared {
             queued_bytes,
             dropped_queue_full: get(&c.dropped_queue_full),
             dropped_rejected: get(&c.dropped_rejected),
+            dropped_oversized: get(&c.dropped_oversized),
             dropped_shutdown: get(&c.dropped_shutdown),
             filtered: get(&c.filtered),
             failed_exports: get(&c.failed_exports),

@@ -24,6 +24,8 @@ pub struct OtlpStats {
     pub dropped_queue_full: u64,
     /// Records the collector rejected for good (or that failed with retry off).
     pub dropped_rejected: u64,
+    /// Records larger than one export request may carry, refused at emit.
+    pub dropped_oversized: u64,
     /// Records still queued at the shutdown deadline, or emitted after shutdown.
     pub dropped_shutdown: u64,
     /// Records from the exporter's own stack (`opentelemetry`, `tonic`,
@@ -40,6 +42,7 @@ impl OtlpStats {
     pub fn dropped(&self) -> u64 {
         self.dropped_queue_full
             .saturating_add(self.dropped_rejected)
+            .saturating_add(self.dropped_oversized)
             .saturating_add(self.dropped_shutdown)
     }
 }

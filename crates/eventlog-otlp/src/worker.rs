@@ -232,11 +232,13 @@ impl Worker {
                 let counters = &shared.counters;
                 for (counter, reason) in [
                     (&counters.unreported_rejected, DropReason::Rejected),
+                    (&counters.unreported_oversized, DropReason::Oversized),
                     (&counters.unreported_queue_full, DropReason::QueueFull),
                 ] {
                     let unreported = counter.swap(0, std::sync::atomic::Ordering::Relaxed);
                     if unreported > 0 {
-                        let pending = Pending::drop_report(unreported, reason.as_str());
+                        let total = shared.dropped_so_far();
+                        let pending = Pending::drop_report(unreported, total, reason.as_str());
                         let bytes = pending.budget_bytes();
                         q.bytes += bytes;
                         q.entries.push_front(Entry {

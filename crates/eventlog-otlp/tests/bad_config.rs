@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use eventlog_otlp::{OtlpError, OtlpOutput, Protocol, ShutdownError};
+use eventlog_otlp::{OtlpError, OtlpGuardError, OtlpOutput, Protocol};
 use eventlog_tests::collector::Collector;
 use tracing_subscriber::prelude::*;
 
@@ -35,7 +35,7 @@ fn received_seqs(collector: &Collector, want: usize) -> Vec<u64> {
 }
 
 /// On `dab172c` every export thread panicked at once (`Instant + Duration::MAX`),
-/// nothing was exported or counted, and `shutdown` said `WorkerGone`. Now
+/// nothing was exported or counted, and `shutdown` said `WorkerGone` (now `WorkerStopped`). Now
 /// the delay is clamped; flush and shutdown export what was given, well
 /// before any batch delay (10 records, a batch of 2048).
 #[test]
@@ -53,8 +53,9 @@ fn batch_delay_duration_max_exports_at_flush_and_shutdown() {
         tracing::Dispatch::new(tracing_subscriber::registry().with(layer.output(otlp.clone())));
 
     emit(&dispatch, 0..10);
-    assert!(
+    assert_eq!(
         otlp.flush_within(Duration::from_secs(10)),
+        Ok(()),
         "flush did not export: {:?}, {:?}",
         otlp.stats(),
         otlp.last_error()
@@ -137,7 +138,7 @@ fn shutdown_timeout_duration_max_neither_panics_nor_loses_records() {
         tracing::Dispatch::new(tracing_subscriber::registry().with(layer.output(otlp.clone())));
     emit(&dispatch, 0..3);
     eventlog::Output::flush(&otlp).unwrap();
-    assert!(otlp.flush_within(Duration::MAX));
+    assert_eq!(otlp.flush_within(Duration::MAX), Ok(()));
     assert_eq!(otlp.stats().exported, 3);
     emit(&dispatch, 3..6);
     let report = guard.shutdown(Duration::MAX).unwrap();
@@ -199,7 +200,7 @@ fn timeout_zero_is_an_error_at_build() {
 /// A collector that accepts the connection and never answers: the
 /// records are counted as lost at shutdown, which returns within its
 /// timeout (the export in flight is abandoned), and no export thread
-/// died (the answer is `Timeout`, not `WorkerGone`).
+/// died (the answer is `Timeout`, not `WorkerStopped`).
 fn hung_collector_loses_only_what_it_holds(protocol: Protocol) {
     const N: u64 = 20;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -233,14 +234,23 @@ fn hung_collector_loses_only_what_it_holds(protocol: Protocol) {
         tracing::Dispatch::new(tracing_subscriber::registry().with(layer.output(otlp.clone())));
     emit(&dispatch, 0..N);
     // The export is in flight (and hangs) once flush asked for it.
-    assert!(!otlp.flush_within(Duration::from_millis(300)));
+    assert!(matches!(
+        otlp.flush_within(Duration::from_millis(300)),
+        Err(OtlpGuardError::Timeout {
+            pending_records: N,
+            ..
+        })
+    ));
     let timeout = Duration::from_millis(500);
     let started = Instant::now();
     let result = guard.shutdown(timeout);
     let took = started.elapsed();
     assert_eq!(
         result,
-        Err(ShutdownError::Timeout { timeout, lost: N }),
+        Err(OtlpGuardError::Timeout {
+            timeout,
+            pending_records: N
+        }),
         "{:?}",
         otlp.stats()
     );
@@ -272,7 +282,7 @@ mod every_setter {
 
     use std::time::{Duration, Instant};
 
-    use eventlog_otlp::{OtlpError, OtlpOutput, Protocol, ShutdownError};
+    use eventlog_otlp::{OtlpError, OtlpGuardError, OtlpOutput, Protocol};
     use proptest::prelude::*;
     use tracing_subscriber::prelude::*;
 
@@ -564,7 +574,7 @@ mod every_setter {
             if let Some(otlp) = &built.otlp {
                 // Nothing can be delivered: a flush never reports success
                 // while a record is queued.
-                prop_assert!(!otlp.flush_within(Duration::from_millis(1)) || otlp.stats().queued == 0);
+                prop_assert!(otlp.flush_within(Duration::from_millis(1)).is_err() || otlp.stats().queued == 0);
             }
             let timeout = Duration::from_millis(s.shutdown_ms);
             let started = Instant::now();
@@ -572,7 +582,7 @@ mod every_setter {
             let took = started.elapsed();
             // A bound, not a measurement: the guard gives up 50 ms past its deadline.
             prop_assert!(took < timeout + Duration::from_secs(3), "shutdown took {:?}", took);
-            prop_assert!(!matches!(result, Err(ShutdownError::WorkerGone)), "{:?}", result);
+            prop_assert!(!matches!(result, Err(OtlpGuardError::WorkerStopped)), "{:?}", result);
             // Nothing listens: every record is lost, and counted.
             prop_assert_eq!(built.stats.snapshot().dropped(), emitted, "{:?}", built.stats.snapshot());
             if let Some(otlp) = &built.otlp {
@@ -582,7 +592,7 @@ mod every_setter {
                 prop_assert_eq!(st.emitted, st.dropped(), "{:?}", st);
                 match result {
                     Ok(_) => prop_assert_eq!(st.dropped_shutdown, 0),
-                    Err(ShutdownError::Timeout { lost, .. }) => prop_assert_eq!(lost, st.dropped_shutdown),
+                    Err(OtlpGuardError::Timeout { pending_records, .. }) => prop_assert_eq!(pending_records, st.dropped_shutdown),
                     Err(e) => prop_assert!(false, "{:?}", e),
                 }
             }
@@ -597,7 +607,7 @@ mod every_setter {
 /// delivered. Now it is refused at `emit` (rejected, counted, reported),
 /// and the records after it are delivered.
 #[test]
-fn a_record_larger_than_a_request_is_rejected_not_retried_for_ever() {
+fn a_record_larger_than_a_request_is_refused_as_oversized_not_retried_for_ever() {
     let collector = Collector::start();
     let layer = eventlog::layer()
         .without_writer()
@@ -616,8 +626,9 @@ fn a_record_larger_than_a_request_is_rejected_not_retried_for_ever() {
         tracing::info!(event_name = "big", body = big.as_str());
     });
     emit(&dispatch, 0..3);
-    assert!(
+    assert_eq!(
         otlp.flush_within(Duration::from_secs(10)),
+        Ok(()),
         "{:?}, {:?}",
         otlp.stats(),
         otlp.last_error()
@@ -625,9 +636,9 @@ fn a_record_larger_than_a_request_is_rejected_not_retried_for_ever() {
     let report = guard.shutdown(Duration::from_secs(10)).unwrap();
     assert_eq!(report.emitted, 4, "{report:?}");
     assert_eq!(report.exported, 3, "{report:?}");
-    assert_eq!(report.dropped_rejected, 1, "{report:?}");
+    assert_eq!(report.dropped_oversized, 1, "{report:?}");
     assert_eq!(report.drop_reports, 1, "{report:?}");
-    assert_eq!(stats.snapshot().dropped_rejected, 1);
+    assert_eq!(stats.snapshot().dropped_oversized, 1);
     let why = otlp.last_error().unwrap();
     assert!(why.contains("larger than one export request"), "{why}");
     let received = collector.wait_until(Duration::from_secs(10), |r| r.len() >= 4);
@@ -641,6 +652,8 @@ fn a_record_larger_than_a_request_is_rejected_not_retried_for_ever() {
         .iter()
         .find(|r| r["event_name"] == eventlog_otlp::DROP_REPORT_EVENT)
         .expect("a drop report");
-    assert_eq!(drop_report["attributes"]["dropped.reason"], "rejected");
-    assert_eq!(drop_report["attributes"]["dropped.records"], 1);
+    assert_eq!(drop_report["attributes"]["metadata.reason"], "oversized");
+    assert_eq!(drop_report["attributes"]["metadata.dropped"], 1);
+    assert_eq!(drop_report["attributes"]["metadata.total_dropped"], 1);
+    assert_eq!(drop_report["attributes"]["metadata.output"], "otlp");
 }

@@ -216,11 +216,16 @@ fn tiny_budget_drops_are_counted_and_reported() {
         .find(|r| r["event_name"] == DROP_REPORT_EVENT)
         .unwrap();
     assert_eq!(
-        drop_report["attributes"]["dropped.records"].as_u64(),
+        drop_report["attributes"]["metadata.dropped"].as_u64(),
         Some(report.dropped_queue_full)
     );
     assert_eq!(drop_report["severity_text"], "WARN");
-    assert_eq!(drop_report["attributes"]["dropped.reason"], "queue_full");
+    assert_eq!(drop_report["attributes"]["metadata.reason"], "queue_full");
+    assert_eq!(drop_report["attributes"]["metadata.output"], "otlp");
+    assert_eq!(
+        drop_report["attributes"]["metadata.total_dropped"].as_u64(),
+        Some(report.dropped())
+    );
 }
 
 /// A final refusal (an HTTP 404 from a wrong path) is not retried: the

@@ -161,9 +161,10 @@ fn http_requests_carry_headers_gzip_and_honour_retry_after_and_partial_success()
             .and_then(|kv| kv.value.clone())
             .and_then(|v| v.value)
     };
-    assert_eq!(attr("dropped.records"), Some(Any::IntValue(2)));
+    assert_eq!(attr("metadata.dropped"), Some(Any::IntValue(2)));
+    assert_eq!(attr("metadata.total_dropped"), Some(Any::IntValue(2)));
     assert_eq!(
-        attr("dropped.reason"),
+        attr("metadata.reason"),
         Some(Any::StringValue("rejected".into()))
     );
 

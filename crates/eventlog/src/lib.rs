@@ -107,6 +107,7 @@ mod record;
 mod redact;
 mod reuse;
 mod schema;
+mod self_report;
 mod stats;
 pub mod testing;
 mod trace;
@@ -129,6 +130,7 @@ pub use schema::{
     EventSpec, FieldSpec, Naming, RECOMMENDED_TOML, Schema, SchemaBuilder, SchemaError,
     SchemaFormat, UnknownEvents,
 };
+pub use self_report::{DROP_REPORT_EVENT, DropReporter, drop_report_fields};
 pub use stats::{DropReason, Stats, StatsSnapshot};
 pub use trace::{ParseIdError, SpanId, TraceContext, TraceId};
 pub use violation::{FieldType, Violation};

@@ -121,11 +121,21 @@ where
             String::from_utf8_lossy(line)
         );
         let mut writer = self.make_writer.make_writer_for(record.metadata());
-        writer.write_all(line).map_err(|e| match e.kind() {
-            // A non-blocking writer (eventlog-appender) says its queue is full.
-            std::io::ErrorKind::WouldBlock => DropReason::QueueFull,
-            kind => DropReason::Io(kind),
-        })
+        writer.write_all(line).map_err(|e| drop_reason(e.kind()))
+    }
+}
+
+/// Why a writer refused a line, in the layer's words. A non-blocking writer
+/// (`eventlog-appender`'s, `tracing-appender`'s lossy one) says
+/// `WouldBlock` when its queue is full, `FileTooLarge` for a line larger
+/// than its whole queue and `BrokenPipe` once it is shut down (as a pipe
+/// whose reader is gone does).
+fn drop_reason(kind: std::io::ErrorKind) -> DropReason {
+    match kind {
+        std::io::ErrorKind::WouldBlock => DropReason::QueueFull,
+        std::io::ErrorKind::FileTooLarge => DropReason::Oversized,
+        std::io::ErrorKind::BrokenPipe => DropReason::Shutdown,
+        kind => DropReason::Io(kind),
     }
 }
 

@@ -27,6 +27,14 @@ pub enum DropReason {
     /// with a final status, or rejecting it in a partial success), or an
     /// export failed once with retries turned off.
     Rejected,
+    /// It was larger than the output can ever take (a line larger than the
+    /// appender's whole queue, a record larger than one OTLP request).
+    Oversized,
+    /// The output does not take records of this kind by design: it is not a
+    /// loss and is not counted in [`StatsSnapshot::dropped`]. `eventlog-otlp`
+    /// filters the records of its own network stack (`tonic`, `hyper`, …) so
+    /// exporting cannot feed on itself.
+    Filtered,
 }
 
 impl DropReason {
@@ -38,6 +46,8 @@ impl DropReason {
             DropReason::Policy => "policy",
             DropReason::Shutdown => "shutdown",
             DropReason::Rejected => "rejected",
+            DropReason::Oversized => "oversized",
+            DropReason::Filtered => "filtered",
         }
     }
 }
@@ -53,13 +63,15 @@ impl fmt::Display for DropReason {
 
 #[derive(Debug, Default)]
 struct Counters {
-    events: AtomicU64,
-    written: AtomicU64,
+    emitted: AtomicU64,
+    accepted: AtomicU64,
     dropped_queue_full: AtomicU64,
     dropped_io: AtomicU64,
     dropped_policy: AtomicU64,
     dropped_shutdown: AtomicU64,
     dropped_rejected: AtomicU64,
+    dropped_oversized: AtomicU64,
+    filtered: AtomicU64,
     invalid_traceparents: AtomicU64,
     internal_errors: AtomicU64,
     config_errors: AtomicU64,
@@ -83,8 +95,8 @@ struct Counters {
 ///     tracing::info!(event_name = "cache_warmed", entries = 42);
 /// });
 /// let snap = stats.snapshot();
-/// assert_eq!(snap.events, 1);
-/// assert_eq!(snap.written, 1);
+/// assert_eq!(snap.emitted, 1);
+/// assert_eq!(snap.accepted, 1);
 /// assert_eq!(snap.dropped(), 0);
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -101,13 +113,15 @@ impl Stats {
         let c = &self.0;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         StatsSnapshot {
-            events: get(&c.events),
-            written: get(&c.written),
+            emitted: get(&c.emitted),
+            accepted: get(&c.accepted),
             dropped_queue_full: get(&c.dropped_queue_full),
             dropped_io: get(&c.dropped_io),
             dropped_policy: get(&c.dropped_policy),
             dropped_shutdown: get(&c.dropped_shutdown),
             dropped_rejected: get(&c.dropped_rejected),
+            dropped_oversized: get(&c.dropped_oversized),
+            filtered: get(&c.filtered),
             invalid_traceparents: get(&c.invalid_traceparents),
             internal_errors: get(&c.internal_errors),
             config_errors: get(&c.config_errors),
@@ -117,17 +131,20 @@ impl Stats {
         }
     }
 
-    /// Records that a record was built from an event or a span close.
-    pub fn record_event(&self) {
-        bump(&self.0.events);
+    /// Counts a record built from an event or a span close and handed to
+    /// the outputs (once per record, whatever the number of outputs).
+    pub fn record_emitted(&self) {
+        bump(&self.0.emitted);
     }
 
-    /// Records that an output accepted a record.
-    pub fn record_written(&self) {
-        bump(&self.0.written);
+    /// Counts a record an output accepted (its `emit` returned `Ok`).
+    pub fn record_accepted(&self) {
+        bump(&self.0.accepted);
     }
 
-    /// Records that an output lost a record, and why.
+    /// Counts a record an output did not take, by reason
+    /// ([`DropReason::Filtered`] in `filtered`, every other reason in its
+    /// `dropped_*` counter).
     pub fn record_dropped(&self, reason: DropReason) {
         let c = &self.0;
         bump(match reason {
@@ -136,6 +153,8 @@ impl Stats {
             DropReason::Policy => &c.dropped_policy,
             DropReason::Shutdown => &c.dropped_shutdown,
             DropReason::Rejected => &c.dropped_rejected,
+            DropReason::Oversized => &c.dropped_oversized,
+            DropReason::Filtered => &c.filtered,
         });
     }
 
@@ -174,10 +193,13 @@ fn bump(counter: &AtomicU64) {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StatsSnapshot {
-    /// Records built (events plus span-close records).
-    pub events: u64,
-    /// Records accepted by an output (one per output per record).
-    pub written: u64,
+    /// Records built and handed to the outputs (events plus span-close
+    /// records), once per record.
+    pub emitted: u64,
+    /// Records an output accepted, once per output per record. Accepted is
+    /// not delivered: a queueing output (the appender's `NonBlocking`, OTLP)
+    /// accepts into its queue and counts what it delivers in its own stats.
+    pub accepted: u64,
     /// Records lost because a queue was full.
     pub dropped_queue_full: u64,
     /// Records lost to I/O errors.
@@ -188,6 +210,11 @@ pub struct StatsSnapshot {
     pub dropped_shutdown: u64,
     /// Records the receiving end refused for good ([`DropReason::Rejected`]).
     pub dropped_rejected: u64,
+    /// Records too large for an output ([`DropReason::Oversized`]).
+    pub dropped_oversized: u64,
+    /// Records an output does not take by design ([`DropReason::Filtered`]);
+    /// not a loss, not in [`dropped`](Self::dropped).
+    pub filtered: u64,
     /// `traceparent` span fields that did not parse and were ignored.
     pub invalid_traceparents: u64,
     /// Callbacks that could not find their span (a bug in the stack); the
@@ -214,6 +241,7 @@ impl StatsSnapshot {
             .saturating_add(self.dropped_policy)
             .saturating_add(self.dropped_shutdown)
             .saturating_add(self.dropped_rejected)
+            .saturating_add(self.dropped_oversized)
     }
 }
 
@@ -224,11 +252,11 @@ mod tests {
     #[test]
     fn counters_count() {
         let stats = Stats::new();
-        stats.record_event();
-        stats.record_event();
-        stats.record_written();
+        stats.record_emitted();
+        stats.record_emitted();
+        stats.record_accepted();
         let s = stats.snapshot();
-        assert_eq!((s.events, s.written), (2, 1));
+        assert_eq!((s.emitted, s.accepted), (2, 1));
     }
 
     #[test]
@@ -238,15 +266,19 @@ mod tests {
         stats.record_dropped(DropReason::Io(std::io::ErrorKind::StorageFull));
         stats.record_dropped(DropReason::Io(std::io::ErrorKind::BrokenPipe));
         stats.record_dropped(DropReason::Rejected);
+        stats.record_dropped(DropReason::Oversized);
+        stats.record_dropped(DropReason::Filtered);
         let s = stats.snapshot();
         assert_eq!(
             (
                 s.dropped_queue_full,
                 s.dropped_io,
                 s.dropped_rejected,
+                s.dropped_oversized,
+                s.filtered,
                 s.dropped()
             ),
-            (1, 2, 1, 4)
+            (1, 2, 1, 1, 1, 5)
         );
         assert_eq!(DropReason::Rejected.to_string(), "rejected");
     }

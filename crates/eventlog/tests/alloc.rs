@@ -82,7 +82,7 @@ fn steady_state_allocations(layer: eventlog::EventLayer, writer: &Reused) {
         in_two_spans(steady_state_checks);
     });
     let s = stats.snapshot();
-    assert_eq!((s.written, s.violations), (1010, 0));
+    assert_eq!((s.accepted, s.violations), (1010, 0));
 }
 
 /// Inside the workload's spans: 1000 events after a warm-up allocate

@@ -19,9 +19,9 @@ use crate::error::NonBlockingError;
 use crate::non_blocking::guard::Guard;
 use crate::non_blocking::queue::{Backpressure, Shared, State, WorkerState};
 use crate::non_blocking::sink::{Sink, WriterSink};
-use crate::non_blocking::worker::{CarryKind, DropCallback, MAX_RETRY_BACKOFF, Worker};
+use crate::non_blocking::worker::{CarryKind, DropCallback, MAX_RETRY_BACKOFF, SelfReport, Worker};
 use crate::non_blocking::writer::NonBlocking;
-use crate::stats::{DropReport, Stats};
+use crate::stats::{DropReport, WriterStats};
 
 /// The largest [`NonBlockingBuilder::capacity`]: 1 GiB.
 pub(crate) const MAX_CAPACITY: usize = 1 << 30;
@@ -74,7 +74,7 @@ pub struct NonBlockingBuilder {
     flush_timeout: Duration,
     retries: u32,
     retry_backoff: Duration,
-    self_report: bool,
+    self_report: Option<SelfReport>,
     on_drop: Option<DropCallback>,
     thread_name: Cow<'static, str>,
 }
@@ -89,7 +89,13 @@ impl fmt::Debug for NonBlockingBuilder {
             .field("flush_timeout", &self.flush_timeout)
             .field("retries", &self.retries)
             .field("retry_backoff", &self.retry_backoff)
-            .field("self_report", &self.self_report)
+            .field(
+                "self_report",
+                &self
+                    .self_report
+                    .as_ref()
+                    .map(|_| "Fn(&DropReport, &mut Vec<u8>)"),
+            )
             .field("on_drop", &self.on_drop.as_ref().map(|_| "Fn(&DropReport)"))
             .field("thread_name", &self.thread_name)
             .finish()
@@ -114,7 +120,7 @@ impl NonBlockingBuilder {
     /// | [`flush_timeout`](Self::flush_timeout) | 5 s |
     /// | [`retries`](Self::retries) | 3 |
     /// | [`retry_backoff`](Self::retry_backoff) | 10 ms, doubling |
-    /// | [`self_report`](Self::self_report) | `true` |
+    /// | [`self_report`](Self::self_report) | none |
     /// | [`on_drop`](Self::on_drop) | none |
     /// | [`thread_name`](Self::thread_name) | `eventlog-appender` |
     ///
@@ -127,7 +133,7 @@ impl NonBlockingBuilder {
     ///     b,
     ///     "NonBlockingBuilder { capacity: 8388608, batch_bytes: 1048576, flush_interval: 100ms, \
     ///      backpressure: Backpressure(DropNewest), flush_timeout: 5s, retries: 3, \
-    ///      retry_backoff: 10ms, self_report: true, on_drop: None, \
+    ///      retry_backoff: 10ms, self_report: None, on_drop: None, \
     ///      thread_name: \"eventlog-appender\" }"
     /// );
     /// assert_eq!(b, format!("{:?}", NonBlockingBuilder::default()));
@@ -141,7 +147,7 @@ impl NonBlockingBuilder {
             flush_timeout: Duration::from_secs(5),
             retries: 3,
             retry_backoff: Duration::from_millis(10),
-            self_report: true,
+            self_report: None,
             on_drop: None,
             thread_name: Cow::Borrowed("eventlog-appender"),
         }
@@ -151,7 +157,7 @@ impl NonBlockingBuilder {
     /// The queue's two buffers each reserve this much address space; resident
     /// memory grows with use up to twice this in the worst case, and is then
     /// reused, never reallocated. A line longer than this is dropped
-    /// ([`DropReason::Oversized`](crate::DropReason::Oversized)) in every
+    /// ([`LineDropReason::Oversized`](crate::LineDropReason::Oversized)) in every
     /// policy, since it could never fit.
     ///
     /// Must be at least 1 byte and at most 1 GiB (`1 << 30`); anything else is
@@ -216,7 +222,7 @@ impl NonBlockingBuilder {
     }
 
     /// How many times a failed batch is retried before its lines are dropped
-    /// ([`DropReason::Io`](crate::DropReason::Io)). Clamped to at most 100, so a dead disk cannot
+    /// ([`LineDropReason::Io`](crate::LineDropReason::Io)). Clamped to at most 100, so a dead disk cannot
     /// hold the worker (and blocked callers) forever.
     pub const fn retries(mut self, retries: u32) -> Self {
         self.retries = if retries > MAX_RETRIES {
@@ -234,16 +240,45 @@ impl NonBlockingBuilder {
         self
     }
 
-    /// Whether the worker writes a `log_events_dropped` JSON line after lines
-    /// were dropped, so readers of the file see the gap:
+    /// Writes a self-report line into the file after lines were dropped, so
+    /// readers of the file see the gap: `format` appends the line (newline
+    /// included) for a [`DropReport`]. Off by default: the appender writes
+    /// any text, so it does not invent a line format of its own.
     ///
-    /// ```json
-    /// {"timestamp":"2026-11-25T08:50:07.123456Z","level":"WARN","event_name":"log_events_dropped","event_type":"system_event","message":"12 log lines dropped: the queue was full","metadata":{"dropped":12,"reason":"queue_full","total_dropped":12}}
+    /// With `eventlog`, the layer writes the report in its own envelope
+    /// (renamed keys, service, environment), the shape every eventlog output
+    /// reports losses in (`log_records_dropped`):
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Write;
+    /// use eventlog_appender::{Backpressure, NonBlocking};
+    ///
+    /// let layer = eventlog::layer().service("checkout");
+    /// let reporter = layer.drop_reporter("file");
+    /// let file = tempfile::NamedTempFile::new()?;
+    /// let (mut writer, guard) = NonBlocking::builder()
+    ///     .capacity(64)
+    ///     .self_report(move |r, out| reporter.write(r.reason.as_str(), r.count, r.total, out))
+    ///     .build(file.reopen()?)?;
+    /// writer.write_all(&[b'x'; 100])?; // larger than the whole queue: dropped
+    /// guard.shutdown(std::time::Duration::from_secs(5))?;
+    /// let text = std::fs::read_to_string(file.path())?;
+    /// let report: serde_json::Value = serde_json::from_str(text.trim_end())?;
+    /// assert_eq!(report["event_name"], eventlog::DROP_REPORT_EVENT);
+    /// assert_eq!(report["service"], "checkout");
+    /// assert_eq!(report["metadata"]["reason"], "oversized");
+    /// assert_eq!(report["metadata"]["dropped"], 1);
+    /// # Ok(()) }
     /// ```
     ///
-    /// Turn it off when the output is not JSON Lines.
-    pub const fn self_report(mut self, enabled: bool) -> Self {
-        self.self_report = enabled;
+    /// A line `format` leaves unfinished (no final newline) gets one; a
+    /// panic in `format` is caught and the report skipped.
+    pub fn self_report(
+        mut self,
+        format: impl Fn(&DropReport, &mut Vec<u8>) + Send + Sync + 'static,
+    ) -> Self {
+        self.self_report = Some(Arc::new(format));
         self
     }
 
@@ -256,14 +291,14 @@ impl NonBlockingBuilder {
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::io::Write;
     /// use std::sync::{Arc, atomic::{AtomicU64, Ordering}};
-    /// use eventlog_appender::{DropReason, NonBlocking};
+    /// use eventlog_appender::{LineDropReason, NonBlocking};
     ///
     /// let seen = Arc::new(AtomicU64::new(0));
     /// let counter = Arc::clone(&seen);
     /// let (mut writer, guard) = NonBlocking::builder()
     ///     .capacity(16)
     ///     .on_drop(move |report| {
-    ///         assert_eq!(report.reason, DropReason::Oversized);
+    ///         assert_eq!(report.reason, LineDropReason::Oversized);
     ///         counter.fetch_add(report.count, Ordering::Relaxed);
     ///     })
     ///     .build(std::io::sink())?;
@@ -291,7 +326,7 @@ impl NonBlockingBuilder {
         self,
         writer: W,
     ) -> Result<(NonBlocking, Guard), NonBlockingError> {
-        self.spawn(Box::new(WriterSink(writer)), Stats::default())
+        self.spawn(Box::new(WriterSink(writer)), WriterStats::default())
     }
 
     /// Checks the options, so a rolling file can refuse them before it
@@ -329,7 +364,7 @@ impl NonBlockingBuilder {
     pub(crate) fn spawn(
         self,
         sink: Box<dyn Sink>,
-        stats: Stats,
+        stats: WriterStats,
     ) -> Result<(NonBlocking, Guard), NonBlockingError> {
         self.validate()?;
         // Both buffers are reserved whole up front (address space only: pages

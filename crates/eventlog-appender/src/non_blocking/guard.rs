@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::error::GuardError;
 use crate::non_blocking::queue::Shared;
-use crate::stats::{Stats, StatsSnapshot};
+use crate::stats::{WriterStats, WriterStatsSnapshot};
 
 /// Flushes and stops the worker when dropped.
 ///
@@ -60,13 +60,31 @@ impl fmt::Debug for Guard {
 
 impl Guard {
     /// Waits until every line queued before this call is written to the file
-    /// (and synced, with `fsync`), or counted as dropped, up to the flush timeout.
+    /// (and synced, with `fsync`), or counted as dropped, up to the flush
+    /// timeout ([`NonBlockingBuilder::flush_timeout`](crate::NonBlockingBuilder::flush_timeout)).
     pub fn flush(&self) -> Result<(), GuardError> {
-        self.shared.flush(self.timeout)
+        self.flush_within(self.timeout)
+    }
+
+    /// [`flush`](Self::flush) with its own timeout; on timeout the lines
+    /// stay queued and the worker goes on writing them.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Write;
+    /// let file = tempfile::NamedTempFile::new()?;
+    /// let (mut writer, guard) = eventlog_appender::NonBlocking::builder().build(file.reopen()?)?;
+    /// writer.write_all(b"hello\n")?;
+    /// guard.flush_within(std::time::Duration::from_secs(5))?;
+    /// assert_eq!(std::fs::read_to_string(file.path())?, "hello\n");
+    /// # Ok(()) }
+    /// ```
+    pub fn flush_within(&self, timeout: Duration) -> Result<(), GuardError> {
+        self.shared.flush(timeout)
     }
 
     /// The live counters.
-    pub fn stats(&self) -> Stats {
+    pub fn stats(&self) -> WriterStats {
         self.shared.stats.clone()
     }
 
@@ -74,7 +92,7 @@ impl Guard {
     /// the worker, waiting at most `timeout`. Returns the final counters.
     ///
     /// Lines sent after this are dropped
-    /// ([`DropReason::Shutdown`](crate::DropReason::Shutdown)). On timeout the
+    /// ([`LineDropReason::Shutdown`](crate::LineDropReason::Shutdown)). On timeout the
     /// worker goes on in the background, detached.
     ///
     /// ```
@@ -88,7 +106,7 @@ impl Guard {
     /// assert_eq!(writer.stats().snapshot().dropped_shutdown, 1);
     /// # Ok(()) }
     /// ```
-    pub fn shutdown(mut self, timeout: Duration) -> Result<StatsSnapshot, GuardError> {
+    pub fn shutdown(mut self, timeout: Duration) -> Result<WriterStatsSnapshot, GuardError> {
         let result = self.stop(timeout);
         // On timeout the worker is left running, detached: `Drop` must not wait again.
         self.handle = None;
@@ -108,7 +126,7 @@ impl Drop for Guard {
     fn drop(&mut self) {
         if self.handle.is_some() {
             // Nobody to tell: a timeout leaves the worker writing in the
-            // background, and its drops are counted in `Stats`.
+            // background, and its drops are counted in `WriterStats`.
             let _ = self.stop(self.timeout);
         }
     }

@@ -8,7 +8,7 @@
 //!      ▼
 //!  queue::Shared ── swap the batch ──> worker::Worker ── write ──> sink::Sink
 //!      ▲  pending bytes ≤ capacity     (its own thread)           (io::Write or a RollingFile)
-//!      │                                   └─ drops ──> self_report: a log_events_dropped line
+//!      │                                   └─ drops ──> on_drop callback, self_report line (the caller formats it)
 //!  guard::Guard ── flush, shutdown: wake the worker, wait until it is done
 //!  builder::NonBlockingBuilder ── checks the settings, reserves the queue, spawns the worker
 //! ```
@@ -19,7 +19,6 @@
 mod builder;
 mod guard;
 mod queue;
-mod self_report;
 pub(crate) mod sink;
 mod worker;
 mod writer;

@@ -18,7 +18,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::error::GuardError;
-use crate::stats::{Counter, DropReason, Stats};
+use crate::stats::{Counter, LineDropReason, WriterStats};
 
 /// What a caller does when the queue is full.
 ///
@@ -49,7 +49,7 @@ impl Backpressure {
     /// is full; nothing is dropped for lack of room.
     pub const BLOCK: Backpressure = Backpressure(Policy::Block);
     /// Never wait: a line that does not fit is dropped and counted
-    /// ([`DropReason::QueueFull`]).
+    /// ([`LineDropReason::QueueFull`]).
     pub const DROP_NEWEST: Backpressure = Backpressure(Policy::DropNewest);
 }
 
@@ -105,7 +105,7 @@ pub(super) struct Shared {
     pub(super) capacity: usize,
     pub(super) batch_bytes: usize,
     pub(super) backpressure: Backpressure,
-    pub(super) stats: Stats,
+    pub(super) stats: WriterStats,
     /// `pending.len() + in_flight`, mirrored outside the lock so that, when the
     /// queue is full, drop-newest callers give up without touching the mutex
     /// (which would otherwise starve the worker of the lock it needs to swap).
@@ -128,13 +128,13 @@ impl Shared {
 
     /// Queues one line whole, or counts it dropped.
     /// Queues `line`, or counts it dropped and says why.
-    pub(super) fn enqueue(&self, line: &[u8]) -> Result<(), DropReason> {
+    pub(super) fn enqueue(&self, line: &[u8]) -> Result<(), LineDropReason> {
         if line.is_empty() {
             return Ok(());
         }
         if line.len() > self.capacity {
-            self.stats.record_drop(DropReason::Oversized, 1);
-            return Err(DropReason::Oversized);
+            self.stats.record_drop(LineDropReason::Oversized, 1);
+            return Err(LineDropReason::Oversized);
         }
         if self.backpressure == Backpressure::DROP_NEWEST
             && self.used.load(Ordering::Relaxed) + line.len() > self.capacity
@@ -142,23 +142,23 @@ impl Shared {
             // A stale read only errs by a batch: at worst a line is dropped just
             // as the worker frees room, which the lock path below would also do
             // a moment earlier.
-            self.stats.record_drop(DropReason::QueueFull, 1);
-            return Err(DropReason::QueueFull);
+            self.stats.record_drop(LineDropReason::QueueFull, 1);
+            return Err(LineDropReason::QueueFull);
         }
         let mut state = self.lock();
         loop {
             if state.closed {
                 drop(state);
-                self.stats.record_drop(DropReason::Shutdown, 1);
-                return Err(DropReason::Shutdown);
+                self.stats.record_drop(LineDropReason::Shutdown, 1);
+                return Err(LineDropReason::Shutdown);
             }
             if state.pending.len() + state.in_flight + line.len() <= self.capacity {
                 break;
             }
             if self.backpressure == Backpressure::DROP_NEWEST {
                 drop(state);
-                self.stats.record_drop(DropReason::QueueFull, 1);
-                return Err(DropReason::QueueFull);
+                self.stats.record_drop(LineDropReason::QueueFull, 1);
+                return Err(LineDropReason::QueueFull);
             }
             self.wake_worker(&mut state);
             state.blocked += 1;

@@ -17,15 +17,16 @@ use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crate::non_blocking::queue::{MAX_KEPT_LINE_BUFFER, Shared, State, WorkerState};
-use crate::non_blocking::self_report::write_self_report;
 use crate::non_blocking::sink::{Sink, count_lines};
-use crate::stats::{Counter, DropReason, DropReport};
+use crate::stats::{Counter, DropReport, LineDropReason};
 
 /// Called on the worker thread with each [`DropReport`].
 pub(super) type DropCallback = Arc<dyn Fn(&DropReport) + Send + Sync>;
+/// Appends a self-report line for a report.
+pub(super) type SelfReport = Arc<dyn Fn(&DropReport, &mut Vec<u8>) + Send + Sync>;
 
 /// [`NonBlockingBuilder::retry_backoff`](crate::NonBlockingBuilder::retry_backoff),
 /// and every doubled pause, stay at or below this.
@@ -37,12 +38,12 @@ pub(super) struct Worker {
     pub(super) flush_interval: Duration,
     pub(super) retries: u32,
     pub(super) retry_backoff: Duration,
-    pub(super) self_report: bool,
+    pub(super) self_report: Option<SelfReport>,
     pub(super) on_drop: Option<DropCallback>,
     /// Reused buffer for self-report lines.
     pub(super) report: Vec<u8>,
     /// Drops already given to the callback but not yet in a self-report line,
-    /// indexed like [`DropReason::ALL`].
+    /// indexed like [`LineDropReason::ALL`].
     pub(super) unannounced: [u64; 4],
     /// The rest of a torn line: the sink took the start of a line, then kept
     /// failing. It is written before anything else, so no later line is ever
@@ -77,7 +78,7 @@ impl Drop for ExitSignal<'_> {
         // Send later callers to the locked path, which sees `closed`.
         self.0.used.store(0, Ordering::Relaxed);
         drop(state);
-        self.0.stats.record_drop(DropReason::Shutdown, lost);
+        self.0.stats.record_drop(LineDropReason::Shutdown, lost);
         self.0.room.notify_all();
         self.0.done.notify_all();
     }
@@ -153,7 +154,7 @@ impl Worker {
         if !self.carry.is_empty() && self.carry_kind == CarryKind::Line {
             // The disk never came back: the torn line's start is on disk, its
             // rest is lost with the process.
-            shared.stats.record_drop(DropReason::Io, 1);
+            shared.stats.record_drop(LineDropReason::Io, 1);
         }
         if !self.sink.close(close_deadline) {
             shared.lock().close_unfinished = true;
@@ -165,7 +166,7 @@ impl Worker {
     fn has_backlog(&self) -> bool {
         !self.carry.is_empty()
             || self.shared.stats.has_unreported()
-            || (self.self_report && self.unannounced.iter().any(|&n| n > 0))
+            || (self.self_report.is_some() && self.unannounced.iter().any(|&n| n > 0))
     }
 
     /// Waits until a batch is due: enough bytes, the interval, a flush, a
@@ -235,7 +236,7 @@ impl Worker {
     fn write_batch(&mut self, batch: &[u8], lines: u64) {
         let stats = self.shared.stats.clone();
         if !self.finish_carry() {
-            stats.record_drop(DropReason::Io, lines);
+            stats.record_drop(LineDropReason::Io, lines);
             return;
         }
         let mut written = 0;
@@ -296,7 +297,7 @@ impl Worker {
                 self.carry_kind = CarryKind::Terminator;
             }
         }
-        stats.record_drop(DropReason::Io, lost);
+        stats.record_drop(LineDropReason::Io, lost);
     }
 
     /// Writes the rest of a torn line, retrying like a batch; whether the
@@ -364,7 +365,7 @@ impl Worker {
     /// (its rest carried); none is written while a torn line is unfinished.
     fn report_drops(&mut self) {
         let stats = self.shared.stats.clone();
-        for (i, reason) in DropReason::ALL.into_iter().enumerate() {
+        for (i, reason) in LineDropReason::ALL.into_iter().enumerate() {
             let count = stats.take_unreported(reason);
             if count > 0 {
                 let report = DropReport::new(reason, count, stats.dropped());
@@ -374,12 +375,24 @@ impl Worker {
                 }
                 self.unannounced[i] = self.unannounced[i].saturating_add(count);
             }
-            if !self.self_report || self.unannounced[i] == 0 || !self.carry.is_empty() {
+            let Some(format) = &self.self_report else {
+                continue;
+            };
+            if self.unannounced[i] == 0 || !self.carry.is_empty() {
                 continue;
             }
             let report = DropReport::new(reason, self.unannounced[i], stats.dropped());
             self.report.clear();
-            write_self_report(&mut self.report, &report, SystemTime::now());
+            let formatted = catch_unwind(AssertUnwindSafe(|| format(&report, &mut self.report)));
+            if formatted.is_err() || self.report.is_empty() {
+                // A formatter that panics (or writes nothing) cannot report;
+                // the drops stay counted in the stats.
+                self.unannounced[i] = 0;
+                continue;
+            }
+            if self.report.last() != Some(&b'\n') {
+                self.report.push(b'\n');
+            }
             let mut written = 0;
             while written < self.report.len() {
                 match self.sink.write(&self.report[written..]) {

@@ -18,7 +18,7 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::error::GuardError;
 use crate::non_blocking::queue::{MAX_KEPT_LINE_BUFFER, Shared};
-use crate::stats::{DropReason, Stats};
+use crate::stats::{LineDropReason, WriterStats};
 
 /// The non-blocking writer handle: cheap to clone, safe to share.
 ///
@@ -57,7 +57,7 @@ impl fmt::Debug for NonBlocking {
 
 impl NonBlocking {
     /// The live counters (shared with the guard and the rolling file).
-    pub fn stats(&self) -> Stats {
+    pub fn stats(&self) -> WriterStats {
         self.shared.stats.clone()
     }
 
@@ -79,7 +79,7 @@ impl NonBlocking {
 
 impl Write for NonBlocking {
     /// Queues all of `buf` as one unit and reports it written; if it was
-    /// dropped, the drop is counted in [`Stats`].
+    /// dropped, the drop is counted in [`WriterStats`].
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let _ = self.shared.enqueue(buf);
         Ok(buf.len())
@@ -148,7 +148,7 @@ impl Write for LineWriter<'_> {
     /// Buffers `buf` until the line is complete. A whole line written in one
     /// call (what `write_all` of a formatted event does) is queued at once,
     /// and a drop is reported to the caller as an error — `WouldBlock` for a
-    /// full queue, `InvalidInput` for a line larger than the queue,
+    /// full queue, `FileTooLarge` for a line larger than the queue,
     /// `BrokenPipe` after shutdown — so a layer above (eventlog's JSON
     /// output) can count it in its own stats. It is counted here either way.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -171,12 +171,14 @@ impl Write for LineWriter<'_> {
     }
 }
 
-/// The `io::Error` a dropped line is reported as.
-fn drop_error(reason: DropReason) -> io::Error {
+/// The `io::Error` a dropped line is reported as. `eventlog`'s `JsonOutput`
+/// reads the kind back as its own `DropReason` (`QueueFull`, `Oversized`,
+/// `Shutdown`), so both crates count a loss under the same name.
+fn drop_error(reason: LineDropReason) -> io::Error {
     let kind = match reason {
-        DropReason::QueueFull => io::ErrorKind::WouldBlock,
-        DropReason::Oversized => io::ErrorKind::InvalidInput,
-        DropReason::Shutdown => io::ErrorKind::BrokenPipe,
+        LineDropReason::QueueFull => io::ErrorKind::WouldBlock,
+        LineDropReason::Oversized => io::ErrorKind::FileTooLarge,
+        LineDropReason::Shutdown => io::ErrorKind::BrokenPipe,
         _ => io::ErrorKind::Other,
     };
     io::Error::new(kind, format!("line dropped: {}", reason.as_str()))

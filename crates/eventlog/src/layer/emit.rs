@@ -54,14 +54,14 @@ impl EventLayer {
         match &self.policy {
             Policy::Annotate => self.emit(&record),
             Policy::DeadLetter(output) => {
-                self.stats.record_event();
+                self.stats.record_emitted();
                 self.stats.record_dead_lettered();
                 if let Err(reason) = output.emit(&record) {
                     self.stats.record_dropped(reason);
                 }
             }
             Policy::Drop => {
-                self.stats.record_event();
+                self.stats.record_emitted();
                 self.stats.record_dropped(DropReason::Policy);
             }
             Policy::Panic => {
@@ -79,10 +79,10 @@ impl EventLayer {
     }
 
     fn emit(&self, record: &Record<'_>) {
-        self.stats.record_event();
+        self.stats.record_emitted();
         for output in self.all_outputs() {
             match output.emit(record) {
-                Ok(()) => self.stats.record_written(),
+                Ok(()) => self.stats.record_accepted(),
                 Err(reason) => self.stats.record_dropped(reason),
             }
         }

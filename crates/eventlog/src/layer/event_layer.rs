@@ -16,6 +16,7 @@ use crate::filter::EventFilter;
 use crate::output::{JsonOutput, Output};
 use crate::redact::Redactor;
 use crate::schema::Schema;
+use crate::self_report::DropReporter;
 use crate::stats::Stats;
 
 /// Strings longer than this many bytes are cut, with a visible marker,
@@ -111,7 +112,7 @@ impl std::fmt::Debug for EventLayer {
 /// let capture = eventlog::testing::Capture::new();
 /// let layer = eventlog::layer().writer(capture.clone());
 /// let stats = layer.stats();
-/// assert_eq!(stats.snapshot().events, 0);
+/// assert_eq!(stats.snapshot().emitted, 0);
 /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
 ///     tracing::info!(event_name = "order_placed", "placed");
 /// });
@@ -119,7 +120,7 @@ impl std::fmt::Debug for EventLayer {
 /// assert_eq!(record.get("level").unwrap(), "INFO");
 /// assert_eq!(record.get("event_type").unwrap(), "log");
 /// assert!(record.get("service").is_none(), "no deployment context unless set");
-/// assert_eq!(stats.snapshot().events, 1);
+/// assert_eq!(stats.snapshot().emitted, 1);
 /// ```
 pub fn layer() -> EventLayer {
     EventLayer::new()
@@ -416,6 +417,24 @@ impl EventLayer {
     ) -> Self {
         self.otel = true;
         self
+    }
+
+    /// Writes self-reports for an output named `output` in this layer's
+    /// envelope and deployment context, as they are now: call it after
+    /// [`envelope`](Self::envelope) and the deployment setters. See
+    /// [`DropReporter`] for the shape and the appender's use.
+    ///
+    /// ```
+    /// let layer = eventlog::layer().service("checkout").environment("prod");
+    /// let mut line = Vec::new();
+    /// layer.drop_reporter("file").write("queue_full", 3, 3, &mut line);
+    /// let report: serde_json::Value = serde_json::from_slice(&line)?;
+    /// assert_eq!(report["event_name"], eventlog::DROP_REPORT_EVENT);
+    /// assert_eq!(report["environment"], "prod");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn drop_reporter(&self, output: &str) -> DropReporter {
+        DropReporter::new(self.layout.clone(), output)
     }
 
     /// A handle on the layer's counters, readable while the layer is inside

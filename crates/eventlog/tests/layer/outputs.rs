@@ -48,7 +48,7 @@ fn every_output_receives_the_same_record() {
         "both JSON outputs wrote the same record"
     );
     let s = stats.snapshot();
-    assert_eq!((s.events, s.written, s.dropped()), (1, 3, 0));
+    assert_eq!((s.emitted, s.accepted, s.dropped()), (1, 3, 0));
 }
 
 /// A writer whose every write fails, like a full disk.
@@ -85,7 +85,7 @@ fn a_failing_writer_is_counted_not_fatal() {
         }
     });
     let s = stats.snapshot();
-    assert_eq!((s.events, s.written, s.dropped_io), (3, 3, 3));
+    assert_eq!((s.emitted, s.accepted, s.dropped_io), (3, 3, 3));
     assert_eq!(
         seen.0.lock().unwrap().len(),
         3,

@@ -212,7 +212,7 @@ fn dead_letters_go_to_their_writer_only() {
     assert_eq!(errors(&dead[0]), ["missing required field `amount`"]);
     let s = stats.snapshot();
     assert_eq!(
-        (s.events, s.written, s.dead_lettered, s.violations),
+        (s.emitted, s.accepted, s.dead_lettered, s.violations),
         (2, 1, 1, 1)
     );
 }
@@ -231,7 +231,7 @@ fn the_drop_policy_drops_and_counts() {
     });
     assert_eq!(records.len(), 1);
     let s = stats.snapshot();
-    assert_eq!((s.events, s.written, s.dropped_policy), (2, 1, 1));
+    assert_eq!((s.emitted, s.accepted, s.dropped_policy), (2, 1, 1));
 }
 
 #[test]

@@ -134,7 +134,7 @@ proptest! {
             assert_no_duplicate_keys(line);
         }
         let s = stats.snapshot();
-        prop_assert_eq!((s.events, s.written, s.dropped()), (2, 2, 0));
+        prop_assert_eq!((s.emitted, s.accepted, s.dropped()), (2, 2, 0));
     }
 
     #[test]
