@@ -35,10 +35,10 @@ use crate::stats::{Counter, LineDropReason, WriterStats};
 /// assert_eq!(Backpressure::default(), Backpressure::DROP_NEWEST);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Backpressure(Policy);
+pub struct Backpressure(WhenFull);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-enum Policy {
+enum WhenFull {
     Block,
     #[default]
     DropNewest,
@@ -47,10 +47,10 @@ enum Policy {
 impl Backpressure {
     /// Wait until the worker has made room. Callers wait only while the queue
     /// is full; nothing is dropped for lack of room.
-    pub const BLOCK: Backpressure = Backpressure(Policy::Block);
+    pub const BLOCK: Backpressure = Backpressure(WhenFull::Block);
     /// Never wait: a line that does not fit is dropped and counted
     /// ([`LineDropReason::QueueFull`]).
-    pub const DROP_NEWEST: Backpressure = Backpressure(Policy::DropNewest);
+    pub const DROP_NEWEST: Backpressure = Backpressure(WhenFull::DropNewest);
 }
 
 /// `now + timeout`, or `None` (no deadline) when that instant cannot be
