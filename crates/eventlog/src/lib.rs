@@ -91,6 +91,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod cache;
 mod callsite;
 mod capture;
 mod deployment;
@@ -111,6 +112,7 @@ mod stats;
 pub mod testing;
 mod trace;
 mod violation;
+mod words;
 
 pub use deployment::{Deployment, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME};
 pub use envelope::{DEFAULT_PROMOTED, ENVELOPE_VERSION, Envelope, EnvelopeBuilder, Key};

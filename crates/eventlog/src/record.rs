@@ -15,6 +15,7 @@ use crate::encode::layout::{Encoding, Layout, level_index};
 use crate::envelope::Key;
 use crate::trace::TraceContext;
 use crate::violation::Violation;
+use crate::words::same_bytes;
 
 /// A field value, typed as it was recorded.
 ///
@@ -115,23 +116,6 @@ enum StoredName {
 struct StoredField {
     name: StoredName,
     value: StoredValue,
-}
-
-/// Whether two field names are equal. Names are short: up to 16 bytes they
-/// are compared as two overlapping words, without a `memcmp` call (schema
-/// checks look several names up per event).
-fn same_name(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], at: usize| <[u8; 8]>::try_from(&s[at..at + 8]).unwrap_or([0; 8]);
-    let half = |s: &[u8], at: usize| <[u8; 4]>::try_from(&s[at..at + 4]).unwrap_or([0; 4]);
-    match n {
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        _ => a == b,
-    }
 }
 
 /// The marker appended to a string cut at the configured length cap.
@@ -303,7 +287,7 @@ impl FieldBuf {
         let wanted = name.as_bytes();
         self.fields
             .iter()
-            .position(|f| same_name(self.name_of(f).as_bytes(), wanted))
+            .position(|f| same_bytes(self.name_of(f).as_bytes(), wanted))
     }
 
     fn unique_name(&mut self, name: &str) -> StoredName {
@@ -376,7 +360,7 @@ impl FieldBuf {
             .iter()
             .find(|f| {
                 let have = self.name_of(f).as_bytes();
-                same_name(have, wanted)
+                same_bytes(have, wanted)
             })
             .map(|f| self.view(f).value)
     }
@@ -639,21 +623,6 @@ impl Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_compare_equal_exactly_when_equal() {
-        let base = b"abcdefghijklmnopqrstu";
-        for len in 0..base.len() {
-            let a = &base[..len];
-            assert!(same_name(a, a));
-            assert!(!same_name(a, &base[..=len]));
-            for at in 0..len {
-                let mut b = a.to_vec();
-                b[at] = b'_';
-                assert!(!same_name(a, &b), "{len} {at}");
-            }
-        }
-    }
 
     #[test]
     fn duplicate_names_are_renamed_not_repeated() {

@@ -22,6 +22,8 @@ pub(crate) mod layout;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::words::{bytes_below, repeat};
+
 /// Escapes needed per byte: 0 = copy as is, `u` = `\u00XX`, anything else is
 /// the character after the backslash. Only control characters, `"` and `\`
 /// need escaping in JSON; multi-byte UTF-8 is copied untouched.
@@ -449,19 +451,13 @@ fn stamp_prefix(secs: u64) -> [u8; 20] {
     buf
 }
 
-/// Whether any of the eight bytes in `w` is a control character, `"` or `\`.
-///
-/// Classic SWAR tests: `(x - 0x01..) & !x & 0x80..` is non-zero exactly when
-/// some byte of `x` is zero (or, with `0x20..`, below 0x20); bytes of
-/// 0x80 and above never match because of the `& !x`.
+/// Whether any of the eight bytes in `w` is a control character, `"` or `\`
+/// (SWAR tests from `words`: bytes of 0x80 and above never match).
+#[inline]
 const fn word_needs_escape(w: u64) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
-    let q = w ^ (LO * b'"' as u64);
-    let quote = q.wrapping_sub(LO) & !q & HI;
-    let b = w ^ (LO * b'\\' as u64);
-    let backslash = b.wrapping_sub(LO) & !b & HI;
+    let control = bytes_below(w, 0x20);
+    let quote = bytes_below(w ^ repeat(b'"'), 1);
+    let backslash = bytes_below(w ^ repeat(b'\\'), 1);
     (control | quote | backslash) != 0
 }
 
