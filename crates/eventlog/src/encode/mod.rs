@@ -1,24 +1,28 @@
-//! Encoding: the JSON primitives, the compiled line layout and the bytes a
-//! record carries for its encoder.
+//! Encoding: everything that turns records and spans into JSON bytes.
 //!
 //! ```text
-//! (here)  JsonBuf: escaping, numbers, timestamps, hex ids
-//! layout  Layout (Envelope + Deployment, pre-encoded); Encoding, PreEncoded
+//! (here)  JsonBuf: escaping, numbers, timestamps, hex ids (the primitives)
+//! layout  Layout: Envelope + Deployment pre-encoded; ids, promoted values, span block
+//! fields  FieldBuf -> a JSON object (`metadata`, a span's `fields`)
+//! span    SpanFields, SpanJson: a span's bytes, encoded once per span
+//! record  Encoding (opaque, carried by a Record) and Layout::encode: one record, one line
 //! ```
 //!
-//! The functions that read a [`Record`](crate::Record) (`Layout::encode`,
-//! `FieldBuf::write_object`) and the span pre-encoding sit beside the types
-//! they read (`record`, `layer::scope`): a record holds a `layout::Encoding`, so
-//! this module cannot import the record back.
+//! The record encoder reads a [`Record`](crate::Record) through the
+//! `record::Encodable` trait, which the record implements: the record holds
+//! an `Encoding`, so this module cannot import the record back.
 //!
-//! The JSON primitives every output line is made of: one escaper, one number writer and one timestamp writer, shared by the
-//! envelope encoder and by span-field pre-encoding, so a value is escaped the
-//! same way wherever it lands. Everything appends to a caller-owned `Vec<u8>`
-//! so the hot path reuses one buffer per thread and allocates nothing.
+//! One escaper, one number writer and one timestamp writer, shared by the
+//! line encoder and by span pre-encoding, so a value is escaped the same way
+//! wherever it lands. Everything appends to a caller-owned buffer, so the
+//! hot path reuses one buffer per thread and allocates nothing.
 
 #![deny(clippy::indexing_slicing, clippy::string_slice)]
 
+pub(crate) mod fields;
 pub(crate) mod layout;
+pub(crate) mod record;
+pub(crate) mod span;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -378,6 +382,9 @@ impl JsonBuf {
     /// event, the date part is reused within a second, and the
     /// civil-from-days conversion below is a few integer operations with no
     /// allocation (see the `layer` bench).
+    // Inlined into the line encoder, which calls it once per line from
+    // another module (callgrind, `per_event`).
+    #[inline]
     pub(crate) fn timestamp(&mut self, t: SystemTime) {
         let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
         let secs = since.as_secs();
