@@ -2,13 +2,16 @@
 //!
 //! A callsite's metadata is `'static` and never changes, so facts derived
 //! from it (its explicit `name:`, whether its field names are all
-//! distinct) are cached per thread, keyed by the metadata's address.
+//! distinct) are cached per thread, keyed by the metadata's address
+//! (`cache`).
 
 #![deny(clippy::indexing_slicing, clippy::string_slice)]
 
 use std::cell::Cell;
 
 use tracing_core::Metadata;
+
+use crate::cache::{self, Entry, Slots};
 
 /// Facts about one event callsite.
 #[derive(Debug, Clone, Copy)]
@@ -19,50 +22,40 @@ pub(crate) struct CallsiteFacts {
     pub(crate) unique_names: bool,
 }
 
-#[derive(Clone, Copy)]
-struct Slot {
-    /// The metadata's address; 0 for an empty slot.
-    key: usize,
-    facts: CallsiteFacts,
-}
-
 const SLOTS: usize = 128;
-const _: () = assert!(SLOTS == 1 << (64 - 57));
 
 thread_local! {
-    static CACHE: [Cell<Slot>; SLOTS] = const {
+    /// Keyed by the metadata's address; 0 (no address) marks an empty slot.
+    static CACHE: Slots<usize, CallsiteFacts, SLOTS> = const {
         [const {
-            Cell::new(Slot {
+            Cell::new(Entry {
                 key: 0,
-                facts: CallsiteFacts { explicit_name: None, unique_names: false },
+                value: CallsiteFacts { explicit_name: None, unique_names: false },
             })
         }; SLOTS]
     };
 }
 
 /// The facts for `metadata`, from this thread's cache when it has them.
-// `slot` is a 64-bit hash shifted right by 57, so below 128 = SLOTS (the
-// const assertion beside SLOTS keeps the two together).
-#[allow(clippy::indexing_slicing)]
 pub(crate) fn facts(metadata: &'static Metadata<'static>) -> CallsiteFacts {
     let key = std::ptr::from_ref(metadata) as usize;
-    // Fibonacci hashing: neighbouring statics land in different slots.
-    let slot = usize::try_from((key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57).unwrap_or(0);
-    let cached = CACHE
-        .try_with(|cache| {
-            let entry = cache[slot].get();
-            (entry.key == key).then_some(entry.facts)
-        })
-        .ok()
-        .flatten();
-    if let Some(facts) = cached {
+    let slot = cache::slot_of::<SLOTS>(key as u64);
+    if let Some(facts) = cache::get(&CACHE, slot, |&k| k == key) {
         return facts;
     }
+    derive_and_keep(metadata, key, slot)
+}
+
+/// [`facts`]' miss: derive them, and keep them. Out of line, so the hit
+/// path keeps its values in registers (callgrind, `per_event`).
+#[cold]
+#[inline(never)]
+fn derive_and_keep(metadata: &'static Metadata<'static>, key: usize, slot: usize) -> CallsiteFacts {
     let facts = CallsiteFacts {
         explicit_name: explicit_name(metadata),
         unique_names: unique_names(metadata),
     };
-    let _ = CACHE.try_with(|cache| cache[slot].set(Slot { key, facts }));
+    cache::insert(&CACHE, slot, key, facts, |&k| k != 0);
     facts
 }
 

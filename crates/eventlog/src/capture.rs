@@ -10,7 +10,7 @@ use std::fmt;
 use tracing_core::field::{Field as TracingField, Visit};
 
 use crate::envelope::Envelope;
-use crate::record::{FieldBuf, Promoted, StoredValue, TRUNCATION_MARKER, TextRef};
+use crate::fields::{FieldBuf, Promoted, StoredValue, TRUNCATION_MARKER, TextRef};
 use crate::redact::{KeyOutcome, Redactor};
 use crate::reuse::{Slot, with_reused};
 use crate::trace::TraceContext;

@@ -46,8 +46,9 @@
 //!          │             values, pre-encoded span JSON), built once per span
 //!  capture (+ redact) ── the event's fields into per-thread buffers,
 //!          │             secrets removed before anything reads them
-//!  record ────────────── Record: the borrowed view every output receives
-//!          │             (written by encode: JSON primitives, the compiled Layout)
+//!  record ────────────── Record: the borrowed view every output receives, its
+//!          │             values in `fields`; written as JSON by `encode` (primitives,
+//!          │             the compiled Layout, span pre-encoding, the line encoder)
 //!  schema ────────────── check only: Record -> [Violation]
 //!          │
 //!  layer::emit ───────── Policy (layer::policy), then every output, counted in stats
@@ -58,7 +59,10 @@
 //! Beside the flow: `envelope` (key names and order), `deployment`,
 //! `trace` (W3C ids), `event_type` and `violation` (vocabulary shared by
 //! record and schema), `filter` ([`EventFilter`]), `propagation`
-//! ([`current_context`], headers for the next service), `testing`.
+//! ([`current_context`], headers for the next service), `testing`; and the
+//! shared tricks, one module each: `reuse` (the boxed per-thread buffer),
+//! `cache` (per-thread caches keyed by a `'static` address), `words`
+//! (overlapping-word compares and byte tests).
 //!
 //! # The record
 //!
@@ -91,6 +95,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod cache;
 mod callsite;
 mod capture;
 mod deployment;
@@ -98,6 +103,7 @@ mod encode;
 mod envelope;
 mod error;
 mod event_type;
+mod fields;
 mod filter;
 mod layer;
 mod otel;
@@ -112,16 +118,18 @@ mod stats;
 pub mod testing;
 mod trace;
 mod violation;
+mod words;
 
 pub use deployment::{Deployment, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME};
 pub use envelope::{DEFAULT_PROMOTED, ENVELOPE_VERSION, Envelope, EnvelopeBuilder, Key};
 pub use error::ConfigError;
 pub use event_type::EventType;
+pub use fields::{Field, Value};
 pub use filter::EventFilter;
 pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, Policy, layer};
 pub use output::{JsonOutput, Output};
 pub use propagation::{PropagationContext, current_context};
-pub use record::{Field, Record, Value};
+pub use record::Record;
 pub use redact::{
     Action, DEFAULT_KEYS, Detector, HASH_KEY_ENV, HASH_PREFIX, REDACTED, RedactError, Redactor,
     RedactorBuilder,

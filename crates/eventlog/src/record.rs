@@ -1,401 +1,27 @@
 //! The `Record`: one event with its span context merged, as every output sees it.
 //!
+//! ```text
+//! layer::emit ─ Record { what the event is: time, level, names, ids, fields (fields::FieldBuf) }
+//!                  │ + encoding: encode::record::Encoding (opaque: the layout and the span's bytes)
+//!                  └─> Output::emit(&Record) ─> write_json ─> encode (through encode::record::Encodable)
+//! ```
+//!
 //! A record borrows everything from per-thread scratch buffers that the layer
 //! fills while visiting the event's fields, so building one allocates nothing.
-//! Strings are copied once into a text arena (`FieldBuf`); typed values stay
-//! typed (`Value`) all the way to the encoder and the OTLP mapping.
+//! Its field values (`Value`, `Field`) and their text arena are the `fields`
+//! module's; how it becomes a JSON line is `encode`'s, which reads it
+//! through the `Encodable` trait implemented here, so `encode` never names
+//! the record and the two modules import each other one way only.
 
-use std::fmt::{self, Write as _};
 use std::time::{Duration, SystemTime};
 
 use tracing_core::{Level, Metadata};
 
 use crate::encode::JsonBuf;
-use crate::encode::layout::{Encoding, Layout, level_index};
-use crate::envelope::Key;
+use crate::encode::record::{Encodable, Encoding};
+use crate::fields::{Field, FieldBuf, Promoted, Value};
 use crate::trace::TraceContext;
 use crate::violation::Violation;
-
-/// A field value, typed as it was recorded.
-///
-/// Integers, floats and booleans stay numbers and booleans in every output;
-/// `Debug` and `Display` values become strings.
-///
-/// ```
-/// use eventlog::Value;
-///
-/// assert_eq!(Value::F64(72.49).as_f64(), Some(72.49));
-/// assert_eq!(Value::U64(2).as_f64(), Some(2.0));
-/// assert_eq!(Value::Str("USD").as_str(), Some("USD"));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub enum Value<'a> {
-    /// A string, or the text of a `Debug` / `Display` value.
-    Str(&'a str),
-    /// A signed integer.
-    I64(i64),
-    /// An unsigned integer.
-    U64(u64),
-    /// A signed integer wider than 64 bits.
-    I128(i128),
-    /// An unsigned integer wider than 64 bits.
-    U128(u128),
-    /// A float; NaN and infinities are written as strings in JSON.
-    F64(f64),
-    /// A boolean.
-    Bool(bool),
-}
-
-impl<'a> Value<'a> {
-    /// The string, if this is a string value.
-    pub fn as_str(&self) -> Option<&'a str> {
-        match *self {
-            Value::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The value as a float, if it is any kind of number.
-    #[allow(clippy::cast_precision_loss)] // Lossy by design: "as a float".
-    pub fn as_f64(&self) -> Option<f64> {
-        match *self {
-            Value::I64(v) => Some(v as f64),
-            Value::U64(v) => Some(v as f64),
-            Value::I128(v) => Some(v as f64),
-            Value::U128(v) => Some(v as f64),
-            Value::F64(v) => Some(v),
-            Value::Str(_) | Value::Bool(_) => None,
-        }
-    }
-}
-
-/// One named field of a record or span.
-///
-/// ```
-/// use eventlog::{Field, Value};
-///
-/// let f = Field { name: "amount", value: Value::F64(72.49) };
-/// assert_eq!(f.name, "amount");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Field<'a> {
-    /// The field name, unique within its record.
-    pub name: &'a str,
-    /// The field value.
-    pub value: Value<'a>,
-}
-
-/// Where a stored string lives in a [`FieldBuf`]'s text arena.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TextRef {
-    start: u32,
-    end: u32,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum StoredValue {
-    Str(TextRef),
-    I64(i64),
-    U64(u64),
-    I128(i128),
-    U128(u128),
-    F64(f64),
-    Bool(bool),
-}
-
-#[derive(Debug, Clone, Copy)]
-enum StoredName {
-    Static(&'static str),
-    // A name renamed to avoid a duplicate key (`amount_2`).
-    Text(TextRef),
-}
-
-#[derive(Debug, Clone, Copy)]
-struct StoredField {
-    name: StoredName,
-    value: StoredValue,
-}
-
-/// Whether two field names are equal. Names are short: up to 16 bytes they
-/// are compared as two overlapping words, without a `memcmp` call (schema
-/// checks look several names up per event).
-fn same_name(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], at: usize| <[u8; 8]>::try_from(&s[at..at + 8]).unwrap_or([0; 8]);
-    let half = |s: &[u8], at: usize| <[u8; 4]>::try_from(&s[at..at + 4]).unwrap_or([0; 4]);
-    match n {
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        _ => a == b,
-    }
-}
-
-/// The marker appended to a string cut at the configured length cap.
-pub(crate) const TRUNCATION_MARKER: &str = "…[truncated]";
-
-/// Fields plus the text they point into. Reused across events: `clear`
-/// keeps the capacity, so steady-state capture allocates nothing.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct FieldBuf {
-    text: String,
-    fields: Vec<StoredField>,
-}
-
-/// No fields: what a record outside any span (or in a span without
-/// fields) points at.
-pub(crate) static NO_FIELDS: FieldBuf = FieldBuf {
-    text: String::new(),
-    fields: Vec::new(),
-};
-
-impl FieldBuf {
-    pub(crate) fn clear(&mut self) {
-        self.text.clear();
-        self.fields.clear();
-    }
-
-    /// Copies the concatenation of `parts` into the arena (no cap).
-    pub(crate) fn push_concat(&mut self, parts: &[&str]) -> TextRef {
-        let start = self.text.len();
-        for part in parts {
-            self.text.push_str(part);
-        }
-        self.text_ref(start)
-    }
-
-    /// About how many bytes the fields take as a JSON object: their text,
-    /// plus room per field for its name, quotes and a number.
-    pub(crate) fn json_size_hint(&self) -> usize {
-        self.text.len()
-            + self
-                .fields
-                .iter()
-                .map(|f| self.name_of(f).len() + 48)
-                .sum::<usize>()
-    }
-
-    pub(crate) fn text_capacity(&self) -> usize {
-        self.text.capacity()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.fields.is_empty()
-    }
-
-    /// Copies `s` into the arena, cut to `cap` bytes (on a char boundary)
-    /// with a visible marker.
-    pub(crate) fn push_text(&mut self, s: &str, cap: usize) -> TextRef {
-        let start = self.text.len();
-        if s.len() > cap {
-            self.text.push_str(&s[..floor_char_boundary(s, cap)]);
-            self.text.push_str(TRUNCATION_MARKER);
-        } else {
-            self.text.push_str(s);
-        }
-        self.text_ref(start)
-    }
-
-    /// Forgets the text from `r` on; `r` must be the last text pushed.
-    pub(crate) fn truncate_text(&mut self, r: TextRef) {
-        self.text.truncate(r.start as usize);
-    }
-
-    /// Formats `value` with `Debug` into the arena, then applies the cap.
-    pub(crate) fn push_debug(&mut self, value: &dyn fmt::Debug, cap: usize) -> TextRef {
-        let start = self.text.len();
-        // Writing into a String cannot fail unless the Debug impl itself
-        // errors; then we keep whatever it wrote.
-        let _ = write!(self.text, "{value:?}");
-        self.cap_from(start, cap);
-        self.text_ref(start)
-    }
-
-    fn cap_from(&mut self, start: usize, cap: usize) {
-        let written = &self.text[start..];
-        if written.len() > cap {
-            let keep = start + floor_char_boundary(written, cap);
-            self.text.truncate(keep);
-            self.text.push_str(TRUNCATION_MARKER);
-        }
-    }
-
-    fn text_ref(&self, start: usize) -> TextRef {
-        // Arena offsets fit in u32 as long as one event's text is below
-        // 4 GiB; beyond that, clamp rather than wrap (the value is cut).
-        let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-        TextRef {
-            start: clamp(start),
-            end: clamp(self.text.len()),
-        }
-    }
-
-    pub(crate) fn text(&self, r: TextRef) -> &str {
-        self.text
-            .get(r.start as usize..r.end as usize)
-            .unwrap_or_default()
-    }
-
-    /// Appends a field. If the name is already present the new one is
-    /// renamed `name_2`, `name_3`, … so a line never has duplicate keys.
-    pub(crate) fn push(&mut self, name: &'static str, value: StoredValue) {
-        let name = if self.position(name).is_some() {
-            self.unique_name(name)
-        } else {
-            StoredName::Static(name)
-        };
-        self.fields.push(StoredField { name, value });
-    }
-
-    /// [`push`](Self::push) for a name known to be new (the callsite's
-    /// names are distinct and none was pushed under another name yet).
-    pub(crate) fn push_distinct(&mut self, name: &'static str, value: StoredValue) {
-        self.fields.push(StoredField {
-            name: StoredName::Static(name),
-            value,
-        });
-    }
-
-    /// Sets a field, replacing an earlier value of the same name (used by
-    /// `Span::record`, where a later value wins).
-    pub(crate) fn set(&mut self, name: &'static str, value: StoredValue) {
-        match self.position(name) {
-            Some(i) => self.fields[i].value = value,
-            None => self.fields.push(StoredField {
-                name: StoredName::Static(name),
-                value,
-            }),
-        }
-    }
-
-    /// Drops text no longer referenced, after many `set` calls.
-    pub(crate) fn compact(&mut self) {
-        let live: usize = self
-            .fields
-            .iter()
-            .map(|f| match f.value {
-                StoredValue::Str(r) => (r.end - r.start) as usize,
-                _ => 0,
-            })
-            .sum();
-        if self.text.len() <= 2 * live + 256 {
-            return;
-        }
-        let mut fresh = FieldBuf::default();
-        for f in &self.fields {
-            let name = match f.name {
-                StoredName::Static(n) => StoredName::Static(n),
-                StoredName::Text(r) => StoredName::Text(fresh.push_text(self.text(r), usize::MAX)),
-            };
-            let value = match f.value {
-                StoredValue::Str(r) => StoredValue::Str(fresh.push_text(self.text(r), usize::MAX)),
-                other => other,
-            };
-            fresh.fields.push(StoredField { name, value });
-        }
-        *self = fresh;
-    }
-
-    fn position(&self, name: &str) -> Option<usize> {
-        let wanted = name.as_bytes();
-        self.fields
-            .iter()
-            .position(|f| same_name(self.name_of(f).as_bytes(), wanted))
-    }
-
-    fn unique_name(&mut self, name: &str) -> StoredName {
-        let mut n = 2usize;
-        loop {
-            let start = self.text.len();
-            let _ = write!(self.text, "{name}_{n}");
-            let candidate = self.text_ref(start);
-            if self.position(self.text(candidate)).is_none() {
-                return StoredName::Text(candidate);
-            }
-            self.text.truncate(start);
-            n += 1;
-        }
-    }
-
-    fn name_of<'s>(&'s self, f: &StoredField) -> &'s str {
-        match f.name {
-            StoredName::Static(n) => n,
-            StoredName::Text(r) => self.text(r),
-        }
-    }
-
-    fn view(&self, f: &StoredField) -> Field<'_> {
-        Field {
-            name: self.name_of(f),
-            value: match f.value {
-                StoredValue::Str(r) => Value::Str(self.text(r)),
-                StoredValue::I64(v) => Value::I64(v),
-                StoredValue::U64(v) => Value::U64(v),
-                StoredValue::I128(v) => Value::I128(v),
-                StoredValue::U128(v) => Value::U128(v),
-                StoredValue::F64(v) => Value::F64(v),
-                StoredValue::Bool(v) => Value::Bool(v),
-            },
-        }
-    }
-
-    /// Appends the fields as a JSON object (`metadata`, span `fields`).
-    pub(crate) fn write_object(&self, out: &mut JsonBuf) {
-        out.byte(b'{');
-        for (i, f) in self.fields.iter().enumerate() {
-            if i > 0 {
-                out.byte(b',');
-            }
-            out.key(self.name_of(f));
-            match f.value {
-                StoredValue::Str(r) => out.str(self.text(r)),
-                StoredValue::I64(v) => out.int(v),
-                StoredValue::U64(v) => out.int(v),
-                StoredValue::I128(v) => out.int(v),
-                StoredValue::U128(v) => out.int(v),
-                StoredValue::F64(v) => out.f64(v),
-                StoredValue::Bool(true) => out.raw(b"true"),
-                StoredValue::Bool(false) => out.raw(b"false"),
-            }
-        }
-        out.byte(b'}');
-    }
-
-    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = Field<'_>> + '_ {
-        self.fields.iter().map(|f| self.view(f))
-    }
-
-    pub(crate) fn get(&self, name: &str) -> Option<Value<'_>> {
-        // Schema checks look fields up by name several times per event: test
-        // length and first byte before comparing whole names.
-        let wanted = name.as_bytes();
-        self.fields
-            .iter()
-            .find(|f| {
-                let have = self.name_of(f).as_bytes();
-                same_name(have, wanted)
-            })
-            .map(|f| self.view(f).value)
-    }
-}
-
-fn floor_char_boundary(s: &str, max: usize) -> usize {
-    let mut i = max.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-/// A promoted correlation value: the output key and where its text lives.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Promoted {
-    pub(crate) key: usize,
-    pub(crate) text: TextRef,
-}
 
 /// One event, with its span context merged in, ready for every output.
 ///
@@ -493,7 +119,7 @@ impl<'a> Record<'a> {
     /// Promoted correlation fields as `(output key, value)`, in the
     /// configured order.
     pub fn correlation(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        let layout = self.encoding.layout;
+        let layout = self.encoding.layout();
         let text = self.promoted_text;
         self.promoted
             .iter()
@@ -543,147 +169,76 @@ impl<'a> Record<'a> {
 
     /// The deployment context (service, environment, …) set on the layer.
     pub fn deployment(&self) -> &'a crate::deployment::Deployment {
-        self.encoding.layout.deployment()
+        self.encoding.layout().deployment()
     }
 
     /// Appends this record as one JSON line (with the trailing `\n`) using
     /// the layer's envelope.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let mut buf = JsonBuf::append_to(std::mem::take(out));
-        self.encoding.layout.encode(self, &mut buf);
+        self.encode_json(&mut buf);
         *out = buf.into_vec();
     }
 
     /// [`write_json`](Self::write_json) into a reused line buffer.
     #[inline]
     pub(crate) fn encode_json(&self, out: &mut JsonBuf) {
-        self.encoding.layout.encode(self, out);
+        self.encoding.layout().encode(self, out);
     }
 }
 
-/// The part of a line's encoding that reads a record's fields.
-impl Layout {
-    /// `,"request_id":…` for each promoted value.
-    pub(crate) fn write_promoted(&self, promoted: &[Promoted], text: &FieldBuf, out: &mut JsonBuf) {
-        for p in promoted {
-            if let Some(key_json) = self.promoted_key_json(p.key) {
-                out.byte(b',');
-                out.raw(key_json);
-                out.str(text.text(p.text));
-            }
-        }
+/// What the line encoder reads: the record's own fields, as they are.
+impl Encodable for Record<'_> {
+    #[inline]
+    fn timestamp(&self) -> SystemTime {
+        self.timestamp
     }
-
-    /// Appends `record` as one JSON line, `\n` included.
-    // `level_index` is below 5, and there are five level strings.
-    #[allow(clippy::indexing_slicing)]
-    pub(crate) fn encode(&self, r: &Record<'_>, out: &mut JsonBuf) {
-        let e = &self.envelope;
-        out.raw(&self.open_json);
-        out.timestamp(r.timestamp);
-        out.raw(&self.level_json[level_index(r.level)]);
-        if let Some(name) = r.event_name {
-            out.raw(e.comma_key(Key::EventName));
-            out.str(name);
-        }
-        if let Some((_, json)) = self.type_json.iter().find(|(t, _)| *t == r.event_type) {
-            out.raw(json);
-        } else {
-            out.raw(e.comma_key(Key::EventType));
-            out.str(r.event_type);
-        }
-        if let Some(message) = r.message {
-            out.raw(e.comma_key(Key::Message));
-            out.str(message);
-        }
-        if let Some(head) = r.encoding.pre.and_then(|pre| pre.head) {
-            out.raw(head);
-        } else {
-            // No span, or the event recorded promoted values of its own.
-            out.raw(&self.fixed_json);
-            self.write_ids(r.trace, out);
-            self.write_promoted(r.promoted, r.promoted_text, out);
-        }
-        if !r.fields.is_empty() {
-            out.raw(e.comma_key(Key::Metadata));
-            r.fields.write_object(out);
-        }
-        match r.encoding.pre {
-            Some(pre) => out.raw(pre.span),
-            None => self.write_span_block(r.span_name, r.encoding.span_json, out),
-        }
-        if let Some(d) = r.duration {
-            out.raw(e.comma_key(Key::DurationMs));
-            #[allow(clippy::cast_precision_loss)] // Exact below 2^53 µs (285 years).
-            out.f64(d.as_micros() as f64 / 1000.0);
-        }
-        if let Some(version) = r.schema_version {
-            out.raw(e.comma_key(Key::SchemaVersion));
-            out.int(version);
-        }
-        if !r.schema_errors.is_empty() {
-            out.raw(e.comma_key(Key::SchemaErrors));
-            out.byte(b'[');
-            for (i, v) in r.schema_errors.iter().enumerate() {
-                if i > 0 {
-                    out.byte(b',');
-                }
-                out.str(&v.to_string());
-            }
-            out.byte(b']');
-        }
-        out.raw(b"}\n");
+    #[inline]
+    fn level(&self) -> Level {
+        self.level
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_compare_equal_exactly_when_equal() {
-        let base = b"abcdefghijklmnopqrstu";
-        for len in 0..base.len() {
-            let a = &base[..len];
-            assert!(same_name(a, a));
-            assert!(!same_name(a, &base[..=len]));
-            for at in 0..len {
-                let mut b = a.to_vec();
-                b[at] = b'_';
-                assert!(!same_name(a, &b), "{len} {at}");
-            }
-        }
+    #[inline]
+    fn event_name(&self) -> Option<&str> {
+        self.event_name
     }
-
-    #[test]
-    fn duplicate_names_are_renamed_not_repeated() {
-        let mut buf = FieldBuf::default();
-        buf.push("a", StoredValue::U64(1));
-        buf.push("a", StoredValue::U64(2));
-        buf.push("a_2", StoredValue::U64(3));
-        let names: Vec<_> = buf.iter().map(|f| f.name.to_owned()).collect();
-        assert_eq!(names, ["a", "a_2", "a_2_2"]);
+    #[inline]
+    fn event_type(&self) -> &str {
+        self.event_type
     }
-
-    #[test]
-    fn long_text_is_cut_on_a_char_boundary_with_a_marker() {
-        let mut buf = FieldBuf::default();
-        let r = buf.push_text("ééééé", 3);
-        assert_eq!(buf.text(r), format!("é{TRUNCATION_MARKER}"));
-        let r = buf.push_debug(&"abcdef", 4);
-        assert_eq!(buf.text(r), format!("\"abc{TRUNCATION_MARKER}"));
+    #[inline]
+    fn message(&self) -> Option<&str> {
+        self.message
     }
-
-    #[test]
-    fn set_replaces_and_compact_keeps_values() {
-        let mut buf = FieldBuf::default();
-        for i in 0..200 {
-            let r = buf.push_text(&format!("value-{i}"), usize::MAX);
-            buf.set("step", StoredValue::Str(r));
-        }
-        buf.compact();
-        assert_eq!(buf.iter().len(), 1);
-        assert_eq!(buf.get("step"), Some(Value::Str("value-199")));
-        assert!(buf.text.len() < 64);
+    #[inline]
+    fn trace(&self) -> Option<TraceContext> {
+        self.trace
+    }
+    #[inline]
+    fn promoted(&self) -> (&[Promoted], &FieldBuf) {
+        (self.promoted, self.promoted_text)
+    }
+    #[inline]
+    fn field_buf(&self) -> &FieldBuf {
+        self.fields
+    }
+    #[inline]
+    fn span_name(&self) -> Option<&str> {
+        self.span_name
+    }
+    #[inline]
+    fn duration(&self) -> Option<Duration> {
+        self.duration
+    }
+    #[inline]
+    fn schema_version(&self) -> Option<u32> {
+        self.schema_version
+    }
+    #[inline]
+    fn schema_errors(&self) -> &[Violation] {
+        self.schema_errors
+    }
+    #[inline]
+    fn encoding(&self) -> &Encoding<'_> {
+        &self.encoding
     }
 }

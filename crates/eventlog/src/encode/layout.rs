@@ -1,5 +1,6 @@
 //! The compiled layout of a line: the envelope and the deployment context
-//! pre-encoded once, and what a record carries for its encoder.
+//! pre-encoded once, and the envelope's pieces written from it (ids,
+//! promoted values, the span block).
 
 #![deny(clippy::indexing_slicing, clippy::string_slice)]
 
@@ -9,29 +10,8 @@ use super::{JsonBuf, write_str};
 use crate::deployment::Deployment;
 use crate::envelope::{Envelope, Key};
 use crate::event_type::EventType;
+use crate::fields::{FieldBuf, Promoted};
 use crate::trace::TraceContext;
-
-/// What a [`Record`](crate::Record) carries for its encoder, as one opaque
-/// part: the layer's [`Layout`] and the JSON its span already encoded.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Encoding<'a> {
-    pub(crate) layout: &'a Layout,
-    /// The span's parts already encoded (see `layer::scope::Scope`), when
-    /// the record uses them unchanged.
-    pub(crate) pre: Option<PreEncoded<'a>>,
-    /// The span's own fields as a JSON object (empty if there are none).
-    pub(crate) span_json: &'a [u8],
-}
-
-/// JSON for the parts of a record its span decides, encoded once per span.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PreEncoded<'a> {
-    /// Deployment context, statics, ids and promoted values in one piece,
-    /// unless the event recorded promoted values of its own.
-    pub(crate) head: Option<&'a [u8]>,
-    /// `,"span":{…}`
-    pub(crate) span: &'a [u8],
-}
 
 /// The envelope plus the deployment context, pre-encoded: everything about
 /// a line that does not change from one event to the next.
@@ -147,6 +127,17 @@ impl Layout {
         out.byte(b'"');
         out.hex(&trace.span_id().to_bytes());
         out.byte(b'"');
+    }
+
+    /// `,"request_id":…` for each promoted value.
+    pub(crate) fn write_promoted(&self, promoted: &[Promoted], text: &FieldBuf, out: &mut JsonBuf) {
+        for p in promoted {
+            if let Some(key_json) = self.promoted_key_json(p.key) {
+                out.byte(b',');
+                out.raw(key_json);
+                out.str(text.text(p.text));
+            }
+        }
     }
 
     /// `,"span":{"name":…,"fields":{…}}`, or nothing when the envelope has

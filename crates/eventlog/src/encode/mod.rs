@@ -1,26 +1,32 @@
-//! Encoding: the JSON primitives, the compiled line layout and the bytes a
-//! record carries for its encoder.
+//! Encoding: everything that turns records and spans into JSON bytes.
 //!
 //! ```text
-//! (here)  JsonBuf: escaping, numbers, timestamps, hex ids
-//! layout  Layout (Envelope + Deployment, pre-encoded); Encoding, PreEncoded
+//! (here)  JsonBuf: escaping, numbers, timestamps, hex ids (the primitives)
+//! layout  Layout: Envelope + Deployment pre-encoded; ids, promoted values, span block
+//! fields  FieldBuf -> a JSON object (`metadata`, a span's `fields`)
+//! span    SpanFields, SpanJson: a span's bytes, encoded once per span
+//! record  Encoding (opaque, carried by a Record) and Layout::encode: one record, one line
 //! ```
 //!
-//! The functions that read a [`Record`](crate::Record) (`Layout::encode`,
-//! `FieldBuf::write_object`) and the span pre-encoding sit beside the types
-//! they read (`record`, `layer::scope`): a record holds a `layout::Encoding`, so
-//! this module cannot import the record back.
+//! The record encoder reads a [`Record`](crate::Record) through the
+//! `record::Encodable` trait, which the record implements: the record holds
+//! an `Encoding`, so this module cannot import the record back.
 //!
-//! The JSON primitives every output line is made of: one escaper, one number writer and one timestamp writer, shared by the
-//! envelope encoder and by span-field pre-encoding, so a value is escaped the
-//! same way wherever it lands. Everything appends to a caller-owned `Vec<u8>`
-//! so the hot path reuses one buffer per thread and allocates nothing.
+//! One escaper, one number writer and one timestamp writer, shared by the
+//! line encoder and by span pre-encoding, so a value is escaped the same way
+//! wherever it lands. Everything appends to a caller-owned buffer, so the
+//! hot path reuses one buffer per thread and allocates nothing.
 
 #![deny(clippy::indexing_slicing, clippy::string_slice)]
 
+pub(crate) mod fields;
 pub(crate) mod layout;
+pub(crate) mod record;
+pub(crate) mod span;
 
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::words::{bytes_below, repeat};
 
 /// Escapes needed per byte: 0 = copy as is, `u` = `\u00XX`, anything else is
 /// the character after the backslash. Only control characters, `"` and `\`
@@ -376,6 +382,9 @@ impl JsonBuf {
     /// event, the date part is reused within a second, and the
     /// civil-from-days conversion below is a few integer operations with no
     /// allocation (see the `layer` bench).
+    // Inlined into the line encoder, which calls it once per line from
+    // another module (callgrind, `per_event`).
+    #[inline]
     pub(crate) fn timestamp(&mut self, t: SystemTime) {
         let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
         let secs = since.as_secs();
@@ -449,19 +458,13 @@ fn stamp_prefix(secs: u64) -> [u8; 20] {
     buf
 }
 
-/// Whether any of the eight bytes in `w` is a control character, `"` or `\`.
-///
-/// Classic SWAR tests: `(x - 0x01..) & !x & 0x80..` is non-zero exactly when
-/// some byte of `x` is zero (or, with `0x20..`, below 0x20); bytes of
-/// 0x80 and above never match because of the `& !x`.
+/// Whether any of the eight bytes in `w` is a control character, `"` or `\`
+/// (SWAR tests from `words`: bytes of 0x80 and above never match).
+#[inline]
 const fn word_needs_escape(w: u64) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
-    let q = w ^ (LO * b'"' as u64);
-    let quote = q.wrapping_sub(LO) & !q & HI;
-    let b = w ^ (LO * b'\\' as u64);
-    let backslash = b.wrapping_sub(LO) & !b & HI;
+    let control = bytes_below(w, 0x20);
+    let quote = bytes_below(w ^ repeat(b'"'), 1);
+    let backslash = bytes_below(w ^ repeat(b'\\'), 1);
     (control | quote | backslash) != 0
 }
 

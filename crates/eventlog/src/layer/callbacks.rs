@@ -11,10 +11,11 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use super::emit::RecordParts;
 use super::event_layer::EventLayer;
-use super::scope::{Scoping, SpanContext, SpanState, Timing, retire_scopes, span_fields};
+use super::scope::{Scoping, SpanContext, SpanState, Timing, retire_scopes};
 use crate::capture::{Capturing, EventCapture, Scratch, SpanCapture, Visitor};
+use crate::encode::span::{SpanFields, span_fields};
 use crate::event_type::EventType;
-use crate::record::{FieldBuf, StoredValue};
+use crate::fields::{FieldBuf, StoredValue};
 use crate::trace::TraceContext;
 
 impl EventLayer {
@@ -37,11 +38,14 @@ impl EventLayer {
         let mut own = cx
             .fields
             .take()
-            .map(|f| Arc::try_unwrap(f).unwrap_or_else(|shared| (*shared).clone()))
+            .map(|f| {
+                Arc::try_unwrap(f)
+                    .map_or_else(|shared| shared.fields().clone(), SpanFields::into_fields)
+            })
             .unwrap_or_default();
         let mut capture = SpanCapture {
             promoted: &mut cx.promoted,
-            fields: &mut own.fields,
+            fields: &mut own,
             with: self.capturing(),
             traceparent: None,
             promoted_changed: false,
@@ -52,8 +56,8 @@ impl EventLayer {
             retire_scopes();
         }
         let traceparent = capture.traceparent;
-        own.fields.compact();
-        cx.fields = span_fields(own.fields);
+        own.compact();
+        cx.fields = span_fields(own);
         match traceparent {
             // A root that learns its caller's trace after creation joins it;
             // spans created before keep the ids they were given.

@@ -9,9 +9,11 @@ use super::event_layer::EventLayer;
 use super::policy::Policy;
 use super::scope::Scope;
 use crate::capture::Scratch;
-use crate::encode::layout::{Encoding, PreEncoded};
+use crate::encode::record::Encoding;
+use crate::encode::span::SpanFields;
 use crate::event_type::EventType;
-use crate::record::{NO_FIELDS, Record};
+use crate::fields::NO_FIELDS;
+use crate::record::Record;
 use crate::stats::DropReason;
 
 impl EventLayer {
@@ -128,18 +130,11 @@ impl EventLayer {
             promoted_text,
             fields: &scratch.fields,
             span_name: parts.span_name,
-            span_fields: own_fields.map_or(&NO_FIELDS, |f| &f.fields),
+            span_fields: own_fields.map_or(&NO_FIELDS, SpanFields::fields),
             duration: parts.duration,
             schema_version: None,
             schema_errors: &[],
-            encoding: Encoding {
-                layout: &self.layout,
-                pre: scope.map(|scope| PreEncoded {
-                    head: (!own_promoted).then_some(&scope.head_json[..]),
-                    span: &scope.span_json,
-                }),
-                span_json: own_fields.map_or(&[][..], |f| &f.json[..]),
-            },
+            encoding: Encoding::new(&self.layout, scope.map(|scope| &scope.json), own_promoted),
         }
     }
 }

@@ -6,7 +6,7 @@
 //!                own fields, timing } }  (span extension, shared by eventlog layers)
 //! on_record   ─> updates it (and retires its Scope)
 //! on_event    ─> scope_of: the current span's Scope: ids, promoted values merged up
-//!                the scope, span fields, all pre-encoded; built once, shared
+//!                the scope, span fields, all pre-encoded (encode::span); built once, shared
 //! ```
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,9 +17,9 @@ use tracing::dispatcher::WeakDispatch;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::capture::SpanPromoted;
-use crate::encode::JsonBuf;
 use crate::encode::layout::Layout;
-use crate::record::{FieldBuf, Promoted};
+use crate::encode::span::{SpanFields, SpanJson};
+use crate::fields::{FieldBuf, Promoted};
 use crate::trace::TraceContext;
 
 /// Identifies one [`EventLayer`](crate::EventLayer) among several in a
@@ -164,12 +164,9 @@ pub(crate) struct Scope {
     pub(crate) text: FieldBuf,
     /// The span's own fields, shared with its [`SpanContext`].
     pub(crate) fields: Option<Arc<SpanFields>>,
-    /// The deployment context and static fields, then the ids, then
-    /// `,"request_id":…` for every promoted value: what most records copy
-    /// in one piece.
-    pub(crate) head_json: Vec<u8>,
-    /// `,"span":{…}`, or empty when the envelope has no span block.
-    pub(crate) span_json: Vec<u8>,
+    /// All of the above as this layer writes it (`encode::span`): what
+    /// most records copy in two pieces.
+    pub(crate) json: SpanJson,
 }
 
 impl Scope {
@@ -180,15 +177,6 @@ impl Scope {
             self.promoted.push(Promoted { key, text });
         }
     }
-}
-
-/// A span's own (non-promoted) fields, and the same as a JSON object,
-/// refreshed whenever they change, so each record copies bytes instead of
-/// re-encoding them.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SpanFields {
-    pub(crate) fields: FieldBuf,
-    pub(crate) json: Vec<u8>,
 }
 
 /// Busy / idle accounting for span-close records.
@@ -359,41 +347,16 @@ pub(super) trait Scoping {
             ancestor = span.parent();
         }
         scope.promoted.sort_unstable_by_key(|p| p.key);
-        // Sized up front: these are built once per span, and a default
-        // buffer would start at 1 KiB.
-        let promoted_len: usize = scope
-            .promoted
-            .iter()
-            .map(|p| scope.text.text(p.text).len() + 24)
-            .sum();
-        let mut head = JsonBuf::with_capacity(self.layout().fixed_json().len() + 96 + promoted_len);
-        head.raw(self.layout().fixed_json());
-        self.layout().write_ids(scope.trace, &mut head);
-        self.layout()
-            .write_promoted(&scope.promoted, &scope.text, &mut head);
-        scope.head_json = head.into_vec();
-        let fields_json = scope.fields.as_ref().map_or(&[][..], |f| &f.json[..]);
-        let mut block = JsonBuf::with_capacity(span.name().len() + fields_json.len() + 32);
-        self.layout()
-            .write_span_block(Some(span.name()), fields_json, &mut block);
-        scope.span_json = block.into_vec();
+        scope.json = SpanJson::new(
+            self.layout(),
+            scope.trace,
+            &scope.promoted,
+            &scope.text,
+            span.name(),
+            scope.fields.as_deref(),
+        );
         Some(scope)
     }
-}
-
-/// A span's own fields with their JSON object for the `span` block, or
-/// `None` when it has none.
-pub(super) fn span_fields(fields: FieldBuf) -> Option<Arc<SpanFields>> {
-    if fields.is_empty() {
-        return None;
-    }
-    // Sized to the fields: it lives as long as the span.
-    let mut json = JsonBuf::with_capacity(fields.json_size_hint());
-    fields.write_object(&mut json);
-    Some(Arc::new(SpanFields {
-        fields,
-        json: json.into_vec(),
-    }))
 }
 
 #[cfg(test)]
@@ -405,7 +368,6 @@ mod tests {
     use super::*;
     use crate::deployment::Deployment;
     use crate::envelope::Envelope;
-    use crate::record::StoredValue;
 
     /// A stand-in for the layer: uncapped, no OpenTelemetry.
     struct Layer {
@@ -461,7 +423,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                (1, format!("near{}", crate::record::TRUNCATION_MARKER)),
+                (1, format!("near{}", crate::fields::TRUNCATION_MARKER)),
                 (0, "other".to_owned())
             ]
         );
@@ -507,21 +469,6 @@ mod tests {
         timing.exit();
         assert_eq!(timing.depth, 0);
         assert!(timing.entered.is_none());
-    }
-
-    #[test]
-    fn span_fields_are_none_when_empty_and_else_a_json_object() {
-        assert!(span_fields(FieldBuf::default()).is_none());
-        let mut fields = FieldBuf::default();
-        let text = fields.push_text("a \"quoted\" value", usize::MAX);
-        fields.push("note", StoredValue::Str(text));
-        fields.push("n", StoredValue::U64(7));
-        let shared = span_fields(fields).unwrap();
-        let json: serde_json::Value = serde_json::from_slice(&shared.json).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"note": "a \"quoted\" value", "n": 7})
-        );
     }
 
     /// `build_scope` over a real registry (no eventlog layer in it): span
@@ -576,13 +523,13 @@ mod tests {
                 let lent = ext.get::<SpanState>().unwrap().layer(key).unwrap();
                 assert!(lent.lent.load(Ordering::Relaxed));
                 // The head is the JSON members every record beneath copies.
-                let head = format!("{{\"_\":0{}}}", String::from_utf8_lossy(&scope.head_json));
+                let head = format!("{{\"_\":0{}}}", String::from_utf8_lossy(scope.json.head()));
                 let head: serde_json::Value = serde_json::from_str(&head).unwrap();
                 assert_eq!(head["service"], "svc");
                 assert_eq!(head["request_id"], "r-inner");
                 assert_eq!(head["user_id"], "u-1");
                 assert_eq!(head["trace_id"], child_trace.trace_id().to_string());
-                let block = format!("{{\"_\":0{}}}", String::from_utf8_lossy(&scope.span_json));
+                let block = format!("{{\"_\":0{}}}", String::from_utf8_lossy(scope.json.block()));
                 let block: serde_json::Value = serde_json::from_str(&block).unwrap();
                 assert_eq!(block["span"]["name"], "inner");
             });

@@ -7,6 +7,8 @@
 
 #![deny(clippy::indexing_slicing, clippy::string_slice)]
 
+use crate::words::{has_byte, overlapping_words};
+
 /// The byte at `i`, or 0 past the end (0 is never a byte any detector looks for).
 pub(super) fn at(bytes: &[u8], i: usize) -> u8 {
     bytes.get(i).copied().unwrap_or(0)
@@ -51,41 +53,6 @@ const BYTE_CLASS: [u8; 256] = {
     table[b'G' as usize] = TOKEN;
     table
 };
-
-/// `bytes` (6 to 12 of them) as two little-endian words that together cover
-/// every byte, overlapping in the middle.
-#[inline]
-fn overlapping_words(bytes: &[u8]) -> [u64; 2] {
-    let n = bytes.len();
-    let word = |at: usize| {
-        bytes
-            .get(at..at + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map_or(0, u64::from_le_bytes)
-    };
-    let half = |at: usize| {
-        bytes
-            .get(at..at + 4)
-            .and_then(|w| <[u8; 4]>::try_from(w).ok())
-            .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
-    };
-    if n >= 8 {
-        [word(0), word(n - 8)]
-    } else {
-        let (lo, hi) = (half(0), half(n.saturating_sub(4)));
-        // The upper half repeats the lower one: it adds no false byte.
-        [lo | lo << 32, hi | hi << 32]
-    }
-}
-
-/// Whether any byte of `w` is `b` (the classic zero-byte test on `w ^ b…`).
-#[inline]
-fn has_byte(w: u64, b: u8) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let x = w ^ (LO * u64::from(b));
-    x.wrapping_sub(LO) & !x & HI != 0
-}
 
 /// Whether any detector may match `text`, decided cheaply: `false` for
 /// text under 6 bytes, and under 13 bytes (no card, token or key fits)

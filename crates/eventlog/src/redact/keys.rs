@@ -10,6 +10,8 @@
 
 use std::cell::Cell;
 
+use crate::cache::{self, Entry, Slots};
+
 /// Longest segment a key rule is bucketed by; rules whose first segment is
 /// longer share one overflow bucket, checked only for long name segments.
 const MAX_SEGMENT: usize = 32;
@@ -197,43 +199,26 @@ impl KeyFacts {
 
 const KEY_CACHE_SLOTS: usize = 256;
 
-/// One cached key decision: which field name (address, length), under
-/// which rule set (its unique id, never an address that could be reused),
-/// decided what.
-#[derive(Debug, Clone, Copy)]
-struct CachedKey {
-    name: (usize, usize),
-    rules: u64,
-    facts: KeyFacts,
-}
-
 thread_local! {
-    static KEY_CACHE: [Cell<CachedKey>; KEY_CACHE_SLOTS] = const {
-        [const {
-            Cell::new(CachedKey {
-                name: (0, 0),
-                rules: 0,
-                facts: KeyFacts::NONE,
-            })
-        }; KEY_CACHE_SLOTS]
+    /// One cached key decision per slot: which field name (address,
+    /// length), under which rule set (its unique id, never an address that
+    /// could be reused), decided what. Rule set ids start at 1, so empty
+    /// slots match nothing.
+    static KEY_CACHE: Slots<((usize, usize), u64), KeyFacts, KEY_CACHE_SLOTS> = const {
+        [const { Cell::new(Entry { key: ((0, 0), 0), value: KeyFacts::NONE }) }; KEY_CACHE_SLOTS]
     };
 }
 
-/// The cache slot of a name (address, length).
-fn slot_of(name_id: (usize, usize)) -> usize {
-    // Fibonacci hashing spreads neighbouring string literals over slots.
-    let mixed = (name_id.0 ^ name_id.1.rotate_left(48)) as u64;
-    usize::try_from(mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56).unwrap_or(0)
+/// The cache hash of a name (address, length).
+fn hash_of(name_id: (usize, usize)) -> u64 {
+    (name_id.0 ^ name_id.1.rotate_left(48)) as u64
 }
 
 /// `decide(name)` for a `tracing` field name under rule set `rules_id`,
-/// cached per thread: field names are `'static`, so their address
-/// identifies them and a steady-state lookup is one probe instead of
-/// segmenting the name. Rule set ids start at 1, so empty slots match nothing.
-///
-/// Two-way: a name lives in its slot or the slot's neighbour, so two names
-/// whose addresses hash alike (it depends on the binary's layout) do not
-/// evict each other on every event.
+/// cached per thread (`crate::cache`): field names are `'static`, so their
+/// address identifies them and a steady-state lookup is one probe instead
+/// of segmenting the name. An entry of another rule set is the one a
+/// newcomer replaces first.
 #[inline]
 pub(super) fn cached(
     name: &'static str,
@@ -241,39 +226,33 @@ pub(super) fn cached(
     decide: impl FnOnce(&str) -> KeyFacts,
 ) -> KeyFacts {
     let name_id = (name.as_ptr() as usize, name.len());
-    let slot = slot_of(name_id);
-    let is = |entry: &CachedKey| entry.name == name_id && entry.rules == rules_id;
-    let hit = KEY_CACHE
-        .try_with(|cache| {
-            let first = cache.get(slot)?.get();
-            if is(&first) {
-                return Some(first.facts);
-            }
-            let second = cache.get(slot ^ 1)?.get();
-            is(&second).then_some(second.facts)
-        })
-        .ok()
-        .flatten();
-    if let Some(facts) = hit {
+    let slot = cache::slot_of::<KEY_CACHE_SLOTS>(hash_of(name_id));
+    let is = |&(name, rules): &((usize, usize), u64)| name == name_id && rules == rules_id;
+    if let Some(facts) = cache::get(&KEY_CACHE, slot, is) {
         return facts;
     }
+    decide_and_keep(name, rules_id, slot, decide)
+}
+
+/// [`cached`]'s miss: decide, and keep the answer. Out of line, so the
+/// hit path keeps its values in registers (callgrind, `per_event`).
+#[cold]
+#[inline(never)]
+fn decide_and_keep(
+    name: &'static str,
+    rules_id: u64,
+    slot: usize,
+    decide: impl FnOnce(&str) -> KeyFacts,
+) -> KeyFacts {
+    let name_id = (name.as_ptr() as usize, name.len());
     let facts = decide(name);
-    let _ = KEY_CACHE.try_with(|cache| {
-        let entry = CachedKey {
-            name: name_id,
-            rules: rules_id,
-            facts,
-        };
-        // Keep a live entry of this rule set in the first slot; the
-        // neighbour takes the newcomer (and is the one replaced next).
-        let target = match cache.get(slot) {
-            Some(first) if first.get().rules == rules_id => slot ^ 1,
-            _ => slot,
-        };
-        if let Some(cell) = cache.get(target) {
-            cell.set(entry);
-        }
-    });
+    cache::insert(
+        &KEY_CACHE,
+        slot,
+        (name_id, rules_id),
+        facts,
+        |&(_, rules)| rules == rules_id,
+    );
     facts
 }
 
@@ -341,7 +320,8 @@ mod tests {
     fn two_names_in_one_slot_both_stay_cached() {
         static TEXT: [u8; 300] = [b'a'; 300];
         let name = |i: usize| std::str::from_utf8(TEXT.get(i..i + 4).unwrap()).unwrap();
-        let slot = |n: &str| slot_of((n.as_ptr() as usize, n.len()));
+        let slot =
+            |n: &str| cache::slot_of::<KEY_CACHE_SLOTS>(hash_of((n.as_ptr() as usize, n.len())));
         // Two 4-byte slices of one static with the same slot: 257 of them
         // over 256 slots, so a pair exists wherever the static lands (with
         // 150, Fibonacci hashing of neighbouring addresses could spread

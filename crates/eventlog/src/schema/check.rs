@@ -3,7 +3,8 @@
 use super::compiled::Schema;
 use super::model::UnknownEvents;
 use super::plan::{FieldPlan, Plan};
-use crate::record::{Record, Value};
+use crate::fields::Value;
+use crate::record::Record;
 use crate::violation::{FieldType, Violation};
 
 impl Plan {
