@@ -169,6 +169,7 @@ impl DropReporter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deployment::Deployment;
     use crate::envelope::Envelope;
 
     #[test]
@@ -179,11 +180,9 @@ mod tests {
             .static_field("team", "payments")
             .build()
             .unwrap();
-        let layer = crate::layer().envelope(envelope).service("pay");
+        let layout = Layout::new(envelope, Deployment::default().service("pay"));
         let mut out = Vec::new();
-        layer
-            .drop_reporter("fi\"le")
-            .write("queue_full", 2, 5, &mut out);
+        DropReporter::new(layout, "fi\"le").write("queue_full", 2, 5, &mut out);
         let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert!(json.get("timestamp").is_none());
         assert!(json["@timestamp"].is_string());
