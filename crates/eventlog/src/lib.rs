@@ -58,7 +58,8 @@
 //! Beside the flow: `envelope` (key names and order), `deployment`,
 //! `trace` (W3C ids), `event_type` and `violation` (vocabulary shared by
 //! record and schema), `filter` ([`EventFilter`]), `propagation`
-//! ([`current_context`], headers for the next service), `testing`.
+//! ([`current_context`], headers for the next service), `parsed`
+//! ([`ParsedRecord`]: a line read back, renamed keys moved back), `testing`.
 //!
 //! # The record
 //!
@@ -102,6 +103,7 @@ mod filter;
 mod layer;
 mod otel;
 mod output;
+mod parsed;
 mod propagation;
 mod record;
 mod redact;
@@ -119,6 +121,7 @@ pub use event_type::EventType;
 pub use filter::EventFilter;
 pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, Policy, layer};
 pub use output::{JsonOutput, Output};
+pub use parsed::{KeyRenames, ParseError, ParsedRecord};
 pub use propagation::{PropagationContext, current_context};
 pub use record::{Field, Record, Value};
 pub use redact::{
