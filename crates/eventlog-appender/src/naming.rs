@@ -79,11 +79,11 @@ pub(crate) fn family_of(name: &str) -> Option<(&str, &str)> {
         else {
             continue;
         };
-        if prefix.is_empty()
-            || !rest
-                .get(..clock::STAMP_LEN)
-                .is_some_and(|s| clock::parse_file_stamp(s).is_some())
-        {
+        let stamped = rest
+            .get(..clock::STAMP_LEN)
+            .and_then(clock::parse_file_stamp)
+            .is_some();
+        if prefix.is_empty() || !stamped {
             continue;
         }
         let suffix = match after.split_once('.') {
@@ -96,13 +96,14 @@ pub(crate) fn family_of(name: &str) -> Option<(&str, &str)> {
         };
         // A suffix ending in `gz` or `tmp` would make compressed and
         // temporary files look like files of their own.
-        let own = |ext: &str| {
-            suffix == ext
-                || suffix
-                    .strip_suffix(ext)
-                    .is_some_and(|s| s.ends_with('.'))
-        };
-        if !suffix.is_empty() && !suffix.starts_with('.') && !own(GZ) && !own(TMP) && parse(name, prefix, suffix).is_some() {
+        let own =
+            |ext: &str| suffix == ext || suffix.strip_suffix(ext).is_some_and(|s| s.ends_with('.'));
+        if !suffix.is_empty()
+            && !suffix.starts_with('.')
+            && !own(GZ)
+            && !own(TMP)
+            && parse(name, prefix, suffix).is_some()
+        {
             return Some((prefix, suffix));
         }
     }

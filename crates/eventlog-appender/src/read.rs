@@ -51,7 +51,7 @@
 #![deny(clippy::indexing_slicing, clippy::string_slice)]
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -373,6 +373,18 @@ impl LogFiles {
         &self.dir
     }
 
+    /// The stable name, `<dir>/<prefix>.<suffix>`: the symlink to the
+    /// active file (see [`RollingFileBuilder::symlink`](crate::RollingFileBuilder::symlink)).
+    ///
+    /// ```
+    /// use eventlog_appender::read::LogFiles;
+    ///
+    /// assert_eq!(LogFiles::new("logs", "app").symlink_path(), std::path::Path::new("logs/app.jsonl"));
+    /// ```
+    pub fn symlink_path(&self) -> PathBuf {
+        self.dir.join(format!("{}.{}", self.prefix, self.suffix))
+    }
+
     /// The files a file belongs to, if a rolling file named it (whatever
     /// its prefix and suffix), and that file; `None` for any other name,
     /// such as the stable-name symlink `app.jsonl`.
@@ -436,7 +448,7 @@ impl LogFiles {
             dir: self.dir.clone(),
             source,
         };
-        let mut files: BTreeMap<LogFile, ()> = BTreeMap::new();
+        let mut files: BTreeSet<LogFile> = BTreeSet::new();
         for entry in std::fs::read_dir(&self.dir).map_err(failed)? {
             let entry = entry.map_err(failed)?;
             let Some(file) = entry.file_name().to_str().and_then(|n| self.file(n)) else {
@@ -445,13 +457,13 @@ impl LogFiles {
             if entry.file_type().is_ok_and(|t| t.is_symlink()) {
                 continue;
             }
-            // Plain and compressed are one key: the plain one is kept.
-            match files.remove_entry(&file) {
-                Some((known, ())) if !known.is_compressed() => files.insert(known, ()),
-                _ => files.insert(file, ()),
+            // Plain and compressed are one file: the plain one is kept.
+            match files.take(&file) {
+                Some(known) if !known.is_compressed() => files.insert(known),
+                _ => files.insert(file),
             };
         }
-        Ok(files.into_keys().collect())
+        Ok(files.into_iter().collect())
     }
 }
 
@@ -577,6 +589,9 @@ impl<R: BufRead> LineReader<R> {
     /// assert_eq!(lines.next()?, Next::End);
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    // Not an `Iterator`: each line borrows the reader's buffer, and `End`
+    // is not the end of a growing file.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> io::Result<Next<'_>> {
         Ok(match self.step()? {
             Step::Line(number) => Next::Line {
@@ -1185,7 +1200,10 @@ mod tests {
                 "app.20261125T090000.000Z.jsonl",
             ]
         );
-        let logs = LogFiles::new(dir.path(), "app").suffix("log").list().unwrap();
+        let logs = LogFiles::new(dir.path(), "app")
+            .suffix("log")
+            .list()
+            .unwrap();
         assert_eq!(logs.len(), 1);
         let missing = LogFiles::new(dir.path().join("nope"), "app").list();
         assert!(matches!(missing, Err(ReadError::List { .. })));
@@ -1219,6 +1237,27 @@ mod tests {
             proptest::prop_assert_eq!(all_of(lines), want);
         }
 
+        /// Any name: a log file or not, never a panic. Every name a writer
+        /// gives, with any prefix (dots and all of Unicode), compressed or
+        /// not, is one of its files, in its place.
+        #[test]
+        fn any_name_is_a_log_file_or_not(
+            name in "\\PC{0,60}",
+            prefix in "[^/\\x00]{1,30}",
+            millis in 0u64..253_402_300_799_000,
+            n in 0u32..1000,
+        ) {
+            let _ = LogFiles::of(Path::new(&name));
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis);
+            let plain = naming::file_name(&prefix, t, n, "jsonl");
+            for built in [plain.clone(), format!("{plain}.gz")] {
+                let (files, file) = LogFiles::of(Path::new(&built)).expect("a writer's name");
+                proptest::prop_assert_eq!(files, LogFiles::new("", prefix.clone()));
+                proptest::prop_assert_eq!((file.stamp(), file.counter()), (t, n));
+                proptest::prop_assert_eq!(file.plain_path(), Path::new(&plain));
+            }
+        }
+
         /// A gzip stream cut anywhere: lines then `Truncated` (or `Read`),
         /// never a panic, never a line that was not written.
         #[test]
@@ -1226,7 +1265,7 @@ mod tests {
             lines in proptest::collection::vec("[a-z]{0,12}", 1..40),
             cut in 0.0f64..1.0,
         ) {
-            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            let text: String = lines.iter().flat_map(|l| [l.as_str(), "\n"]).collect();
             let whole = gz(text.as_bytes());
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
             let at = ((whole.len() as f64) * cut) as usize;

@@ -25,7 +25,6 @@ use std::path::PathBuf;
 
 use crate::filter;
 use crate::input;
-use crate::keys;
 use crate::outcome::{CliError, Outcome};
 
 /// Names on stderr the files that could not be read (and those that went
@@ -51,7 +50,7 @@ pub(crate) fn after_reading(read: &input::ReadSummary, outcome: Outcome) -> Outc
 /// How every command reads: renamed keys and the line cap.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Settings<'a> {
-    pub(crate) renames: &'a keys::Renames,
+    pub(crate) renames: &'a eventlog::KeyRenames,
     pub(crate) max_line: usize,
 }
 
@@ -90,7 +89,7 @@ pub(crate) fn read_records(
         settings.reading(&everything, false),
         |line| {
             if let Ok(record) = &line.record {
-                add(record);
+                add(record.as_map());
             }
         },
         |_, _| {},

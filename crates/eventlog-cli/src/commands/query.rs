@@ -28,7 +28,7 @@ pub(crate) fn query_command(
                 return;
             }
             if let Ok(record) = &line.record
-                && filter.matches(record)
+                && filter.matches(record.as_map())
             {
                 matched += 1;
                 // The line's bytes as they are in the file.

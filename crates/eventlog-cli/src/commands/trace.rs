@@ -26,9 +26,9 @@ pub(crate) fn trace_command(
         |line| {
             seq += 1;
             if let Ok(record) = line.record
-                && trace::belongs(&record, id)
+                && trace::belongs(record.as_map(), id)
             {
-                entries.push(trace::entry(seq, line.bytes, record));
+                entries.push(trace::entry(seq, line.bytes, record.into_map()));
             }
         },
         |_, _| {},
