@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use super::{Out, Settings, after_reading};
+use super::shared::{Out, Settings, after_reading};
 use crate::filter;
 use crate::input;
 use crate::outcome::{CliError, Outcome};
