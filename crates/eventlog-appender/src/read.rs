@@ -468,6 +468,15 @@ impl LogFiles {
 }
 
 /// What [`LineReader::next`] found.
+///
+/// ```
+/// use eventlog_appender::read::{LineReader, Next};
+///
+/// let mut lines = LineReader::new(&b"{}\n"[..], 16);
+/// assert!(matches!(lines.next()?, Next::Line { number: 1, bytes: b"{}" }));
+/// assert_eq!(lines.next()?, Next::End);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 pub enum Next<'a> {
     /// A whole line, its line end removed.
@@ -704,7 +713,15 @@ fn trim_cr(bytes: &[u8]) -> &[u8] {
     bytes.strip_suffix(b"\r").unwrap_or(bytes)
 }
 
-/// One line of a file.
+/// One line of a file, as [`FileLines::next_line`] hands it out: where it
+/// is (file, number) and its bytes.
+///
+/// ```
+/// let mut lines = eventlog_appender::read::FileLines::from_reader(&b"{}\n"[..], "a.jsonl")?;
+/// let line = lines.next_line().unwrap()?;
+/// assert_eq!((line.number(), line.bytes(), line.text()?), (1, &b"{}"[..], "{}"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line<'a> {
     file: &'a Path,
