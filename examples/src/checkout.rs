@@ -17,12 +17,12 @@
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use eventlog_appender::{Backpressure, NonBlockingBuilder, RollingFile};
+use eventlog::ParsedRecord;
+use eventlog_appender::{Backpressure, NonBlockingBuilder, RollingFile, read};
 use tracing::field::Empty;
 use tracing::{Span, error, info, instrument, warn};
 use tracing_subscriber::prelude::*;
@@ -424,28 +424,33 @@ fn fulfilment(req: &mut Request, order_id: &str, items: u64, amount: f64) {
     }
 }
 
-/// Reads every line the run wrote and computes the summary's file-based figures.
+/// Reads every line the run wrote and computes the summary's file-based
+/// figures: the appender's files in write order (`eventlog_appender::read`),
+/// each line a `ParsedRecord`.
 pub fn summarize(logs: &Path) -> Result<Summary, Box<dyn Error>> {
     let mut summary = Summary::default();
     let mut durations: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for (path, text) in read_logs(logs)? {
-        if path.extension().is_some_and(|e| e == "gz") {
+    for file in read::LogFiles::new(logs, FILE_PREFIX).list()? {
+        let mut lines = read::open(file.path())?;
+        if lines.is_compressed() {
             summary.compressed += 1;
         }
-        summary.files.push(path);
-        for line in text.lines() {
-            let record: serde_json::Value = serde_json::from_str(line)?;
+        summary.files.push(file.path().to_owned());
+        while let Some(line) = lines.next_line() {
+            let record = ParsedRecord::parse(line?.text()?)?;
             summary.records += 1;
-            let name = record["event_name"].as_str().unwrap_or_default();
-            let kind = record["event_type"].as_str().unwrap_or("log");
+            let name = record.event_name().unwrap_or_default();
+            let kind = record.event_type().unwrap_or("log");
             *summary.by_type.entry(kind.to_owned()).or_default() += 1;
-            let meta = &record["metadata"];
+            let field = |f: &str| record.metadata(f).and_then(serde_json::Value::as_str);
             match name {
-                "user_login_attempt" if meta["result"] == "failure" => summary.failed_logins += 1,
+                "user_login_attempt" if field("result") == Some("failure") => {
+                    summary.failed_logins += 1;
+                }
                 "payment_failed" => {
-                    let reason = meta["error_type"].as_str().unwrap_or("unknown").to_owned();
+                    let reason = field("error_type").unwrap_or("unknown").to_owned();
                     *summary.payment_failures.entry(reason).or_default() += 1;
-                    if let Some(req) = record["request_id"].as_str()
+                    if let Some(req) = record.request_id()
                         && summary
                             .failed_payment_request
                             .as_deref()
@@ -456,22 +461,24 @@ pub fn summarize(logs: &Path) -> Result<Summary, Box<dyn Error>> {
                 }
                 _ => {}
             }
-            let span = record["span"]["name"].as_str().unwrap_or_default();
+            let span = record.span_name().unwrap_or_default();
             if name.ends_with("_completed")
                 && STEPS.contains(&span)
-                && let Some(ms) = record["duration_ms"].as_f64()
+                && let Some(ms) = record.duration_ms()
             {
                 durations.entry(span.to_owned()).or_default().push(ms);
             }
         }
     }
-    summary.files.sort();
-    let dead = std::fs::read_to_string(logs.join(DEAD_LETTER_FILE)).unwrap_or_default();
-    for line in dead.lines() {
-        let record: serde_json::Value = serde_json::from_str(line)?;
-        let kind = record["event_type"].as_str().unwrap_or("log");
-        *summary.by_type.entry(kind.to_owned()).or_default() += 1;
-        summary.dead_letters += 1;
+    let dead_letter = logs.join(DEAD_LETTER_FILE);
+    if dead_letter.exists() {
+        let mut lines = read::open(&dead_letter)?;
+        while let Some(line) = lines.next_line() {
+            let record = ParsedRecord::parse(line?.text()?)?;
+            let kind = record.event_type().unwrap_or("log");
+            *summary.by_type.entry(kind.to_owned()).or_default() += 1;
+            summary.dead_letters += 1;
+        }
     }
     for (step, mut values) in durations {
         values.sort_by(f64::total_cmp);
@@ -481,32 +488,6 @@ pub fn summarize(logs: &Path) -> Result<Summary, Box<dyn Error>> {
             .insert(step, values[rank.min(values.len() - 1)]);
     }
     Ok(summary)
-}
-
-/// The text of every log file (rotated ones decompressed), by path.
-pub fn read_logs(logs: &Path) -> Result<Vec<(PathBuf, String)>, Box<dyn Error>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(logs)? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        // The stable name is a symlink to the active file: count files once.
-        if !name.starts_with(&format!("{FILE_PREFIX}."))
-            || path.symlink_metadata()?.file_type().is_symlink()
-        {
-            continue;
-        }
-        let mut text = String::new();
-        if path.extension().is_some_and(|e| e == "gz") {
-            flate2::read::GzDecoder::new(std::fs::File::open(&path)?).read_to_string(&mut text)?;
-        } else {
-            text = std::fs::read_to_string(&path)?;
-        }
-        out.push((path, text));
-    }
-    Ok(out)
 }
 
 impl fmt::Display for Summary {

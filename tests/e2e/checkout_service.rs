@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use eventlog::ParsedRecord;
 use eventlog_examples::checkout::{
     self, CARD, Config, DEAD_LETTER_FILE, FILE_PREFIX, PASSWORD, TOKEN,
 };
@@ -19,8 +20,7 @@ fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
     };
     let summary = checkout::run(&config).unwrap();
 
-    // Rotated files decompress, and every line parses (read independently
-    // of the job's own reader).
+    // Rotated files decompress, and every line parses as a record.
     let logs = files::texts(dir.path(), FILE_PREFIX);
     assert!(
         summary.compressed >= 2,
@@ -33,33 +33,34 @@ fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
             "a secret leaked"
         );
         for line in text.lines() {
-            records.push(serde_json::from_str::<serde_json::Value>(line).unwrap());
+            records.push(ParsedRecord::parse(line).unwrap());
         }
     }
     let dead_text = std::fs::read_to_string(dir.path().join(DEAD_LETTER_FILE)).unwrap();
     assert!(!dead_text.contains(PASSWORD) && !dead_text.contains(CARD));
-    let dead: Vec<serde_json::Value> = dead_text
+    let dead: Vec<ParsedRecord> = dead_text
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| ParsedRecord::parse(l).unwrap())
         .collect();
 
     // The schema holds except for the deliberate violations, which are dead-lettered.
     assert!(records.iter().all(|r| r.get("schema_errors").is_none()));
     assert!(!dead.is_empty(), "the run breaks the schema on purpose");
     for r in &dead {
-        let errors = r["schema_errors"].as_array().unwrap();
-        let deliberate = (r["event_name"] == "order_placed" && r["metadata"]["currency"] == "usd")
-            || (r["event_name"] == "payment_captured" && r["metadata"].get("amount").is_none());
+        let errors = r.schema_errors();
+        let deliberate = (r.event_name() == Some("order_placed")
+            && r.metadata("currency").is_some_and(|c| c == "usd"))
+            || (r.event_name() == Some("payment_captured") && r.metadata("amount").is_none());
         assert!(
             deliberate && !errors.is_empty(),
-            "unexpected dead letter {r}"
+            "unexpected dead letter {r:?}"
         );
     }
 
     // All five categories appear.
     let kinds: HashSet<&str> = records
         .iter()
-        .filter_map(|r| r["event_type"].as_str())
+        .filter_map(ParsedRecord::event_type)
         .collect();
     for kind in [
         "user_action",
@@ -72,13 +73,13 @@ fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
     }
 
     // Every event of one request shares trace_id and request_id.
-    let mut traces: HashMap<&str, HashSet<&str>> = HashMap::new();
+    let mut traces: HashMap<&str, HashSet<eventlog::TraceId>> = HashMap::new();
     for r in records.iter().chain(&dead) {
-        if let Some(request) = r["request_id"].as_str() {
+        if let Some(request) = r.request_id() {
             traces
                 .entry(request)
                 .or_default()
-                .insert(r["trace_id"].as_str().unwrap());
+                .insert(r.trace_id().expect("a W3C trace id"));
         }
     }
     assert_eq!(traces.len(), 400, "every request logged something");
@@ -93,18 +94,21 @@ fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
     assert_eq!(
         summary.violations,
         dead.iter()
-            .map(|r| r["schema_errors"].as_array().unwrap().len() as u64)
+            .map(|r| r.schema_errors().len() as u64)
             .sum::<u64>()
     );
     let failed_logins = records
         .iter()
-        .filter(|r| r["event_name"] == "user_login_attempt" && r["metadata"]["result"] == "failure")
+        .filter(|r| {
+            r.event_name() == Some("user_login_attempt")
+                && r.metadata("result").is_some_and(|v| v == "failure")
+        })
         .count() as u64;
     assert_eq!(summary.failed_logins, failed_logins);
     assert!(failed_logins > 0);
     let payment_failures = records
         .iter()
-        .filter(|r| r["event_name"] == "payment_failed")
+        .filter(|r| r.event_name() == Some("payment_failed"))
         .count() as u64;
     assert_eq!(
         summary.payment_failures.values().sum::<u64>(),

@@ -4,8 +4,13 @@
 //! name), every file's text whole.
 //!
 //! The one reader for the test code of the workspace (the appender's
-//! tests, the end-to-end tests). It is independent of the code under test:
-//! it knows the file layout the appender documents, not its internals.
+//! tests, the end-to-end tests), a thin layer over the library reader,
+//! `eventlog_appender::read`, that panics instead of returning errors.
+//!
+//! Which files there are is decided here, independently of the appender:
+//! [`appender_files`] knows the file layout the appender documents, not
+//! its naming code, so a test of the naming checks literal file names
+//! rather than agreeing with the library.
 //!
 //! ```
 //! use std::io::Write;
@@ -33,7 +38,6 @@
 //! assert_eq!((lines.len(), compressed), (2, 1));
 //! ```
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The regular files in `dir` named `prefix.<stamp>…` with an appender
@@ -63,22 +67,32 @@ pub fn appender_files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
     out
 }
 
-/// The text of a file, gunzipped (every gzip member) if its name ends in `.gz`.
+/// The text of a file, gunzipped (every gzip member) if it is gzip, read
+/// with `eventlog_appender::read::open`. Lines keep their `\n`; a `\r`
+/// before one is dropped.
 ///
 /// # Panics
 ///
-/// If the file cannot be read, a `.gz` file is not gzip, or the text is not UTF-8.
+/// If the file cannot be read, a `.gz` file is not gzip, a line is too
+/// long or the text is not UTF-8.
 pub fn read(path: &Path) -> String {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let shown = path.display();
+    let mut lines = eventlog_appender::read::open(path).unwrap_or_else(|e| panic!("{e}"));
     if path.extension().is_some_and(|e| e == "gz") {
-        let mut text = String::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..])
-            .read_to_string(&mut text)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        text
-    } else {
-        String::from_utf8(bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        assert!(
+            lines.is_compressed(),
+            "{shown} is named .gz but is not gzip"
+        );
     }
+    let mut text = String::new();
+    while let Some(line) = lines.next_line() {
+        let line = line.unwrap_or_else(|e| panic!("{e}"));
+        text.push_str(line.text().unwrap_or_else(|e| panic!("{e}")));
+        if line.is_terminated() {
+            text.push('\n');
+        }
+    }
+    text
 }
 
 /// Each of [`appender_files`]`(dir, prefix)` with its text (see [`read`]), in name order.

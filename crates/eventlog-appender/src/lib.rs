@@ -81,6 +81,12 @@
 //! compressed; `logs/app.jsonl` is a symlink to the file being written. See
 //! [`RollingFile`] for the naming rules.
 //!
+//! # Reading the files back
+//!
+//! [`read`] lists a writer's files in write order and reads their lines,
+//! compressed or not, in bounded memory: what the `eventlog` command, the
+//! tests and anyone checking what reached the disk use.
+//!
 //! # Feature flags
 //!
 //! - `local-time`: [`TimeZone::local`], rotation at local midnight or hour
@@ -95,6 +101,7 @@ mod file;
 mod maintenance;
 mod naming;
 mod non_blocking;
+pub mod read;
 mod rolling;
 mod rotation;
 mod stats;

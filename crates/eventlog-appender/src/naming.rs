@@ -61,6 +61,55 @@ pub(crate) fn parse(name: &str, prefix: &str, suffix: &str) -> Option<Owned> {
     })
 }
 
+/// The prefix and suffix of a name some rolling file gave, compressed or
+/// not, whatever its prefix (dots and all). The prefix may hold dots: the
+/// stamp is the first part after a dot that parses as one.
+pub(crate) fn family_of(name: &str) -> Option<(&str, &str)> {
+    let plain = name
+        .strip_suffix(GZ)
+        .and_then(|r| r.strip_suffix('.'))
+        .unwrap_or(name);
+    for (dot, _) in plain.match_indices('.') {
+        let (Some(prefix), Some(rest)) = (plain.get(..dot), plain.get(dot + 1..)) else {
+            continue;
+        };
+        let Some(after) = rest
+            .get(clock::STAMP_LEN..)
+            .and_then(|a| a.strip_prefix('.'))
+        else {
+            continue;
+        };
+        let stamped = rest
+            .get(..clock::STAMP_LEN)
+            .and_then(clock::parse_file_stamp)
+            .is_some();
+        if prefix.is_empty() || !stamped {
+            continue;
+        }
+        let suffix = match after.split_once('.') {
+            Some((digits, suffix))
+                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                suffix
+            }
+            _ => after,
+        };
+        // A suffix ending in `gz` or `tmp` would make compressed and
+        // temporary files look like files of their own.
+        let own =
+            |ext: &str| suffix == ext || suffix.strip_suffix(ext).is_some_and(|s| s.ends_with('.'));
+        if !suffix.is_empty()
+            && !suffix.starts_with('.')
+            && !own(GZ)
+            && !own(TMP)
+            && parse(name, prefix, suffix).is_some()
+        {
+            return Some((prefix, suffix));
+        }
+    }
+    None
+}
+
 /// Whether `name` is a leftover temporary file of an interrupted compression.
 pub(crate) fn is_stale_tmp(name: &str, prefix: &str, suffix: &str) -> bool {
     name.strip_suffix(TMP)
@@ -132,5 +181,29 @@ mod tests {
             "app",
             "jsonl"
         ));
+    }
+
+    #[test]
+    fn any_owned_name_tells_its_prefix_and_suffix() {
+        assert_eq!(
+            family_of("my.app.20261125T085007.123Z.jsonl"),
+            Some(("my.app", "jsonl"))
+        );
+        assert_eq!(
+            family_of("x.20261125T085007.123Z.007.log.gz"),
+            Some(("x", "log"))
+        );
+        for foreign in [
+            "app.jsonl",
+            "app.20261125T085007.123Z",
+            "20261125T085007.123Z.jsonl",
+            "app.20261125T085007.123Z..jsonl",
+            "app.20261125T085007.123Z.jsonl.gz.tmp",
+            ".app.jsonl.link",
+            "app.2026112xT085007.123Z.jsonl",
+            "é",
+        ] {
+            assert_eq!(family_of(foreign), None, "{foreign}");
+        }
     }
 }

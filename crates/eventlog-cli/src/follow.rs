@@ -12,8 +12,8 @@
 //! after it was opened is still read to its end through the handle. Names
 //! are used only to find files and to order them: the appender names each
 //! file `<prefix>.<stamp>[.<n>].<suffix>[.gz]` with a UTC stamp that only
-//! increases, so name order is write order, and a plain file and its
-//! `.gz` are one file.
+//! increases, and its `read::LogFiles` lists them in write order, a plain
+//! file and its `.gz` being one file (`read::LogFile` compares by place).
 //!
 //! The current file is complete once a newer one exists (the appender
 //! writes its last line before it creates the next), so it is read to its
@@ -41,16 +41,17 @@
 
 #![deny(clippy::indexing_slicing, clippy::string_slice)]
 
-use std::collections::BTreeMap;
-use std::ffi::OsStr;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use eventlog::{KeyRenames, ParsedRecord};
+use eventlog_appender::read::{FileLines, LineReader, LogFile, LogFiles, Next, ReadError};
+
 use crate::filter::{Filter, Prefilter};
-use crate::input::{Lines, Next, Notes, as_text, gz_of, parse_line, reader_of, trim_cr};
-use crate::keys::Renames;
+use crate::input::{Notes, as_text, gz_of, stopped};
 use crate::outcome::{CliError, Outcome};
 
 /// How often a quiet file and its directory are looked at again.
@@ -61,120 +62,6 @@ const MAX_HELD: usize = 256;
 const BATCH: usize = 4096;
 /// Listings of the directory merged when new files appear (see `Follower::look`).
 const LISTINGS: usize = 4;
-/// Length of the appender's stamp, `20261125T085007.123Z`.
-const STAMP_LEN: usize = 20;
-
-/// A file's place in the appender's sequence: its stamp (fixed width, so
-/// text order is time order) and its collision counter.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Key {
-    stamp: String,
-    n: u32,
-}
-
-/// `YYYYMMDDTHHMMSS.mmmZ`.
-fn is_stamp(s: &str) -> bool {
-    s.len() == STAMP_LEN
-        && s.bytes().enumerate().all(|(i, b)| match i {
-            8 => b == b'T',
-            15 => b == b'.',
-            19 => b == b'Z',
-            _ => b.is_ascii_digit(),
-        })
-}
-
-/// `<stamp>` or `<stamp>.<n>`.
-fn parse_key(s: &str) -> Option<Key> {
-    let stamp = s.get(..STAMP_LEN)?;
-    let tail = s.get(STAMP_LEN..)?;
-    let n = if tail.is_empty() {
-        0
-    } else {
-        let digits = tail.strip_prefix('.')?;
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        digits.parse().ok()?
-    };
-    is_stamp(stamp).then(|| Key {
-        stamp: stamp.to_owned(),
-        n,
-    })
-}
-
-/// The files of one rolling log: `<dir>/<prefix>.<stamp>[.<n>].<suffix>[.gz]`.
-#[derive(Debug)]
-struct Family {
-    dir: PathBuf,
-    prefix: String,
-    suffix: String,
-}
-
-impl Family {
-    /// The family of a file the appender named, its key and its plain
-    /// name; `None` for any other name.
-    fn of(file: &Path) -> Option<(Family, Key, PathBuf)> {
-        let dir = file.parent()?;
-        let name = file.file_name()?.to_str()?;
-        let plain = name.strip_suffix(".gz").unwrap_or(name);
-        // The prefix may hold dots: the stamp is the first part after a dot
-        // that parses as one.
-        for (dot, _) in plain.match_indices('.') {
-            let (Some(prefix), Some(rest)) = (plain.get(..dot), plain.get(dot + 1..)) else {
-                continue;
-            };
-            let Some(after) = rest.get(STAMP_LEN..).and_then(|a| a.strip_prefix('.')) else {
-                continue;
-            };
-            if prefix.is_empty() || !rest.get(..STAMP_LEN).is_some_and(is_stamp) {
-                continue;
-            }
-            let suffix = match after.split_once('.') {
-                Some((digits, suffix))
-                    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) =>
-                {
-                    suffix
-                }
-                _ => after,
-            };
-            if suffix.is_empty() {
-                continue;
-            }
-            let family = Family {
-                dir: dir.to_owned(),
-                prefix: prefix.to_owned(),
-                suffix: suffix.to_owned(),
-            };
-            let key = family.key_of(OsStr::new(plain))?.0;
-            return Some((family, key, dir.join(plain)));
-        }
-        None
-    }
-
-    /// The key of a name of this family, and its plain name (without `.gz`).
-    fn key_of<'n>(&self, name: &'n OsStr) -> Option<(Key, &'n str)> {
-        let name = name.to_str()?;
-        let plain = name.strip_suffix(".gz").unwrap_or(name);
-        let key = plain
-            .strip_prefix(self.prefix.as_str())?
-            .strip_prefix('.')?
-            .strip_suffix(self.suffix.as_str())?
-            .strip_suffix('.')?;
-        Some((parse_key(key)?, plain))
-    }
-
-    /// The family's files now, by key, under their plain names.
-    fn list(&self) -> io::Result<BTreeMap<Key, PathBuf>> {
-        let mut files = BTreeMap::new();
-        for entry in std::fs::read_dir(&self.dir)? {
-            let name = entry?.file_name();
-            if let Some((key, plain)) = self.key_of(&name) {
-                files.insert(key, self.dir.join(plain));
-            }
-        }
-        Ok(files)
-    }
-}
 
 /// A file opened for reading, told by content.
 #[derive(Debug)]
@@ -249,7 +136,7 @@ fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
 struct Current {
     shown: PathBuf,
     id: (u64, u64),
-    lines: Lines<BufReader<Counted>>,
+    lines: LineReader<BufReader<Counted>>,
 }
 
 impl Current {
@@ -258,7 +145,7 @@ impl Current {
         Ok(Current {
             shown,
             id,
-            lines: Lines::new(BufReader::new(Counted { file, pos: 0 }), cap),
+            lines: LineReader::new(BufReader::new(Counted { file, pos: 0 }), cap),
         })
     }
 }
@@ -266,7 +153,7 @@ impl Current {
 /// Where matching lines go.
 struct Sink<'a, W> {
     out: &'a mut W,
-    renames: &'a Renames,
+    renames: &'a KeyRenames,
     filter: &'a Filter,
     prefilter: Prefilter,
     limit: Option<u64>,
@@ -278,7 +165,6 @@ struct Sink<'a, W> {
 impl<W: Write> Sink<'_, W> {
     /// Prints `bytes` (as they are) if it is a matching record; whether to go on.
     fn line(&mut self, file: &Path, number: u64, bytes: &[u8]) -> bool {
-        let bytes = trim_cr(bytes);
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return true;
         }
@@ -287,8 +173,8 @@ impl<W: Write> Sink<'_, W> {
             self.notes.invalid_utf8(file, number, at);
         }
         if self.prefilter.may_match(&text)
-            && let Ok(record) = parse_line(&text, self.renames)
-            && self.filter.matches(&record)
+            && let Ok(record) = ParsedRecord::parse_renamed(&text, self.renames)
+            && self.filter.matches(record.as_map())
         {
             // Flushed at once: someone is watching.
             let written = self
@@ -322,12 +208,12 @@ struct Follower<'a, W> {
     cap: usize,
     /// As given (for `tail -F` mode).
     path: PathBuf,
-    family: Option<Family>,
+    family: Option<LogFiles>,
     current: Option<Current>,
     /// Newer files, oldest first.
-    queue: BTreeMap<Key, Queued>,
-    /// The newest file known, under its plain name.
-    newest: Option<(Key, PathBuf)>,
+    queue: BTreeMap<LogFile, Queued>,
+    /// The newest file known.
+    newest: Option<LogFile>,
     last_look: Instant,
     /// Gaps reported: files or parts of files whose lines are missing.
     gaps: u64,
@@ -347,14 +233,16 @@ impl<W: Write> Follower<'_, W> {
         };
         for _ in 0..BATCH {
             match cur.lines.next() {
-                Ok(Next::Line(n, bytes)) => {
-                    if !self.sink.line(&cur.shown, n, bytes) {
+                Ok(Next::Line { number, bytes }) => {
+                    if !self.sink.line(&cur.shown, number, bytes) {
                         return false;
                     }
                 }
-                Ok(Next::TooLong(n)) => self.sink.notes.too_long(&cur.shown, n, self.cap),
+                Ok(Next::TooLong { number }) => {
+                    self.sink.notes.too_long(&cur.shown, number, self.cap);
+                }
                 Ok(Next::End) => {
-                    let counted = cur.lines.reader().get_ref();
+                    let counted = cur.lines.get_ref().get_ref();
                     let truncated = counted.file.metadata().is_ok_and(|m| m.len() < counted.pos);
                     if truncated {
                         self.restart_current();
@@ -392,7 +280,7 @@ impl<W: Write> Follower<'_, W> {
                 self.current = Some(Current {
                     shown: cur.shown,
                     id: cur.id,
-                    lines: Lines::new(BufReader::new(Counted { file, pos: 0 }), self.cap),
+                    lines: LineReader::new(BufReader::new(Counted { file, pos: 0 }), self.cap),
                 });
             }
             Err(e) => self.gap(&format!(
@@ -405,39 +293,30 @@ impl<W: Write> Follower<'_, W> {
     /// The current file is complete: its last line, if it has no newline.
     fn finish_current(&mut self) {
         if let Some(mut cur) = self.current.take()
-            && let Some(Next::Line(n, bytes)) = cur.lines.rest()
+            && let Some(Next::Line { number, bytes }) = cur.lines.rest()
         {
-            self.sink.line(&cur.shown, n, bytes);
+            self.sink.line(&cur.shown, number, bytes);
         }
     }
 
     /// Every line of a compressed (so complete) file.
     fn read_whole(&mut self, file: File, shown: &Path) {
-        let lines = reader_of(file).map(|(reader, _)| Lines::new(reader, self.cap));
-        let mut lines = match lines {
-            Ok(lines) => lines,
+        let mut lines = match FileLines::from_file(file, shown) {
+            Ok(lines) => lines.max_line_bytes(self.cap),
             Err(e) => return self.gap(&format!("{}: cannot read: {e}", shown.display())),
         };
-        loop {
-            match lines.next() {
-                Ok(Next::Line(n, bytes)) => {
-                    if !self.sink.line(shown, n, bytes) {
+        while let Some(item) = lines.next_line() {
+            match item {
+                Ok(line) => {
+                    if !self.sink.line(shown, line.number(), line.bytes()) {
                         return;
                     }
                 }
-                Ok(Next::TooLong(n)) => self.sink.notes.too_long(shown, n, self.cap),
-                Ok(Next::End) => break,
-                Err(e) => {
-                    let number = lines.number();
-                    return self.gap(&format!(
-                        "{}: stopped reading after line {number}: {e}",
-                        shown.display()
-                    ));
+                Err(ReadError::TooLong { line, .. }) => {
+                    self.sink.notes.too_long(shown, line, self.cap);
                 }
+                Err(e) => return self.gap(&format!("{}: {}", shown.display(), stopped(&e))),
             }
-        }
-        if let Some(Next::Line(n, bytes)) = lines.rest() {
-            self.sink.line(shown, n, bytes);
         }
     }
 
@@ -510,12 +389,12 @@ impl<W: Write> Follower<'_, W> {
         let Some(family) = &self.family else {
             return self.look_at_path();
         };
-        let is_new =
-            |k: &Key, newest: &Option<(Key, PathBuf)>| newest.as_ref().is_none_or(|(n, _)| k > n);
+        let is_new = |k: &LogFile, newest: &Option<LogFile>| newest.as_ref().is_none_or(|n| k > n);
         // The directory unreadable for a moment: the next look tries again.
-        let Ok(mut listing) = family.list() else {
+        let Ok(first) = family.list() else {
             return;
         };
+        let mut listing: BTreeSet<LogFile> = first.into_iter().collect();
         // Only files up to the newest of this first listing are taken now:
         // each was created before that one, so it existed when the first
         // listing ended. A name created or removed while the directory is
@@ -525,7 +404,7 @@ impl<W: Write> Follower<'_, W> {
         // removed), so one of the next three listings shows it. Newer files
         // wait for the next look.
         let Some(bound) = listing
-            .keys()
+            .iter()
             .next_back()
             .filter(|k| is_new(k, &self.newest))
             .cloned()
@@ -537,19 +416,20 @@ impl<W: Write> Follower<'_, W> {
                 listing.extend(again);
             }
         }
-        let fresh: Vec<(Key, PathBuf)> = listing
+        let fresh: Vec<LogFile> = listing
             .into_iter()
-            .filter(|(k, _)| is_new(k, &self.newest) && *k <= bound)
+            .filter(|k| is_new(k, &self.newest) && *k <= bound)
             .collect();
         // Retention deletes oldest first: a newer file can only be gone
         // unseen if the newest one known is gone too.
-        if let Some((_, plain)) = &self.newest
+        if let Some(newest) = &self.newest
+            && let plain = newest.plain_path()
             && !plain.exists()
             && !gz_of(plain).exists()
         {
             let first = fresh
                 .first()
-                .map(|(_, p)| p.display().to_string())
+                .map(|f| f.plain_path().display().to_string())
                 .unwrap_or_default();
             let message = format!(
                 "files between {} and {first} may have been deleted (by retention?) before they were found: their records are missing",
@@ -557,10 +437,11 @@ impl<W: Write> Follower<'_, W> {
             );
             self.gap(&message);
         }
-        for (key, plain) in fresh {
-            self.newest = Some((key.clone(), plain.clone()));
+        for file in fresh {
+            self.newest = Some(file.clone());
+            let plain = file.plain_path().to_owned();
             self.queue.insert(
-                key,
+                file,
                 Queued {
                     plain,
                     opened: None,
@@ -622,7 +503,7 @@ impl<W: Write> Follower<'_, W> {
 /// How `follow` reads.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Following<'a> {
-    pub(crate) renames: &'a Renames,
+    pub(crate) renames: &'a KeyRenames,
     pub(crate) filter: &'a Filter,
     pub(crate) limit: Option<u64>,
     pub(crate) max_line: usize,
@@ -666,9 +547,10 @@ pub(crate) fn follow(
         last_look: Instant::now(),
         gaps: 0,
     };
-    if let Some((family, key, plain)) = Family::of(&target) {
+    if let Some((family, file)) = LogFiles::of(&target) {
+        let plain = file.plain_path().to_owned();
         follower.family = Some(family);
-        follower.newest = Some((key, plain.clone()));
+        follower.newest = Some(file);
         match open_either(&plain) {
             Ok((Source::Plain(file), shown)) => {
                 follower.current = Some(
@@ -698,65 +580,4 @@ pub(crate) fn follow(
         return Ok(Outcome::Incomplete);
     }
     Ok(Outcome::Done)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn appender_names_are_a_family() {
-        let (f, key, plain) =
-            Family::of(Path::new("/l/my.app.20261125T085007.123Z.jsonl")).unwrap();
-        assert_eq!((f.prefix.as_str(), f.suffix.as_str()), ("my.app", "jsonl"));
-        assert_eq!(key.stamp, "20261125T085007.123Z");
-        assert_eq!(plain, Path::new("/l/my.app.20261125T085007.123Z.jsonl"));
-        let of = |n: &str| f.key_of(OsStr::new(n)).map(|(k, p)| (k.n, p.to_owned()));
-        assert_eq!(
-            of("my.app.20261125T085007.124Z.002.jsonl.gz"),
-            Some((2, "my.app.20261125T085007.124Z.002.jsonl".to_owned()))
-        );
-        for foreign in [
-            "my.app.jsonl",
-            "my.app.20261125T085007.124Z.jsonl.gz.tmp",
-            "other.20261125T085007.124Z.jsonl",
-            "my.app.20261125T085007.124Z.log",
-            "my.app.2026112xT085007.124Z.jsonl",
-            "my.app.20261125T085007.124Z..jsonl",
-            ".my.app.jsonl.link",
-        ] {
-            assert_eq!(of(foreign), None, "{foreign}");
-        }
-        let (_, key, plain) = Family::of(Path::new("d/x.20261125T085007.123Z.007.log.gz")).unwrap();
-        assert_eq!(key.n, 7);
-        assert_eq!(plain, Path::new("d/x.20261125T085007.123Z.007.log"));
-        for other in [
-            "app.log",
-            "x.20261125T085007.123Z",
-            "20261125T085007.123Z.jsonl",
-            "é",
-        ] {
-            assert!(Family::of(Path::new(other)).is_none(), "{other}");
-        }
-    }
-
-    proptest::proptest! {
-        /// Any name: parsed or not, never a panic. An appender name with any
-        /// prefix (dots and all of Unicode) is a family whose key
-        /// round-trips, compressed or not.
-        #[test]
-        fn any_name_parses_or_not(
-            name in "\\PC{0,60}",
-            prefix in "[^/\\x00]{1,30}",
-            stamp in "[0-9]{8}T[0-9]{6}\\.[0-9]{3}Z",
-        ) {
-            let _ = Family::of(Path::new(&name));
-            for built in [format!("{prefix}.{stamp}.jsonl"), format!("{prefix}.{stamp}.jsonl.gz")] {
-                let file = Path::new(&built);
-                let (family, key, _) = Family::of(file).expect("an appender name");
-                let again = family.key_of(file.file_name().unwrap()).map(|(k, _)| k);
-                proptest::prop_assert_eq!(again, Some(key));
-            }
-        }
-    }
 }

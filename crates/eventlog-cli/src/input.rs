@@ -1,37 +1,39 @@
-//! Finding the files and reading their lines: plain or gzip-compressed
-//! (told apart by their first bytes, not their names), directories
-//! expanded, every file read once even when a symlink (the appender's
-//! active `checkout.jsonl`) points at another one given.
+//! Finding the files and reading their lines, for every command: the
+//! paths given, directories expanded, every file read once even when a
+//! symlink (the appender's active `checkout.jsonl`) points at another one
+//! given.
 //!
 //! ```text
-//! paths ─ collect ─▶ [Input] ─ open_lines ─▶ Lines (capped) ─▶ Line { bytes, text, record }
-//!          │ dirs: event names, plain beside its .gz read once      │ invalid UTF-8, over-long: noted
+//! paths ─ collect ─▶ [Input] ─ open_lines ─▶ read::FileLines ─▶ Line { bytes, record: ParsedRecord }
+//!          │ dirs: event names, write order,        (eventlog_appender)   │ invalid UTF-8, over-long:
+//!          │ plain beside its .gz read once                               │ noted on stderr
 //! ```
 //!
-//! Nothing here trusts the input: a line is at most `--max-line-bytes`
-//! (longer ones are skipped and reported, so `/dev/zero` or a gzip bomb
-//! cannot exhaust memory), invalid UTF-8 is reported with its file and
-//! line while the line's bytes are kept as they are, and a FIFO with no
-//! writer says on stderr that it waits.
+//! Reading itself is the appender's `read` module (plain or gzip told by
+//! content, lines capped at `--max-line-bytes` so `/dev/zero` or a gzip
+//! bomb cannot exhaust memory, invalid UTF-8 found with its file and line)
+//! and parsing is `eventlog::ParsedRecord`. What is left here is the
+//! command line's part: sizes as arguments, which files a directory
+//! holds, notes on stderr, the prefilter, and a FIFO with no writer saying
+//! on stderr that it waits.
 
 #![deny(clippy::indexing_slicing, clippy::string_slice)]
 
+use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use serde_json::{Map, Value};
+use eventlog::{KeyRenames, ParseError, ParsedRecord};
+use eventlog_appender::read::{FileLines, LogFiles, ReadError};
 
 use crate::filter::Prefilter;
-use crate::keys::Renames;
 use crate::outcome::CliError;
 
 /// The largest `--max-line-bytes` accepted.
 pub(crate) const MAX_MAX_LINE: usize = 1 << 30;
-/// Bytes read from a file at a time.
-const READ_BUFFER: usize = 64 << 10;
 /// How long opening a FIFO may block before stderr says it waits for a writer.
 const FIFO_NOTICE: Duration = Duration::from_millis(500);
 /// Lines reported on stderr for each problem (invalid UTF-8, too long); the
@@ -137,166 +139,6 @@ pub(crate) fn open_file(path: &Path) -> io::Result<File> {
     File::open(path)
 }
 
-/// A file's lines, decompressed when its first bytes are gzip's magic
-/// (whatever its name); also says whether it was.
-pub(crate) fn open_lines(path: &Path) -> io::Result<(Box<dyn BufRead>, bool)> {
-    reader_of(open_file(path)?)
-}
-
-/// An open file's lines, decompressed when it starts with gzip's magic.
-pub(crate) fn reader_of(file: File) -> io::Result<(Box<dyn BufRead>, bool)> {
-    let mut reader = BufReader::with_capacity(READ_BUFFER, file);
-    let gzip = loop {
-        match reader.fill_buf() {
-            Ok(head) => break head.starts_with(&[0x1f, 0x8b]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    };
-    Ok(if gzip {
-        // Multi-member: concatenated gzip files are one stream.
-        let decoder = flate2::bufread::MultiGzDecoder::new(reader);
-        (
-            Box::new(BufReader::with_capacity(READ_BUFFER, decoder)),
-            true,
-        )
-    } else {
-        (Box::new(reader), false)
-    })
-}
-
-/// What [`Lines::next`] found.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Next<'a> {
-    /// A whole line (its `\n` removed), 1-based number.
-    Line(u64, &'a [u8]),
-    /// Line `number` passed the cap: reported as soon as it does, then
-    /// skipped to its end without being kept.
-    TooLong(u64),
-    /// Nothing more for now: the end of the file, or of what a growing file
-    /// holds so far (an unfinished line is kept for the next call).
-    End,
-}
-
-/// Splits a reader into lines of at most `cap` bytes, with constant memory
-/// whatever the input (a line without end is skipped, not gathered).
-#[derive(Debug)]
-pub(crate) struct Lines<R> {
-    reader: R,
-    cap: usize,
-    buf: Vec<u8>,
-    /// Lines started so far.
-    number: u64,
-    /// `buf` holds the line returned last: clear it before reading on.
-    returned: bool,
-    /// Inside a line that passed the cap: drop bytes until its `\n`.
-    skipping: bool,
-}
-
-impl<R: BufRead> Lines<R> {
-    pub(crate) fn new(reader: R, cap: usize) -> Self {
-        Lines {
-            reader,
-            cap,
-            buf: Vec::new(),
-            number: 0,
-            returned: false,
-            skipping: false,
-        }
-    }
-
-    /// The number of the last line returned or reported.
-    pub(crate) fn number(&self) -> u64 {
-        self.number
-    }
-
-    /// The reader.
-    pub(crate) fn reader(&self) -> &R {
-        &self.reader
-    }
-
-    /// The reader back, with whatever it had buffered.
-    pub(crate) fn into_inner(self) -> R {
-        self.reader
-    }
-
-    /// The next line, an over-long one, or the end of what is there.
-    pub(crate) fn next(&mut self) -> io::Result<Next<'_>> {
-        if self.returned {
-            self.buf.clear();
-            self.returned = false;
-        }
-        loop {
-            let available = match self.reader.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if available.is_empty() {
-                return Ok(Next::End);
-            }
-            let newline = available.iter().position(|&b| b == b'\n');
-            let take = newline.unwrap_or(available.len());
-            let piece = available.get(..take).unwrap_or_default();
-            if self.skipping {
-                self.reader.consume(take + usize::from(newline.is_some()));
-                if newline.is_some() {
-                    self.skipping = false;
-                }
-                continue;
-            }
-            if self.buf.len().saturating_add(take) > self.cap {
-                self.buf.clear();
-                self.number += 1;
-                self.reader.consume(take + usize::from(newline.is_some()));
-                self.skipping = newline.is_none();
-                return Ok(Next::TooLong(self.number));
-            }
-            self.buf.extend_from_slice(piece);
-            self.reader.consume(take + usize::from(newline.is_some()));
-            if newline.is_some() {
-                self.number += 1;
-                self.returned = true;
-                return Ok(Next::Line(self.number, &self.buf));
-            }
-        }
-    }
-
-    /// The last line when the input is complete but does not end with a
-    /// newline; `None` if there is none (or it was over the cap, and
-    /// already reported).
-    pub(crate) fn rest(&mut self) -> Option<Next<'_>> {
-        if self.returned {
-            self.buf.clear();
-            self.returned = false;
-        }
-        if self.skipping {
-            self.skipping = false;
-            return None;
-        }
-        if self.buf.is_empty() {
-            return None;
-        }
-        self.number += 1;
-        self.returned = true;
-        Some(Next::Line(self.number, &self.buf))
-    }
-}
-
-/// A line's bytes as text: `Ok` if valid UTF-8, else the lossy text and
-/// the byte offset of the first invalid sequence.
-pub(crate) fn as_text(bytes: &[u8]) -> (std::borrow::Cow<'_, str>, Option<usize>) {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => (std::borrow::Cow::Borrowed(s), None),
-        Err(e) => (String::from_utf8_lossy(bytes), Some(e.valid_up_to())),
-    }
-}
-
-/// Drops a line's `\r` of a CRLF ending.
-pub(crate) fn trim_cr(bytes: &[u8]) -> &[u8] {
-    bytes.strip_suffix(b"\r").unwrap_or(bytes)
-}
-
 /// Problems met inside lines, reported on stderr as they are met (the first
 /// [`MAX_NOTES`] of each kind, then counted) unless the command reports
 /// them itself (`validate`).
@@ -345,16 +187,46 @@ impl Notes {
     }
 }
 
-/// A line's record: a JSON object, its renamed keys moved back; or why
-/// the line is not one.
-pub(crate) fn parse_line(text: &str, renames: &Renames) -> Result<Map<String, Value>, String> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(mut map)) => {
-            renames.apply(&mut map);
-            Ok(map)
+/// A file's lines, decompressed when its first bytes are gzip's magic
+/// (whatever its name), at most `max_line` bytes each.
+pub(crate) fn open_lines(path: &Path, max_line: usize) -> io::Result<FileLines> {
+    let lines = FileLines::from_file(open_file(path)?, path).map_err(|e| match e {
+        ReadError::Open { source, .. } => source,
+        other => io::Error::other(other),
+    })?;
+    Ok(lines.max_line_bytes(max_line))
+}
+
+/// A line's bytes as text: borrowed if valid UTF-8, else the lossy text
+/// and the byte offset of the first invalid sequence.
+pub(crate) fn as_text(bytes: &[u8]) -> (Cow<'_, str>, Option<usize>) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (Cow::Borrowed(s), None),
+        Err(e) => (String::from_utf8_lossy(bytes), Some(e.valid_up_to())),
+    }
+}
+
+/// Why a file stopped being read, for stderr (the path is said before).
+pub(crate) fn stopped(e: &ReadError) -> String {
+    match e {
+        ReadError::Read { line, source, .. } => {
+            format!("stopped reading after line {line}: {source}")
         }
-        Ok(other) => Err(format!("not a JSON object: {}", kind_of(&other))),
-        Err(e) => Err(format!("not JSON: {e}")),
+        ReadError::Truncated { line, .. } => {
+            format!("stopped reading after line {line}: compressed data cut short")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Where a file found in a directory goes in the reading order: an
+/// appender's files by their place in its write order (stamp, then
+/// collision counter), other files by name.
+fn reading_order(path: &Path) -> (PathBuf, Option<(SystemTime, u32)>) {
+    match LogFiles::of(path) {
+        // One group per writer, named as its symlink.
+        Some((files, file)) => (files.symlink_path(), Some((file.stamp(), file.counter()))),
+        None => (path.to_owned(), None),
     }
 }
 
@@ -367,8 +239,8 @@ pub(crate) struct Found {
 }
 
 /// The files to read, in order: each path as given; a directory's event
-/// files sorted by name (rotated files carry a UTC timestamp in their
-/// names, so this is oldest first). A file reached twice (through a
+/// files oldest first (an appender's files in its write order, the others
+/// by name). A file reached twice (through a
 /// symlink, or given twice) is read once, and so is a rotated file listed
 /// both plain and compressed (the appender was compressing it).
 pub(crate) fn collect(paths: &[PathBuf]) -> Result<Found, CliError> {
@@ -391,7 +263,7 @@ pub(crate) fn collect(paths: &[PathBuf]) -> Result<Found, CliError> {
                 Err(e) => found.unreadable.push((path.clone(), e.to_string())),
             }
         }
-        entries.sort();
+        entries.sort_by_cached_key(|e| reading_order(e));
         let names: std::collections::HashSet<PathBuf> = entries.iter().cloned().collect();
         for entry in entries {
             // Mid-compression both `x.jsonl` and `x.jsonl.gz` exist: the plain one is read.
@@ -455,7 +327,7 @@ pub(crate) struct Line<'a> {
     pub(crate) bytes: &'a [u8],
     /// Where the first invalid UTF-8 is, if any.
     pub(crate) invalid_utf8: Option<usize>,
-    pub(crate) record: Result<Map<String, Value>, String>,
+    pub(crate) record: Result<ParsedRecord, ParseError>,
 }
 
 /// What reading cost: lines, bytes, files that could not be read to the end.
@@ -480,7 +352,7 @@ pub(crate) struct ReadSummary {
 /// How lines are read: renamed keys, which lines are worth parsing, the cap.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Reading<'a> {
-    pub(crate) renames: &'a Renames,
+    pub(crate) renames: &'a KeyRenames,
     pub(crate) prefilter: &'a Prefilter,
     pub(crate) max_line: usize,
     /// The command reports line problems itself; nothing on stderr.
@@ -504,19 +376,19 @@ pub(crate) fn for_each_line(
         ..Notes::default()
     };
     for input in &found.inputs {
-        let opened = open_lines(&input.path).or_else(|e| {
+        let opened = open_lines(&input.path, reading.max_line).or_else(|e| {
             if input.listed && e.kind() == io::ErrorKind::NotFound {
                 // Compressed since the listing: the same lines under `.gz`.
-                open_lines(&gz_of(&input.path))
+                open_lines(&gz_of(&input.path), reading.max_line)
             } else {
                 Err(e)
             }
         });
-        let reader = match opened {
-            Ok((reader, gzip)) => {
+        let mut lines = match opened {
+            Ok(lines) => {
                 summary.files += 1;
-                summary.gzip_files += usize::from(gzip);
-                reader
+                summary.gzip_files += usize::from(lines.is_compressed());
+                lines
             }
             Err(e) if input.listed && e.kind() == io::ErrorKind::NotFound => {
                 summary.vanished.push(input.path.clone());
@@ -529,7 +401,6 @@ pub(crate) fn for_each_line(
                 continue;
             }
         };
-        let mut lines = Lines::new(reader, reading.max_line);
         read_lines(
             input,
             &mut lines,
@@ -546,36 +417,26 @@ pub(crate) fn for_each_line(
 
 fn read_lines(
     input: &Input,
-    lines: &mut Lines<Box<dyn BufRead>>,
+    lines: &mut FileLines,
     reading: Reading<'_>,
     (summary, notes): (&mut ReadSummary, &mut Notes),
     (each, too_long): (&mut impl FnMut(Line<'_>), &mut impl FnMut(&Path, u64)),
 ) {
-    loop {
-        let next = match lines.next() {
-            Ok(Next::End) => match lines.rest() {
-                Some(last) => last,
-                None => break,
-            },
-            Ok(next) => next,
+    while let Some(item) = lines.next_line() {
+        let line = match item {
+            Ok(line) => line,
+            Err(ReadError::TooLong { line, .. }) => {
+                summary.lines += 1;
+                notes.too_long(&input.path, line, reading.max_line);
+                too_long(&input.path, line);
+                continue;
+            }
             Err(e) => {
-                summary.unreadable.push((
-                    input.path.clone(),
-                    format!("stopped reading after line {}: {e}", lines.number()),
-                ));
+                summary.unreadable.push((input.path.clone(), stopped(&e)));
                 break;
             }
         };
-        let (number, bytes) = match next {
-            Next::Line(number, bytes) => (number, trim_cr(bytes)),
-            Next::TooLong(number) => {
-                summary.lines += 1;
-                notes.too_long(&input.path, number, reading.max_line);
-                too_long(&input.path, number);
-                continue;
-            }
-            Next::End => break,
-        };
+        let (number, bytes) = (line.number(), line.bytes());
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -587,7 +448,7 @@ fn read_lines(
         if !reading.prefilter.may_match(&text) {
             continue;
         }
-        let record = parse_line(&text, reading.renames);
+        let record = ParsedRecord::parse_renamed(&text, reading.renames);
         if record.is_err() {
             summary.invalid_lines += 1;
         }
@@ -598,17 +459,6 @@ fn read_lines(
             invalid_utf8,
             record,
         });
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -640,71 +490,43 @@ mod tests {
         }
     }
 
-    fn all(input: &[u8], cap: usize, chunk: usize) -> Vec<String> {
-        // A reader handing out at most `chunk` bytes at a time.
-        let reader = BufReader::with_capacity(chunk, input);
-        let mut lines = Lines::new(reader, cap);
-        let mut out = Vec::new();
-        loop {
-            match lines.next().unwrap() {
-                Next::Line(n, b) => out.push(format!("{n}:{}", String::from_utf8_lossy(b))),
-                Next::TooLong(n) => out.push(format!("{n}:too long")),
-                Next::End => break,
-            }
-        }
-        if let Some(Next::Line(n, b)) = lines.rest() {
-            out.push(format!("{n}:{}:unended", String::from_utf8_lossy(b)));
-        }
-        out
-    }
-
     #[test]
-    fn lines_are_capped_and_numbered() {
-        for chunk in [1, 2, 3, 7, 64] {
-            assert_eq!(
-                all(b"ab\n\nabcdef\nxyz", 4, chunk),
-                ["1:ab", "2:", "3:too long", "4:xyz:unended"],
-                "{chunk}"
-            );
-            assert_eq!(all(b"abcd\nabcde", 4, chunk), ["1:abcd", "2:too long"]);
-            assert!(all(b"", 4, chunk).is_empty());
+    fn a_directory_is_read_in_write_order() {
+        // Name order puts `.001` (the second file of that millisecond)
+        // before the first; the appender's order does not.
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            "app.20261125T085959.500Z.001.jsonl.gz",
+            "app.20261125T085959.500Z.002.jsonl.gz",
+            "app.20261125T085959.500Z.jsonl.gz",
+            "app.20261125T090000.000Z.jsonl",
+            "other.log",
+        ];
+        for name in names {
+            std::fs::write(dir.path().join(name), "").unwrap();
         }
+        let found = collect(&[dir.path().to_owned()]).unwrap();
+        let got: Vec<_> = found
+            .inputs
+            .iter()
+            .map(|i| i.path.file_name().unwrap().to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "app.20261125T085959.500Z.jsonl.gz",
+                "app.20261125T085959.500Z.001.jsonl.gz",
+                "app.20261125T085959.500Z.002.jsonl.gz",
+                "app.20261125T090000.000Z.jsonl",
+                "other.log",
+            ]
+        );
     }
 
-    use proptest::prelude::{Just, ProptestConfig, prop_oneof};
+    use proptest::prelude::ProptestConfig;
 
     proptest::proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
-        /// Whatever the bytes, the cap and how they arrive: the lines are
-        /// those of `split`, each at most `cap` long or reported as too long.
-        #[test]
-        fn lines_match_a_plain_split(
-            input in proptest::collection::vec(prop_oneof![
-                Just(b'\n'), Just(b'\r'), Just(0u8), Just(0xffu8), proptest::num::u8::ANY
-            ], 0..200),
-            cap in 1usize..20,
-            chunk in 1usize..32,
-        ) {
-            let got = all(&input, cap, chunk);
-            let mut parts: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
-            let unended = !input.ends_with(b"\n") && !input.is_empty();
-            if !unended {
-                parts.pop();
-            }
-            let last = parts.len();
-            let want: Vec<String> = parts.iter().enumerate().map(|(i, p)| {
-                let n = i + 1;
-                if p.len() > cap {
-                    format!("{n}:too long")
-                } else if unended && n == last {
-                    format!("{n}:{}:unended", String::from_utf8_lossy(p))
-                } else {
-                    format!("{n}:{}", String::from_utf8_lossy(p))
-                }
-            }).collect();
-            proptest::prop_assert_eq!(got, want);
-        }
-
         /// Sizes: any text is a size in range or a `BadArgument`, never a panic.
         #[test]
         fn any_size_text_is_parsed_or_refused(text in "\\PC*") {

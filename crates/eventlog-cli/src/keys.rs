@@ -1,79 +1,63 @@
 //! Reading files written with renamed envelope keys (`Envelope::rename`,
 //! `promote_as`): `--key timestamp=@timestamp` maps a file's key back to
-//! the envelope name every command works with.
+//! the envelope name every command works with. The moving back is
+//! `eventlog::KeyRenames`; this module only reads the arguments.
 
-use serde_json::{Map, Value};
+use eventlog::{DEFAULT_PROMOTED, Key, KeyRenames};
 
 use crate::outcome::CliError;
 
-/// Envelope names, with the key each has in the files.
-#[derive(Debug, Default)]
-pub(crate) struct Renames(Vec<(String, String)>);
-
-/// Names a `--key` may rename: the envelope's keys and the promoted
-/// correlation fields.
-fn known(name: &str) -> bool {
-    eventlog::Key::ALL.iter().any(|k| k.default_name() == name)
-        || eventlog::DEFAULT_PROMOTED.contains(&name)
-}
-
-impl Renames {
-    /// `NAME=KEY` pairs: the envelope's `NAME` is written as `KEY`.
-    pub(crate) fn parse(args: &[String]) -> Result<Self, CliError> {
-        let mut out = Vec::new();
-        for arg in args {
-            let bad = || CliError::BadArgument {
-                arg: "--key",
-                value: arg.clone(),
-                expected: "NAME=KEY with NAME an envelope key (timestamp, level, event_name, event_type, message, service, …, request_id, user_id), for example timestamp=@timestamp",
-            };
-            let (name, key) = arg.split_once('=').ok_or_else(bad)?;
-            let (name, key) = (name.trim(), key.trim());
-            if !known(name) || key.is_empty() {
-                return Err(bad());
-            }
-            out.push((name.to_owned(), key.to_owned()));
+/// `NAME=KEY` pairs: the envelope's `NAME` (one of its keys or promoted
+/// correlation fields) is written as `KEY`.
+pub(crate) fn parse(args: &[String]) -> Result<KeyRenames, CliError> {
+    let mut renames = KeyRenames::new();
+    for arg in args {
+        let bad = || CliError::BadArgument {
+            arg: "--key",
+            value: arg.clone(),
+            expected: "NAME=KEY with NAME an envelope key (timestamp, level, event_name, event_type, message, service, …, request_id, user_id), for example timestamp=@timestamp",
+        };
+        let (name, key) = arg.split_once('=').ok_or_else(bad)?;
+        let (name, key) = (name.trim(), key.trim());
+        if key.is_empty() {
+            return Err(bad());
         }
-        Ok(Renames(out))
+        renames = if let Some(k) = Key::ALL.into_iter().find(|k| k.default_name() == name) {
+            renames.rename(k, key)
+        } else if DEFAULT_PROMOTED.contains(&name) {
+            renames.rename_promoted(name, key)
+        } else {
+            return Err(bad());
+        };
     }
-
-    /// Moves each renamed key of `record` back under its envelope name.
-    pub(crate) fn apply(&self, record: &mut Map<String, Value>) {
-        for (name, key) in &self.0 {
-            if name != key
-                && let Some(v) = record.remove(key)
-            {
-                record.insert(name.clone(), v);
-            }
-        }
-    }
+    Ok(renames)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use eventlog::ParsedRecord;
+    use serde_json::{Value, json};
 
     #[test]
     fn renamed_keys_move_back() {
-        let r = Renames::parse(&[
+        let r = parse(&[
             "timestamp=@timestamp".into(),
             "level=severity".into(),
             "request_id=req".into(),
         ])
         .unwrap();
-        let Value::Object(mut m) =
-            json!({"@timestamp": "t", "severity": "INFO", "req": "r1", "x": 1})
-        else {
-            unreachable!()
-        };
-        r.apply(&mut m);
+        let record = ParsedRecord::parse_renamed(
+            r#"{"@timestamp": "t", "severity": "INFO", "req": "r1", "x": 1}"#,
+            &r,
+        )
+        .unwrap();
         assert_eq!(
-            Value::Object(m),
+            Value::from(record),
             json!({"timestamp": "t", "level": "INFO", "request_id": "r1", "x": 1})
         );
         for bad in ["timestamp", "nope=x", "level=", "=x", "level= "] {
-            assert!(Renames::parse(&[bad.into()]).is_err(), "{bad}");
+            assert!(parse(&[bad.into()]).is_err(), "{bad}");
         }
     }
 
@@ -84,15 +68,19 @@ mod tests {
         fn any_key_text_parses_or_is_refused(
             texts in proptest::collection::vec("\\PC*|(level|timestamp|request_id)=\\PC{0,6}", 0..4),
         ) {
-            match Renames::parse(&texts) {
+            match parse(&texts) {
                 Ok(r) => {
-                    for (name, key) in &r.0 {
-                        proptest::prop_assert!(known(name) && !key.is_empty());
+                    for text in &texts {
+                        let (name, key) = text.split_once('=').unwrap();
+                        // The last rename of a name wins.
+                        let last = texts.iter().rev().find_map(|t| {
+                            t.split_once('=').filter(|(n, _)| n.trim() == name.trim()).map(|(_, k)| k.trim())
+                        });
+                        if last == Some(key.trim()) && name.trim() != key.trim() {
+                            proptest::prop_assert_eq!(r.written_as(name.trim()), Some(key.trim()));
+                        }
                     }
-                    let Value::Object(mut m) = json!({"level": "INFO", "x": 1}) else {
-                        unreachable!()
-                    };
-                    r.apply(&mut m);
+                    let _ = ParsedRecord::parse_renamed(r#"{"level": "INFO", "x": 1}"#, &r);
                 }
                 Err(CliError::BadArgument { arg, value, .. }) => {
                     proptest::prop_assert_eq!(arg, "--key");

@@ -325,7 +325,7 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = keys::Renames::parse(&cli.keys).and_then(|renames| {
+    let result = keys::parse(&cli.keys).and_then(|renames| {
         let max_line = input::parse_size("--max-line-bytes", &cli.max_line)?;
         run(
             cli.command,

@@ -170,9 +170,9 @@ impl<'a> Validator<'a> {
             failed = true;
         }
         let record = match &line.record {
-            Ok(r) => r,
+            Ok(r) => r.as_map(),
             Err(why) => {
-                self.problem(file, number, "invalid_json", why.clone(), false);
+                self.problem(file, number, "invalid_json", why.to_string(), false);
                 return;
             }
         };

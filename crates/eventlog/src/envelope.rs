@@ -115,7 +115,7 @@ pub const DEFAULT_PROMOTED: [&str; 4] = ["correlation_id", "request_id", "user_i
 
 #[derive(Debug, Clone)]
 pub(crate) struct PromotedKey {
-    field: String,
+    pub(crate) field: String,
     pub(crate) key: String,
     pub(crate) key_json: Vec<u8>,
 }

@@ -59,9 +59,11 @@
 //! Beside the flow: `envelope` (key names and order), `deployment`,
 //! `trace` (W3C ids), `event_type` and `violation` (vocabulary shared by
 //! record and schema), `filter` ([`EventFilter`]), `propagation`
-//! ([`current_context`], headers for the next service), `testing`; and the
-//! shared tricks, one module each: `reuse` (the boxed per-thread buffer),
-//! `cache` (per-thread caches keyed by a `'static` address), `words`
+//! ([`current_context`], headers for the next service), `self_report`
+//! ([`DropReporter`]: an output's losses, in the layer's envelope), `parsed`
+//! ([`ParsedRecord`]: a line read back, renamed keys moved back), `testing`;
+//! and the shared tricks, one module each: `reuse` (the boxed per-thread
+//! buffer), `cache` (per-thread caches keyed by a `'static` address), `words`
 //! (overlapping-word compares and byte tests).
 //!
 //! # The record
@@ -108,6 +110,7 @@ mod filter;
 mod layer;
 mod otel;
 mod output;
+mod parsed;
 mod propagation;
 mod record;
 mod redact;
@@ -128,6 +131,7 @@ pub use fields::{Field, Value};
 pub use filter::EventFilter;
 pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, Policy, layer};
 pub use output::{JsonOutput, Output};
+pub use parsed::{KeyRenames, ParseError, ParsedRecord};
 pub use propagation::{PropagationContext, current_context};
 pub use record::Record;
 pub use redact::{

@@ -1,7 +1,7 @@
 //! Helpers for asserting, in your own tests, which events your code emitted.
 //!
 //! [`Capture`] is a `MakeWriter` that keeps every line in memory; its
-//! accessors parse the lines and hand back [`CapturedRecord`]s, so tests
+//! accessors parse the lines and hand back [`ParsedRecord`]s, so tests
 //! compare values, not substrings.
 //!
 //! ```
@@ -28,8 +28,9 @@
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use serde_json::{Map, Value};
 use tracing_subscriber::fmt::MakeWriter;
+
+use crate::parsed::ParsedRecord;
 
 /// An in-memory writer for tests; clones share the same buffer.
 #[derive(Debug, Clone, Default)]
@@ -65,19 +66,18 @@ impl Capture {
     /// # Panics
     ///
     /// If a line is not one JSON object: that is a bug worth failing on.
-    pub fn records(&self) -> Vec<CapturedRecord> {
+    pub fn records(&self) -> Vec<ParsedRecord> {
         self.lines()
             .iter()
-            .map(|line| match serde_json::from_str::<Value>(line) {
-                Ok(Value::Object(map)) => CapturedRecord(map),
-                Ok(other) => panic!("line is JSON but not an object: {other}"),
-                Err(e) => panic!("line is not valid JSON ({e}): {line}"),
+            .map(|line| {
+                ParsedRecord::parse(line)
+                    .unwrap_or_else(|e| panic!("line is not a record ({e}): {line}"))
             })
             .collect()
     }
 
     /// The records named `event_name`, in order.
-    pub fn events(&self, event_name: &str) -> Vec<CapturedRecord> {
+    pub fn events(&self, event_name: &str) -> Vec<ParsedRecord> {
         self.records()
             .into_iter()
             .filter(|r| r.event_name() == Some(event_name))
@@ -85,7 +85,7 @@ impl Capture {
     }
 
     /// The first record named `event_name`, if any.
-    pub fn find(&self, event_name: &str) -> Option<CapturedRecord> {
+    pub fn find(&self, event_name: &str) -> Option<ParsedRecord> {
         self.events(event_name).into_iter().next()
     }
 
@@ -94,7 +94,7 @@ impl Capture {
     /// # Panics
     ///
     /// If there is none; the message lists the names that were seen.
-    pub fn expect_event(&self, event_name: &str) -> CapturedRecord {
+    pub fn expect_event(&self, event_name: &str) -> ParsedRecord {
         let records = self.records();
         let seen: Vec<_> = records
             .iter()
@@ -145,60 +145,14 @@ impl<'a> MakeWriter<'a> for Capture {
     }
 }
 
-/// One parsed record.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CapturedRecord(Map<String, Value>);
-
-impl CapturedRecord {
-    /// A top-level key (`"trace_id"`, `"request_id"`, `"service"`, …).
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.get(key)
-    }
-
-    /// A top-level string key.
-    pub fn str(&self, key: &str) -> Option<&str> {
-        self.get(key).and_then(Value::as_str)
-    }
-
-    /// The `event_name`.
-    pub fn event_name(&self) -> Option<&str> {
-        self.str("event_name")
-    }
-
-    /// The `event_type`.
-    pub fn event_type(&self) -> Option<&str> {
-        self.str("event_type")
-    }
-
-    /// The `level`.
-    pub fn level(&self) -> Option<&str> {
-        self.str("level")
-    }
-
-    /// The `message`.
-    pub fn message(&self) -> Option<&str> {
-        self.str("message")
-    }
-
-    /// One of the event's own fields (inside `metadata`).
-    pub fn metadata(&self, field: &str) -> Option<&Value> {
-        self.get("metadata").and_then(|m| m.get(field))
-    }
-
-    /// One of the current span's fields (inside `span.fields`).
-    pub fn span_field(&self, field: &str) -> Option<&Value> {
-        self.get("span")
-            .and_then(|s| s.get("fields"))
-            .and_then(|f| f.get(field))
-    }
-
-    /// The keys in the order they were written.
-    pub fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(String::as_str).collect()
-    }
-
-    /// The whole record.
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
-    }
-}
+/// The record type [`Capture`] used to return, now the crate's one parsed
+/// record type.
+///
+/// ```
+/// # #![allow(deprecated)]
+/// let record: eventlog::testing::CapturedRecord = eventlog::ParsedRecord::parse("{}")?;
+/// assert!(record.keys().is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[deprecated(note = "use `eventlog::ParsedRecord`, the same type (issue #14)")]
+pub type CapturedRecord = ParsedRecord;

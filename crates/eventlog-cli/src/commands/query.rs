@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use super::{Out, Settings, after_reading};
+use super::shared::{Out, Settings, after_reading};
 use crate::filter::Filter;
 use crate::input;
 use crate::outcome::{CliError, Outcome};
@@ -28,7 +28,7 @@ pub(crate) fn query_command(
                 return;
             }
             if let Ok(record) = &line.record
-                && filter.matches(record)
+                && filter.matches(record.as_map())
             {
                 matched += 1;
                 // The line's bytes as they are in the file.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Out, Settings, after_reading, read_records, write_result};
+use super::shared::{Out, Settings, after_reading, read_records, write_result};
 use crate::filter::Filter;
 use crate::outcome::{CliError, Outcome};
 use crate::stats;

@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use super::{Out, Settings, after_reading};
+use super::shared::{Out, Settings, after_reading};
 use crate::filter;
 use crate::input;
 use crate::outcome::{CliError, Outcome};
@@ -26,9 +26,9 @@ pub(crate) fn trace_command(
         |line| {
             seq += 1;
             if let Ok(record) = line.record
-                && trace::belongs(&record, id)
+                && trace::belongs(record.as_map(), id)
             {
-                entries.push(trace::entry(seq, line.bytes, record));
+                entries.push(trace::entry(seq, line.bytes, record.into_map()));
             }
         },
         |_, _| {},

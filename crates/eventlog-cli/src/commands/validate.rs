@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Out, Settings, after_reading, write_result};
+use super::shared::{Out, Settings, after_reading, write_result};
 use crate::filter;
 use crate::input;
 use crate::outcome::{CliError, Outcome};

@@ -59,7 +59,7 @@ fn every_key_is_present_in_envelope_order() {
             "span",
         ]
     );
-    assert_eq!(order.level(), Some("INFO"));
+    assert_eq!(order.str("level"), Some("INFO"));
     assert_eq!(order.event_type(), Some("business"));
     assert_eq!(order.message(), Some("order placed"));
     assert_eq!(
@@ -147,7 +147,7 @@ fn levels_and_derived_event_types() {
     });
     let got: Vec<_> = records
         .iter()
-        .map(|r| (r.level().unwrap(), r.event_type().unwrap()))
+        .map(|r| (r.str("level").unwrap(), r.event_type().unwrap()))
         .collect();
     assert_eq!(
         got,

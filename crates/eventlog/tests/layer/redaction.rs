@@ -8,10 +8,7 @@ use tracing_subscriber::prelude::*;
 use crate::support::{only, run, run_with};
 
 /// Runs `f` and returns the raw bytes written plus the parsed records.
-fn raw_run(
-    layer: eventlog::EventLayer,
-    f: impl FnOnce(),
-) -> (String, Vec<eventlog::testing::CapturedRecord>) {
+fn raw_run(layer: eventlog::EventLayer, f: impl FnOnce()) -> (String, Vec<eventlog::ParsedRecord>) {
     let capture = Capture::new();
     let subscriber = tracing_subscriber::registry().with(layer.writer(capture.clone()));
     tracing::subscriber::with_default(subscriber, f);
@@ -358,7 +355,7 @@ fn leak_check(
     layer: eventlog::EventLayer,
     f: impl FnOnce(),
     secrets: &[&str],
-) -> Vec<eventlog::testing::CapturedRecord> {
+) -> Vec<eventlog::ParsedRecord> {
     let (raw, records) = raw_run(layer, f);
     assert!(!records.is_empty());
     for line in raw.lines() {

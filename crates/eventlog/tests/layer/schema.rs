@@ -42,7 +42,7 @@ fn shop() -> Schema {
         .unwrap()
 }
 
-fn errors(r: &eventlog::testing::CapturedRecord) -> Vec<String> {
+fn errors(r: &eventlog::ParsedRecord) -> Vec<String> {
     r.get("schema_errors")
         .map(|v| {
             v.as_array()

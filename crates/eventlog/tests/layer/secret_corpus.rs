@@ -12,7 +12,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use eventlog::testing::{Capture, CapturedRecord};
+use eventlog::ParsedRecord;
+use eventlog::testing::Capture;
 use eventlog::{EventLayer, Redactor};
 use eventlog_tests::secrets::{KNOWN_FALSE_POSITIVES, NEGATIVES, POSITIVES};
 use serde_json::Value;
@@ -89,7 +90,7 @@ fn emit(place: Place, case: usize, text: &'static str) {
 }
 
 /// What `place` should show for an untouched `text`, read from `record`.
-fn shown(place: Place, record: &CapturedRecord) -> Option<String> {
+fn shown(place: Place, record: &ParsedRecord) -> Option<String> {
     let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
     match place {
         Place::EventField | Place::Debug => s(record.metadata("value")),

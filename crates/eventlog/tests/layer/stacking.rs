@@ -4,13 +4,14 @@
 //!
 //! Regressions of issue #13, items 2 and 3 (reproduced on `dab172c`).
 
-use eventlog::testing::{Capture, CapturedRecord};
+use eventlog::ParsedRecord;
+use eventlog::testing::Capture;
 use tracing_subscriber::filter::{EnvFilter, LevelFilter, filter_fn};
 use tracing_subscriber::prelude::*;
 
 use crate::support::{assert_no_duplicate_keys, only};
 
-fn parsed(capture: &Capture) -> Vec<CapturedRecord> {
+fn parsed(capture: &Capture) -> Vec<ParsedRecord> {
     for line in capture.lines() {
         assert_no_duplicate_keys(&line);
     }
@@ -42,7 +43,7 @@ fn workload() {
 fn beside_an_unfiltered_layer<L>(
     second: L,
     second_output: &Capture,
-) -> (Vec<CapturedRecord>, Vec<CapturedRecord>)
+) -> (Vec<ParsedRecord>, Vec<ParsedRecord>)
 where
     L: tracing_subscriber::Layer<
             tracing_subscriber::layer::Layered<eventlog::EventLayer, tracing_subscriber::Registry>,
@@ -60,10 +61,10 @@ where
 
 /// Asserts the records of one output: the names written, and that every
 /// record inside the request has its ids and promoted fields.
-fn assert_output(records: &[CapturedRecord], names: &[&str]) {
+fn assert_output(records: &[ParsedRecord], names: &[&str]) {
     let got: Vec<_> = records
         .iter()
-        .filter_map(CapturedRecord::event_name)
+        .filter_map(ParsedRecord::event_name)
         .collect();
     assert_eq!(got, names);
     for r in records {
@@ -85,7 +86,7 @@ fn assert_output(records: &[CapturedRecord], names: &[&str]) {
 }
 
 /// The ids two outputs gave the same event agree.
-fn assert_same_ids(a: &[CapturedRecord], b: &[CapturedRecord], name: &str) {
+fn assert_same_ids(a: &[ParsedRecord], b: &[ParsedRecord], name: &str) {
     let (a, b) = (only(a, name), only(b, name));
     assert_eq!(a.get("trace_id"), b.get("trace_id"));
     assert_eq!(a.get("span_id"), b.get("span_id"));
@@ -214,7 +215,7 @@ fn an_event_filter_writes_close_records_only_for_spans_it_enables() {
     let records = parsed(&capture);
     let names: Vec<_> = records
         .iter()
-        .filter_map(CapturedRecord::event_name)
+        .filter_map(ParsedRecord::event_name)
         .collect();
     assert_eq!(names, ["inside", "loud_completed"]);
     // The filtered-out span still gave its ids to the record beneath it.
@@ -245,7 +246,7 @@ fn an_env_filter_with_span_directives_works_as_an_event_filter() {
     let records = parsed(&capture);
     let names: Vec<_> = records
         .iter()
-        .filter_map(CapturedRecord::event_name)
+        .filter_map(ParsedRecord::event_name)
         .collect();
     assert_eq!(names, ["inside_kept", "browse_warned"]);
     assert_eq!(only(&records, "inside_kept").str("request_id"), Some("r-2"));
@@ -264,7 +265,7 @@ fn a_plain_with_filter_still_writes_and_does_not_panic() {
         &warn,
     );
     assert_output(&all, &ALL);
-    let names: Vec<_> = warn.iter().filter_map(CapturedRecord::event_name).collect();
+    let names: Vec<_> = warn.iter().filter_map(ParsedRecord::event_name).collect();
     assert_eq!(names, ["payment_retried", "outside_any_span"]);
 }
 

@@ -4,13 +4,14 @@ use std::collections::HashSet;
 use std::fmt;
 
 use eventlog::EventLayer;
-use eventlog::testing::{Capture, CapturedRecord};
+use eventlog::ParsedRecord;
+use eventlog::testing::Capture;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use tracing_subscriber::prelude::*;
 
 /// Runs `f` under a registry with `layer` writing to a capture; returns the
 /// parsed records and checks every line for duplicate keys.
-pub(crate) fn run_with(layer: EventLayer, f: impl FnOnce()) -> Vec<CapturedRecord> {
+pub(crate) fn run_with(layer: EventLayer, f: impl FnOnce()) -> Vec<ParsedRecord> {
     let capture = Capture::new();
     let subscriber = tracing_subscriber::registry().with(layer.writer(capture.clone()));
     tracing::subscriber::with_default(subscriber, f);
@@ -21,12 +22,12 @@ pub(crate) fn run_with(layer: EventLayer, f: impl FnOnce()) -> Vec<CapturedRecor
 }
 
 /// Runs `f` under the default layer (no deployment context from the host).
-pub(crate) fn run(f: impl FnOnce()) -> Vec<CapturedRecord> {
+pub(crate) fn run(f: impl FnOnce()) -> Vec<ParsedRecord> {
     run_with(eventlog::layer(), f)
 }
 
 /// The single record named `name`.
-pub(crate) fn only<'a>(records: &'a [CapturedRecord], name: &str) -> &'a CapturedRecord {
+pub(crate) fn only<'a>(records: &'a [ParsedRecord], name: &str) -> &'a ParsedRecord {
     let found: Vec<_> = records
         .iter()
         .filter(|r| r.event_name() == Some(name))

@@ -1,0 +1,93 @@
+//! What every command shares: how it reads (`Settings`), the files it
+//! could not read named on stderr, and writing the answer.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use crate::filter;
+use crate::input;
+use crate::outcome::{CliError, Outcome};
+
+/// Names on stderr the files that could not be read (and those that went
+/// away while reading a directory); `outcome`, or `Incomplete` if any
+/// file could not be read.
+pub(crate) fn after_reading(read: &input::ReadSummary, outcome: Outcome) -> Outcome {
+    for file in &read.vanished {
+        eprintln!(
+            "eventlog: {}: gone before it could be read (rotated or deleted by retention meanwhile): skipped",
+            file.display()
+        );
+    }
+    for (file, why) in &read.unreadable {
+        eprintln!("eventlog: {}: {why}", file.display());
+    }
+    if read.unreadable.is_empty() {
+        outcome
+    } else {
+        Outcome::Incomplete
+    }
+}
+
+/// How every command reads: renamed keys and the line cap.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settings<'a> {
+    pub(crate) renames: &'a eventlog::KeyRenames,
+    pub(crate) max_line: usize,
+}
+
+impl<'a> Settings<'a> {
+    pub(crate) fn reading(
+        self,
+        prefilter: &'a filter::Prefilter,
+        quiet: bool,
+    ) -> input::Reading<'a> {
+        input::Reading {
+            renames: self.renames,
+            prefilter,
+            max_line: self.max_line,
+            quiet,
+        }
+    }
+}
+
+pub(crate) type Out<'a> = std::io::BufWriter<std::io::StdoutLock<'a>>;
+
+pub(crate) fn write_json(out: &mut Out<'_>, value: &impl serde::Serialize) -> Result<(), CliError> {
+    serde_json::to_writer(&mut *out, value).map_err(|e| CliError::Output(e.into()))?;
+    writeln!(out).map_err(CliError::Output)
+}
+
+/// Hands every record of `paths` to `add`; returns what reading cost.
+pub(crate) fn read_records(
+    settings: Settings<'_>,
+    paths: &[PathBuf],
+    mut add: impl FnMut(&serde_json::Map<String, serde_json::Value>),
+) -> Result<input::ReadSummary, CliError> {
+    let found = input::collect(paths)?;
+    let everything = filter::Prefilter::default();
+    Ok(input::for_each_line(
+        found,
+        settings.reading(&everything, false),
+        |line| {
+            if let Ok(record) = &line.record {
+                add(record.as_map());
+            }
+        },
+        |_, _| {},
+    ))
+}
+
+/// Writes `result` as one JSON object, or as `text` renders it.
+pub(crate) fn write_result(
+    out: &mut Out<'_>,
+    json: bool,
+    result: &impl serde::Serialize,
+    text: impl FnOnce() -> String,
+) -> Result<Outcome, CliError> {
+    if json {
+        write_json(out, result)?;
+    } else {
+        write!(out, "{}", text()).map_err(CliError::Output)?;
+    }
+    Ok(Outcome::Done)
+}
