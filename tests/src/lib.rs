@@ -5,6 +5,7 @@
 //!
 //! - [`workload`]: the per-event workload every bench and instruction count runs;
 //! - [`collector`]: a real OTLP collector (rotel) on free loopback ports;
+//! - [`tls`]: a real TLS terminator (stunnel) in front of the collector, with certificates made at test time;
 //! - [`files`]: an appender's files read back, rotated `.gz` ones decompressed;
 //! - [`secrets`]: the secret corpus the redaction tests hold every output to.
 
@@ -15,4 +16,5 @@
 pub mod collector;
 pub mod files;
 pub mod secrets;
+pub mod tls;
 pub mod workload;

@@ -8,8 +8,10 @@
 //!   bounded in **bytes**; one worker thread writes whole batches. When the
 //!   queue is full, callers either wait or drop the line, as you choose
 //!   ([`Backpressure`]); nothing is lost silently: every drop is counted in
-//!   [`WriterStats`], reported to an optional callback, and announced in the log
-//!   itself by a `log_events_dropped` line. A [`Guard`] flushes on drop.
+//!   [`WriterStats`], reported to an optional callback, and, given a
+//!   formatter ([`NonBlockingBuilder::self_report`]; with eventlog, the
+//!   layer's `log_records_dropped` record), announced in the log itself. A
+//!   [`Guard`] flushes on drop.
 //! - [`RollingFile`]: files that rotate by size and/or time ([`Rotation`]),
 //!   are gzip-compressed off the hot path, and are deleted by count, age or
 //!   total size, touching only files they own.
@@ -66,7 +68,7 @@
 //!   [`Guard::shutdown`] with a timeout and a typed [`GuardError`].
 //! - **Faults do not panic.** A failed write (disk full, I/O error, directory
 //!   removed, permission lost) is retried with backoff, then its lines are
-//!   dropped with [`LineDropReason::Io`] and announced by a `log_events_dropped`
+//!   dropped with [`LineDropReason::Io`] and announced by a self-report
 //!   line once the disk takes writes again; writing resumes by itself. A
 //!   vanished directory is recreated; an unwritable one delays rotation
 //!   (lines go on in the current file).
@@ -89,7 +91,7 @@
 //!
 //! # Feature flags
 //!
-//! - `local-time`: [`TimeZone::local`], rotation at local midnight or hour
+//! - `local-time`: `TimeZone::local`, rotation at local midnight or hour
 //!   (requires the `jiff` crate). Off by default; UTC and fixed offsets need nothing.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -148,7 +148,7 @@ pub struct WriterStatsSnapshot {
     pub retention_deletions: u64,
     /// Old files retention failed to delete.
     pub retention_errors: u64,
-    /// `log_events_dropped` self-report lines written.
+    /// Self-report lines written (see [`NonBlockingBuilder::self_report`](crate::NonBlockingBuilder::self_report)).
     pub self_reports: u64,
 }
 

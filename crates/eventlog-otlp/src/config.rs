@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use eventlog::{OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME};
 
+use crate::tls::{TlsFiles, TlsMaterial};
+
 use crate::OtlpError;
 
 /// `OTEL_EXPORTER_OTLP_ENDPOINT`: base URL for every signal (HTTP appends `/v1/logs`).
@@ -80,6 +82,60 @@ pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
 /// assert_eq!(eventlog_otlp::OTEL_EXPORTER_OTLP_LOGS_HEADERS, "OTEL_EXPORTER_OTLP_LOGS_HEADERS");
 /// ```
 pub const OTEL_EXPORTER_OTLP_LOGS_HEADERS: &str = "OTEL_EXPORTER_OTLP_LOGS_HEADERS";
+
+/// `OTEL_SDK_DISABLED`: `true` switches the OTLP output off, as the
+/// OpenTelemetry spec says for every SDK part: the output is built, starts
+/// no export thread and refuses every record as filtered (not a loss).
+///
+/// ```
+/// assert_eq!(eventlog_otlp::OTEL_SDK_DISABLED, "OTEL_SDK_DISABLED");
+/// ```
+pub const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+/// `OTEL_LOGS_EXPORTER`: `none` switches the OTLP output off as
+/// [`OTEL_SDK_DISABLED`] does; `otlp` (or unset) keeps it on; anything
+/// else is an [`OtlpError::Env`] (this output exports OTLP only).
+///
+/// ```
+/// assert_eq!(eventlog_otlp::OTEL_LOGS_EXPORTER, "OTEL_LOGS_EXPORTER");
+/// ```
+pub const OTEL_LOGS_EXPORTER: &str = "OTEL_LOGS_EXPORTER";
+
+/// Whether the variables switch the output off.
+pub(crate) fn exporter_disabled(env: Lookup<'_>) -> Result<bool, OtlpError> {
+    if let Some(v) = var(env, OTEL_SDK_DISABLED)? {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "true" => return Ok(true),
+            "false" => {}
+            _ => {
+                return Err(OtlpError::Env {
+                    name: OTEL_SDK_DISABLED,
+                    value: v,
+                    expected: "`true` or `false`",
+                });
+            }
+        }
+    }
+    match var(env, OTEL_LOGS_EXPORTER)? {
+        None => Ok(false),
+        Some(v) => {
+            let names: Vec<String> = v
+                .split(',')
+                .map(|n| n.trim().to_ascii_lowercase())
+                .collect();
+            if names.iter().any(|n| n == "otlp") {
+                Ok(false)
+            } else if names.iter().all(|n| n == "none") {
+                Ok(true)
+            } else {
+                Err(OtlpError::Env {
+                    name: OTEL_LOGS_EXPORTER,
+                    value: v,
+                    expected: "`otlp` or `none`",
+                })
+            }
+        }
+    }
+}
 
 /// The gRPC endpoint when nothing else is set.
 ///
@@ -167,6 +223,7 @@ pub(crate) struct TransportSettings {
     pub(crate) timeout: Option<Duration>,
     pub(crate) gzip: Option<bool>,
     pub(crate) headers: HashMap<String, String>,
+    pub(crate) tls: TlsFiles,
 }
 
 /// Settings after the environment and the defaults were applied, all checked.
@@ -183,6 +240,13 @@ pub(crate) struct Resolved {
     pub(crate) headers: http::HeaderMap,
     /// `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_SERVICE_NAME`, parsed.
     pub(crate) resource: ResourceEnv,
+    /// The endpoint is `https://`.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) https: bool,
+    /// Certificate files for an `https://` endpoint, read and checked;
+    /// `None` with `https`: the system's roots, no client certificate.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) tls: Option<TlsMaterial>,
 }
 
 /// The resource's variables, read at build time (not on the export thread).
@@ -209,7 +273,7 @@ fn var(env: Lookup<'_>, name: &'static str) -> Result<Option<String>, OtlpError>
 }
 
 /// The logs-specific variable, else the generic one, with its name.
-fn var_pair(
+pub(crate) fn var_pair(
     env: Lookup<'_>,
     logs: &'static str,
     generic: &'static str,
@@ -265,6 +329,22 @@ impl TransportSettings {
             },
         };
         validate_endpoint(&endpoint, &from, protocol)?;
+        let https = endpoint
+            .get(..6)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"));
+        let tls = if https {
+            self.tls.resolve(env)?
+        } else if self.tls.any() {
+            return Err(OtlpError::Setting {
+                setting: "tls_ca_certificate / tls_client_certificate",
+                value: format!("{endpoint:?}"),
+                reason: "certificate files only apply to an https:// endpoint",
+            });
+        } else {
+            // The variables may be set for other exporters: ignored, as
+            // the OpenTelemetry spec has it for a plain endpoint.
+            None
+        };
 
         let gzip = match self.gzip {
             Some(g) => g,
@@ -301,6 +381,8 @@ impl TransportSettings {
             gzip,
             headers: self.headers(env, protocol)?,
             resource: resource_env(env)?,
+            https,
+            tls,
         })
     }
 
@@ -545,8 +627,13 @@ fn validate_endpoint(endpoint: &str, from: &str, protocol: Protocol) -> Result<(
     };
     let uri: http::Uri = endpoint.parse().map_err(|_| bad("not a URL"))?;
     match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => return Err(bad("https needs TLS, which this build does not include")),
+        Some("https") if !cfg!(feature = "tls") => {
+            return Err(OtlpError::FeatureDisabled {
+                what: "an https:// endpoint",
+                feature: "tls",
+            });
+        }
+        Some("http" | "https") => {}
         _ => return Err(bad("the scheme must be http or https")),
     }
     let authority = uri.authority().map_or("", http::uri::Authority::as_str);
@@ -654,10 +741,6 @@ pub(crate) mod tests {
             ("http://::1:4317", "not a URL"),
             ("http://café:4317", "not a URL"),
             ("http://h:4317\n", "not a URL"),
-            (
-                "https://collector:4317",
-                "https needs TLS, which this build does not include",
-            ),
             ("http://:4317", "the URL has no host"),
             ("http://127.0.0.1:99999", port),
             ("http://127.0.0.1:65536", port),
@@ -698,6 +781,48 @@ pub(crate) mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn https_needs_the_tls_feature_and_is_checked_like_http() {
+        let https = check("https://collector:4317", Protocol::Grpc);
+        if cfg!(feature = "tls") {
+            https.unwrap();
+            assert!(matches!(
+                check("https://user:pw@collector:4317", Protocol::Grpc),
+                Err(OtlpError::Endpoint { .. })
+            ));
+        } else {
+            assert!(matches!(
+                https,
+                Err(OtlpError::FeatureDisabled { feature: "tls", .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn the_sdk_and_logs_exporter_variables_switch_the_output_off() {
+        let disabled = |vars: &[(&str, &str)]| {
+            let map: BTreeMap<String, OsString> = vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), OsString::from(v)))
+                .collect();
+            exporter_disabled(&|name| map.get(name).cloned())
+        };
+        assert!(!disabled(&[]).unwrap());
+        assert!(disabled(&[(OTEL_SDK_DISABLED, "true")]).unwrap());
+        assert!(disabled(&[(OTEL_SDK_DISABLED, " TRUE ")]).unwrap());
+        assert!(!disabled(&[(OTEL_SDK_DISABLED, "false")]).unwrap());
+        assert!(disabled(&[(OTEL_LOGS_EXPORTER, "none")]).unwrap());
+        assert!(!disabled(&[(OTEL_LOGS_EXPORTER, "otlp")]).unwrap());
+        assert!(!disabled(&[(OTEL_LOGS_EXPORTER, "console,otlp")]).unwrap());
+        assert!(!disabled(&[(OTEL_LOGS_EXPORTER, "")]).unwrap());
+        for (name, bad) in [(OTEL_SDK_DISABLED, "yes"), (OTEL_LOGS_EXPORTER, "console")] {
+            assert!(
+                matches!(disabled(&[(name, bad)]), Err(OtlpError::Env { name: n, .. }) if n == name),
+                "{name}={bad}"
+            );
+        }
     }
 
     #[test]
@@ -805,6 +930,7 @@ pub(crate) mod tests {
             timeout: Some(Duration::from_millis(1500)),
             gzip: Some(false),
             headers: HashMap::new(),
+            tls: TlsFiles::default(),
         };
         let r = resolve(
             &s,

@@ -21,10 +21,10 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OtlpError {
-    /// The endpoint is not an `http://` URL with a host and, if any, a port
-    /// from 1 to 65535 (`https://` needs TLS, which this crate does not
-    /// include yet; credentials in the URL are refused, send them in a
-    /// header). Fix the value in code or in the variable named by `from`.
+    /// The endpoint is not an `http://` or `https://` URL with a host and,
+    /// if any, a port from 1 to 65535 (`https://` needs the `tls` feature;
+    /// credentials in the URL are refused, send them in a header). Fix the
+    /// value in code or in the variable named by `from`.
     #[error("invalid OTLP endpoint `{value}` (from {from}): {reason}")]
     Endpoint {
         /// The offending value (with any `user:password@` masked as `***@`).
@@ -93,6 +93,39 @@ pub enum OtlpError {
         from: String,
         /// What is wrong with it.
         reason: &'static str,
+    },
+    /// A certificate or key file for an `https://` endpoint cannot be used:
+    /// missing or unreadable, no PEM certificate (or key) in it, a key that
+    /// does not fit its certificate, or a client certificate without its
+    /// key. Problems only the collector can show (a wrong CA, an expired
+    /// certificate) fail at connect instead: see
+    /// [`OtlpOutput::last_error`](crate::OtlpOutput::last_error).
+    ///
+    /// ```
+    /// # #[cfg(feature = "tls")] {
+    /// use eventlog_otlp::{OtlpError, OtlpOutput};
+    ///
+    /// let err = OtlpOutput::builder()
+    ///     .endpoint("https://collector:4317")
+    ///     .tls_ca_certificate("/nonexistent/ca.pem")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(&err, OtlpError::Tls { what: "CA certificate", .. }));
+    /// assert!(err.to_string().starts_with(
+    ///     "cannot use the OTLP CA certificate /nonexistent/ca.pem (from the builder): cannot open it"
+    /// ));
+    /// # }
+    /// ```
+    #[error("cannot use the OTLP {what} {} (from {from}): {reason}", .path.display())]
+    Tls {
+        /// Which file: `CA certificate`, `client certificate` or `client key`.
+        what: &'static str,
+        /// Its path.
+        path: std::path::PathBuf,
+        /// Where the path came from: `the builder` or a variable name.
+        from: String,
+        /// What is wrong with it (never the file's content).
+        reason: String,
     },
     /// The HTTP client could not be built (for example, the system's TLS
     /// or proxy configuration could not be read).

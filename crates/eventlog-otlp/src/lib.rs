@@ -113,8 +113,9 @@
 //!
 //! | feature | enables | requires |
 //! |---|---|---|
-//! | `grpc` (default) | OTLP/gRPC | tonic (no TLS) |
-//! | `http` | OTLP/HTTP with protobuf bodies ([`Protocol::HttpProtobuf`]) | reqwest (no TLS) |
+//! | `grpc` (default) | OTLP/gRPC | tonic |
+//! | `http` | OTLP/HTTP with protobuf bodies ([`Protocol::HttpProtobuf`]) | reqwest |
+//! | `tls` | `https://` endpoints: system roots, a CA file, a client certificate for mTLS ([`OtlpOutputBuilder::tls_ca_certificate`]) | rustls on ring, rustls-native-certs |
 //! | `gzip` | [`OtlpOutputBuilder::gzip`] | tonic's `gzip`, flate2 |
 //!
 //! # The wire
@@ -153,6 +154,7 @@ mod output;
 mod proto;
 mod queue;
 mod stats;
+mod tls;
 mod transport;
 mod worker;
 
@@ -162,7 +164,7 @@ pub use config::{
     OTEL_EXPORTER_OTLP_LOGS_COMPRESSION, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
     OTEL_EXPORTER_OTLP_LOGS_HEADERS, OTEL_EXPORTER_OTLP_LOGS_PROTOCOL,
     OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT,
-    Protocol,
+    OTEL_LOGS_EXPORTER, OTEL_SDK_DISABLED, Protocol,
 };
 #[allow(deprecated)]
 pub use error::{OtlpError, OtlpGuardError, ShutdownError};
@@ -174,3 +176,8 @@ pub use output::{
     OtlpOutputBuilder,
 };
 pub use stats::OtlpStats;
+pub use tls::{
+    OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
+    OTEL_EXPORTER_OTLP_CLIENT_KEY, OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE,
+    OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY,
+};

@@ -177,8 +177,8 @@ impl OtlpOutputBuilder {
     /// `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` and `OTEL_EXPORTER_OTLP_ENDPOINT`.
     ///
     /// Checked by [`build`](Self::build) ([`OtlpError::Endpoint`]): the
-    /// scheme is `http` (`https` needs TLS, not in this crate yet), the
-    /// host is a name or an IP address (IPv6 in brackets, `[::1]`), the
+    /// scheme is `http` or `https` (with the `tls` feature; see
+    /// [`tls_ca_certificate`](Self::tls_ca_certificate)), the host is a name or an IP address (IPv6 in brackets, `[::1]`), the
     /// port, when given, a number from 1 to 65535; credentials in the URL
     /// (`user:pw@`) and fragments are refused.
     ///
@@ -276,6 +276,61 @@ impl OtlpOutputBuilder {
     /// ```
     pub fn header(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.transport.headers.insert(key.into(), value.into());
+        self
+    }
+
+    /// For an `https://` endpoint: trust the CA certificates in this PEM
+    /// file instead of the system's roots. Wins over
+    /// `OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE` / `OTEL_EXPORTER_OTLP_CERTIFICATE`.
+    /// Read and checked by [`build`](Self::build) ([`OtlpError::Tls`]); with
+    /// an `http://` endpoint it is an [`OtlpError::Setting`] (a plain
+    /// endpoint would silently ignore it). Needs the `tls` feature for the
+    /// `https://` endpoint itself.
+    ///
+    /// ```
+    /// use eventlog_otlp::{OtlpError, OtlpOutput};
+    ///
+    /// let err = OtlpOutput::builder()
+    ///     .endpoint("http://127.0.0.1:4317")
+    ///     .tls_ca_certificate("ca.pem")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, OtlpError::Setting { .. }));
+    /// ```
+    pub fn tls_ca_certificate(mut self, pem_file: impl Into<std::path::PathBuf>) -> Self {
+        self.transport.tls.ca = Some(pem_file.into());
+        self
+    }
+
+    /// For an `https://` collector that requires mutual TLS: this client's
+    /// certificate chain and its private key, two PEM files. Win over
+    /// `OTEL_EXPORTER_OTLP_[LOGS_]CLIENT_CERTIFICATE` / `…_CLIENT_KEY`. Read
+    /// and checked by [`build`](Self::build): a file that is missing, holds
+    /// no certificate or no key, or a key that does not fit the certificate
+    /// is an [`OtlpError::Tls`] naming the file.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tls")] {
+    /// use eventlog_otlp::{OtlpError, OtlpOutput};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let cert = dir.path().join("client.pem");
+    /// std::fs::write(&cert, "not a certificate")?;
+    /// let err = OtlpOutput::builder()
+    ///     .endpoint("https://collector:4317")
+    ///     .tls_client_certificate(&cert, dir.path().join("client.key"))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, OtlpError::Tls { what: "client key", .. }), "{err}");
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn tls_client_certificate(
+        mut self,
+        cert_pem_file: impl Into<std::path::PathBuf>,
+        key_pem_file: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.transport.tls.client = Some((cert_pem_file.into(), key_pem_file.into()));
         self
     }
 
@@ -480,8 +535,14 @@ impl OtlpOutputBuilder {
             }
         }
         let resolved = self.transport.resolve_with(env)?;
-        // The setters clamp; a builder is only made through them.
-        let concurrent = self.concurrent_exports.min(MAX_CONCURRENT_EXPORTS);
+        let disabled = crate::config::exporter_disabled(env)?;
+        // The setters clamp; a builder is only made through them. A disabled
+        // output starts no export thread.
+        let concurrent = if disabled {
+            0
+        } else {
+            self.concurrent_exports.min(MAX_CONCURRENT_EXPORTS)
+        };
         let batch_delay = self.batch_delay.clamp(MIN_BATCH_DELAY, MAX_BATCH_DELAY);
         let mut exporters = Vec::with_capacity(concurrent);
         for _ in 0..concurrent {
@@ -503,6 +564,7 @@ impl OtlpOutputBuilder {
             stats: self.stats,
             spare: std::sync::Mutex::new(Vec::new()),
             last_error: std::sync::Mutex::new(None),
+            disabled,
             #[cfg(test)]
             panic_next_export: std::sync::atomic::AtomicBool::new(false),
         });
@@ -651,7 +713,7 @@ fn flush_within(shared: &Shared, timeout: Duration) -> Result<(), OtlpGuardError
 impl Output for OtlpOutput {
     fn emit(&self, record: &Record<'_>) -> Result<(), DropReason> {
         let shared = &*self.shared;
-        if is_own_target(record.target()) {
+        if shared.disabled || is_own_target(record.target()) {
             add(&shared.counters.filtered, 1);
             return Err(DropReason::Filtered);
         }

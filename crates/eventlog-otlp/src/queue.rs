@@ -106,6 +106,9 @@ pub(crate) struct Shared {
     pub(crate) spare: Mutex<Vec<Pending>>,
     /// Why the last failed (or partly rejected) export failed.
     pub(crate) last_error: Mutex<Option<String>>,
+    /// `OTEL_SDK_DISABLED=true` or `OTEL_LOGS_EXPORTER=none`: every record
+    /// is refused as filtered, no export thread runs.
+    pub(crate) disabled: bool,
     /// Tests only: the next export panics, to show the thread survives it.
     #[cfg(test)]
     pub(crate) panic_next_export: AtomicBool,

@@ -13,6 +13,26 @@ use crate::OtlpError;
 use crate::config::{Protocol, Resolved};
 use crate::proto::{PartialSuccess, read_response};
 
+/// An error and its causes, `outer: inner: …`: reqwest's and hyper's
+/// messages say only "error sending request", and the cause (a refused
+/// certificate, a closed connection) is what an operator needs.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    // Bounded: a cause chain is a few links; never loop on a cyclic one.
+    for _ in 0..8 {
+        let Some(cause) = source else { break };
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Why an export failed, and whether it may succeed later.
 #[derive(Debug)]
 pub(crate) struct ExportFailure {
@@ -132,6 +152,14 @@ mod grpc {
                 .timeout(r.timeout)
                 .connect_timeout(r.timeout)
                 .tcp_nodelay(true);
+            #[cfg(feature = "tls")]
+            let endpoint = if r.https {
+                endpoint
+                    .tls_config(crate::tls::tonic_config(r.tls.as_ref()))
+                    .map_err(|e| OtlpError::Client(Box::new(e)))?
+            } else {
+                endpoint
+            };
             #[cfg_attr(not(feature = "gzip"), allow(unused_mut))]
             let mut client = tonic::client::Grpc::new(endpoint.connect_lazy());
             #[cfg(feature = "gzip")]
@@ -239,7 +267,7 @@ pub(crate) use http_proto::Http;
 mod http_proto {
     use std::time::{Duration, SystemTime};
 
-    use super::{ExportFailure, OtlpError, PartialSuccess, Resolved, read_response};
+    use super::{ExportFailure, OtlpError, PartialSuccess, Resolved, read_response, with_causes};
 
     /// Longest `Retry-After` honoured; a collector asking for more is
     /// retried after this, so a misconfigured one cannot stall export for hours.
@@ -260,10 +288,21 @@ mod http_proto {
                 from: "the resolved settings".into(),
                 reason: "not a URL",
             })?;
-            let client = reqwest::Client::builder()
+            let builder = reqwest::Client::builder()
                 .timeout(r.timeout)
                 .connect_timeout(r.timeout)
-                .tcp_nodelay(true)
+                .tcp_nodelay(true);
+            // Always our own rustls configuration (ring; the roots or files
+            // asked for): with reqwest's `rustls-no-provider` its default
+            // needs a process-wide provider, and panics in `build` without
+            // one, even for an `http://` URL.
+            #[cfg(feature = "tls")]
+            let builder = builder.tls_backend_preconfigured(match (&r.tls, r.https) {
+                (Some(material), _) => material.rustls_config()?,
+                (None, true) => crate::tls::system_rustls_config()?,
+                (None, false) => crate::tls::plain_rustls_config()?,
+            });
+            let client = builder
                 .build()
                 .map_err(|e| OtlpError::Client(Box::new(e)))?;
             headers.insert(
@@ -296,7 +335,9 @@ mod http_proto {
                 .body(body)
                 .send()
                 .await
-                .map_err(|e| ExportFailure::transient(format!("HTTP export failed: {e}")))?;
+                .map_err(|e| {
+                    ExportFailure::transient(format!("HTTP export failed: {}", with_causes(&e)))
+                })?;
             let status = response.status().as_u16();
             let retry_after = response
                 .headers()

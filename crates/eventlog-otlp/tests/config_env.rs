@@ -27,6 +27,30 @@ fn child_builds_from_its_environment() {
         println!("RESULT exported {}", stats.exported);
         return;
     }
+    if case == "disabled" {
+        // Issue 15: switched off by OTEL_SDK_DISABLED / OTEL_LOGS_EXPORTER.
+        let (otlp, guard) = OtlpOutput::builder()
+            .endpoint("http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        let layer = eventlog::layer().without_writer().output(otlp.clone());
+        let stats = layer.stats();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            for seq in 0..5_u64 {
+                tracing::info!(event_name = "order_placed", seq);
+            }
+        });
+        let shut = guard.shutdown(std::time::Duration::from_millis(100));
+        let s = stats.snapshot();
+        println!(
+            "RESULT filtered {} emitted {} dropped {} shutdown {}",
+            s.filtered,
+            otlp.stats().emitted,
+            s.dropped(),
+            shut.is_ok()
+        );
+        return;
+    }
     let builder = if case == "code_endpoint" {
         OtlpOutput::builder().endpoint("http://127.0.0.1:9")
     } else {
@@ -64,6 +88,8 @@ fn build_with(case: &str, env: &[(&str, &str)]) -> String {
         "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
         "OTEL_RESOURCE_ATTRIBUTES",
         "OTEL_SERVICE_NAME",
+        "OTEL_SDK_DISABLED",
+        "OTEL_LOGS_EXPORTER",
     ] {
         cmd.env_remove(var);
     }
@@ -81,6 +107,27 @@ fn build_with(case: &str, env: &[(&str, &str)]) -> String {
         )
     })
     .to_owned()
+}
+
+#[test]
+fn otel_sdk_disabled_and_logs_exporter_none_switch_the_output_off() {
+    let off = "filtered 5 emitted 0 dropped 0 shutdown true";
+    assert_eq!(
+        build_with("disabled", &[("OTEL_SDK_DISABLED", "true")]),
+        off
+    );
+    assert_eq!(
+        build_with("disabled", &[("OTEL_LOGS_EXPORTER", "none")]),
+        off
+    );
+    // On: the records are handed to the output (nothing listens on port 9).
+    let on = build_with("disabled", &[("OTEL_SDK_DISABLED", "false")]);
+    assert!(on.starts_with("filtered 0 emitted 5 "), "{on}");
+    let bad = build_with("env", &[("OTEL_LOGS_EXPORTER", "console")]);
+    assert!(
+        bad.starts_with("err OTEL_LOGS_EXPORTER=\"console\" is not valid"),
+        "{bad}"
+    );
 }
 
 #[test]

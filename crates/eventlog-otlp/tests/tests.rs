@@ -27,6 +27,9 @@ mod runtimes;
 mod secrets;
 // DESIGN.md's stack: a file layer and the OTLP layer in one registry.
 mod stacking;
+// https:// endpoints through a real TLS terminator (stunnel) in front of rotel.
+#[cfg(feature = "tls")]
+mod tls;
 // Helpers shared by the modules.
 mod support;
 // HTTP on the wire: headers, gzip, Retry-After, partial success.

@@ -88,7 +88,7 @@
 //!
 //! | feature | enables | requires |
 //! |---|---|---|
-//! | `opentelemetry` | [`EventLayer::with_opentelemetry`]: ids from `tracing-opentelemetry` spans | `tracing-opentelemetry` 0.34, `opentelemetry` 0.33 |
+//! | `opentelemetry` | `EventLayer::with_opentelemetry`: ids from `tracing-opentelemetry` spans | `tracing-opentelemetry` 0.34, `opentelemetry` 0.33 |
 //!
 //! # Minimum supported Rust version
 //!

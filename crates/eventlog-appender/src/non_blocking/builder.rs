@@ -188,7 +188,7 @@ impl NonBlockingBuilder {
     /// worker checks the queue once per interval (callers wake it only when
     /// `batch_bytes` are queued), so an idle writer costs one wake-up per interval.
     /// At each wake-up it also retries what a failing disk left over (the rest
-    /// of a torn line, a `log_events_dropped` line), so writing resumes by
+    /// of a torn line, a self-report line), so writing resumes by
     /// itself when the disk recovers.
     ///
     /// Clamped to between 1 ms (shorter would spin) and 1 hour.

@@ -9,7 +9,7 @@
 //!                                      ├─ error ─> back off, retry
 //!                                      └─ out of retries ─> drop (Io); a torn line's
 //!                                                           rest becomes the carry
-//!         flush the sink ─> report drops (callback, log_events_dropped) ─> wake waiters
+//!         flush the sink ─> report drops (callback, self-report line) ─> wake waiters
 //!  close: report the last drops, flush, Sink::close(deadline); ExitSignal wakes all
 //! ```
 
@@ -57,7 +57,7 @@ pub(super) struct Worker {
 pub(super) enum CarryKind {
     /// A queued line: counted written once finished, dropped if never.
     Line,
-    /// A `log_events_dropped` line.
+    /// A self-report line.
     Report,
     /// Only a newline that ends the torn piece (the rest could not be kept,
     /// memory being short): the torn line was counted dropped.
