@@ -7,7 +7,7 @@ use tracing_core::{Level, Metadata};
 
 use super::event_layer::EventLayer;
 use super::policy::Policy;
-use super::scope::Scope;
+use super::scope::SpanScope;
 use crate::capture::Scratch;
 use crate::encode::record::Encoding;
 use crate::encode::span::SpanFields;
@@ -99,7 +99,7 @@ impl EventLayer {
         &'a self,
         scratch: &'a mut Scratch,
         parts: &RecordParts<'a>,
-        scope: Option<&'a Scope>,
+        scope: Option<&'a SpanScope>,
     ) -> Record<'a> {
         let own_promoted = !scratch.promoted.is_empty();
         if own_promoted && let Some(scope) = scope {

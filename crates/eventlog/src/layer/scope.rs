@@ -4,8 +4,8 @@
 //! ```text
 //! on_new_span ─> SpanState { ids, and per layer a SpanContext { promoted values,
 //!                own fields, timing } }  (span extension, shared by eventlog layers)
-//! on_record   ─> updates it (and retires its Scope)
-//! on_event    ─> scope_of: the current span's Scope: ids, promoted values merged up
+//! on_record   ─> updates it (and retires its SpanScope)
+//! on_event    ─> scope_of: the current span's SpanScope: ids, promoted values merged up
 //!                the scope, span fields, all pre-encoded (encode::span); built once, shared
 //! ```
 
@@ -119,7 +119,7 @@ pub(crate) struct SpanContext {
     /// Promoted fields recorded on this span.
     pub(crate) promoted: Vec<SpanPromoted>,
     /// This span's other fields, for the `span` block; `None` when it has
-    /// none. Shared with its [`Scope`] instead of copied into it.
+    /// none. Shared with its [`SpanScope`] instead of copied into it.
     pub(crate) fields: Option<Arc<SpanFields>>,
     pub(crate) timing: Option<Timing>,
     /// The layer's event filter left this span out
@@ -128,24 +128,24 @@ pub(crate) struct SpanContext {
     pub(crate) filtered_out: bool,
     /// What records directly beneath this span carry, resolved at the
     /// first one and dropped whenever this span's data changes.
-    pub(crate) scope: Option<Arc<Scope>>,
-    /// A descendant's [`Scope`] copied promoted values from this span, so
+    pub(crate) scope: Option<Arc<SpanScope>>,
+    /// A descendant's [`SpanScope`] copied promoted values from this span, so
     /// changing them later must retire every scope ([`retire_scopes`]).
     pub(crate) lent: AtomicBool,
 }
 
 /// Bumped whenever a span whose promoted values were inherited changes
-/// them: a [`Scope`] from an older generation is rebuilt before use.
+/// them: a [`SpanScope`] from an older generation is rebuilt before use.
 static SCOPE_GENERATION: AtomicU64 = AtomicU64::new(0);
 
-/// The generation a new [`Scope`] is valid for.
+/// The generation a new [`SpanScope`] is valid for.
 pub(crate) fn scope_generation() -> u64 {
     // Relaxed is enough: a stale value only makes a scope be rebuilt once
     // more, and the values themselves are read under the spans' locks.
     SCOPE_GENERATION.load(Ordering::Relaxed)
 }
 
-/// Retires every [`Scope`] built so far (rare: a promoted value changed on
+/// Retires every [`SpanScope`] built so far (rare: a promoted value changed on
 /// a span that descendants already inherited from).
 pub(crate) fn retire_scopes() {
     SCOPE_GENERATION.fetch_add(1, Ordering::Relaxed);
@@ -156,7 +156,7 @@ pub(crate) fn retire_scopes() {
 /// ids, the promoted values from it and its ancestors (nearest wins), its
 /// own fields, and the JSON for all of them as this layer writes it.
 #[derive(Debug, Default)]
-pub(crate) struct Scope {
+pub(crate) struct SpanScope {
     pub(crate) generation: u64,
     pub(crate) trace: Option<TraceContext>,
     /// Sorted by envelope index; text in `text`.
@@ -169,7 +169,7 @@ pub(crate) struct Scope {
     pub(crate) json: SpanJson,
 }
 
-impl Scope {
+impl SpanScope {
     /// Adds a promoted value unless a nearer span already gave one.
     pub(crate) fn promote(&mut self, key: usize, value: &str, cap: usize) {
         if self.promoted.iter().all(|p| p.key != key) {
@@ -258,9 +258,9 @@ pub(super) trait Scoping {
     }
 
     /// What `span` gives the records directly beneath it: its cached
-    /// [`Scope`], or a fresh one (first record in the span, or its data
+    /// [`SpanScope`], or a fresh one (first record in the span, or its data
     /// changed since).
-    fn scope_of<S>(&self, span: &SpanRef<'_, S>) -> Option<Arc<Scope>>
+    fn scope_of<S>(&self, span: &SpanRef<'_, S>) -> Option<Arc<SpanScope>>
     where
         S: for<'a> LookupSpan<'a>,
     {
@@ -306,17 +306,17 @@ pub(super) trait Scoping {
         Some(scope)
     }
 
-    /// Resolves a span's [`Scope`]: its own values, then promoted values
+    /// Resolves a span's [`SpanScope`]: its own values, then promoted values
     /// from ancestors (nearest first) until every promoted key is found,
     /// marking each ancestor read so a later change there retires it.
-    fn build_scope<S>(&self, span: &SpanRef<'_, S>, generation: u64) -> Option<Scope>
+    fn build_scope<S>(&self, span: &SpanRef<'_, S>, generation: u64) -> Option<SpanScope>
     where
         S: for<'a> LookupSpan<'a>,
     {
         let cap = self.cap();
-        let mut scope = Scope {
+        let mut scope = SpanScope {
             generation,
-            ..Scope::default()
+            ..SpanScope::default()
         };
         {
             let ext = span.extensions();
@@ -411,7 +411,7 @@ mod tests {
 
     #[test]
     fn a_promoted_value_from_a_nearer_span_wins_and_is_capped() {
-        let mut scope = Scope::default();
+        let mut scope = SpanScope::default();
         scope.promote(1, "near-value", 4);
         scope.promote(1, "far", usize::MAX);
         scope.promote(0, "other", usize::MAX);
@@ -439,7 +439,7 @@ mod tests {
         assert!(state.layer(third).is_none());
         assert!(state.layer_mut(third).is_none());
         for key in [first, second] {
-            state.layer_mut(key).unwrap().scope = Some(Arc::new(Scope::default()));
+            state.layer_mut(key).unwrap().scope = Some(Arc::new(SpanScope::default()));
         }
         let new = TraceContext::root();
         state.set_trace(new);
