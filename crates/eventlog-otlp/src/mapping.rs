@@ -277,12 +277,13 @@ impl Pending {
             let ms = d.as_secs_f64() * 1000.0;
             p.push_attr(PendingKey::Static(K_DURATION_MS), PendingValue::F64(ms));
         }
-        let meta = record.metadata();
-        if let Some(file) = meta.file() {
+        // The record's location: for a `log` record, the `log` record's,
+        // not the `tracing-log` callsite's.
+        if let Some(file) = record.file() {
             let file = p.push_text(file);
             p.push_attr(PendingKey::Static(K_CODE_FILE), PendingValue::Str(file));
         }
-        if let Some(line) = meta.line() {
+        if let Some(line) = record.line() {
             p.push_attr(
                 PendingKey::Static(K_CODE_LINE),
                 PendingValue::I64(i64::from(line)),

@@ -20,6 +20,11 @@ pub(crate) struct CallsiteFacts {
     pub(crate) explicit_name: Option<&'static str>,
     /// No two fields share a name, so storing them needs no duplicate check.
     pub(crate) unique_names: bool,
+    /// A `log` record bridged by `tracing-log`: target `log`, a
+    /// `log.target` field.
+    pub(crate) from_log: bool,
+    /// The target needs no JSON escaping.
+    pub(crate) clean_target: bool,
 }
 
 const SLOTS: usize = 128;
@@ -30,10 +35,21 @@ thread_local! {
         [const {
             Cell::new(Entry {
                 key: 0,
-                value: CallsiteFacts { explicit_name: None, unique_names: false },
+                value: CallsiteFacts {
+                    explicit_name: None,
+                    unique_names: false,
+                    from_log: false,
+                    clean_target: false,
+                },
             })
         }; SLOTS]
     };
+}
+
+/// `tracing-log`'s callsites (one per level) have target `log` and the
+/// fields `log.target`, `log.module_path`, `log.file`, `log.line`.
+fn from_log(metadata: &Metadata<'_>) -> bool {
+    metadata.target() == "log" && metadata.fields().field("log.target").is_some()
 }
 
 /// The facts for `metadata`, from this thread's cache when it has them.
@@ -54,6 +70,8 @@ fn derive_and_keep(metadata: &'static Metadata<'static>, key: usize, slot: usize
     let facts = CallsiteFacts {
         explicit_name: explicit_name(metadata),
         unique_names: unique_names(metadata),
+        from_log: from_log(metadata),
+        clean_target: !crate::encode::needs_escape(metadata.target()),
     };
     cache::insert(&CACHE, slot, key, facts, |&k| k != 0);
     facts

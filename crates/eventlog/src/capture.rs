@@ -133,6 +133,11 @@ pub(crate) struct Scratch {
     pub(crate) event_type: Option<TextRef>,
     pub(crate) message: Option<TextRef>,
     pub(crate) promoted: Vec<Promoted>,
+    /// A `log` record's own target, file and line (`tracing-log`'s
+    /// `log.target`, `log.file`, `log.line` fields).
+    pub(crate) log_target: Option<TextRef>,
+    pub(crate) log_file: Option<TextRef>,
+    pub(crate) log_line: Option<u32>,
 }
 
 thread_local! {
@@ -166,6 +171,9 @@ impl Scratch {
         self.event_type = None;
         self.message = None;
         self.promoted.clear();
+        self.log_target = None;
+        self.log_file = None;
+        self.log_line = None;
     }
 
     /// Adds a promoted value from a span unless a nearer one is already set.
@@ -330,6 +338,9 @@ pub(crate) struct EventCapture<'s> {
     pub(crate) with: Capturing<'s>,
     /// The callsite's field names are distinct: no duplicate check needed.
     pub(crate) unique_names: bool,
+    /// The callsite is `tracing-log`'s: its `log.*` fields are the `log`
+    /// record's target, module, file and line.
+    pub(crate) from_log: bool,
 }
 
 impl Capture for EventCapture<'_> {
@@ -362,8 +373,15 @@ impl Capture for EventCapture<'_> {
             "event_type" if s.event_type.is_none() => {
                 s.event_type = Some(w.store_scanned(&mut s.fields, value));
             }
-            // Fields `tracing-log` adds for `log` records; the metadata has them.
-            n if n.starts_with("log.") => {}
+            // Fields `tracing-log` adds for `log` records: the record's own
+            // target and location, not its data. On other callsites a
+            // `log.*` field is data like any other.
+            n if self.from_log && n.starts_with("log.") => match (n, value) {
+                ("log.target", Raw::Str(v)) => s.log_target = Some(s.fields.push_text(v, w.cap)),
+                ("log.file", Raw::Str(v)) => s.log_file = Some(s.fields.push_text(v, w.cap)),
+                ("log.line", Raw::U64(v)) => s.log_line = u32::try_from(v).ok(),
+                _ => {}
+            },
             n => match w.envelope.promoted_index(n) {
                 Some(key) if s.promoted.iter().all(|p| p.key != key) => {
                     if let Some(StoredValue::Str(text)) = w.store(&mut s.fields, n, value, true) {

@@ -34,6 +34,14 @@ pub enum Key {
     EventType,
     /// `message`
     Message,
+    /// `target`: the `tracing` target, or a `log` record's own target
+    /// (through `tracing-log`). On by default ([`EnvelopeBuilder::target`]).
+    Target,
+    /// `file`: the source file of the event. Off by default
+    /// ([`EnvelopeBuilder::code_location`]).
+    File,
+    /// `line`: the source line of the event, with [`Key::File`].
+    Line,
     /// `service`
     Service,
     /// `environment`
@@ -62,12 +70,15 @@ pub enum Key {
 
 impl Key {
     /// Every key, in envelope order.
-    pub const ALL: [Key; 17] = [
+    pub const ALL: [Key; 20] = [
         Key::Timestamp,
         Key::Level,
         Key::EventName,
         Key::EventType,
         Key::Message,
+        Key::Target,
+        Key::File,
+        Key::Line,
         Key::Service,
         Key::Environment,
         Key::Region,
@@ -90,6 +101,9 @@ impl Key {
             Key::EventName => "event_name",
             Key::EventType => "event_type",
             Key::Message => "message",
+            Key::Target => "target",
+            Key::File => "file",
+            Key::Line => "line",
             Key::Service => "service",
             Key::Environment => "environment",
             Key::Region => "region",
@@ -150,6 +164,10 @@ pub struct Envelope {
     pub(crate) promoted: Vec<PromotedKey>,
     pub(crate) statics_json: Vec<u8>,
     pub(crate) span_block: bool,
+    /// Write `target`.
+    pub(crate) target: bool,
+    /// Write `file` and `line`.
+    pub(crate) code_location: bool,
     /// Per first byte, a bit per length (31 for 31 and more): can a field
     /// name of that shape be special (message, event name or type, `log.*`,
     /// `traceparent`, promoted)? Most names are not, and skip every string
@@ -206,6 +224,24 @@ impl Envelope {
         self.span_block
     }
 
+    /// Whether lines carry `key` at all: every key can appear, except
+    /// `target` when turned off ([`EnvelopeBuilder::target`]) and `file` /
+    /// `line` unless turned on ([`EnvelopeBuilder::code_location`]).
+    ///
+    /// ```
+    /// use eventlog::{Envelope, Key};
+    ///
+    /// assert!(Envelope::default().writes(Key::Timestamp));
+    /// assert!(!Envelope::default().writes(Key::Line));
+    /// ```
+    pub fn writes(&self, key: Key) -> bool {
+        match key {
+            Key::Target => self.target,
+            Key::File | Key::Line => self.code_location,
+            _ => true,
+        }
+    }
+
     /// `"name":` for a key.
     pub(crate) fn key(&self, key: Key) -> &[u8] {
         self.comma_key(key).get(1..).unwrap_or_default()
@@ -228,6 +264,8 @@ pub struct EnvelopeBuilder {
     promoted: Vec<(String, String)>,
     statics: Vec<(String, serde_json::Value)>,
     span_block: bool,
+    target: bool,
+    code_location: bool,
 }
 
 impl Default for EnvelopeBuilder {
@@ -245,6 +283,8 @@ impl EnvelopeBuilder {
     /// | promoted fields | [`DEFAULT_PROMOTED`] |
     /// | static fields | none |
     /// | `span` block | on |
+    /// | `target` | on |
+    /// | `file`, `line` | off |
     ///
     /// ```
     /// use eventlog::{EnvelopeBuilder, Key, DEFAULT_PROMOTED};
@@ -253,6 +293,8 @@ impl EnvelopeBuilder {
     /// assert_eq!(e.key_name(Key::Metadata), "metadata");
     /// assert_eq!(e.promoted_fields().collect::<Vec<_>>(), DEFAULT_PROMOTED);
     /// assert!(e.has_span_block());
+    /// assert!(e.writes(Key::Target));
+    /// assert!(!e.writes(Key::File) && !e.writes(Key::Line));
     /// # Ok::<(), eventlog::ConfigError>(())
     /// ```
     pub fn new() -> Self {
@@ -267,6 +309,8 @@ impl EnvelopeBuilder {
                 .collect(),
             statics: Vec::new(),
             span_block: true,
+            target: true,
+            code_location: false,
         }
     }
 
@@ -327,16 +371,57 @@ impl EnvelopeBuilder {
         self
     }
 
+    /// Whether to write the `target` key: the `tracing` target
+    /// (`checkout::orders`), or for a record of the `log` crate (through
+    /// `tracing-log`) the `log` record's own target. On by default.
+    ///
+    /// ```
+    /// use eventlog::{Envelope, Key};
+    ///
+    /// let e = Envelope::builder().target(false).build()?;
+    /// assert!(!e.writes(Key::Target));
+    /// // Renamed like any key:
+    /// let e = Envelope::builder().rename(Key::Target, "logger").build()?;
+    /// assert_eq!(e.key_name(Key::Target), "logger");
+    /// # Ok::<(), eventlog::ConfigError>(())
+    /// ```
+    pub fn target(mut self, on: bool) -> Self {
+        self.target = on;
+        self
+    }
+
+    /// Whether to write `file` and `line`, the source location of each
+    /// event (for `log` records, the `log` record's). Off by default.
+    ///
+    /// ```
+    /// use eventlog::{Envelope, Key};
+    ///
+    /// let e = Envelope::builder().code_location(true).build()?;
+    /// assert!(e.writes(Key::File) && e.writes(Key::Line));
+    /// # Ok::<(), eventlog::ConfigError>(())
+    /// ```
+    pub fn code_location(mut self, on: bool) -> Self {
+        self.code_location = on;
+        self
+    }
+
     /// Checks the names and builds the envelope.
     ///
     /// Fails if a name is empty or if two top-level keys (renamed keys,
     /// promoted keys, static fields) would share a name.
     pub fn build(self) -> Result<Envelope, ConfigError> {
         let mut seen = HashSet::new();
+        let (target, code_location) = (self.target, self.code_location);
+        let written = |k: &Key| match k {
+            Key::Target => target,
+            Key::File | Key::Line => code_location,
+            _ => true,
+        };
         let all = self
             .names
             .iter()
             .zip(Key::ALL)
+            .filter(|(_, k)| written(k))
             .map(|(n, k)| (n.as_str(), format!("{k:?}")))
             .chain(self.promoted.iter().map(|(f, k)| (k.as_str(), f.clone())))
             .chain(self.statics.iter().map(|(k, _)| (k.as_str(), k.clone())));
@@ -408,6 +493,8 @@ impl EnvelopeBuilder {
                 .collect(),
             statics_json,
             span_block: self.span_block,
+            target: self.target,
+            code_location: self.code_location,
         }
     }
 }

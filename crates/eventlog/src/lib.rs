@@ -84,6 +84,34 @@
 //! span in scope are written at the top level of every event beneath it.
 //! [`current_context`] gives the headers for the next hop.
 //!
+//! # Records of the `log` crate
+//!
+//! Libraries that log with the `log` crate reach the layer through
+//! `tracing-log`'s `LogTracer` (or tracing-subscriber's `tracing-log`
+//! feature, which `fmt().init()` turns on). Their records keep their own
+//! target, level and location (`target` key, and `file` / `line` with
+//! [`EnvelopeBuilder::code_location`]), carry the ids and correlation fields
+//! of the span they are logged in, and the bridge's `log.*` bookkeeping
+//! fields stay out of `metadata`:
+//!
+//! ```
+//! use tracing_subscriber::prelude::*;
+//!
+//! tracing_log::LogTracer::init()?; // once per process: `log` records become events
+//! let capture = eventlog::testing::Capture::new();
+//! let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(capture.clone()));
+//! tracing::subscriber::with_default(subscriber, || {
+//!     let _request = tracing::info_span!("checkout", request_id = "r-1").entered();
+//!     log::warn!(target: "payments::gateway", "card declined");
+//! });
+//! let record = &capture.records()[0];
+//! assert_eq!(record.str("target"), Some("payments::gateway"));
+//! assert_eq!(record.str("level"), Some("WARN"));
+//! assert_eq!(record.request_id(), Some("r-1"));
+//! assert!(record.get("metadata").is_none()); // no `log.target`, `log.file`, …
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Features
 //!
 //! | feature | enables | requires |

@@ -139,8 +139,11 @@ impl KeyRenames {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_envelope(envelope: &Envelope) -> Self {
+        // Keys the envelope does not write (`file` and `line` by default)
+        // have no name in the file: another key may be renamed to theirs.
         let keys = Key::ALL
             .iter()
+            .filter(|&&k| envelope.writes(k))
             .map(|&k| (k.default_name(), envelope.key_name(k)));
         let promoted = envelope
             .promoted
@@ -907,11 +910,13 @@ mod tests {
             // each value naming its key.
             let defaults: Vec<&str> = Key::ALL
                 .iter()
+                .filter(|&&k| envelope.writes(k))
                 .map(|k| k.default_name())
                 .chain(DEFAULT_PROMOTED)
                 .collect();
             let written: Vec<String> = Key::ALL
                 .iter()
+                .filter(|&&k| envelope.writes(k))
                 .map(|&k| envelope.key_name(k).to_owned())
                 .chain(envelope.promoted.iter().map(|p| p.key.clone()))
                 .collect();

@@ -56,6 +56,11 @@ pub struct Record<'a> {
     pub(crate) timestamp: SystemTime,
     pub(crate) level: Level,
     pub(crate) target: &'a str,
+    /// `target` is the callsite's and needs no JSON escaping (checked once
+    /// per callsite), so the encoder copies it as it is.
+    pub(crate) target_clean: bool,
+    pub(crate) file: Option<&'a str>,
+    pub(crate) line: Option<u32>,
     pub(crate) event_name: Option<&'a str>,
     pub(crate) event_type: &'a str,
     pub(crate) message: Option<&'a str>,
@@ -90,9 +95,23 @@ impl<'a> Record<'a> {
         self.level
     }
 
-    /// The `tracing` target (usually the module path).
+    /// The `tracing` target (usually the module path); for a record of the
+    /// `log` crate (through `tracing-log`), the `log` record's own target,
+    /// where [`metadata`](Self::metadata) says `log`.
     pub fn target(&self) -> &'a str {
         self.target
+    }
+
+    /// The source file of the event (for a `log` record, the `log`
+    /// record's), if known.
+    pub fn file(&self) -> Option<&'a str> {
+        self.file
+    }
+
+    /// The source line of the event (for a `log` record, the `log`
+    /// record's), if known.
+    pub fn line(&self) -> Option<u32> {
+        self.line
     }
 
     /// The `object_action` event name, if the event has one.
@@ -208,6 +227,14 @@ impl Encodable for Record<'_> {
     #[inline]
     fn message(&self) -> Option<&str> {
         self.message
+    }
+    #[inline]
+    fn target(&self) -> (&str, bool) {
+        (self.target, self.target_clean)
+    }
+    #[inline]
+    fn code_location(&self) -> (Option<&str>, Option<u32>) {
+        (self.file, self.line)
     }
     #[inline]
     fn trace(&self) -> Option<TraceContext> {

@@ -18,6 +18,9 @@ use crate::encode::JsonBuf;
 use crate::encode::layout::Layout;
 use crate::envelope::Key;
 
+/// The `target` of a self-report line (there is no `tracing` callsite).
+const SELF_REPORT_TARGET: &str = "eventlog";
+
 /// The `event_name` of every self-report.
 ///
 /// ```
@@ -147,6 +150,10 @@ impl DropReporter {
             "{dropped} records dropped by the {} output: {reason}",
             self.output
         ));
+        if e.writes(Key::Target) {
+            line.raw(e.comma_key(Key::Target));
+            line.str(SELF_REPORT_TARGET);
+        }
         line.raw(layout.fixed_json());
         line.raw(e.comma_key(Key::Metadata));
         line.byte(b'{');

@@ -22,6 +22,38 @@
 //! assert_eq!(order.event_type(), Some("log"));
 //! ```
 
+//!
+//! # Async tests on a multi-threaded runtime
+//!
+//! `with_default` and `set_default` set the subscriber for the current
+//! thread only, so under `#[tokio::test(flavor = "multi_thread")]` tasks
+//! that run on the runtime's worker threads log to nobody and the capture
+//! stays empty. Give each spawned task the test's dispatcher with
+//! `tracing::instrument::WithSubscriber` (the capture is shared, so every
+//! task's records land in it), or set it globally once per test binary:
+//!
+//! ```
+//! use tracing::instrument::WithSubscriber;
+//! use tracing_subscriber::prelude::*;
+//!
+//! # let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build()?;
+//! # runtime.block_on(async {
+//! // In `#[tokio::test(flavor = "multi_thread")] async fn …`:
+//! let capture = eventlog::testing::Capture::new();
+//! let dispatch: tracing::Dispatch =
+//!     tracing_subscriber::registry().with(eventlog::layer().writer(capture.clone())).into();
+//! let tasks: Vec<_> = (0..8)
+//!     .map(|n| tokio::spawn(async move { tracing::info!(event_name = "job_done", n) }.with_subscriber(dispatch.clone())))
+//!     .collect();
+//! for task in tasks {
+//!     task.await?;
+//! }
+//! assert_eq!(capture.events("job_done").len(), 8);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
 // A test helper reports failures by panicking, like `assert!`.
 #![allow(clippy::panic, clippy::expect_used)]
 

@@ -155,6 +155,18 @@ impl JsonBuf {
         self.pos += bytes.len();
     }
 
+    /// Appends `s`, known to need no escaping ([`needs_escape`] is false),
+    /// between quotes.
+    #[inline]
+    pub(crate) fn clean_str(&mut self, s: &str) {
+        let bytes = s.as_bytes();
+        self.reserve(bytes.len() + 2);
+        self.buf[self.pos] = b'"';
+        copy(&mut self.buf[self.pos + 1..], bytes);
+        self.buf[self.pos + 1 + bytes.len()] = b'"';
+        self.pos += bytes.len() + 2;
+    }
+
     /// Appends `s` as a quoted, escaped JSON string.
     #[inline]
     pub(crate) fn str(&mut self, s: &str) {
@@ -466,6 +478,12 @@ const fn word_needs_escape(w: u64) -> bool {
     let quote = bytes_below(w ^ repeat(b'"'), 1);
     let backslash = bytes_below(w ^ repeat(b'\\'), 1);
     (control | quote | backslash) != 0
+}
+
+/// Whether `s` holds a byte JSON strings escape: a control character,
+/// `"` or `\\` (what [`JsonBuf::clean_str`] must not be given).
+pub(crate) fn needs_escape(s: &str) -> bool {
+    s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// Appends `s` as a quoted, escaped JSON string to a `Vec` (cold paths:

@@ -2,7 +2,7 @@
 //! the opaque [`Encoding`] a record carries for it.
 //!
 //! ```text
-//! Record ─ Encodable ─> Layout::encode ─┬─ open, timestamp, level, name, type, message   (layout)
+//! Record ─ Encodable ─> Layout::encode ─┬─ open, timestamp, level, name, type, message, target, file, line
 //!                                       ├─ head: the span's SpanJson, or fixed + ids + promoted
 //!                                       ├─ metadata: fields::write_object
 //!                                       ├─ span block: the span's SpanJson, or name only
@@ -67,6 +67,10 @@ pub(crate) trait Encodable {
     fn event_name(&self) -> Option<&str>;
     fn event_type(&self) -> &str;
     fn message(&self) -> Option<&str>;
+    /// The target, and whether it needs no escaping.
+    fn target(&self) -> (&str, bool);
+    /// Source file and line.
+    fn code_location(&self) -> (Option<&str>, Option<u32>);
     fn trace(&self) -> Option<TraceContext>;
     /// The promoted values and the arena holding their text.
     fn promoted(&self) -> (&[Promoted], &FieldBuf);
@@ -103,6 +107,25 @@ impl Layout {
         if let Some(message) = r.message() {
             out.raw(e.comma_key(Key::Message));
             out.str(message);
+        }
+        if e.target {
+            out.raw(e.comma_key(Key::Target));
+            match r.target() {
+                // Checked once per callsite: most targets are module paths.
+                (target, true) => out.clean_str(target),
+                (target, false) => out.str(target),
+            }
+        }
+        if e.code_location {
+            let (file, line) = r.code_location();
+            if let Some(file) = file {
+                out.raw(e.comma_key(Key::File));
+                out.str(file);
+            }
+            if let Some(line) = line {
+                out.raw(e.comma_key(Key::Line));
+                out.int(line);
+            }
         }
         match encoding.span {
             Some(span) if !encoding.own_promoted => out.raw(span.head()),

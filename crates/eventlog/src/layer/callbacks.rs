@@ -193,6 +193,7 @@ where
                 scratch: &mut *scratch,
                 with: self.capturing(),
                 unique_names: facts.unique_names,
+                from_log: facts.from_log,
             };
             // Capturing runs the values' `Debug` and `Display` (user code)
             // and the redactor: a panic there loses this record, counted in
@@ -210,6 +211,7 @@ where
                 metadata,
                 timestamp,
                 default_name: facts.explicit_name,
+                clean_target: facts.clean_target,
                 span_name: span.as_ref().map(SpanRef::name),
                 duration: None,
             };
@@ -260,6 +262,7 @@ where
                 metadata: span.metadata(),
                 timestamp,
                 default_name: None,
+                clean_target: false,
                 span_name: Some(span.name()),
                 duration,
             };

@@ -119,7 +119,12 @@ impl EventLayer {
             metadata: parts.metadata,
             timestamp: parts.timestamp,
             level: *parts.metadata.level(),
-            target: parts.metadata.target(),
+            // A `log` record's own target and location win over the
+            // `tracing-log` callsite's (target `log`, no file).
+            target: scratch.log_target.map_or(parts.metadata.target(), text),
+            target_clean: parts.clean_target && scratch.log_target.is_none(),
+            file: scratch.log_file.map(text).or(parts.metadata.file()),
+            line: scratch.log_line.or(parts.metadata.line()),
             event_name: scratch.event_name.map(text).or(parts.default_name),
             event_type: scratch
                 .event_type
@@ -143,6 +148,8 @@ pub(super) struct RecordParts<'a> {
     pub(super) metadata: &'static Metadata<'static>,
     pub(super) timestamp: SystemTime,
     pub(super) default_name: Option<&'a str>,
+    /// The callsite's target needs no JSON escaping.
+    pub(super) clean_target: bool,
     pub(super) span_name: Option<&'a str>,
     pub(super) duration: Option<std::time::Duration>,
 }

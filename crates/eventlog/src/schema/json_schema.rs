@@ -93,6 +93,9 @@ fn envelope_properties(model: &SchemaBuilder) -> Map<String, Value> {
     for key in DEFAULT_PROMOTED {
         properties.insert(key.into(), json!({"type": "string"}));
     }
+    properties.insert("target".into(), json!({"type": "string"}));
+    properties.insert("file".into(), json!({"type": "string"}));
+    properties.insert("line".into(), json!({"type": "integer", "minimum": 0}));
     properties.insert("metadata".into(), json!({"type": "object"}));
     properties.insert(
         "span".into(),

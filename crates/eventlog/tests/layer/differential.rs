@@ -92,6 +92,17 @@ impl Output for Reference {
         if let Some(m) = r.message() {
             o.insert(k(Key::Message), json!(m));
         }
+        if e.writes(Key::Target) {
+            o.insert(k(Key::Target), json!(r.target()));
+        }
+        if e.writes(Key::File) {
+            if let Some(file) = r.file() {
+                o.insert(k(Key::File), json!(file));
+            }
+            if let Some(line) = r.line() {
+                o.insert(k(Key::Line), json!(line));
+            }
+        }
         let d = r.deployment();
         for (key, v) in [
             (Key::Service, d.service_name()),
@@ -166,11 +177,14 @@ fn envelope(mode: u8) -> Envelope {
             .rename(Key::Level, "severity")
             .rename(Key::Metadata, "fields")
             .rename(Key::Span, "span_context")
+            .rename(Key::Target, "logger")
+            .code_location(true)
             .promote_as("tenant", "tenant_id")
             .build()
             .unwrap(),
         _ => Envelope::builder()
             .span_block(false)
+            .target(false)
             .promoted(["order_id"])
             .build()
             .unwrap(),

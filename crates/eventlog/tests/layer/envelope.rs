@@ -44,6 +44,7 @@ fn every_key_is_present_in_envelope_order() {
             "event_name",
             "event_type",
             "message",
+            "target",
             "service",
             "environment",
             "region",
