@@ -479,3 +479,24 @@ fn an_outage_behind_tls_loses_nothing() {
     // One output file across the restarts: every record once.
     assert_eq!(seqs(&received), (0..2_000).collect::<Vec<_>>());
 }
+
+/// The `tls` feature turns on reqwest's `rustls-no-provider` for the whole
+/// build: another reqwest client in the process (one built without TLS
+/// features, as `opentelemetry-otlp`'s is) would panic in `build` for want
+/// of a default provider. Building an output installs ring unless the
+/// application chose one, so such a client builds.
+#[cfg(feature = "http")]
+#[test]
+fn another_reqwest_client_in_the_process_still_builds() {
+    let (_otlp, guard) = OtlpOutput::builder()
+        .endpoint("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    assert!(rustls::crypto::CryptoProvider::get_default().is_some());
+    let client = std::panic::catch_unwind(|| reqwest::Client::builder().build());
+    assert!(
+        matches!(client, Ok(Ok(_))),
+        "a plain reqwest client did not build"
+    );
+    drop(guard.shutdown(Duration::ZERO));
+}
