@@ -120,7 +120,12 @@ pub struct ClientService<S> {
 }
 
 /// The span of one outgoing request.
-pub(crate) fn outgoing_span(method: &http::Method, host: Option<&str>, port: Option<u16>, path: &str) -> tracing::Span {
+pub(crate) fn outgoing_span(
+    method: &http::Method,
+    host: Option<&str>,
+    port: Option<u16>,
+    path: &str,
+) -> tracing::Span {
     tracing::info_span!(
         target: "eventlog_http::client",
         "outgoing_request",

@@ -102,7 +102,9 @@ impl Network {
         if net_len != ip_len {
             return false;
         }
-        let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+        let mask = u128::MAX
+            .checked_shl(128 - u32::from(self.prefix))
+            .unwrap_or(0);
         net & mask == ip & mask
     }
 }
@@ -133,7 +135,11 @@ impl TrustedProxies {
 
     /// The client's address: the peer unless it is a trusted proxy, else
     /// the first untrusted hop of the forwarding header, right to left.
-    pub(crate) fn client_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+    pub(crate) fn client_address(
+        &self,
+        peer: Option<IpAddr>,
+        headers: &HeaderMap,
+    ) -> Option<IpAddr> {
         let peer = peer?.to_canonical();
         if !self.trusts(peer) {
             return Some(peer);
@@ -191,7 +197,9 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 fn forwarded_for(element: &str) -> Option<&str> {
     element.split(';').find_map(|pair| {
         let (key, value) = pair.split_once('=')?;
-        key.trim().eq_ignore_ascii_case("for").then_some(value.trim())
+        key.trim()
+            .eq_ignore_ascii_case("for")
+            .then_some(value.trim())
     })
 }
 
@@ -209,11 +217,16 @@ mod tests {
     fn headers(name: &str, values: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for v in values {
-            map.append(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         map
     }
 
+    // Compared with what `client_address` returns.
+    #[allow(clippy::unnecessary_wraps)]
     fn ip(s: &str) -> Option<IpAddr> {
         Some(s.parse().unwrap())
     }
@@ -229,14 +242,20 @@ mod tests {
 
     #[test]
     fn trusted_hops_are_skipped_right_to_left() {
-        let t = trusted(&["10.0.0.0/8", "127.0.0.1"], ForwardedHeader::X_FORWARDED_FOR);
+        let t = trusted(
+            &["10.0.0.0/8", "127.0.0.1"],
+            ForwardedHeader::X_FORWARDED_FOR,
+        );
         let h = headers("x-forwarded-for", &["6.6.6.6, 203.0.113.9", "10.1.1.1"]);
         assert_eq!(t.client_address(ip("127.0.0.1"), &h), ip("203.0.113.9"));
         // All trusted: the leftmost.
         let h = headers("x-forwarded-for", &["10.2.2.2, 10.1.1.1"]);
         assert_eq!(t.client_address(ip("127.0.0.1"), &h), ip("10.2.2.2"));
         // No header: the peer.
-        assert_eq!(t.client_address(ip("127.0.0.1"), &HeaderMap::new()), ip("127.0.0.1"));
+        assert_eq!(
+            t.client_address(ip("127.0.0.1"), &HeaderMap::new()),
+            ip("127.0.0.1")
+        );
         // A hop that does not parse stops at the last one known.
         let h = headers("x-forwarded-for", &["203.0.113.9, garbage, 10.1.1.1"]);
         assert_eq!(t.client_address(ip("127.0.0.1"), &h), ip("10.1.1.1"));
@@ -245,7 +264,10 @@ mod tests {
     #[test]
     fn forwarded_is_read_only_when_chosen() {
         let t = trusted(&["::1"], ForwardedHeader::FORWARDED);
-        let h = headers("forwarded", &["for=\"[2001:db8:cafe::17]:4711\";proto=https, For=192.0.2.60;by=x"]);
+        let h = headers(
+            "forwarded",
+            &["for=\"[2001:db8:cafe::17]:4711\";proto=https, For=192.0.2.60;by=x"],
+        );
         assert_eq!(t.client_address(ip("::1"), &h), ip("192.0.2.60"));
         let mut both = h.clone();
         both.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6"));
@@ -256,17 +278,45 @@ mod tests {
     #[test]
     fn no_peer_means_no_address() {
         let t = trusted(&["0.0.0.0/0"], ForwardedHeader::X_FORWARDED_FOR);
-        assert_eq!(t.client_address(None, &headers("x-forwarded-for", &["1.2.3.4"])), None);
+        assert_eq!(
+            t.client_address(None, &headers("x-forwarded-for", &["1.2.3.4"])),
+            None
+        );
     }
 
     #[test]
     fn networks_parse_or_are_refused() {
         assert!(Network::parse("10.0.0.0/8").is_ok());
-        assert!(Network::parse("::ffff:10.0.0.1").unwrap().contains("10.0.0.1".parse().unwrap()));
-        assert!(Network::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
-        assert!(!Network::parse("0.0.0.0/0").unwrap().contains("::1".parse().unwrap()));
-        for bad in ["", "10.0.0.0/33", "::/129", "10.0.0.0/-1", "host.example", "10.0.0.0/8/8"] {
-            assert!(matches!(Network::parse(bad), Err(HttpConfigError::ProxyNetwork { .. })), "{bad}");
+        assert!(
+            Network::parse("::ffff:10.0.0.1")
+                .unwrap()
+                .contains("10.0.0.1".parse().unwrap())
+        );
+        assert!(
+            Network::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        assert!(
+            !Network::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
+        for bad in [
+            "",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0.0/-1",
+            "host.example",
+            "10.0.0.0/8/8",
+        ] {
+            assert!(
+                matches!(
+                    Network::parse(bad),
+                    Err(HttpConfigError::ProxyNetwork { .. })
+                ),
+                "{bad}"
+            );
         }
     }
 

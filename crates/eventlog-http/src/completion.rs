@@ -130,16 +130,34 @@ mod tests {
     #[test]
     fn levels_follow_the_status() {
         let level = |o: Outcome| o.level("transport");
-        assert_eq!(level(Outcome::Status(StatusCode::OK)), (tracing::Level::INFO, None));
-        assert_eq!(level(Outcome::Status(StatusCode::FOUND)), (tracing::Level::INFO, None));
-        assert_eq!(level(Outcome::Status(StatusCode::NOT_FOUND)), (tracing::Level::WARN, None));
+        assert_eq!(
+            level(Outcome::Status(StatusCode::OK)),
+            (tracing::Level::INFO, None)
+        );
+        assert_eq!(
+            level(Outcome::Status(StatusCode::FOUND)),
+            (tracing::Level::INFO, None)
+        );
+        assert_eq!(
+            level(Outcome::Status(StatusCode::NOT_FOUND)),
+            (tracing::Level::WARN, None)
+        );
         assert_eq!(
             level(Outcome::Status(StatusCode::BAD_GATEWAY)),
             (tracing::Level::ERROR, Some("http_5xx"))
         );
-        assert_eq!(level(Outcome::Panic), (tracing::Level::ERROR, Some("panic")));
-        assert_eq!(level(Outcome::Timeout), (tracing::Level::ERROR, Some("timeout")));
-        assert_eq!(level(Outcome::Error), (tracing::Level::ERROR, Some("transport")));
+        assert_eq!(
+            level(Outcome::Panic),
+            (tracing::Level::ERROR, Some("panic"))
+        );
+        assert_eq!(
+            level(Outcome::Timeout),
+            (tracing::Level::ERROR, Some("timeout"))
+        );
+        assert_eq!(
+            level(Outcome::Error),
+            (tracing::Level::ERROR, Some("transport"))
+        );
         assert_eq!(Outcome::Error.status(), None);
     }
 }

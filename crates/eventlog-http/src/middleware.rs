@@ -67,8 +67,16 @@ impl Middleware for ClientMiddleware {
     ) -> reqwest_middleware::Result<reqwest::Response> {
         let start = Instant::now();
         let url = req.url();
-        let span = outgoing_span(req.method(), url.host_str(), url.port_or_known_default(), url.path());
-        let request_size = req.body().and_then(reqwest::Body::as_bytes).map(|b| b.len() as u64);
+        let span = outgoing_span(
+            req.method(),
+            url.host_str(),
+            url.port_or_known_default(),
+            url.path(),
+        );
+        let request_size = req
+            .body()
+            .and_then(reqwest::Body::as_bytes)
+            .map(|b| b.len() as u64);
         span.in_scope(|| self.headers.apply(req.headers_mut()));
         let result = next.run(req, extensions).instrument(span.clone()).await;
         let _entered = span.enter();

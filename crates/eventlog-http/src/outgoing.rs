@@ -184,7 +184,10 @@ impl OutgoingHeadersBuilder {
     pub fn build(self) -> Result<OutgoingHeaders, HttpConfigError> {
         let default = OutgoingHeaders::default();
         Ok(OutgoingHeaders {
-            request_id: self.request_id.as_deref().map_or(Ok(default.request_id), header_name)?,
+            request_id: self
+                .request_id
+                .as_deref()
+                .map_or(Ok(default.request_id), header_name)?,
             correlation_id: self
                 .correlation_id
                 .as_deref()
@@ -197,9 +200,8 @@ impl OutgoingHeadersBuilder {
 
 /// A header name from a setting (any case), or the typed error naming it.
 pub(crate) fn header_name(name: &str) -> Result<HeaderName, HttpConfigError> {
-    HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).map_err(|_| HttpConfigError::HeaderName {
-        name: quoted(name),
-    })
+    HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
+        .map_err(|_| HttpConfigError::HeaderName { name: quoted(name) })
 }
 
 #[cfg(test)]
@@ -212,10 +214,28 @@ mod tests {
         #[test]
         fn any_header_name_setting_is_a_name_or_a_typed_error(name in "\\PC{0,40}|[a-zA-Z0-9!#$%&'*+.^_`|~-]{1,40}") {
             match OutgoingHeaders::builder().user_id_header(name.clone()).build() {
-                Ok(h) => prop_assert_eq!(h.names().last().copied(), Some(name.to_ascii_lowercase().as_str())),
+                Ok(h) => {
+                    let lower = name.to_ascii_lowercase();
+                    prop_assert_eq!(h.names().last().copied(), Some(lower.as_str()));
+                }
                 Err(HttpConfigError::HeaderName { name: n }) => prop_assert_eq!(n, quoted(&name)),
                 Err(e) => prop_assert!(false, "{e}"),
             }
         }
+    }
+
+    #[test]
+    fn a_huge_header_name_is_a_typed_error() {
+        let name = "x".repeat(100 << 10);
+        let err = OutgoingHeaders::builder()
+            .request_id_header(name)
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err,
+            HttpConfigError::HeaderName {
+                name: "x".repeat(64)
+            }
+        );
     }
 }

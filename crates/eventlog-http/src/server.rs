@@ -20,7 +20,8 @@ use crate::server_service::{ServerConfig, ServerService};
 
 /// The bounds of [`ServerLayerBuilder::timeout`]: shorter is raised to
 /// 1 ms, longer lowered to a day.
-const TIMEOUT_BOUNDS: (Duration, Duration) = (Duration::from_millis(1), Duration::from_secs(86_400));
+const TIMEOUT_BOUNDS: (Duration, Duration) =
+    (Duration::from_millis(1), Duration::from_secs(86_400));
 
 /// A `tower::Layer` that gives every HTTP request a span and one record,
 /// for axum, hyper, tonic or any tower server.
@@ -358,12 +359,16 @@ impl ServerLayerBuilder {
         ServerConfig {
             request_id_header: HeaderName::from_static("x-request-id"),
             correlation_id_header: HeaderName::from_static("x-correlation-id"),
-            max_id_len: self.max_id_len.clamp(MAX_ID_LEN_BOUNDS.0, MAX_ID_LEN_BOUNDS.1),
+            max_id_len: self
+                .max_id_len
+                .clamp(MAX_ID_LEN_BOUNDS.0, MAX_ID_LEN_BOUNDS.1),
             echo_request_id: self.echo_request_id,
             traceresponse: self.traceresponse,
             raw_path_as_route: self.raw_path_as_route,
             proxies: TrustedProxies::default(),
-            timeout: self.timeout.map(|t| t.clamp(TIMEOUT_BOUNDS.0, TIMEOUT_BOUNDS.1)),
+            timeout: self
+                .timeout
+                .map(|t| t.clamp(TIMEOUT_BOUNDS.0, TIMEOUT_BOUNDS.1)),
             catch_panics: self.catch_panics,
         }
     }

@@ -106,7 +106,9 @@ where
             .and_then(|_| headers.get("tracestate"))
             .and_then(crate::tracestate::checked)
             .cloned();
-        let client = config.proxies.client_address(peer_ip(&req, self.peer), headers);
+        let client = config
+            .proxies
+            .client_address(peer_ip(&req, self.peer), headers);
         let route = route(&req, config.raw_path_as_route);
         let (method, method_original) = method(req.method());
         let span = tracing::info_span!(
@@ -210,14 +212,21 @@ where
         let _entered = this.span.enter();
         let polled = match this.state.as_mut().project() {
             StateProj::Running { future } => catch_unwind(AssertUnwindSafe(|| future.poll(cx))),
-            StateProj::Panicked { payload } => Err(payload.take().unwrap_or_else(|| Box::new("panicked"))),
+            StateProj::Panicked { payload } => {
+                Err(payload.take().unwrap_or_else(|| Box::new("panicked")))
+            }
             // Polled after completion: the future contract allows anything
             // but a panic would be unkind; stay pending.
             StateProj::Done => return Poll::Pending,
         };
         let finished = match polled {
             Ok(Poll::Pending) => {
-                match this.timeout.as_mut().as_pin_mut().map(|sleep| sleep.poll(cx)) {
+                match this
+                    .timeout
+                    .as_mut()
+                    .as_pin_mut()
+                    .map(|sleep| sleep.poll(cx))
+                {
                     Some(Poll::Ready(())) => Finished::Timeout,
                     _ => return Poll::Pending,
                 }
@@ -237,7 +246,12 @@ where
             Finished::Answered(Ok(mut response)) => {
                 completed.outcome = Outcome::Status(response.status());
                 completed.response_size = body_size(response.body(), response.headers());
-                echo(&mut response, this.config, this.request_id, this.correlation_id.as_ref());
+                echo(
+                    &mut response,
+                    this.config,
+                    this.request_id,
+                    this.correlation_id.as_ref(),
+                );
                 completion::server(&completed);
                 Ok(response)
             }
@@ -251,7 +265,12 @@ where
                 completed.outcome = Outcome::Timeout;
                 let mut response = empty(StatusCode::GATEWAY_TIMEOUT);
                 completed.response_size = Some(0);
-                echo(&mut response, this.config, this.request_id, this.correlation_id.as_ref());
+                echo(
+                    &mut response,
+                    this.config,
+                    this.request_id,
+                    this.correlation_id.as_ref(),
+                );
                 completion::server(&completed);
                 Ok(response)
             }
@@ -264,7 +283,12 @@ where
                     resume_unwind(payload);
                 }
                 let mut response = empty(StatusCode::INTERNAL_SERVER_ERROR);
-                echo(&mut response, this.config, this.request_id, this.correlation_id.as_ref());
+                echo(
+                    &mut response,
+                    this.config,
+                    this.request_id,
+                    this.correlation_id.as_ref(),
+                );
                 Ok(response)
             }
         };
@@ -300,7 +324,10 @@ fn peer_ip<B>(req: &Request<B>, peer: Option<SocketAddr>) -> Option<IpAddr> {
         return Some(peer.ip());
     }
     #[cfg(feature = "axum")]
-    if let Some(axum::extract::ConnectInfo(peer)) = req.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>() {
+    if let Some(axum::extract::ConnectInfo(peer)) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+    {
         return Some(peer.ip());
     }
     None
@@ -357,7 +384,12 @@ pub(crate) fn body_size<B: Body>(body: &B, headers: &HeaderMap) -> Option<u64> {
 
 /// Adds the request (and correlation) id and `traceresponse` to a response,
 /// keeping any the handler set.
-fn echo<B>(response: &mut Response<B>, config: &ServerConfig, id: &RequestId, correlation: Option<&RequestId>) {
+fn echo<B>(
+    response: &mut Response<B>,
+    config: &ServerConfig,
+    id: &RequestId,
+    correlation: Option<&RequestId>,
+) {
     let headers = response.headers_mut();
     if config.echo_request_id {
         headers

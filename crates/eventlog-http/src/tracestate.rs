@@ -64,7 +64,12 @@ mod tests {
 
     #[test]
     fn only_short_printable_values_travel() {
-        assert!(checked(&HeaderValue::from_static("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")).is_some());
+        assert!(
+            checked(&HeaderValue::from_static(
+                "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
+            ))
+            .is_some()
+        );
         assert!(checked(&HeaderValue::from_static("")).is_none());
         let long = HeaderValue::from_str(&"a".repeat(513)).unwrap();
         assert!(checked(&long).is_none());
