@@ -45,36 +45,21 @@ impl RequestId {
     /// Checks a header's bytes against a length limit; spaces and tabs
     /// around it are trimmed.
     pub(crate) fn from_bytes(value: &[u8], max: usize) -> Result<Self, RequestIdError> {
-        let value = value.trim_ascii();
-        if value.is_empty() {
-            return Err(RequestIdError::Empty);
-        }
-        if value.len() > max {
-            return Err(RequestIdError::TooLong {
-                len: value.len(),
-                max,
-            });
-        }
-        if let Some(at) = value.iter().position(|&b| !allowed(b)) {
-            return Err(RequestIdError::Character {
-                byte: value[at],
-                at,
-            });
-        }
+        let value = check(value, max)?;
         HeaderValue::from_bytes(value)
             .map(Self)
             .map_err(|_| RequestIdError::Empty)
     }
 
-    /// Takes a header value as it came: shares its bytes when it passes.
+    /// Takes a header value as it came: shares its bytes when it passes
+    /// untrimmed.
     pub(crate) fn from_header(value: &HeaderValue, max: usize) -> Result<Self, RequestIdError> {
         let bytes = value.as_bytes();
-        if bytes.first().is_some_and(u8::is_ascii_whitespace)
-            || bytes.last().is_some_and(u8::is_ascii_whitespace)
-        {
-            return Self::from_bytes(bytes, max);
+        if check(bytes, max)?.len() == bytes.len() {
+            Ok(Self(value.clone()))
+        } else {
+            Self::from_bytes(bytes, max)
         }
-        Self::from_bytes(bytes, max).map(|_| Self(value.clone()))
     }
 
     /// A fresh id: a random (version 4) UUID in its usual text form,
@@ -138,14 +123,53 @@ impl fmt::Debug for RequestId {
     }
 }
 
+/// The trimmed value, if it is an id.
+fn check(value: &[u8], max: usize) -> Result<&[u8], RequestIdError> {
+    let value = value.trim_ascii();
+    if value.is_empty() {
+        return Err(RequestIdError::Empty);
+    }
+    if value.len() > max {
+        return Err(RequestIdError::TooLong {
+            len: value.len(),
+            max,
+        });
+    }
+    match value.iter().position(|&b| !allowed(b)) {
+        Some(at) => Err(RequestIdError::Character {
+            byte: value.get(at).copied().unwrap_or_default(),
+            at,
+        }),
+        None => Ok(value),
+    }
+}
+
 /// The id alphabet: what proxies and tracing vendors put in ids (UUIDs,
 /// base64, `Root=1-…;Parent=…`), and nothing a log line or terminal would
 /// read as structure (space, quote, backslash, control, non-ASCII).
 fn allowed(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-_.:;/+=@~".contains(&b)
+    ALPHABET[usize::from(b)]
 }
 
-/// Where a span's `request_id` came from, for the `request_id_source` span field.
+const ALPHABET: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b: u8 = 0;
+    loop {
+        table[b as usize] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b':' | b';' | b'/' | b'+' | b'=' | b'@' | b'~'
+            );
+        if b == u8::MAX {
+            break;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// Where a span's `request_id` came from, for the `request_id_source` span
+/// field (recorded only when not `Header`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Source {
     Header,

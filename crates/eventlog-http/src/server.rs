@@ -35,12 +35,14 @@ const TIMEOUT_BOUNDS: (Duration, Duration) =
 ///    else generates a request id, and puts it in the request's extensions;
 /// 3. opens the span `incoming_request` with `request_id`,
 ///    `correlation_id`, `http.request.method`, `http.route`, `url.path`,
-///    `user_agent.original`, `client.address`, `network.protocol.version`,
-///    `parent_span_id` and `request_id_source` (`header`, `generated`,
-///    `refused`), following OpenTelemetry's HTTP semantic conventions;
+///    `user_agent.original`, `client.address`,
+///    `parent_span_id` (the caller's span) and, when the id was not taken
+///    from the header, `request_id_source` (`generated` or `refused`),
+///    following OpenTelemetry's HTTP semantic conventions;
 /// 4. emits one `http_request_completed` record in it when the response is
 ///    ready: `http.response.status_code`, `latency_ms`,
-///    `http.request.body.size` / `http.response.body.size` when known; INFO,
+///    `http.request.body.size` (when there is a body) and
+///    `http.response.body.size` when known; INFO,
 ///    WARN for 4xx, ERROR (`event_type` `error`, with `error_type`
 ///    `http_5xx`, `panic`, `timeout` or `service_error`) otherwise;
 /// 5. echoes the request id (and, when asked, `traceresponse`) on the response.

@@ -18,16 +18,19 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use eventlog::TraceContext;
 use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue, USER_AGENT};
-use http::{HeaderMap, Method, Request, Response, StatusCode, Version};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body::Body;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use crate::client_address::{PeerAddr, TrustedProxies};
 use crate::completion::{self, Completed, Outcome};
-use crate::request_id::{self, RequestId};
+use crate::request_id::{self, RequestId, Source};
+
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+const TRACERESPONSE: HeaderName = HeaderName::from_static("traceresponse");
 
 /// What every request of a `ServerLayer` shares.
 #[allow(clippy::struct_excessive_bools)] // the builder's on/off settings
@@ -101,9 +104,9 @@ where
         let correlation_id = headers
             .get(&config.correlation_id_header)
             .and_then(|v| RequestId::from_header(v, config.max_id_len).ok());
-        let (traceparent, parent) = continued_trace(headers);
-        let tracestate = parent
-            .and_then(|_| headers.get("tracestate"))
+        let continued = continued_trace(headers);
+        let tracestate = continued
+            .and_then(|_| headers.get(&TRACESTATE))
             .and_then(crate::tracestate::checked)
             .cloned();
         let client = config
@@ -116,21 +119,21 @@ where
             "incoming_request",
             request_id = request_id.as_str(),
             correlation_id = correlation_id.as_ref().map(RequestId::as_str),
-            traceparent,
-            parent_span_id = parent.map(|p| tracing::field::display(p.span_id())),
+            traceparent = continued.map(|(traceparent, _)| traceparent),
+            parent_span_id = continued.map(|(_, parent)| parent),
             http.request.method = method,
             http.request.method_original = method_original,
             http.route = route,
             url.path = req.uri().path(),
             user_agent.original = headers.get(USER_AGENT).and_then(|v| v.to_str().ok()),
             client.address = client.map(tracing::field::display),
-            network.protocol.version = protocol(req.version()),
-            request_id_source = source.as_str(),
+            request_id_source = (source != Source::Header).then(|| source.as_str()),
         );
         if let Some(state) = tracestate {
             crate::tracestate::attach(&span, state);
         }
-        let request_size = body_size(req.body(), req.headers());
+        // A request without a body (most GETs) has no body size to record.
+        let request_size = body_size(req.body(), req.headers()).filter(|&size| size > 0);
         req.extensions_mut().insert(request_id.clone());
         let state = {
             let _entered = span.enter();
@@ -302,17 +305,57 @@ enum Finished<R> {
     Panicked(Box<dyn Any + Send>),
 }
 
-/// The caller's `traceparent` and its ids, when it parses (W3C: an invalid
-/// one is ignored, and with it `tracestate`).
-fn continued_trace(headers: &HeaderMap) -> (Option<&str>, Option<TraceContext>) {
-    let Some(text) = headers.get("traceparent").and_then(|v| v.to_str().ok()) else {
-        return (None, None);
-    };
-    match text.parse::<TraceContext>() {
-        Ok(parent) => (Some(text), Some(parent)),
-        Err(_) => (None, None),
+/// The caller's `traceparent` and the parent span id in it, when it is
+/// valid (W3C: an invalid one is ignored, and with it `tracestate`).
+fn continued_trace(headers: &HeaderMap) -> Option<(&str, &str)> {
+    let bytes = headers.get(&TRACEPARENT)?.as_bytes().trim_ascii();
+    if !valid_traceparent(bytes) {
+        return None;
     }
+    // The version-00 part is all a span needs (a later version's extra
+    // fields are not ours to read), and it is ASCII, checked above.
+    let text = std::str::from_utf8(bytes.get(..55)?).ok()?;
+    Some((text, text.get(36..52)?))
 }
+
+/// The W3C shape, checked here without allocating (eventlog parses the
+/// value again when the span records it): `vv-<32 hex>-<16 hex>-ff`,
+/// lowercase, ids not all zero, version not `ff`; a version other than
+/// `00` may carry more after a `-`.
+fn valid_traceparent(b: &[u8]) -> bool {
+    let (Some(version), Some(trace), Some(parent), Some(flags)) =
+        (b.get(0..2), b.get(3..35), b.get(36..52), b.get(53..55))
+    else {
+        return false;
+    };
+    let hex = |s: &[u8]| s.iter().all(|&c| LOWER_HEX[usize::from(c)]);
+    let nonzero = |s: &[u8]| s.iter().any(|&c| c != b'0');
+    let dashes = [b.get(2), b.get(35), b.get(52)] == [Some(&b'-'); 3];
+    let rest_ok = b.len() == 55 || (version != b"00" && b.get(55) == Some(&b'-'));
+    dashes
+        && hex(version)
+        && hex(trace)
+        && hex(parent)
+        && hex(flags)
+        && nonzero(trace)
+        && nonzero(parent)
+        && version != b"ff"
+        && rest_ok
+}
+
+/// Lowercase hex digits, by byte.
+const LOWER_HEX: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b: u8 = 0;
+    loop {
+        table[b as usize] = matches!(b, b'0'..=b'9' | b'a'..=b'f');
+        if b == u8::MAX {
+            break;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// The peer's address: the one given to `with_peer`, else a `PeerAddr`
 /// extension, else (feature `axum`) axum's `ConnectInfo`.
@@ -361,17 +404,6 @@ fn method(method: &Method) -> (&'static str, Option<&str>) {
     (known, None)
 }
 
-fn protocol(version: Version) -> Option<&'static str> {
-    match version {
-        Version::HTTP_09 => Some("0.9"),
-        Version::HTTP_10 => Some("1.0"),
-        Version::HTTP_11 => Some("1.1"),
-        Version::HTTP_2 => Some("2"),
-        Version::HTTP_3 => Some("3"),
-        _ => None,
-    }
-}
-
 /// A body's size when known: exactly from the body, else `Content-Length`.
 pub(crate) fn body_size<B: Body>(body: &B, headers: &HeaderMap) -> Option<u64> {
     body.size_hint().exact().or_else(|| {
@@ -405,7 +437,7 @@ fn echo<B>(
         && let Some(cx) = eventlog::current_context()
         && let Ok(value) = HeaderValue::from_str(&cx.traceparent())
     {
-        headers.insert(HeaderName::from_static("traceresponse"), value);
+        headers.insert(TRACERESPONSE, value);
     }
 }
 
@@ -420,4 +452,49 @@ fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
         .downcast_ref::<&str>()
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn traceparents_are_checked_as_eventlog_parses_them() {
+        let good = [
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future",
+        ];
+        let bad = [
+            "",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",
+        ];
+        for t in good {
+            assert!(valid_traceparent(t.as_bytes()), "{t}");
+            assert!(t.parse::<eventlog::TraceContext>().is_ok(), "{t}");
+        }
+        for t in bad {
+            assert!(!valid_traceparent(t.as_bytes()), "{t}");
+            assert!(t.parse::<eventlog::TraceContext>().is_err(), "{t}");
+        }
+    }
+
+    proptest! {
+        /// Whatever this check accepts, eventlog continues.
+        #[test]
+        fn an_accepted_traceparent_is_one_eventlog_parses(
+            text in "[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-[a-z0-9]{0,4})?|\\PC{0,80}",
+        ) {
+            if valid_traceparent(text.as_bytes()) {
+                prop_assert!(text.parse::<eventlog::TraceContext>().is_ok(), "{}", text);
+            }
+        }
+    }
 }

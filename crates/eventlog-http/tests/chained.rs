@@ -101,7 +101,7 @@ async fn chain(capture: &Capture, via: Via) {
     assert_eq!(b_event.str("trace_id"), Some(trace));
     assert_eq!(b_done.str("request_id"), Some("req-chain"));
     assert_eq!(b_event.str("request_id"), Some("req-chain"));
-    assert_eq!(span_str(&b_done, "request_id_source"), Some("header"));
+    assert_eq!(span_str(&b_done, "request_id_source"), None);
 
     // B's span is a child of A's outgoing span, itself under A's request span.
     assert_eq!(span_str(&b_done, "parent_span_id"), a_call.str("span_id"));
