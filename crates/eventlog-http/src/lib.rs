@@ -42,7 +42,7 @@
 //! assert_eq!(placed.str("trace_id"), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
 //! assert_eq!(placed.str("request_id"), Some("req-7f3a"));
 //! let done = capture.expect_event("http_request_completed");
-//! assert_eq!(done.level(), Some("INFO"));
+//! assert_eq!(done.level(), Some(tracing::Level::INFO));
 //! assert_eq!(done.span_field("parent_span_id"), Some(&"00f067aa0ba902b7".into()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

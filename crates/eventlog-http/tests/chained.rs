@@ -110,7 +110,7 @@ async fn chain(capture: &Capture, via: Via) {
         a_call.metadata("http.response.status_code"),
         Some(&200.into())
     );
-    assert_eq!(a_call.level(), Some("INFO"));
+    assert_eq!(a_call.level(), Some(tracing::Level::INFO));
     assert_eq!(span_str(&a_call, "server.address"), Some("127.0.0.1"));
 
     // The allow-list: A's call carried its user id in A's records only.
@@ -152,7 +152,7 @@ on_both_runtimes! {
             .build();
         assert!(client.get(format!("http://{addr}/charge")).send().await.is_err());
         let failed = capture.expect_event("http_client_request_completed");
-        assert_eq!(failed.level(), Some("ERROR"));
+        assert_eq!(failed.level(), Some(tracing::Level::ERROR));
         assert_eq!(failed.metadata("error_type"), Some(&"transport".into()));
         assert_eq!(failed.metadata("http.response.status_code"), None);
     }

@@ -30,7 +30,7 @@ on_both_runtimes! {
         assert_eq!(loaded.str("correlation_id"), Some("corr-9"));
 
         let done = record_at(&capture, "http_request_completed", "/users/12345");
-        assert_eq!(done.level(), Some("INFO"));
+        assert_eq!(done.level(), Some(tracing::Level::INFO));
         assert_eq!(done.event_type(), Some("system_event"));
         assert_eq!(done.str("trace_id"), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
         assert_eq!(done.str("request_id"), Some("req-7f3a"));
@@ -80,7 +80,7 @@ on_both_runtimes! {
         let res = reqwest::get(format!("http://{addr}/unavailable")).await.unwrap();
         assert_eq!(res.status(), 503);
         let done = record_at(&capture, "http_request_completed", "/unavailable");
-        assert_eq!(done.level(), Some("ERROR"));
+        assert_eq!(done.level(), Some(tracing::Level::ERROR));
         assert_eq!(done.event_type(), Some("error"));
         assert_eq!(done.metadata("error_type"), Some(&"http_5xx".into()));
         assert_eq!(done.metadata("http.response.status_code"), Some(&503.into()));
@@ -91,7 +91,7 @@ on_both_runtimes! {
         let res = reqwest::get(format!("http://{addr}/nowhere/42")).await.unwrap();
         assert_eq!(res.status(), 404);
         let done = record_at(&capture, "http_request_completed", "/nowhere/42");
-        assert_eq!(done.level(), Some("WARN"));
+        assert_eq!(done.level(), Some(tracing::Level::WARN));
         assert_eq!(done.event_type(), Some("system_event"));
         // The raw path (with its id) is not a route unless asked for.
         assert_eq!(span_str(&done, "http.route"), None);
@@ -108,7 +108,7 @@ on_both_runtimes! {
         assert_eq!(res.status(), 500);
         assert_eq!(res.headers()["x-request-id"], "req-boom");
         let done = record_at(&capture, "http_request_completed", "/boom");
-        assert_eq!(done.level(), Some("ERROR"));
+        assert_eq!(done.level(), Some(tracing::Level::ERROR));
         assert_eq!(done.event_type(), Some("error"));
         assert_eq!(done.metadata("error_type"), Some(&"panic".into()));
         assert_eq!(done.metadata("exception.message"), Some(&"handler exploded".into()));
@@ -125,7 +125,7 @@ on_both_runtimes! {
         assert_eq!(res.status(), 504);
         assert!(res.headers().contains_key("x-request-id"));
         let done = record_at(&capture, "http_request_completed", "/slow");
-        assert_eq!(done.level(), Some("ERROR"));
+        assert_eq!(done.level(), Some(tracing::Level::ERROR));
         assert_eq!(done.metadata("error_type"), Some(&"timeout".into()));
         assert!(done.metadata("latency_ms").unwrap().as_f64().unwrap() >= 200.0);
     }

@@ -10,7 +10,8 @@ use axum::Router;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::get;
-use eventlog::testing::{Capture, CapturedRecord};
+use eventlog::ParsedRecord;
+use eventlog::testing::Capture;
 use eventlog_http::ServerLayer;
 use tower::Layer;
 use tracing_subscriber::prelude::*;
@@ -159,7 +160,7 @@ where
 }
 
 /// The one record named `event` whose span has `url.path` = `path`.
-pub(crate) fn record_at(capture: &Capture, event: &str, path: &str) -> CapturedRecord {
+pub(crate) fn record_at(capture: &Capture, event: &str, path: &str) -> ParsedRecord {
     let mut found: Vec<_> = capture
         .events(event)
         .into_iter()
@@ -175,7 +176,7 @@ pub(crate) fn record_at(capture: &Capture, event: &str, path: &str) -> CapturedR
 }
 
 /// A record's string field in its span block.
-pub(crate) fn span_str<'r>(record: &'r CapturedRecord, field: &str) -> Option<&'r str> {
+pub(crate) fn span_str<'r>(record: &'r ParsedRecord, field: &str) -> Option<&'r str> {
     record.span_field(field).and_then(|v| v.as_str())
 }
 
