@@ -160,7 +160,7 @@ pub use filter::EventFilter;
 pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, Policy, layer};
 pub use output::{JsonOutput, Output};
 pub use parsed::{KeyRenames, ParseError, ParsedRecord};
-pub use propagation::{PropagationContext, current_context};
+pub use propagation::{DEFAULT_HEADER_FIELDS, PropagationContext, current_context};
 pub use record::Record;
 pub use redact::{
     Action, DEFAULT_KEYS, Detector, HASH_KEY_ENV, HASH_PREFIX, REDACTED, RedactError, Redactor,

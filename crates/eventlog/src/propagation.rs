@@ -51,13 +51,23 @@ pub struct PropagationContext {
     correlation: Vec<(String, String)>,
 }
 
-/// Header names [`PropagationContext::headers`] uses for correlation fields.
+/// Header names for correlation fields, by field name.
 const HEADER_NAMES: [(&str, &str); 4] = [
     ("request_id", "x-request-id"),
     ("correlation_id", "x-correlation-id"),
     ("session_id", "x-session-id"),
     ("user_id", "x-user-id"),
 ];
+
+/// The correlation fields [`PropagationContext::headers`] sends: the ids
+/// that name a request, never the ones that name a person. `user_id` and
+/// `session_id` leave the process only when asked for by name, with
+/// [`PropagationContext::headers_with`].
+///
+/// ```
+/// assert_eq!(eventlog::DEFAULT_HEADER_FIELDS, ["request_id", "correlation_id"]);
+/// ```
+pub const DEFAULT_HEADER_FIELDS: [&str; 2] = ["request_id", "correlation_id"];
 
 impl PropagationContext {
     /// The trace id.
@@ -106,12 +116,50 @@ impl PropagationContext {
     }
 
     /// Headers for an outgoing HTTP request or message: `traceparent`, and
-    /// `x-request-id`, `x-correlation-id`, `x-session-id`, `x-user-id` for
-    /// the fields that are set.
+    /// `x-request-id` and `x-correlation-id` for the fields that are set
+    /// (the allow-list [`DEFAULT_HEADER_FIELDS`]). A `user_id` or
+    /// `session_id` in scope is not sent; name it in
+    /// [`headers_with`](Self::headers_with) to send it.
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(std::io::sink));
+    /// let headers = tracing::subscriber::with_default(subscriber, || {
+    ///     let _req = tracing::info_span!("checkout", request_id = "r-1", user_id = "u-9").entered();
+    ///     eventlog::current_context().map(|cx| cx.headers())
+    /// });
+    /// let names: Vec<&str> = headers.unwrap().iter().map(|(name, _)| *name).collect();
+    /// assert_eq!(names, ["traceparent", "x-request-id"]);
+    /// ```
     pub fn headers(&self) -> Vec<(&'static str, String)> {
+        self.headers_with(&DEFAULT_HEADER_FIELDS)
+    }
+
+    /// Headers for an outgoing request with exactly the correlation fields
+    /// named in `fields` (among `request_id`, `correlation_id`,
+    /// `session_id`, `user_id`; other names are ignored), plus
+    /// `traceparent`. The explicit opt-in for the ids that name a person:
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(std::io::sink));
+    /// let headers = tracing::subscriber::with_default(subscriber, || {
+    ///     let _req = tracing::info_span!("checkout", request_id = "r-1", user_id = "u-9").entered();
+    ///     eventlog::current_context().map(|cx| cx.headers_with(&["request_id", "user_id", "nope"]))
+    /// });
+    /// let headers = headers.unwrap();
+    /// assert_eq!(headers[1], ("x-request-id", "r-1".to_owned()));
+    /// assert_eq!(headers[2], ("x-user-id", "u-9".to_owned()));
+    /// assert_eq!(headers.len(), 3);
+    /// ```
+    pub fn headers_with(&self, fields: &[&str]) -> Vec<(&'static str, String)> {
         let mut headers = vec![("traceparent", self.traceparent())];
         for (field, header) in HEADER_NAMES {
-            if let Some(v) = self.get(field) {
+            if fields.contains(&field)
+                && let Some(v) = self.get(field)
+            {
                 headers.push((header, v.to_owned()));
             }
         }

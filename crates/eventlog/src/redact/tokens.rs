@@ -182,11 +182,37 @@ const FIRST_BYTES: [bool; 256] = {
     table
 };
 
+/// For each first byte, the shapes whose prefix starts with it (bit `i` =
+/// `SHAPES[i]`), so a word start is compared with those few only (#15: a
+/// name like `http_request_completed` compared each word with all 71).
+// Built at compile time: an index out of bounds would fail the build.
+#[allow(clippy::indexing_slicing)]
+const SHAPES_BY_FIRST_BYTE: [u128; 256] = {
+    assert!(SHAPES.len() <= 128);
+    let mut table = [0u128; 256];
+    let mut i = 0;
+    while i < SHAPES.len() {
+        if let Some(&b) = SHAPES[i].prefix.first() {
+            table[b as usize] |= 1 << i;
+        }
+        i += 1;
+    }
+    table
+};
+
 /// The body of a token starting at `start`, if one of the shapes matches:
 /// `(body start, body end)`.
 fn token_at(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
     let rest = bytes.get(start..)?;
-    for shape in SHAPES {
+    // A `u8` indexes a 256-entry table: always in bounds.
+    #[allow(clippy::indexing_slicing)]
+    let mut candidates = SHAPES_BY_FIRST_BYTE[usize::from(*rest.first()?)];
+    while candidates != 0 {
+        let index = candidates.trailing_zeros() as usize;
+        candidates &= candidates - 1;
+        let Some(shape) = SHAPES.get(index) else {
+            break;
+        };
         if !rest.starts_with(shape.prefix) {
             continue;
         }

@@ -132,6 +132,36 @@ fn two_services_share_trace_and_correlation_ids() {
     assert_ne!(a.get("span_id"), b.get("span_id"));
 }
 
+/// Issue 15: `headers()` used to send `x-user-id` and `x-session-id` to
+/// whatever service was called next.
+#[test]
+fn headers_leave_user_and_session_ids_behind_unless_named() {
+    let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(Capture::new()));
+    tracing::subscriber::with_default(subscriber, || {
+        let _s = tracing::info_span!(
+            "request",
+            request_id = "req-1",
+            correlation_id = "corr-9",
+            user_id = "user-7",
+            session_id = "sess-3"
+        )
+        .entered();
+        let cx = eventlog::current_context().unwrap();
+        let names = |headers: Vec<(&'static str, String)>| -> Vec<&'static str> {
+            headers.into_iter().map(|(name, _)| name).collect()
+        };
+        assert_eq!(
+            names(cx.headers()),
+            ["traceparent", "x-request-id", "x-correlation-id"]
+        );
+        assert_eq!(
+            names(cx.headers_with(&["session_id", "user_id"])),
+            ["traceparent", "x-session-id", "x-user-id"]
+        );
+        assert_eq!(names(cx.headers_with(&[])), ["traceparent"]);
+    });
+}
+
 #[test]
 fn current_context_is_none_outside_spans() {
     let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(Capture::new()));
