@@ -7,7 +7,7 @@ use tracing_subscriber::prelude::*;
 /// Builds `builder` with the layer's `Stats` wired to it, and emits `n`
 /// `order_placed` events numbered by their `seq` field through a layer
 /// whose only output it is.
-#[cfg_attr(not(feature = "http"), allow(dead_code))] // Used by the HTTP tests.
+#[cfg_attr(not(any(feature = "http", feature = "tls")), allow(dead_code))] // Used by the HTTP and TLS tests.
 pub fn emit_numbered(
     builder: OtlpOutputBuilder,
     n: u64,

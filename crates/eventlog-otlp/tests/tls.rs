@@ -12,6 +12,8 @@ use eventlog_otlp::{OtlpGuardError, OtlpOutput, OtlpOutputBuilder, Protocol};
 use eventlog_tests::collector::Collector;
 use eventlog_tests::tls::{Certs, ServerCert, Terminator};
 use serde_json::Value;
+
+use crate::support::emit_numbered;
 use tracing_subscriber::prelude::*;
 
 const N: u64 = 50;
@@ -28,28 +30,6 @@ fn tls_endpoint(tls: &Terminator, protocol: Protocol) -> String {
         Protocol::HttpProtobuf => tls.endpoint("/v1/logs"),
         _ => tls.endpoint(""),
     }
-}
-
-/// Emits `n` numbered events through a layer whose only output `builder`
-/// makes; returns the output, its guard and the layer's stats.
-fn emit(
-    builder: OtlpOutputBuilder,
-    n: u64,
-) -> (
-    eventlog_otlp::OtlpOutput,
-    eventlog_otlp::OtlpGuard,
-    eventlog::Stats,
-) {
-    let layer = eventlog::layer().without_writer();
-    let stats = layer.stats();
-    let (otlp, guard) = builder.stats(stats.clone()).build().unwrap();
-    let layer = layer.output(otlp.clone());
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        for seq in 0..n {
-            tracing::info!(event_name = "order_placed", seq);
-        }
-    });
-    (otlp, guard, stats)
 }
 
 fn seqs(records: &[Value]) -> Vec<u64> {
@@ -78,7 +58,7 @@ fn delivers_over_tls(protocol: Protocol, require_client_cert: bool) {
     if require_client_cert {
         builder = builder.tls_client_certificate(&certs.client_cert, &certs.client_key);
     }
-    let (otlp, guard, stats) = emit(builder, N);
+    let (otlp, guard, stats) = emit_numbered(builder, N);
     let report = guard.shutdown(Duration::from_secs(20)).unwrap_or_else(|e| {
         panic!(
             "{e}: {:?}, {:?}\n{}",
@@ -143,7 +123,7 @@ fn refused(
         .endpoint(tls_endpoint(&tls, protocol))
         .timeout(Duration::from_secs(2))
         .tls_ca_certificate(ca);
-    let (otlp, guard, stats) = emit(builder, N);
+    let (otlp, guard, stats) = emit_numbered(builder, N);
     // Retried (a handshake failure is a connection failure), never delivered.
     let flushed = otlp.flush_within(Duration::from_secs(2));
     assert!(
