@@ -11,11 +11,12 @@
 //! ```
 
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::time::Duration;
 
 use eventlog::{OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME};
 
+pub(crate) use crate::env::{Lookup, process_env};
+use crate::env::{var, var_pair};
 use crate::tls::{TlsFiles, TlsMaterial};
 
 use crate::OtlpError;
@@ -206,15 +207,6 @@ impl Protocol {
     }
 }
 
-/// Where variables come from: the process environment, or a map in tests
-/// (setting the process environment would race with other threads).
-pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<OsString>;
-
-/// The process environment.
-pub(crate) fn process_env(name: &str) -> Option<OsString> {
-    std::env::var_os(name)
-}
-
 /// Settings as given to the builder (`None` = not set in code).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TransportSettings {
@@ -256,32 +248,6 @@ pub(crate) struct ResourceEnv {
     pub(crate) attributes: Vec<(String, String)>,
     /// `OTEL_SERVICE_NAME`, when set and not empty.
     pub(crate) service_name: Option<String>,
-}
-
-/// Reads a variable; unset or blank is `None`, non-UTF-8 is an error.
-fn var(env: Lookup<'_>, name: &'static str) -> Result<Option<String>, OtlpError> {
-    match env(name).map(OsString::into_string) {
-        None => Ok(None),
-        Some(Ok(v)) if v.trim().is_empty() => Ok(None),
-        Some(Ok(v)) => Ok(Some(v)),
-        Some(Err(v)) => Err(OtlpError::Env {
-            name,
-            value: v.to_string_lossy().into_owned(),
-            expected: "UTF-8 text",
-        }),
-    }
-}
-
-/// The logs-specific variable, else the generic one, with its name.
-pub(crate) fn var_pair(
-    env: Lookup<'_>,
-    logs: &'static str,
-    generic: &'static str,
-) -> Result<Option<(&'static str, String)>, OtlpError> {
-    Ok(match var(env, logs)? {
-        Some(v) => Some((logs, v)),
-        None => var(env, generic)?.map(|v| (generic, v)),
-    })
 }
 
 impl TransportSettings {
@@ -682,6 +648,7 @@ fn validate_endpoint(endpoint: &str, from: &str, protocol: Protocol) -> Result<(
 #[cfg(test)]
 pub(crate) mod tests {
     use std::collections::BTreeMap;
+    use std::ffi::OsString;
 
     use proptest::prelude::*;
 

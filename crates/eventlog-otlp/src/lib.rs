@@ -147,6 +147,7 @@ compile_error!(
 );
 
 mod config;
+mod env;
 mod error;
 mod layer;
 mod mapping;

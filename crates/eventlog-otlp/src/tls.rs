@@ -20,7 +20,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::OtlpError;
-use crate::config::{Lookup, var_pair};
+use crate::env::{Lookup, var_pair};
 
 /// `OTEL_EXPORTER_OTLP_CERTIFICATE`: a PEM file of the CA certificates
 /// that sign the collector's certificate (instead of the system's roots).
