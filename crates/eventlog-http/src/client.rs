@@ -86,6 +86,14 @@ impl ClientLayer {
     }
 
     /// The allow-list this layer sends.
+    ///
+    /// ```
+    /// let layer = eventlog_http::ClientLayer::new();
+    /// assert_eq!(layer.headers().names(), ["traceparent", "tracestate", "x-request-id", "x-correlation-id"]);
+    /// let list = eventlog_http::OutgoingHeaders::builder().session_id_header("x-session-id").build()?;
+    /// assert_eq!(eventlog_http::ClientLayer::with_headers(list).headers().names().len(), 5);
+    /// # Ok::<(), eventlog_http::HttpConfigError>(())
+    /// ```
     pub fn headers(&self) -> &OutgoingHeaders {
         &self.headers
     }

@@ -32,7 +32,17 @@ use crate::error::{HttpConfigError, quoted};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeerAddr(pub SocketAddr);
+pub struct PeerAddr(
+    /// The peer's address and port.
+    ///
+    /// ```
+    /// let peer = eventlog_http::PeerAddr("[2001:db8::7]:443".parse()?);
+    /// assert_eq!(peer.0.port(), 443);
+    /// assert!(peer.0.is_ipv6());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub SocketAddr,
+);
 
 /// Which header the trusted proxies set: `X-Forwarded-For` (the default)
 /// or the standard `Forwarded` (RFC 7239). Only that one is read, so a
@@ -56,8 +66,25 @@ enum Kind {
 
 impl ForwardedHeader {
     /// `X-Forwarded-For: <client>, <proxy1>, …`.
+    ///
+    /// ```
+    /// use eventlog_http::ForwardedHeader;
+    ///
+    /// assert_eq!(ForwardedHeader::X_FORWARDED_FOR, ForwardedHeader::default());
+    /// ```
     pub const X_FORWARDED_FOR: Self = Self(Kind::XForwardedFor);
     /// `Forwarded: for=<client>;proto=https, for=<proxy1>` (RFC 7239).
+    ///
+    /// ```
+    /// use eventlog_http::{ForwardedHeader, ServerLayer};
+    ///
+    /// assert_ne!(ForwardedHeader::FORWARDED, ForwardedHeader::default());
+    /// let layer = ServerLayer::builder()
+    ///     .trusted_proxies(["::1"])
+    ///     .forwarded_header(ForwardedHeader::FORWARDED)
+    ///     .build();
+    /// assert!(layer.is_ok());
+    /// ```
     pub const FORWARDED: Self = Self(Kind::Forwarded);
 }
 

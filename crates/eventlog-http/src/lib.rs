@@ -57,7 +57,14 @@
 //!
 //! - `axum`: `http.route` from axum's `MatchedPath` and the peer address
 //!   from its `ConnectInfo<SocketAddr>` (requires axum 0.8 with `tokio`).
-//! - `reqwest`: [`ClientMiddleware`] for `reqwest-middleware` 0.5 (reqwest 0.13).
+#![cfg_attr(
+    feature = "reqwest",
+    doc = "- `reqwest`: [`ClientMiddleware`] for `reqwest-middleware` 0.5 (reqwest 0.13)."
+)]
+#![cfg_attr(
+    not(feature = "reqwest"),
+    doc = "- `reqwest`: `ClientMiddleware` for `reqwest-middleware` 0.5 (reqwest 0.13)."
+)]
 //!
 //! # Minimum supported Rust version
 //!

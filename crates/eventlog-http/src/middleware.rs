@@ -47,11 +47,25 @@ impl ClientMiddleware {
     }
 
     /// A middleware sending the headers on `headers`.
+    ///
+    /// ```
+    /// let list = eventlog_http::OutgoingHeaders::builder().request_id_header("x-req").build()?;
+    /// let middleware = eventlog_http::ClientMiddleware::with_headers(list.clone());
+    /// assert_eq!(middleware.headers(), &list);
+    /// assert_eq!(middleware.headers().names()[2], "x-req");
+    /// # Ok::<(), eventlog_http::HttpConfigError>(())
+    /// ```
     pub fn with_headers(headers: OutgoingHeaders) -> Self {
         Self { headers }
     }
 
     /// The allow-list this middleware sends.
+    ///
+    /// ```
+    /// let middleware = eventlog_http::ClientMiddleware::new();
+    /// assert_eq!(middleware.headers(), &eventlog_http::OutgoingHeaders::default());
+    /// assert!(!middleware.headers().names().contains(&"x-user-id"));
+    /// ```
     pub fn headers(&self) -> &OutgoingHeaders {
         &self.headers
     }

@@ -152,24 +152,88 @@ pub struct OutgoingHeadersBuilder {
 
 impl OutgoingHeadersBuilder {
     /// The header that carries `request_id` (default `x-request-id`).
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(std::io::sink));
+    /// let _default = tracing::subscriber::set_default(subscriber);
+    /// let list = eventlog_http::OutgoingHeaders::builder().request_id_header("X-Req").build()?;
+    /// assert_eq!(list.names()[2], "x-req");
+    /// let mut headers = http::HeaderMap::new();
+    /// let _s = tracing::info_span!("call", request_id = "r-1").entered();
+    /// list.apply(&mut headers);
+    /// assert_eq!(headers["x-req"], "r-1");
+    /// assert!(headers.get("x-request-id").is_none());
+    /// # Ok::<(), eventlog_http::HttpConfigError>(())
+    /// ```
     pub fn request_id_header(mut self, name: impl Into<String>) -> Self {
         self.request_id = Some(name.into());
         self
     }
 
     /// The header that carries `correlation_id` (default `x-correlation-id`).
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(std::io::sink));
+    /// let _default = tracing::subscriber::set_default(subscriber);
+    /// let list = eventlog_http::OutgoingHeaders::builder().correlation_id_header("X-Flow-Id").build()?;
+    /// assert_eq!(list.names()[3], "x-flow-id");
+    /// let mut headers = http::HeaderMap::new();
+    /// let _s = tracing::info_span!("call", correlation_id = "flow-1").entered();
+    /// list.apply(&mut headers);
+    /// assert_eq!(headers["x-flow-id"], "flow-1");
+    /// assert!(headers.get("x-correlation-id").is_none());
+    /// # Ok::<(), eventlog_http::HttpConfigError>(())
+    /// ```
     pub fn correlation_id_header(mut self, name: impl Into<String>) -> Self {
         self.correlation_id = Some(name.into());
         self
     }
 
     /// Sends `user_id` under this header: the opt-in for an id that names a person.
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(std::io::sink));
+    /// let _default = tracing::subscriber::set_default(subscriber);
+    /// let _s = tracing::info_span!("call", user_id = "u-9").entered();
+    /// let mut default = http::HeaderMap::new();
+    /// eventlog_http::OutgoingHeaders::default().apply(&mut default);
+    /// assert!(default.get("x-user-id").is_none());
+    ///
+    /// let list = eventlog_http::OutgoingHeaders::builder().user_id_header("X-User-Id").build()?;
+    /// let mut headers = http::HeaderMap::new();
+    /// list.apply(&mut headers);
+    /// assert_eq!(headers["x-user-id"], "u-9");
+    /// # Ok::<(), eventlog_http::HttpConfigError>(())
+    /// ```
     pub fn user_id_header(mut self, name: impl Into<String>) -> Self {
         self.user_id = Some(name.into());
         self
     }
 
     /// Sends `session_id` under this header: the opt-in for an id that names a person.
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(std::io::sink));
+    /// let _default = tracing::subscriber::set_default(subscriber);
+    /// let _s = tracing::info_span!("call", session_id = "s-3").entered();
+    /// let mut default = http::HeaderMap::new();
+    /// eventlog_http::OutgoingHeaders::default().apply(&mut default);
+    /// assert!(default.get("x-session-id").is_none());
+    ///
+    /// let list = eventlog_http::OutgoingHeaders::builder().session_id_header("x-session-id").build()?;
+    /// let mut headers = http::HeaderMap::new();
+    /// list.apply(&mut headers);
+    /// assert_eq!(headers["x-session-id"], "s-3");
+    /// # Ok::<(), eventlog_http::HttpConfigError>(())
+    /// ```
     pub fn session_id_header(mut self, name: impl Into<String>) -> Self {
         self.session_id = Some(name.into());
         self

@@ -38,6 +38,16 @@ pub struct RequestId(HeaderValue);
 impl RequestId {
     /// Checks `value` with the default length limit (128 bytes); spaces and
     /// tabs around it are trimmed.
+    ///
+    /// ```
+    /// use eventlog_http::{RequestId, RequestIdError};
+    ///
+    /// assert_eq!(RequestId::parse("\tRoot=1-5759e988;Parent=53995c3f ")?.as_str(), "Root=1-5759e988;Parent=53995c3f");
+    /// assert!(RequestId::parse(&"a".repeat(128)).is_ok());
+    /// assert_eq!(RequestId::parse(&"a".repeat(129)), Err(RequestIdError::TooLong { len: 129, max: 128 }));
+    /// assert_eq!(RequestId::parse("a b"), Err(RequestIdError::Character { byte: b' ', at: 1 }));
+    /// # Ok::<(), RequestIdError>(())
+    /// ```
     pub fn parse(value: &str) -> Result<Self, RequestIdError> {
         Self::from_bytes(value.as_bytes(), DEFAULT_MAX_ID_LEN)
     }

@@ -138,11 +138,26 @@ impl ServerLayer {
     }
 
     /// The peer address given by [`with_peer`](Self::with_peer).
+    ///
+    /// ```
+    /// let layer = eventlog_http::ServerLayer::new();
+    /// assert_eq!(layer.peer(), None);
+    /// let per_connection = layer.with_peer("[2001:db8::1]:443".parse()?);
+    /// assert_eq!(per_connection.peer().map(|p| p.port()), Some(443));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn peer(&self) -> Option<SocketAddr> {
         self.peer
     }
 
     /// The header the request id is read from and echoed in.
+    ///
+    /// ```
+    /// assert_eq!(eventlog_http::ServerLayer::new().request_id_header(), "x-request-id");
+    /// let layer = eventlog_http::ServerLayer::builder().request_id_header("X-Amzn-Trace-Id").build()?;
+    /// assert_eq!(layer.request_id_header(), "x-amzn-trace-id");
+    /// # Ok::<(), eventlog_http::HttpConfigError>(())
+    /// ```
     pub fn request_id_header(&self) -> &HeaderName {
         &self.config.request_id_header
     }
@@ -241,6 +256,16 @@ impl Default for ServerLayerBuilder {
 
 impl ServerLayerBuilder {
     /// The defaults in the table above.
+    ///
+    /// ```
+    /// let layer = eventlog_http::ServerLayerBuilder::new().build()?;
+    /// assert_eq!(layer.request_id_header(), "x-request-id");
+    /// assert_eq!(layer.correlation_id_header(), "x-correlation-id");
+    /// assert_eq!(layer.max_id_len(), 128);
+    /// assert_eq!(layer.timeout(), None);
+    /// assert_eq!(layer.peer(), None);
+    /// # Ok::<(), eventlog_http::HttpConfigError>(())
+    /// ```
     pub const fn new() -> Self {
         Self {
             request_id_header: None,
@@ -257,12 +282,32 @@ impl ServerLayerBuilder {
     }
 
     /// The header the request id is read from and echoed in (any case).
+    ///
+    /// ```
+    /// use eventlog_http::{HttpConfigError, ServerLayer};
+    ///
+    /// let layer = ServerLayer::builder().request_id_header("X-Amzn-RequestId").build()?;
+    /// assert_eq!(layer.request_id_header(), "x-amzn-requestid");
+    /// let err = ServerLayer::builder().request_id_header("").build().unwrap_err();
+    /// assert_eq!(err, HttpConfigError::HeaderName { name: String::new() });
+    /// # Ok::<(), HttpConfigError>(())
+    /// ```
     pub fn request_id_header(mut self, name: impl Into<String>) -> Self {
         self.request_id_header = Some(name.into());
         self
     }
 
     /// The header the correlation id is read from and echoed in (any case).
+    ///
+    /// ```
+    /// use eventlog_http::{HttpConfigError, ServerLayer};
+    ///
+    /// let layer = ServerLayer::builder().correlation_id_header("X-Flow-Id").build()?;
+    /// assert_eq!(layer.correlation_id_header(), "x-flow-id");
+    /// let err = ServerLayer::builder().correlation_id_header("x:flow").build().unwrap_err();
+    /// assert_eq!(err, HttpConfigError::HeaderName { name: "x:flow".into() });
+    /// # Ok::<(), HttpConfigError>(())
+    /// ```
     pub fn correlation_id_header(mut self, name: impl Into<String>) -> Self {
         self.correlation_id_header = Some(name.into());
         self
@@ -270,6 +315,27 @@ impl ServerLayerBuilder {
 
     /// The longest id taken from a header, in bytes; a longer one is
     /// refused (and a request id generated). Clamped to 1..=1024.
+    ///
+    /// ```
+    /// use tower::{Layer, ServiceExt};
+    ///
+    /// let layer = eventlog_http::ServerLayer::builder().max_id_len(4).build()?;
+    /// assert_eq!(layer.max_id_len(), 4);
+    /// let app = layer.layer(tower::service_fn(|_req: http::Request<String>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// }));
+    /// let req = |id: &str| http::Request::get("/").header("x-request-id", id).body(String::new());
+    /// let rt = tokio::runtime::Builder::new_current_thread().build()?;
+    /// let kept = rt.block_on(app.clone().oneshot(req("abcd")?))?;
+    /// assert_eq!(kept.headers()["x-request-id"], "abcd");
+    /// // Five bytes are too many: the id is refused and a UUID generated.
+    /// let refused = rt.block_on(app.oneshot(req("abcde")?))?;
+    /// assert_eq!(refused.headers()["x-request-id"].len(), 36);
+    ///
+    /// let huge = eventlog_http::ServerLayer::builder().max_id_len(1 << 20).build()?;
+    /// assert_eq!(huge.max_id_len(), 1024);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn max_id_len(mut self, bytes: usize) -> Self {
         self.max_id_len = bytes;
         self
@@ -278,6 +344,31 @@ impl ServerLayerBuilder {
     /// Whether the response carries the request id (and the correlation
     /// id, when there was one) in the same headers. A header the handler
     /// set itself is kept.
+    ///
+    /// ```
+    /// use tower::{Layer, ServiceExt};
+    ///
+    /// let handler = tower::service_fn(|_req: http::Request<String>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// });
+    /// let req = || {
+    ///     http::Request::get("/")
+    ///         .header("x-request-id", "req-7f3a")
+    ///         .header("x-correlation-id", "flow-1")
+    ///         .body(String::new())
+    /// };
+    /// let rt = tokio::runtime::Builder::new_current_thread().build()?;
+    ///
+    /// let echoed = rt.block_on(eventlog_http::ServerLayer::new().layer(handler).oneshot(req()?))?;
+    /// assert_eq!(echoed.headers()["x-request-id"], "req-7f3a");
+    /// assert_eq!(echoed.headers()["x-correlation-id"], "flow-1");
+    ///
+    /// let quiet = eventlog_http::ServerLayer::builder().echo_request_id(false).build()?;
+    /// let res = rt.block_on(quiet.layer(handler).oneshot(req()?))?;
+    /// assert!(res.headers().get("x-request-id").is_none());
+    /// assert!(res.headers().get("x-correlation-id").is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn echo_request_id(mut self, echo: bool) -> Self {
         self.echo_request_id = echo;
         self
@@ -285,6 +376,32 @@ impl ServerLayerBuilder {
 
     /// Whether the response carries a W3C `traceresponse` header naming the
     /// request's span, for callers that want to find the server's records.
+    ///
+    /// ```
+    /// use tower::{Layer, ServiceExt};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let capture = eventlog::testing::Capture::new();
+    /// let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(capture.clone()));
+    /// let _default = tracing::subscriber::set_default(subscriber);
+    ///
+    /// let handler = tower::service_fn(|_req: http::Request<String>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// });
+    /// let rt = tokio::runtime::Builder::new_current_thread().build()?;
+    /// let res = rt.block_on(eventlog_http::ServerLayer::new().layer(handler).oneshot(http::Request::new(String::new())))?;
+    /// assert!(res.headers().get("traceresponse").is_none());
+    ///
+    /// let layer = eventlog_http::ServerLayer::builder().traceresponse(true).build()?;
+    /// let req = http::Request::get("/")
+    ///     .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    ///     .body(String::new())?;
+    /// let res = rt.block_on(layer.layer(handler).oneshot(req))?;
+    /// let done = &capture.events("http_request_completed")[1];
+    /// let expected = format!("00-4bf92f3577b34da6a3ce929d0e0e4736-{}-01", done.str("span_id").unwrap_or_default());
+    /// assert_eq!(res.headers()["traceresponse"], expected);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn traceresponse(mut self, send: bool) -> Self {
         self.traceresponse = send;
         self
@@ -293,6 +410,29 @@ impl ServerLayerBuilder {
     /// Whether `http.route` falls back to the raw path when no route
     /// template is known. Off by default: raw paths hold ids
     /// (`/users/12345`), which make one route look like thousands.
+    ///
+    /// ```
+    /// use tower::{Layer, ServiceExt};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let capture = eventlog::testing::Capture::new();
+    /// let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(capture.clone()));
+    /// let _default = tracing::subscriber::set_default(subscriber);
+    ///
+    /// let handler = tower::service_fn(|_req: http::Request<String>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// });
+    /// let req = || http::Request::get("/users/12345").body(String::new());
+    /// let rt = tokio::runtime::Builder::new_current_thread().build()?;
+    /// rt.block_on(eventlog_http::ServerLayer::new().layer(handler).oneshot(req()?))?;
+    /// let raw = eventlog_http::ServerLayer::builder().raw_path_as_route(true).build()?;
+    /// rt.block_on(raw.layer(handler).oneshot(req()?))?;
+    ///
+    /// let done = capture.events("http_request_completed");
+    /// assert_eq!(done[0].span_field("http.route"), None);
+    /// assert_eq!(done[1].span_field("http.route"), Some(&"/users/12345".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn raw_path_as_route(mut self, raw: bool) -> Self {
         self.raw_path_as_route = raw;
         self
@@ -302,6 +442,32 @@ impl ServerLayerBuilder {
     /// `client.address`: addresses (`127.0.0.1`, `::1`) and networks
     /// (`10.0.0.0/8`). Without them the forwarding headers are never read,
     /// and `client.address` is the peer.
+    ///
+    /// ```
+    /// use tower::{Layer, ServiceExt};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let capture = eventlog::testing::Capture::new();
+    /// let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(capture.clone()));
+    /// let _default = tracing::subscriber::set_default(subscriber);
+    ///
+    /// let handler = tower::service_fn(|_req: http::Request<String>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// });
+    /// let req = || http::Request::get("/").header("x-forwarded-for", "203.0.113.9").body(String::new());
+    /// let peer = "10.1.2.3:50312".parse()?;
+    /// let rt = tokio::runtime::Builder::new_current_thread().build()?;
+    /// let untrusting = eventlog_http::ServerLayer::new().with_peer(peer);
+    /// rt.block_on(untrusting.layer(handler).oneshot(req()?))?;
+    /// let trusting = eventlog_http::ServerLayer::builder().trusted_proxies(["10.0.0.0/8"]).build()?.with_peer(peer);
+    /// rt.block_on(trusting.layer(handler).oneshot(req()?))?;
+    ///
+    /// let done = capture.events("http_request_completed");
+    /// assert_eq!(done[0].span_field("client.address"), Some(&"10.1.2.3".into()));
+    /// assert_eq!(done[1].span_field("client.address"), Some(&"203.0.113.9".into()));
+    /// assert!(eventlog_http::ServerLayer::builder().trusted_proxies(["localhost"]).build().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn trusted_proxies<I, T>(mut self, networks: I) -> Self
     where
         I: IntoIterator<Item = T>,
@@ -312,6 +478,35 @@ impl ServerLayerBuilder {
     }
 
     /// Which header the trusted proxies set (default `X-Forwarded-For`).
+    ///
+    /// ```
+    /// use eventlog_http::{ForwardedHeader, ServerLayer};
+    /// use tower::{Layer, ServiceExt};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let capture = eventlog::testing::Capture::new();
+    /// let subscriber = tracing_subscriber::registry().with(eventlog::layer().writer(capture.clone()));
+    /// let _default = tracing::subscriber::set_default(subscriber);
+    ///
+    /// let layer = ServerLayer::builder()
+    ///     .trusted_proxies(["127.0.0.1"])
+    ///     .forwarded_header(ForwardedHeader::FORWARDED)
+    ///     .build()?
+    ///     .with_peer("127.0.0.1:50312".parse()?);
+    /// let app = layer.layer(tower::service_fn(|_req: http::Request<String>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// }));
+    /// // Only `Forwarded` is read now: the `X-Forwarded-For` a client sent is ignored.
+    /// let req = http::Request::get("/")
+    ///     .header("x-forwarded-for", "6.6.6.6")
+    ///     .header("forwarded", "for=203.0.113.9;proto=https")
+    ///     .body(String::new())?;
+    /// let rt = tokio::runtime::Builder::new_current_thread().build()?;
+    /// rt.block_on(app.oneshot(req))?;
+    /// let done = capture.expect_event("http_request_completed");
+    /// assert_eq!(done.span_field("client.address"), Some(&"203.0.113.9".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn forwarded_header(mut self, header: ForwardedHeader) -> Self {
         self.forwarded_header = header;
         self
@@ -322,6 +517,26 @@ impl ServerLayerBuilder {
     /// dropped. Clamped to 1 ms..=1 day. The request must run on a tokio
     /// runtime with its timer enabled (`enable_time`, or `enable_all`, as
     /// `#[tokio::main]` and axum do).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower::{Layer, ServiceExt};
+    ///
+    /// let layer = eventlog_http::ServerLayer::builder().timeout(Duration::from_millis(20)).build()?;
+    /// assert_eq!(layer.timeout(), Some(Duration::from_millis(20)));
+    /// let slow = layer.layer(tower::service_fn(|_req: http::Request<String>| async {
+    ///     tokio::time::sleep(Duration::from_secs(3600)).await;
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::from("too late")))
+    /// }));
+    /// let rt = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+    /// let res = rt.block_on(slow.oneshot(http::Request::new(String::new())))?;
+    /// assert_eq!(res.status(), 504);
+    /// assert_eq!(res.body(), "");
+    ///
+    /// let zero = eventlog_http::ServerLayer::builder().timeout(Duration::ZERO).build()?;
+    /// assert_eq!(zero.timeout(), Some(Duration::from_millis(1)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -330,6 +545,28 @@ impl ServerLayerBuilder {
     /// Whether a handler panic is caught and answered with a 500 (the
     /// default), or recorded and then resumed, for a panic-catching layer
     /// further out.
+    ///
+    /// ```
+    /// use std::panic::{AssertUnwindSafe, catch_unwind};
+    /// use tower::{Layer, ServiceExt};
+    ///
+    /// let panicking = tower::service_fn(|req: http::Request<String>| async move {
+    ///     assert_ne!(req.uri().path(), "/boom", "handler bug");
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// });
+    /// let boom = || http::Request::get("/boom").body(String::new());
+    /// let rt = tokio::runtime::Builder::new_current_thread().build()?;
+    ///
+    /// let caught = rt.block_on(eventlog_http::ServerLayer::new().layer(panicking).oneshot(boom()?))?;
+    /// assert_eq!(caught.status(), 500);
+    ///
+    /// let layer = eventlog_http::ServerLayer::builder().catch_panics(false).build()?;
+    /// let service = layer.layer(panicking);
+    /// let req = boom()?;
+    /// let resumed = catch_unwind(AssertUnwindSafe(|| rt.block_on(service.oneshot(req))));
+    /// assert!(resumed.is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn catch_panics(mut self, catch: bool) -> Self {
         self.catch_panics = catch;
         self
