@@ -421,12 +421,6 @@ fn burst_bridge(events: u64) -> Burst {
 fn burst_bridge_otlp_http(events: u64) -> Burst {
     use opentelemetry_otlp::WithExportConfig;
 
-    // With eventlog-otlp's `tls` feature in the build, reqwest has no
-    // built-in rustls provider: an application using another reqwest
-    // client installs one first (eventlog-otlp's `build` does it too, when
-    // none is set), as here.
-    #[cfg(feature = "tls")]
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut collector = Collector::start_counting();
     let exporter = opentelemetry_otlp::LogExporter::builder()
         .with_http()

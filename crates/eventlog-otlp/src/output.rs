@@ -535,8 +535,6 @@ impl OtlpOutputBuilder {
             }
         }
         let resolved = self.transport.resolve_with(env)?;
-        #[cfg(all(feature = "tls", feature = "http"))]
-        crate::tls::ensure_process_provider();
         let disabled = crate::config::exporter_disabled(env)?;
         // The setters clamp; a builder is only made through them. A disabled
         // output starts no export thread.

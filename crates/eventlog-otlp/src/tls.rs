@@ -235,22 +235,6 @@ pub(crate) fn system_rustls_config() -> Result<rustls::ClientConfig, OtlpError> 
     parsed::Parsed::system().client_config()
 }
 
-/// Makes ring the process's default rustls provider, unless one is set.
-///
-/// Our own clients never need it (they are built on an explicit ring
-/// provider), but the `tls` feature turns on reqwest's `rustls-no-provider`
-/// for the whole build, and then any other reqwest client in the process
-/// that was built without TLS features of its own (`opentelemetry-otlp`'s,
-/// for one) panics in `build` for want of a default provider. Installing
-/// one only when none is set leaves an application's own choice alone.
-#[cfg(all(feature = "tls", feature = "http"))]
-pub(crate) fn ensure_process_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // `Err` means another thread installed one first: the goal.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
-}
-
 /// A rustls configuration that trusts nothing, for an `http://` endpoint
 /// (reqwest needs one even when it never speaks TLS).
 #[cfg(all(feature = "tls", feature = "http"))]

@@ -460,11 +460,11 @@ fn an_outage_behind_tls_loses_nothing() {
     assert_eq!(seqs(&received), (0..2_000).collect::<Vec<_>>());
 }
 
-/// The `tls` feature turns on reqwest's `rustls-no-provider` for the whole
-/// build: another reqwest client in the process (one built without TLS
-/// features, as `opentelemetry-otlp`'s is) would panic in `build` for want
-/// of a default provider. Building an output installs ring unless the
-/// application chose one, so such a client builds.
+/// The `tls` feature changes reqwest's features for the whole build:
+/// another reqwest client in the process (one built without TLS features of
+/// its own, as `opentelemetry-otlp`'s is) must still build, with no
+/// process-wide rustls provider installed by anyone. (With reqwest's
+/// `rustls-no-provider` it panicked.)
 #[cfg(feature = "http")]
 #[test]
 fn another_reqwest_client_in_the_process_still_builds() {
@@ -472,7 +472,7 @@ fn another_reqwest_client_in_the_process_still_builds() {
         .endpoint("http://127.0.0.1:9")
         .build()
         .unwrap();
-    assert!(rustls::crypto::CryptoProvider::get_default().is_some());
+    assert!(rustls::crypto::CryptoProvider::get_default().is_none());
     let client = std::panic::catch_unwind(|| reqwest::Client::builder().build());
     assert!(
         matches!(client, Ok(Ok(_))),
