@@ -115,7 +115,7 @@
 //! |---|---|---|
 //! | `grpc` (default) | OTLP/gRPC | tonic |
 //! | `http` | OTLP/HTTP with protobuf bodies ([`Protocol::HttpProtobuf`]) | reqwest |
-//! | `tls` | `https://` endpoints: system roots, a CA file, a client certificate for mTLS ([`OtlpOutputBuilder::tls_ca_certificate`]) | rustls on ring, rustls-native-certs |
+//! | `tls` | `https://` endpoints: system roots, a CA file, a client certificate for mTLS ([`OtlpOutputBuilder::tls_ca_certificate`]) | rustls on ring, rustls-native-certs; reqwest's `rustls` for HTTP (its own aws-lc provider, so no other reqwest client of the build needs a process-wide one) |
 //! | `gzip` | [`OtlpOutputBuilder::gzip`] | tonic's `gzip`, flate2 |
 //!
 //! # The wire
