@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Without a CA file the system's roots are trusted (`SSL_CERT_FILE` /
-//! `SSL_CERT_DIR` are honoured). A problem that can be known at build (a
+//! `SSL_CERT_DIR` are honoured), read once per process for the HTTP
+//! transport. A problem that can be known at build (a
 //! missing or unreadable file, no certificate in it, a key that does not
 //! parse, a certificate without its key) is an [`OtlpError::Tls`]; one that
 //! shows only when connecting (a wrong CA, an expired certificate, a
@@ -272,6 +273,20 @@ mod parsed {
     use super::{Source, tls_error};
     use crate::OtlpError;
 
+    /// The system's roots, read once per process: every export thread of
+    /// every output would otherwise read the whole certificate store again.
+    fn system_roots() -> Arc<rustls::RootCertStore> {
+        static ROOTS: std::sync::OnceLock<Arc<rustls::RootCertStore>> = std::sync::OnceLock::new();
+        ROOTS
+            .get_or_init(|| {
+                let mut roots = rustls::RootCertStore::empty();
+                let native = rustls_native_certs::load_native_certs();
+                let (_added, _ignored) = roots.add_parsable_certificates(native.certs);
+                Arc::new(roots)
+            })
+            .clone()
+    }
+
     #[derive(Clone)]
     pub(super) struct Parsed {
         /// The CA file's certificates; `None` = the system's roots.
@@ -363,16 +378,16 @@ mod parsed {
         /// which a library must not install).
         pub(super) fn client_config(&self) -> Result<rustls::ClientConfig, OtlpError> {
             let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let mut roots = rustls::RootCertStore::empty();
-            if let Some(certs) = &self.roots {
+            let roots = if let Some(certs) = &self.roots {
+                let mut roots = rustls::RootCertStore::empty();
                 for cert in certs {
                     // Checked in `new`.
                     let _ = roots.add(cert.clone());
                 }
+                Arc::new(roots)
             } else {
-                let native = rustls_native_certs::load_native_certs();
-                let (_added, _ignored) = roots.add_parsable_certificates(native.certs);
-            }
+                system_roots()
+            };
             let builder = rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
                 .map_err(|e| OtlpError::Client(Box::new(e)))?
