@@ -356,8 +356,30 @@ fn unusable_certificate_files_are_errors_at_build() {
     .unwrap();
     let empty = certs.dir().join("empty.pem");
     std::fs::write(&empty, "").unwrap();
+    let huge = certs.dir().join("huge.pem");
+    std::fs::write(&huge, vec![b'A'; 5 << 20]).unwrap();
     let build = |b: OtlpOutputBuilder| b.endpoint("https://127.0.0.1:9").build().map(|_| ());
-    let cases: [(&str, OtlpOutputBuilder, &str); 5] = [
+    let cases: [(&str, OtlpOutputBuilder, &str); 9] = [
+        (
+            "an empty path",
+            OtlpOutput::builder().tls_ca_certificate(""),
+            "CA certificate",
+        ),
+        (
+            "a Unicode path that does not exist",
+            OtlpOutput::builder().tls_ca_certificate(certs.dir().join("сертификат\u{202e}.pem")),
+            "CA certificate",
+        ),
+        (
+            "a directory",
+            OtlpOutput::builder().tls_ca_certificate(certs.dir()),
+            "CA certificate",
+        ),
+        (
+            "a 5 MiB file",
+            OtlpOutput::builder().tls_ca_certificate(&huge),
+            "CA certificate",
+        ),
         (
             "missing CA",
             OtlpOutput::builder().tls_ca_certificate(certs.dir().join("nope.pem")),

@@ -200,4 +200,26 @@ mod tests {
         assert_eq!(json["level"], "WARN");
         assert_eq!(json["event_type"], "system_event");
     }
+
+    proptest::proptest! {
+        /// Any output name and reason (all of Unicode, empty, long) and any
+        /// count give one valid JSON line that reads them back unchanged.
+        #[test]
+        fn any_output_name_and_reason_give_a_valid_line(
+            output in proptest::prelude::any::<String>(),
+            reason in proptest::prelude::any::<String>(),
+            dropped in proptest::prelude::any::<u64>(),
+            total in proptest::prelude::any::<u64>(),
+        ) {
+            let layout = Layout::new(Envelope::default(), Deployment::default());
+            let mut out = Vec::new();
+            DropReporter::new(layout, &output).write(&reason, dropped, total, &mut out);
+            proptest::prop_assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
+            let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            proptest::prop_assert_eq!(json["metadata"]["output"].as_str(), Some(output.as_str()));
+            proptest::prop_assert_eq!(json["metadata"]["reason"].as_str(), Some(reason.as_str()));
+            proptest::prop_assert_eq!(json["metadata"]["dropped"].as_u64(), Some(dropped));
+            proptest::prop_assert_eq!(json["metadata"]["total_dropped"].as_u64(), Some(total));
+        }
+    }
 }
