@@ -150,7 +150,13 @@ impl Hints {
     }
 }
 
+/// What a detector made of a text: the redacted copy and how many matches
+/// it replaced, or `None` when nothing matched.
+pub(super) type Rewritten = Option<(String, u64)>;
+
 /// Builds the redacted copy of a text: untouched runs copied, matches replaced.
+/// The copy is allocated at the first match, so the common case (nothing
+/// to redact) allocates nothing.
 pub(super) struct Rewrite<'t> {
     text: &'t str,
     out: String,
@@ -163,7 +169,7 @@ impl<'t> Rewrite<'t> {
     pub(super) fn new(text: &'t str) -> Self {
         Self {
             text,
-            out: String::with_capacity(text.len()),
+            out: String::new(),
             copied: 0,
             count: 0,
         }
@@ -180,16 +186,22 @@ impl<'t> Rewrite<'t> {
         {
             return;
         }
+        if self.count == 0 {
+            self.out.reserve(self.text.len());
+        }
         self.out.push_str(sub(self.text, self.copied, start));
         self.out.push_str(with);
         self.copied = end;
         self.count += 1;
     }
 
-    pub(super) fn finish(mut self) -> (String, u64) {
+    pub(super) fn finish(mut self) -> Rewritten {
+        if self.count == 0 {
+            return None;
+        }
         self.out
             .push_str(self.text.get(self.copied..).unwrap_or_default());
-        (self.out, self.count)
+        Some((self.out, self.count))
     }
 }
 
@@ -247,7 +259,7 @@ fn glued_to_words(bytes: &[u8], start: usize, end: usize) -> bool {
 /// (`4111 1111 1111 1111 12/27 123`) or preceded by another number is
 /// still found. A number glued to letters counts too (`card4111…`), unless
 /// the whole word is hexadecimal (ids and hashes).
-pub(super) fn replace_cards(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
+pub(super) fn replace_cards(text: &str, mut replace: impl FnMut(&str) -> String) -> Rewritten {
     let bytes = text.as_bytes();
     let mut rw = Rewrite::new(text);
     let mut i = 0;
@@ -367,7 +379,7 @@ fn scheme_tokens<'a>(
 }
 
 /// Replaces the token after each `Bearer ` (any case).
-pub(super) fn replace_bearer(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
+pub(super) fn replace_bearer(text: &str, mut replace: impl FnMut(&str) -> String) -> Rewritten {
     let mut rw = Rewrite::new(text);
     for (start, end) in scheme_tokens(text, b"bearer", 8) {
         rw.replace(start, end, &replace(sub(text, start, end)));
@@ -411,7 +423,7 @@ fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
 
 /// Replaces the credentials after each `Basic ` (any case) that decode to
 /// `user:password` (RFC 7617), so the word "basic" in prose stays.
-pub(super) fn replace_basic(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
+pub(super) fn replace_basic(text: &str, mut replace: impl FnMut(&str) -> String) -> Rewritten {
     let mut rw = Rewrite::new(text);
     for (start, end) in scheme_tokens(text, b"basic", 4) {
         let token = sub(text, start, end);
@@ -425,7 +437,7 @@ pub(super) fn replace_basic(text: &str, mut replace: impl FnMut(&str) -> String)
 }
 
 /// Replaces each JSON Web Token (`eyJ…` header, three base64url parts).
-pub(super) fn replace_jwt(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
+pub(super) fn replace_jwt(text: &str, mut replace: impl FnMut(&str) -> String) -> Rewritten {
     let is_b64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
     let bytes = text.as_bytes();
     let mut rw = Rewrite::new(text);
@@ -572,7 +584,7 @@ pub(super) fn replace_key_values(
     text: &str,
     is_sensitive: impl Fn(&str) -> bool,
     mut replace: impl FnMut(&str) -> String,
-) -> (String, u64) {
+) -> Rewritten {
     // Bytes of non-ASCII characters count as name bytes: names in any
     // script are found whole, and a name never starts inside a character.
     let is_name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.') || b >= 0x80;
@@ -681,7 +693,7 @@ pub(super) fn replace_key_values(
 }
 
 /// Replaces each email address.
-pub(super) fn replace_email(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
+pub(super) fn replace_email(text: &str, mut replace: impl FnMut(&str) -> String) -> Rewritten {
     let is_local =
         |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-');
     let is_domain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-');
@@ -723,7 +735,7 @@ pub(super) fn replace_email(text: &str, mut replace: impl FnMut(&str) -> String)
 pub(super) fn replace_url_credentials(
     text: &str,
     mut replace: impl FnMut(&str) -> String,
-) -> (String, u64) {
+) -> Rewritten {
     let bytes = text.as_bytes();
     let mut rw = Rewrite::new(text);
     for (mark, _) in text.match_indices("://") {
@@ -811,13 +823,20 @@ mod tests {
             ("41111111111111110000", "41111111111111110000"),
         ];
         for (input, want) in cases {
-            assert_eq!(replace_cards(input, mask).0, want, "{input}");
+            assert_eq!(
+                replace_cards(input, mask).map_or_else(|| input.to_owned(), |(out, _)| out),
+                want,
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn url_credentials() {
-        let r = |t: &str| replace_url_credentials(t, |_| "***".into()).0;
+        let r = |t: &str| {
+            replace_url_credentials(t, |_| "***".into())
+                .map_or_else(|| t.to_owned(), |(out, _)| out)
+        };
         assert_eq!(r("https://u:pw@host/x"), "https://u:***@host/x");
         assert_eq!(
             r("postgres://app:p@ss@db:5432/x"),

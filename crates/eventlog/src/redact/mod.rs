@@ -688,7 +688,7 @@ impl Redactor {
             let input = current.as_deref().unwrap_or(text);
             let action = *action;
             let text_action = |t: &str| rules.apply_text(action, t);
-            let (out, n) = match detector {
+            let rewritten = match detector {
                 Detector::Card => {
                     detect::replace_cards(input, |digits| rules.apply_card(action, digits))
                 }
@@ -705,7 +705,7 @@ impl Redactor {
                 Detector::VendorToken => tokens::replace_tokens(input, text_action),
                 Detector::PrivateKey => tokens::replace_private_keys(input, text_action),
             };
-            if n > 0 {
+            if let Some((out, n)) = rewritten {
                 rules.count_n(rules.keys.len() + i, n);
                 current = Some(out);
             }

@@ -11,7 +11,7 @@
 
 #![deny(clippy::indexing_slicing, clippy::string_slice)]
 
-use super::detect::{Rewrite, at, sub};
+use super::detect::{Rewrite, Rewritten, at, sub};
 
 /// Which bytes a token's body is made of.
 #[derive(Debug, Clone, Copy)]
@@ -234,13 +234,33 @@ fn token_at(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
     None
 }
 
+/// The shortest token any shape matches (prefix and shortest body): no
+/// token starts closer than this to the end of a text.
+// Built at compile time: an index out of bounds would fail the build.
+#[allow(clippy::indexing_slicing)]
+const SHORTEST_TOKEN: usize = {
+    let mut shortest = usize::MAX;
+    let mut i = 0;
+    while i < SHAPES.len() {
+        let len = SHAPES[i].prefix.len() + SHAPES[i].min;
+        if len < shortest {
+            shortest = len;
+        }
+        i += 1;
+    }
+    shortest
+};
+
 /// Replaces the body of each vendor token; the prefix stays, so a reader
 /// still sees what kind of credential was there (`ghp_[REDACTED]`).
-pub(super) fn replace_tokens(text: &str, mut replace: impl FnMut(&str) -> String) -> (String, u64) {
+pub(super) fn replace_tokens(text: &str, mut replace: impl FnMut(&str) -> String) -> Rewritten {
     let bytes = text.as_bytes();
     let mut rw = Rewrite::new(text);
     let mut i = 0;
-    while i < bytes.len() {
+    // Past the last place a token fits there is nothing to look at (an
+    // event name like `http_request_completed` ends the search at byte 7).
+    let last_start = bytes.len().saturating_sub(SHORTEST_TOKEN);
+    while i <= last_start && i < bytes.len() {
         let b = at(bytes, i);
         let word_start = i == 0 || !at(bytes, i - 1).is_ascii_alphanumeric();
         // A `u8` indexes a 256-entry table: always in bounds.
@@ -266,7 +286,7 @@ pub(super) fn replace_tokens(text: &str, mut replace: impl FnMut(&str) -> String
 pub(super) fn replace_private_keys(
     text: &str,
     mut replace: impl FnMut(&str) -> String,
-) -> (String, u64) {
+) -> Rewritten {
     const BEGIN: &str = "-----BEGIN ";
     const DASHES: &str = "-----";
     let mut rw = Rewrite::new(text);
@@ -303,7 +323,16 @@ mod tests {
     use super::*;
 
     fn redact(text: &str) -> String {
-        replace_tokens(text, |_| "[R]".into()).0
+        replace_tokens(text, |_| "[R]".into()).map_or_else(|| text.to_owned(), |(out, _)| out)
+    }
+
+    #[test]
+    fn a_token_ending_the_text_is_found_at_the_last_place_it_fits() {
+        let shortest = "xoxb-0123456789";
+        assert_eq!(shortest.len(), SHORTEST_TOKEN);
+        assert_eq!(redact(shortest), "xoxb-[R]");
+        assert_eq!(redact(&format!("id {shortest}")), "id xoxb-[R]");
+        assert_eq!(redact("xoxb-012345678"), "xoxb-012345678");
     }
 
     #[test]
@@ -340,7 +369,9 @@ mod tests {
 
     #[test]
     fn private_key_blocks() {
-        let r = |t: &str| replace_private_keys(t, |_| "[R]".into()).0;
+        let r = |t: &str| {
+            replace_private_keys(t, |_| "[R]".into()).map_or_else(|| t.to_owned(), |(out, _)| out)
+        };
         assert_eq!(
             r("k=-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY----- ok"),
             "k=-----BEGIN RSA PRIVATE KEY-----[R]-----END RSA PRIVATE KEY----- ok"
