@@ -41,6 +41,19 @@ impl Outcome {
         }
     }
 
+    /// The error record's message, in words (the schema's `error` category
+    /// requires one); the details, when there are any, are in
+    /// `exception.message`.
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Status(s) if s.is_server_error() => "the response is a server error (5xx)",
+            Self::Status(_) => "the exchange completed",
+            Self::Panic => "the handler panicked",
+            Self::Timeout => "the handler did not answer in time",
+            Self::Error => "the exchange failed without a response",
+        }
+    }
+
     /// The level of the record, and for an error its `error_type`.
     fn level(self, transport: &'static str) -> (tracing::Level, Option<&'static str>) {
         match self {
@@ -90,6 +103,8 @@ macro_rules! completed {
                 http.request.body.size = c.request_size,
                 http.response.body.size = c.response_size,
                 exception.message = c.message,
+                "{}",
+                c.outcome.describe(),
             ),
             tracing::Level::WARN => tracing::warn!(
                 target: $target,

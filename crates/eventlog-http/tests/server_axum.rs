@@ -1,5 +1,7 @@
 //! The server layer in an axum app on loopback, called with reqwest.
 
+use tracing_subscriber::prelude::*;
+
 use crate::support::{
     axum_app, is_generated, on_both_runtimes, record_at, serve_axum, span_str, test_layer,
 };
@@ -129,4 +131,68 @@ on_both_runtimes! {
         assert_eq!(done.metadata("error_type"), Some(&"timeout".into()));
         assert!(done.metadata("latency_ms").unwrap().as_f64().unwrap() >= 200.0);
     }
+}
+
+/// Every record the layer writes, error records included, passes the
+/// recommended schema (whose `error` category requires a message).
+#[test]
+fn every_outcome_passes_the_recommended_schema() {
+    let capture = eventlog::testing::Capture::new();
+    let layer = eventlog::layer()
+        .service("test")
+        .schema(eventlog::Schema::recommended())
+        .writer(capture.clone());
+    let stats = layer.stats();
+    // Only the layer's own records: hyper's debug lines have no event name.
+    let layer = layer.with_event_filter(tracing_subscriber::filter::filter_fn(|m| {
+        m.target().starts_with("eventlog_http")
+    }));
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let _default = tracing::dispatcher::set_default(&dispatch);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let addr = serve_axum(axum_app(test_layer())).await;
+        for path in ["/users/1", "/unavailable", "/boom", "/slow", "/nowhere"] {
+            reqwest::get(format!("http://{addr}{path}")).await.unwrap();
+        }
+        // A call that fails without a response.
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(eventlog_http::ClientMiddleware::new())
+            .build();
+        assert!(
+            client
+                .get(format!("http://{closed}/"))
+                .send()
+                .await
+                .is_err()
+        );
+    });
+    let records = capture.records();
+    let errors: Vec<_> = records
+        .iter()
+        .filter(|r| r.event_type() == Some("error"))
+        .collect();
+    assert_eq!(
+        errors.len(),
+        4,
+        "5xx, panic, timeout, transport: {}",
+        capture.text()
+    );
+    for r in &errors {
+        assert!(!r.str("message").unwrap_or_default().is_empty(), "{r:?}");
+    }
+    assert!(
+        records.iter().all(|r| r.get("schema_errors").is_none()),
+        "{}",
+        capture.text()
+    );
+    assert_eq!(stats.snapshot().violations, 0, "{}", capture.text());
 }
