@@ -1,10 +1,12 @@
 //! The main job, run with a short budget: its files hold what it says.
+//! Two real HTTP services on loopback (checkout calls payments), so this
+//! is also the end-to-end test of eventlog-http's propagation.
 
 use std::collections::{HashMap, HashSet};
 
 use eventlog::ParsedRecord;
 use eventlog_examples::checkout::{
-    self, CARD, Config, DEAD_LETTER_FILE, FILE_PREFIX, PASSWORD, TOKEN,
+    self, CARD, Config, DEAD_LETTER_FILE, PASSWORD, SERVICES, TOKEN,
 };
 use eventlog_tests::files;
 
@@ -21,7 +23,10 @@ fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
     let summary = checkout::run(&config).unwrap();
 
     // Rotated files decompress, and every line parses as a record.
-    let logs = files::texts(dir.path(), FILE_PREFIX);
+    let logs: Vec<_> = SERVICES
+        .iter()
+        .flat_map(|service| files::texts(dir.path(), service))
+        .collect();
     assert!(
         summary.compressed >= 2,
         "several compressed files: {summary:?}"
@@ -72,7 +77,8 @@ fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
         assert!(kinds.contains(kind), "no {kind} event");
     }
 
-    // Every event of one request shares trace_id and request_id.
+    // Every event of one request shares trace_id and request_id, in both
+    // services: payments continued what checkout's client sent.
     let mut traces: HashMap<&str, HashSet<eventlog::TraceId>> = HashMap::new();
     for r in records.iter().chain(&dead) {
         if let Some(request) = r.request_id() {
@@ -87,6 +93,45 @@ fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
         traces.values().all(|t| t.len() == 1),
         "one trace per request"
     );
+    assert_eq!(summary.split_traces, 0);
+
+    // One http_request_completed per request in checkout, one per charge in
+    // payments, whose parent span is checkout's outgoing call.
+    let served = |service: &str| -> Vec<&ParsedRecord> {
+        records
+            .iter()
+            .filter(|r| {
+                r.service() == Some(service) && r.event_name() == Some("http_request_completed")
+            })
+            .collect()
+    };
+    assert_eq!(served("checkout").len(), 400);
+    assert_eq!(summary.load.statuses.values().sum::<u64>(), 400);
+    assert_eq!(
+        summary.load.id_mismatches, 0,
+        "every response echoed its request id"
+    );
+    let calls: HashMap<&str, &ParsedRecord> = records
+        .iter()
+        .filter(|r| r.event_name() == Some("http_client_request_completed"))
+        .map(|r| (r.request_id().unwrap(), r))
+        .collect();
+    let charges = served("payments");
+    assert_eq!(charges.len(), calls.len(), "one charge per call");
+    assert!(!charges.is_empty());
+    for charge in &charges {
+        let call = calls[charge.request_id().unwrap()];
+        assert_eq!(charge.trace_id(), call.trace_id());
+        assert_eq!(charge.span_field("parent_span_id"), call.get("span_id"));
+        assert_eq!(
+            charge.span_field("http.route").and_then(|v| v.as_str()),
+            Some("/orders/{order_id}/charge")
+        );
+        // The allow-list: checkout's user and session ids stay in checkout.
+        assert_eq!(charge.user_id(), None);
+        assert_eq!(call.user_id().map(str::len).map(|n| n > 0), Some(true));
+    }
+    assert_eq!(summary.traced_across, charges.len() as u64);
 
     // The summary's figures equal what the files contain.
     assert_eq!(summary.records, records.len() as u64);
