@@ -5,6 +5,7 @@
 // Tests unwrap to fail loudly; an end-to-end test reads as one story.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
+mod browser;
 mod checkout_service;
 mod rolling_files;
 mod stacks;
