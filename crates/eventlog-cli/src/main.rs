@@ -29,6 +29,7 @@
 mod commands;
 mod filter;
 mod follow;
+mod html;
 mod input;
 mod keys;
 mod outcome;
@@ -45,7 +46,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    Settings, query_command, report_command, stats_command, trace_command, validate_command,
+    Settings, html_report_command, query_command, report_command, stats_command, trace_command,
+    validate_command,
 };
 use crate::filter::{Condition, Filter, level_rank, parse_time};
 use crate::outcome::{CliError, Outcome};
@@ -106,8 +108,11 @@ enum Command {
         #[arg(long, default_value = "auto")]
         bucket: String,
         /// Prints the buckets as one JSON object.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "html")]
         json: bool,
+        /// Writes one self-contained HTML page (charts, filters, no network) to FILE; `-` for stdout.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Prints the records that match, as they are in the files (JSON lines).
     Query {
@@ -287,14 +292,20 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
             filter,
             bucket,
             json,
-        } => report_command(
-            &mut out,
-            settings,
-            &paths.paths,
-            &filter.build()?,
-            report::parse_width(&bucket)?,
-            json,
-        )?,
+            html,
+        } => match html {
+            Some(page) => {
+                html_report_command(&mut out, settings, &paths.paths, &filter.build()?, &page)?
+            }
+            None => report_command(
+                &mut out,
+                settings,
+                &paths.paths,
+                &filter.build()?,
+                report::parse_width(&bucket)?,
+                json,
+            )?,
+        },
         Command::Trace { id, paths, json } => {
             trace_command(&mut out, settings, &paths.paths, &id, json)?
         }

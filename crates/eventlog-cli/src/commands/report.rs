@@ -1,11 +1,12 @@
 //! `eventlog report`: volume and errors per time bucket, spikes marked.
 
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use super::shared::{Out, Settings, after_reading, read_records, write_result};
 use crate::filter::Filter;
 use crate::outcome::{CliError, Outcome};
-use crate::report;
+use crate::{html, report};
 
 pub(crate) fn report_command(
     out: &mut Out<'_>,
@@ -20,5 +21,44 @@ pub(crate) fn report_command(
     let outcome = after_reading(&read, Outcome::Done);
     let report = reporter.finish(width)?;
     write_result(out, json, &report, || report.render())?;
+    Ok(outcome)
+}
+
+/// `report --html FILE`: the page, written to FILE (or stdout for `-`),
+/// its path and size said on stdout.
+pub(crate) fn html_report_command(
+    out: &mut Out<'_>,
+    settings: Settings<'_>,
+    paths: &[PathBuf],
+    filter: &Filter,
+    page: &Path,
+) -> Result<Outcome, CliError> {
+    let mut builder = html::PageBuilder::default();
+    let read = read_records(settings, paths, |record| {
+        if filter.matches(record) {
+            builder.add(record);
+        }
+    })?;
+    let outcome = after_reading(&read, Outcome::Done);
+    let data = builder.finish();
+    let title = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let text = html::render(&data, &title).map_err(|e| CliError::Output(e.into()))?;
+    if page == Path::new("-") {
+        out.write_all(text.as_bytes()).map_err(CliError::Output)?;
+        return Ok(outcome);
+    }
+    std::fs::write(page, &text).map_err(|e| CliError::io(page, e))?;
+    writeln!(
+        out,
+        "report: {} ({} records, {} KB)",
+        page.display(),
+        data.records,
+        text.len().div_ceil(1024)
+    )
+    .map_err(CliError::Output)?;
     Ok(outcome)
 }

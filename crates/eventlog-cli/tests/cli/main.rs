@@ -18,6 +18,7 @@ use tracing_subscriber::prelude::*;
 // One area per file under tests/cli/.
 mod follow;
 mod hostile;
+mod report_html;
 
 const REQUESTS: usize = 120;
 const ERROR_TYPES: [&str; 2] = ["card_declined", "fraud_suspected"];

@@ -1,0 +1,644 @@
+//! What the HTML page embeds: the records aggregated once, here, into
+//! counts the page can filter and re-slice in the browser without the
+//! records themselves.
+//!
+//! ```text
+//! records ─ add() ─> cube       (bucket, event_type, level, service, event) -> count
+//!                    errors     (bucket, service, event, error_type)        -> count
+//!                    latency    (series, bucket, log bin)                  -> count, and every value for exact percentiles
+//!                    health     schema violations by event and kind, drops by output and reason
+//!                    samples    the first records (the table, the trace view)
+//! ```
+//!
+//! Time buckets start at one second and widen by whole steps (1 s, 5 s,
+//! 10 s, 30 s, 1 min, …, 1 week, each a multiple of the one before) as
+//! soon as the records span more than [`MAX_BUCKETS`] of them, so one pass
+//! suffices and memory stays bounded by the bucket count, not the records.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::filter::{lookup, timestamp};
+
+/// Bucket widths in seconds; each divides the next, so counts re-key exactly.
+const WIDTHS: [i64; 12] = [
+    1,
+    5,
+    10,
+    30,
+    60,
+    300,
+    600,
+    1800,
+    3600,
+    6 * 3600,
+    86_400,
+    7 * 86_400,
+];
+
+/// At most this many buckets between the first record and the last.
+pub(crate) const MAX_BUCKETS: i64 = 240;
+
+/// At most this many distinct values per dimension; the rest share
+/// [`OTHER`], counted, so a field with a million values cannot grow the page.
+const MAX_VALUES: usize = 400;
+
+/// The value standing for everything past [`MAX_VALUES`].
+const OTHER: &str = "(other)";
+
+/// Records the page lists in full in its table, spread over the files.
+const MAX_SAMPLES: usize = 400;
+
+/// Traces the page holds whole for its trace view: those with an error
+/// first, then the first ones seen.
+const MAX_TRACES: usize = 25;
+
+/// Records held per trace.
+const MAX_TRACE_RECORDS: usize = 200;
+
+/// Recent traces remembered while waiting to see whether they fail.
+const RECENT_TRACES: usize = 256;
+
+/// Values kept for exact percentiles, over all series.
+const MAX_LATENCY_VALUES: usize = 4_000_000;
+
+/// Latency histogram bins: 8 per doubling from 1 µs, as in HDR-style
+/// log histograms, so a bin's width is at most 9 % of its value.
+const BINS_PER_DOUBLING: f64 = 8.0;
+const SMALLEST_MS: f64 = 0.001;
+
+/// Distinct values of one dimension, in first-seen order.
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+struct Dictionary {
+    values: Vec<String>,
+    #[serde(skip)]
+    index: HashMap<String, u32>,
+    #[serde(skip)]
+    other: Option<u32>,
+}
+
+impl Dictionary {
+    fn id(&mut self, value: &str) -> u32 {
+        if let Some(&id) = self.index.get(value) {
+            return id;
+        }
+        if self.values.len() >= MAX_VALUES {
+            if let Some(other) = self.other {
+                return other;
+            }
+            let other = self.push(OTHER);
+            self.other = Some(other);
+            return other;
+        }
+        self.push(value)
+    }
+
+    fn push(&mut self, value: &str) -> u32 {
+        let id = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
+        self.values.push(value.to_owned());
+        self.index.insert(value.to_owned(), id);
+        id
+    }
+}
+
+/// One latency series: what it measures, where, and its values.
+#[derive(Debug, Serialize)]
+pub(crate) struct Series {
+    /// `span` (a span's close record, `duration_ms`) or `event`
+    /// (`metadata.duration_ms` / `metadata.latency_ms` of an event).
+    pub(crate) kind: &'static str,
+    /// The span's or the event's name.
+    pub(crate) name: String,
+    /// The field measured.
+    pub(crate) field: &'static str,
+    pub(crate) count: u64,
+    /// Exact (linear interpolation between closest ranks, as DuckDB's
+    /// `quantile_cont`) over every value, whatever the page's filters.
+    pub(crate) p50: f64,
+    pub(crate) p95: f64,
+    pub(crate) p99: f64,
+    pub(crate) max: f64,
+    #[serde(skip)]
+    values: Vec<f64>,
+}
+
+/// One record as the table and the trace view show it.
+#[derive(Debug, Serialize)]
+pub(crate) struct Sample {
+    /// Milliseconds since the Unix epoch.
+    pub(crate) t: i64,
+    pub(crate) timestamp: String,
+    pub(crate) level: String,
+    pub(crate) event_type: String,
+    pub(crate) service: String,
+    pub(crate) event: String,
+    pub(crate) message: String,
+    pub(crate) trace_id: String,
+    pub(crate) request_id: String,
+    pub(crate) span: String,
+    pub(crate) span_id: String,
+    pub(crate) duration_ms: Option<f64>,
+}
+
+/// Everything the page embeds.
+#[derive(Debug, Serialize)]
+pub(crate) struct PageData {
+    /// What the page says it aggregated.
+    pub(crate) records: u64,
+    /// Records without a valid timestamp (counted, not charted).
+    pub(crate) untimed: u64,
+    /// Milliseconds since the epoch of the first and last record.
+    pub(crate) first_ms: i64,
+    pub(crate) last_ms: i64,
+    /// Width of a time bucket, in seconds; bucket `b` starts at `b * bucket_s`.
+    pub(crate) bucket_s: i64,
+    pub(crate) types: Vec<String>,
+    pub(crate) levels: Vec<String>,
+    pub(crate) services: Vec<String>,
+    pub(crate) events: Vec<String>,
+    pub(crate) error_types: Vec<String>,
+    /// `[bucket, type, level, service, event, count]`.
+    pub(crate) cube: Vec<[i64; 6]>,
+    /// `[bucket, service, event, error_type, count]` for records at ERROR
+    /// or of the `error` category.
+    pub(crate) errors: Vec<[i64; 5]>,
+    pub(crate) series: Vec<Series>,
+    /// `[series, bucket, bin, count]`; bin `k` holds values in
+    /// `[0.001 ms · 2^(k/8), 0.001 ms · 2^((k+1)/8))`.
+    pub(crate) latency: Vec<[i64; 4]>,
+    /// Schema violations: `[event, kind, count]` (kinds with names elided).
+    pub(crate) violations: Vec<(String, String, u64)>,
+    /// Records that carry `schema_errors`.
+    pub(crate) violating_records: u64,
+    /// From the self-report records: `[output, reason, dropped]`.
+    pub(crate) drops: Vec<(String, String, u64)>,
+    pub(crate) samples: Vec<Sample>,
+    /// Every record the page holds of a few whole traces, by trace id.
+    pub(crate) traces: BTreeMap<String, Vec<Sample>>,
+}
+
+/// The aggregation in progress.
+#[derive(Debug, Default)]
+pub(crate) struct PageBuilder {
+    records: u64,
+    untimed: u64,
+    first_ms: Option<i64>,
+    last_ms: Option<i64>,
+    width_step: usize,
+    types: Dictionary,
+    levels: Dictionary,
+    services: Dictionary,
+    events: Dictionary,
+    error_types: Dictionary,
+    cube: HashMap<[i64; 5], i64>,
+    errors: HashMap<[i64; 4], i64>,
+    series: Vec<Series>,
+    series_index: HashMap<(&'static str, String), usize>,
+    latency: HashMap<[i64; 3], i64>,
+    latency_values: usize,
+    violations: BTreeMap<(String, String), u64>,
+    violating_records: u64,
+    drops: BTreeMap<(String, String), u64>,
+    samples: Vec<Sample>,
+    /// Keep every `stride`-th record in `samples`; doubled (and every other
+    /// sample let go) whenever `samples` is full, so they stay spread.
+    stride: u64,
+    /// Traces kept whole (an error in them, or among the first seen).
+    traces: BTreeMap<String, Vec<Sample>>,
+    /// Recent traces not (yet) kept, oldest first.
+    recent: std::collections::VecDeque<(String, Vec<Sample>)>,
+}
+
+fn text<'a>(record: &'a Map<String, Value>, key: &str) -> &'a str {
+    record.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+impl PageBuilder {
+    fn width(&self) -> i64 {
+        WIDTHS.get(self.width_step).copied().unwrap_or(7 * 86_400)
+    }
+
+    /// Counts one record.
+    pub(crate) fn add(&mut self, record: &Map<String, Value>) {
+        self.records += 1;
+        let Some(t) = timestamp(record) else {
+            self.untimed += 1;
+            return;
+        };
+        let ms = t.as_millisecond();
+        self.first_ms = Some(self.first_ms.map_or(ms, |f| f.min(ms)));
+        self.last_ms = Some(self.last_ms.map_or(ms, |l| l.max(ms)));
+        self.widen();
+        let bucket = ms.div_euclid(self.width() * 1000);
+
+        let level = text(record, "level");
+        let event_type = match text(record, "event_type") {
+            "" => "log",
+            other => other,
+        };
+        let service = text(record, "service");
+        let event = text(record, "event_name");
+        let key = [
+            bucket,
+            i64::from(self.types.id(event_type)),
+            i64::from(self.levels.id(level)),
+            i64::from(self.services.id(service)),
+            i64::from(self.events.id(event)),
+        ];
+        *self.cube.entry(key).or_default() += 1;
+
+        if level.eq_ignore_ascii_case("error") || event_type == "error" {
+            let error_type = lookup(record, "metadata.error_type")
+                .and_then(Value::as_str)
+                .unwrap_or("(none)");
+            let key = [
+                key[0],
+                key[3],
+                key[4],
+                i64::from(self.error_types.id(error_type)),
+            ];
+            *self.errors.entry(key).or_default() += 1;
+        }
+        self.add_latency(record, bucket, event);
+        self.add_health(record, event);
+        self.keep_sample(record, ms);
+        self.keep_trace(record, ms, level);
+    }
+
+    fn keep_sample(&mut self, record: &Map<String, Value>, ms: i64) {
+        let stride = self.stride.max(1);
+        if !(self.records - 1).is_multiple_of(stride) {
+            return;
+        }
+        if self.samples.len() >= MAX_SAMPLES {
+            // Every other one goes: those left are every (2 × stride)-th.
+            let mut i = 0;
+            self.samples.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            self.stride = stride * 2;
+            if !(self.records - 1).is_multiple_of(self.stride) {
+                return;
+            }
+        }
+        self.samples.push(sample(record, ms));
+    }
+
+    fn keep_trace(&mut self, record: &Map<String, Value>, ms: i64, level: &str) {
+        let trace = text(record, "trace_id");
+        if trace.is_empty() {
+            return;
+        }
+        if let Some(kept) = self.traces.get_mut(trace) {
+            if kept.len() < MAX_TRACE_RECORDS {
+                kept.push(sample(record, ms));
+            }
+            return;
+        }
+        let position = self.recent.iter().position(|(id, _)| id == trace);
+        let mut entry = match position.and_then(|p| self.recent.remove(p)) {
+            Some(entry) => entry,
+            None => (trace.to_owned(), Vec::new()),
+        };
+        if entry.1.len() < MAX_TRACE_RECORDS {
+            entry.1.push(sample(record, ms));
+        }
+        // An error keeps its trace (room is made by letting an error-free
+        // early one go); so do the first traces, until the page has enough.
+        let failed = level.eq_ignore_ascii_case("error");
+        let early = self.traces.len() < MAX_TRACES / 5;
+        if failed || early {
+            if self.traces.len() >= MAX_TRACES && failed {
+                let calm = self
+                    .traces
+                    .iter()
+                    .find(|(_, records)| records.iter().all(|r| r.level != "ERROR"))
+                    .map(|(id, _)| id.clone());
+                if let Some(calm) = calm {
+                    self.traces.remove(&calm);
+                }
+            }
+            if self.traces.len() < MAX_TRACES {
+                self.traces.insert(entry.0, entry.1);
+                return;
+            }
+        }
+        if self.recent.len() >= RECENT_TRACES {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(entry);
+    }
+
+    fn add_latency(&mut self, record: &Map<String, Value>, bucket: i64, event: &str) {
+        let measured = if let Some(ms) = record.get("duration_ms").and_then(Value::as_f64) {
+            let span = lookup(record, "span.name")
+                .and_then(Value::as_str)
+                .unwrap_or("(none)");
+            Some(("span", span, "duration_ms", ms))
+        } else {
+            ["duration_ms", "latency_ms"].into_iter().find_map(|field| {
+                let ms = lookup(record, &format!("metadata.{field}"))?.as_f64()?;
+                Some(("event", event, field, ms))
+            })
+        };
+        let Some((kind, name, field, ms)) = measured else {
+            return;
+        };
+        if !ms.is_finite() || ms < 0.0 {
+            return;
+        }
+        let next = self.series.len();
+        let id = *self
+            .series_index
+            .entry((kind, name.to_owned()))
+            .or_insert(next);
+        if id == next {
+            self.series.push(Series {
+                kind,
+                name: name.to_owned(),
+                field,
+                count: 0,
+                p50: 0.0,
+                p95: 0.0,
+                p99: 0.0,
+                max: 0.0,
+                values: Vec::new(),
+            });
+        }
+        let Some(series) = self.series.get_mut(id) else {
+            return;
+        };
+        series.count += 1;
+        if self.latency_values < MAX_LATENCY_VALUES {
+            series.values.push(ms);
+            self.latency_values += 1;
+        }
+        let key = [i64::try_from(id).unwrap_or(i64::MAX), bucket, bin(ms)];
+        *self.latency.entry(key).or_default() += 1;
+    }
+
+    fn add_health(&mut self, record: &Map<String, Value>, event: &str) {
+        if let Some(Value::Array(errors)) = record.get("schema_errors") {
+            self.violating_records += 1;
+            for error in errors.iter().filter_map(Value::as_str) {
+                *self
+                    .violations
+                    .entry((event.to_owned(), violation_kind(error)))
+                    .or_default() += 1;
+            }
+        }
+        if event == eventlog::DROP_REPORT_EVENT {
+            let field = |k: &str| {
+                lookup(record, &format!("metadata.{k}"))
+                    .map(crate::filter::as_text)
+                    .map(std::borrow::Cow::into_owned)
+                    .unwrap_or_default()
+            };
+            let dropped = lookup(record, "metadata.dropped")
+                .and_then(Value::as_u64)
+                .unwrap_or_default();
+            *self
+                .drops
+                .entry((field("output"), field("reason")))
+                .or_default() += dropped;
+        }
+    }
+
+    /// Moves to wider buckets while the records span too many.
+    fn widen(&mut self) {
+        let (Some(first), Some(last)) = (self.first_ms, self.last_ms) else {
+            return;
+        };
+        let old = self.width();
+        while self.width_step + 1 < WIDTHS.len() {
+            let w = self.width() * 1000;
+            if last.div_euclid(w) - first.div_euclid(w) < MAX_BUCKETS {
+                break;
+            }
+            self.width_step += 1;
+        }
+        let new = self.width();
+        if new == old {
+            return;
+        }
+        let factor = new / old;
+        rekey(&mut self.cube, 0, factor);
+        rekey(&mut self.errors, 0, factor);
+        rekey(&mut self.latency, 1, factor);
+    }
+
+    /// The page's data: percentiles computed, maps flattened and sorted.
+    pub(crate) fn finish(mut self) -> PageData {
+        for series in &mut self.series {
+            series.values.sort_by(f64::total_cmp);
+            series.p50 = quantile_cont(&series.values, 0.50);
+            series.p95 = quantile_cont(&series.values, 0.95);
+            series.p99 = quantile_cont(&series.values, 0.99);
+            series.max = series.values.last().copied().unwrap_or(0.0);
+        }
+        let mut cube: Vec<[i64; 6]> = self
+            .cube
+            .into_iter()
+            .map(|(k, n)| [k[0], k[1], k[2], k[3], k[4], n])
+            .collect();
+        cube.sort_unstable();
+        let mut errors: Vec<[i64; 5]> = self
+            .errors
+            .into_iter()
+            .map(|(k, n)| [k[0], k[1], k[2], k[3], n])
+            .collect();
+        errors.sort_unstable();
+        let mut latency: Vec<[i64; 4]> = self
+            .latency
+            .into_iter()
+            .map(|(k, n)| [k[0], k[1], k[2], n])
+            .collect();
+        latency.sort_unstable();
+        PageData {
+            records: self.records,
+            untimed: self.untimed,
+            first_ms: self.first_ms.unwrap_or_default(),
+            last_ms: self.last_ms.unwrap_or_default(),
+            bucket_s: WIDTHS.get(self.width_step).copied().unwrap_or(1),
+            types: self.types.values,
+            levels: self.levels.values,
+            services: self.services.values,
+            events: self.events.values,
+            error_types: self.error_types.values,
+            cube,
+            errors,
+            series: self.series,
+            latency,
+            violations: self
+                .violations
+                .into_iter()
+                .map(|((e, k), n)| (e, k, n))
+                .collect(),
+            violating_records: self.violating_records,
+            drops: self
+                .drops
+                .into_iter()
+                .map(|((o, r), n)| (o, r, n))
+                .collect(),
+            samples: self.samples,
+            traces: self.traces,
+        }
+    }
+}
+
+/// Re-keys counts to buckets `factor` times wider (the bucket is at `slot`).
+fn rekey<const N: usize>(map: &mut HashMap<[i64; N], i64>, slot: usize, factor: i64) {
+    let old = std::mem::take(map);
+    for (mut key, n) in old {
+        if let Some(b) = key.get_mut(slot) {
+            *b = b.div_euclid(factor);
+        }
+        *map.entry(key).or_default() += n;
+    }
+}
+
+/// The histogram bin of `ms`.
+fn bin(ms: f64) -> i64 {
+    if ms <= SMALLEST_MS {
+        return 0;
+    }
+    // A finite, positive ratio: its log is finite, the cast saturates.
+    #[allow(clippy::cast_possible_truncation)]
+    let k = ((ms / SMALLEST_MS).log2() * BINS_PER_DOUBLING).floor() as i64;
+    k.max(0)
+}
+
+/// The `q` quantile of sorted `values`, interpolated between the closest
+/// ranks (DuckDB's `quantile_cont`, numpy's default `linear`).
+pub(crate) fn quantile_cont(sorted: &[f64], q: f64) -> f64 {
+    let Some(last) = sorted.len().checked_sub(1) else {
+        return 0.0;
+    };
+    #[allow(clippy::cast_precision_loss)] // Counts far below 2^52.
+    let rank = q.clamp(0.0, 1.0) * last as f64;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // 0 ≤ rank ≤ last.
+    let lo = rank.floor() as usize;
+    let hi = (lo + 1).min(last);
+    let (Some(&a), Some(&b)) = (sorted.get(lo), sorted.get(hi)) else {
+        return 0.0;
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let frac = rank - lo as f64;
+    a + (b - a) * frac
+}
+
+/// A violation's kind: its text with the quoted names elided, so
+/// "field `currency` does not match" and "field `amount` does not match"
+/// count together.
+fn violation_kind(error: &str) -> String {
+    let mut out = String::with_capacity(error.len());
+    let mut quoted = false;
+    for c in error.chars() {
+        if c == '`' {
+            if !quoted {
+                out.push_str("`…`");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    let mut kind: String = out.chars().take(80).collect();
+    if out.chars().count() > 80 {
+        kind.push('…');
+    }
+    kind
+}
+
+fn sample(record: &Map<String, Value>, t: i64) -> Sample {
+    let owned = |key: &str| text(record, key).to_owned();
+    Sample {
+        t,
+        timestamp: owned("timestamp"),
+        level: owned("level"),
+        event_type: owned("event_type"),
+        service: owned("service"),
+        event: owned("event_name"),
+        message: text(record, "message").chars().take(200).collect(),
+        trace_id: owned("trace_id"),
+        request_id: owned("request_id"),
+        span: lookup(record, "span.name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        span_id: owned("span_id"),
+        duration_ms: record.get("duration_ms").and_then(Value::as_f64),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::float_cmp, clippy::cast_possible_wrap)] // Exact values; small counts.
+mod tests {
+    use super::*;
+
+    fn record(line: &str) -> Map<String, Value> {
+        serde_json::from_str(line).unwrap()
+    }
+
+    #[test]
+    fn quantiles_interpolate_between_the_closest_ranks() {
+        let v = [1.0, 2.0, 3.0, 4.0, 10.0];
+        assert_eq!(quantile_cont(&v, 0.5), 3.0);
+        // rank 0.95 * 4 = 3.8: 4 + 0.8 * (10 - 4).
+        assert!((quantile_cont(&v, 0.95) - 8.8).abs() < 1e-12);
+        assert_eq!(quantile_cont(&[7.0], 0.99), 7.0);
+        assert_eq!(quantile_cont(&[], 0.5), 0.0);
+    }
+
+    #[test]
+    fn buckets_widen_and_keep_every_count() {
+        let mut b = PageBuilder::default();
+        // One record a minute for 10 days: far more than 240 one-second buckets.
+        for minute in 0..(10 * 24 * 60) {
+            let t = jiff::Timestamp::from_second(1_764_547_200 + minute * 60).unwrap();
+            b.add(&record(&format!(
+                r#"{{"timestamp":"{t}","level":"INFO","event_name":"order_placed","event_type":"business","service":"shop"}}"#
+            )));
+        }
+        let data = b.finish();
+        // 864 000 s: 6 h buckets are the first to give fewer than 240.
+        assert_eq!(data.bucket_s, 6 * 3600);
+        let total: i64 = data.cube.iter().map(|r| r[5]).sum();
+        assert_eq!(total, 10 * 24 * 60);
+        let buckets: std::collections::BTreeSet<i64> = data.cube.iter().map(|r| r[0]).collect();
+        assert!(buckets.len() <= 41, "{}", buckets.len());
+    }
+
+    #[test]
+    fn a_dimension_past_its_cap_shares_one_value() {
+        let mut b = PageBuilder::default();
+        for i in 0..(MAX_VALUES + 50) {
+            b.add(&record(&format!(
+                r#"{{"timestamp":"2026-12-01T00:00:00Z","event_name":"e_{i}","service":"s"}}"#
+            )));
+        }
+        let data = b.finish();
+        assert_eq!(data.events.len(), MAX_VALUES + 1);
+        assert_eq!(data.events.last().map(String::as_str), Some(OTHER));
+        let other = data.events.len() as i64 - 1;
+        let in_other: i64 = data
+            .cube
+            .iter()
+            .filter(|r| r[4] == other)
+            .map(|r| r[5])
+            .sum();
+        assert_eq!(in_other, 50);
+    }
+
+    #[test]
+    fn violation_kinds_elide_names() {
+        assert_eq!(
+            violation_kind("field `currency` is not matching `^[A-Z]{3}$`"),
+            "field `…` is not matching `…`"
+        );
+    }
+}

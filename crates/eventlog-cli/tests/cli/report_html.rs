@@ -1,0 +1,307 @@
+//! `eventlog report --html` in a real headless Chromium: a fixture with
+//! known answers (a planted error spike, a planted drop, known latencies,
+//! violations and a self-reported drop), the page opened from disk, each
+//! panel's numbers read from the DOM and checked against counts computed
+//! here from the fixture, a drag across the volume chart, a screenshot.
+
+// Small counts and pixel sizes, cast for arithmetic.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use eventlog_tests::browser::Browser;
+use serde_json::{Value, json};
+
+use crate::eventlog;
+
+/// Two hours of records; the minutes of the planted anomalies.
+const START: i64 = 1_764_583_200; // 2025-12-01T10:00:00Z
+const MINUTES: i64 = 120;
+const SPIKE_MINUTE: i64 = 70;
+const DROP_FROM_MINUTE: i64 = 100;
+
+fn ts(second: i64, millis: i64) -> String {
+    jiff::Timestamp::from_millisecond(second * 1000 + millis)
+        .unwrap()
+        .to_string()
+}
+
+/// The fixture's records, as the layer writes them.
+fn fixture() -> Vec<Value> {
+    let mut records = Vec::new();
+    for minute in 0..MINUTES {
+        let t = START + minute * 60;
+        for i in 0..6 {
+            let trace = format!("{:032x}", minute * 10 + i + 1);
+            records.push(json!({
+                "timestamp": ts(t, i * 10_000), "level": "INFO", "event_name": "checkout_started",
+                "event_type": "user_action", "service": "checkout", "trace_id": trace,
+                "span_id": "00f067aa0ba902b7", "request_id": format!("req_{minute}_{i}"),
+                "metadata": { "items": 2 }, "span": { "name": "handle_request" }
+            }));
+            // The span's close record: duration known, i.e. 1..=6 ms plus the minute.
+            records.push(json!({
+                "timestamp": ts(t, i * 10_000 + 500), "level": "INFO", "event_name": "payment_completed",
+                "event_type": "system_event", "service": "payments", "trace_id": trace,
+                "span_id": "00f067aa0ba902b8", "request_id": format!("req_{minute}_{i}"),
+                "span": { "name": "payment" }, "duration_ms": (i + 1) as f64 + minute as f64 / 100.0
+            }));
+            // A steady event that stops: the planted drop.
+            if minute < DROP_FROM_MINUTE {
+                for k in 0..4 {
+                    records.push(json!({
+                        "timestamp": ts(t, i * 10_000 + 600 + k), "level": "INFO",
+                        "event_name": "payment_captured", "event_type": "business", "service": "payments",
+                        "trace_id": trace, "metadata": { "amount": 10.5 }
+                    }));
+                }
+            }
+        }
+        // One error a minute, and the planted spike.
+        let errors = if minute == SPIKE_MINUTE { 60 } else { 1 };
+        for k in 0..errors {
+            records.push(json!({
+                "timestamp": ts(t, 45_000 + k), "level": "ERROR", "event_name": "email_delivery_failed",
+                "event_type": "error", "service": "notifications", "message": "smtp timed out",
+                "metadata": { "error_type": if k % 2 == 0 { "smtp_timeout" } else { "smtp_refused" } }
+            }));
+        }
+    }
+    for k in 0..3 {
+        records.push(json!({
+            "timestamp": ts(START + 30 * 60, 100 + k), "level": "INFO", "event_name": "order_placed",
+            "event_type": "business", "service": "checkout", "metadata": { "currency": "usd" },
+            "schema_errors": ["field `currency` does not match `^[A-Z]{3}$`"]
+        }));
+    }
+    records.push(json!({
+        "timestamp": ts(START + 90 * 60, 0), "level": "WARN", "event_name": "log_records_dropped",
+        "event_type": "system_event", "service": "checkout",
+        "metadata": { "output": "file", "reason": "queue_full", "dropped": 7, "total_dropped": 7 }
+    }));
+    records.sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()));
+    records
+}
+
+fn write_fixture(dir: &Path) -> (std::path::PathBuf, Vec<Value>) {
+    let records = fixture();
+    let path = dir.join("app.jsonl");
+    let text = records.iter().fold(String::new(), |mut text, r| {
+        let _ = writeln!(text, "{r}");
+        text
+    });
+    std::fs::write(&path, text).unwrap();
+    (path, records)
+}
+
+fn quantile_cont(mut v: Vec<f64>, q: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let rank = q * (v.len() - 1) as f64;
+    let lo = rank.floor() as usize;
+    let hi = (lo + 1).min(v.len() - 1);
+    v[lo] + (v[hi] - v[lo]) * (rank - lo as f64)
+}
+
+fn millis(record: &Value) -> i64 {
+    record["timestamp"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_millisecond()
+}
+
+/// Rows of a table as the DOM holds them: each row's `data-*` attributes.
+fn rows(browser: &mut Browser, table: &str) -> Vec<BTreeMap<String, String>> {
+    let rows = browser.eval(&format!(
+        "[...document.querySelectorAll('#{table} tr')].filter(tr => Object.keys(tr.dataset).length).map(tr => ({{...tr.dataset}}))"
+    ));
+    serde_json::from_value(rows).unwrap()
+}
+
+// One page load (a browser start costs seconds), checked panel by panel.
+#[allow(clippy::too_many_lines)]
+#[test]
+fn the_html_report_shows_the_fixtures_answers_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let (logs, records) = write_fixture(dir.path());
+    let page = dir.path().join("report.html");
+    let out = eventlog(&[
+        "report",
+        "--html",
+        page.to_str().unwrap(),
+        logs.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        said.starts_with(&format!("report: {}", page.display())),
+        "{said}"
+    );
+    let size = std::fs::metadata(&page).unwrap().len();
+    assert!(size < 2 * 1024 * 1024, "{size} bytes");
+
+    let mut browser = Browser::launch();
+    browser.open_file(&page);
+    assert_eq!(browser.errors(), Vec::<String>::new());
+    assert_eq!(
+        browser.requests(),
+        Vec::<String>::new(),
+        "a self-contained page"
+    );
+
+    // Every record counted.
+    let count = |b: &mut Browser| -> u64 {
+        b.eval("+document.getElementById('records-count').dataset.count")
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(count(&mut browser), records.len() as u64);
+    let bucket_s = browser
+        .eval("JSON.parse(document.getElementById('eventlog-data').textContent).bucket_s")
+        .as_i64()
+        .unwrap();
+    // Two hours in at most 240 buckets.
+    assert_eq!(bucket_s, 30);
+    let bucket = |second: i64| second.div_euclid(bucket_s);
+
+    // Errors: the planted spike is the one marked.
+    let spikes = browser.eval("document.getElementById('errors-chart').dataset.spikes");
+    let spike_bucket = bucket(START + SPIKE_MINUTE * 60 + 45);
+    assert_eq!(spikes, spike_bucket.to_string());
+    let error_types = rows(&mut browser, "errors-types");
+    let smtp_timeout = records
+        .iter()
+        .filter(|r| r["metadata"]["error_type"] == "smtp_timeout")
+        .count();
+    assert_eq!(error_types[0]["errorType"], "smtp_timeout");
+    assert_eq!(error_types[0]["count"], smtp_timeout.to_string());
+
+    // Anomalies: the spike and the drop, each at its bucket.
+    let anomalies = rows(&mut browser, "anomalies-table");
+    let has = |event: &str, kind: &str, bucket: i64| {
+        anomalies
+            .iter()
+            .any(|a| a["event"] == event && a["kind"] == kind && a["bucket"] == bucket.to_string())
+    };
+    assert!(
+        has("email_delivery_failed", "spike", spike_bucket),
+        "{anomalies:?}"
+    );
+    assert!(
+        has(
+            "payment_captured",
+            "drop",
+            bucket(START + DROP_FROM_MINUTE * 60)
+        ),
+        "{anomalies:?}"
+    );
+
+    // Latency: exact percentiles of the span's durations.
+    let durations: Vec<f64> = records
+        .iter()
+        .filter_map(|r| r["duration_ms"].as_f64())
+        .collect();
+    let latency = rows(&mut browser, "latency-table");
+    let payment = latency
+        .iter()
+        .find(|r| r["series"] == "span:payment")
+        .unwrap();
+    assert_eq!(payment["count"], durations.len().to_string());
+    for (key, q) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)] {
+        let shown: f64 = payment[key].parse().unwrap();
+        let want = quantile_cont(durations.clone(), q);
+        assert!((shown - want).abs() < 1e-9, "{key}: {shown} vs {want}");
+    }
+
+    // Health: the three violations and the self-reported drop.
+    let violations = rows(&mut browser, "health-violations");
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0]["event"], "order_placed");
+    assert_eq!(violations[0]["count"], "3");
+    let drops = rows(&mut browser, "health-drops");
+    assert_eq!(
+        (
+            drops[0]["output"].as_str(),
+            drops[0]["reason"].as_str(),
+            drops[0]["count"].as_str()
+        ),
+        ("file", "queue_full", "7")
+    );
+
+    // Top events (second half against the first): payment_captured fell.
+    let top = rows(&mut browser, "top-table");
+    let captured = top
+        .iter()
+        .find(|r| r["event"] == "payment_captured")
+        .unwrap();
+    let (now, before): (u64, u64) = (
+        captured["count"].parse().unwrap(),
+        captured["before"].parse().unwrap(),
+    );
+    assert!(now < before, "{captured:?}");
+
+    // A drag across the volume chart selects a range; the counts follow.
+    let shot = browser.screenshot();
+    let chart = browser.eval(
+        "(() => { const r = document.getElementById('volume-chart').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()",
+    );
+    let [left, top_px, width, height] = [0, 1, 2, 3].map(|i| chart[i].as_f64().unwrap());
+    let y = top_px + height / 2.0;
+    browser.drag((left + width * 0.30, y), (left + width * 0.55, y));
+    let range = browser.eval(
+        "[+document.getElementById('range').dataset.from, +document.getElementById('range').dataset.to]",
+    );
+    let (from, to) = (range[0].as_i64().unwrap(), range[1].as_i64().unwrap());
+    assert!(
+        from > bucket(START) && to > from && to < bucket(START + MINUTES * 60),
+        "{range}"
+    );
+    let inside = records
+        .iter()
+        .filter(|r| (from..=to).contains(&(millis(r) / 1000 / bucket_s)))
+        .count() as u64;
+    assert_eq!(count(&mut browser), inside);
+    assert!(inside < records.len() as u64);
+
+    // The trace view: back to all time, a linked request from the table,
+    // all of its records.
+    browser.eval("document.getElementById('f-reset').click()");
+    assert_eq!(count(&mut browser), records.len() as u64);
+    let trace = browser.eval(
+        "(() => { const a = document.querySelector('#records-table a.trace'); a.click(); return a.dataset.trace; })()",
+    );
+    let of_trace = records.iter().filter(|r| r["trace_id"] == trace).count();
+    assert!(of_trace >= 2);
+    let shown = browser.eval("+document.getElementById('trace-chart').dataset.records");
+    assert_eq!(shown.as_u64(), Some(of_trace as u64), "{trace}");
+    assert_eq!(browser.errors(), Vec::<String>::new());
+
+    // Every panel has ink in the screenshot taken before the drag.
+    let panels = browser.eval(
+        "[...document.querySelectorAll('main section')].map(s => { const r = s.getBoundingClientRect(); return [s.id, r.left + scrollX, r.top + scrollY, r.width, r.height]; })",
+    );
+    for panel in panels.as_array().unwrap() {
+        let id = panel[0].as_str().unwrap();
+        let [x, y, w, h] = [1, 2, 3, 4].map(|i| panel[i].as_f64().unwrap() as u32);
+        // Below the heading: the panel's own content.
+        let ink = shot.ink(
+            x + 2,
+            y + 34,
+            w.saturating_sub(4),
+            h.saturating_sub(36),
+            [255, 255, 255],
+        );
+        assert!(ink > 500, "panel {id} looks blank ({ink} pixels)");
+    }
+    if let Some(path) = std::env::var_os("EVENTLOG_REPORT_SCREENSHOT") {
+        std::fs::write(path, &shot.png).unwrap();
+    }
+}
