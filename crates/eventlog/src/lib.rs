@@ -62,7 +62,8 @@
 //! `trace` (W3C ids), `event_type` and `violation` (vocabulary shared by
 //! record and schema), `filter` ([`EventFilter`]), `propagation`
 //! ([`current_context`], headers for the next service), `self_report`
-//! ([`DropReporter`]: an output's losses, in the layer's envelope), `parsed`
+//! ([`DropReporter`]: an output's losses, in the layer's envelope), `metrics`
+//! ([`Stats::health`], [`StatsSnapshot::prometheus_text`]), `parsed`
 //! ([`ParsedRecord`]: a line read back, renamed keys moved back), `testing`;
 //! and the shared tricks, one module each: `reuse` (the boxed per-thread
 //! buffer), `cache` (per-thread caches keyed by a `'static` address), `words`
@@ -152,6 +153,7 @@ mod fields;
 mod filter;
 mod layer;
 mod limit;
+mod metrics;
 mod otel;
 mod output;
 mod parsed;
@@ -178,6 +180,7 @@ pub use limit::{
     Budget, BudgetKey, LimitError, Limits, LimitsBuilder, MAX_KEYS, MAX_SUMMARY_WINDOW, Rate,
     SUPPRESSED_EVENT, suppressed_fields,
 };
+pub use metrics::Health;
 pub use output::{JsonOutput, Output};
 pub use parsed::{KeyRenames, ParseError, ParsedRecord};
 pub use propagation::{DEFAULT_HEADER_FIELDS, PropagationContext, current_context};

@@ -1,8 +1,8 @@
 //! Live counters: what the layer saw, wrote and lost, and why.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Why a record did not reach an output.
 ///
@@ -87,6 +87,8 @@ struct Counters {
     redactions: AtomicU64,
     violations: AtomicU64,
     dead_lettered: AtomicU64,
+    /// What [`Stats::health`](crate::Stats::health) saw last.
+    last_health: Mutex<Option<StatsSnapshot>>,
 }
 
 /// Live, lock-free counters shared by the layer and its outputs.
@@ -168,6 +170,10 @@ impl Stats {
             DropReason::Filtered => &c.filtered,
             DropReason::Suppressed => &c.suppressed,
         });
+    }
+
+    pub(crate) fn last_health(&self) -> &Mutex<Option<StatsSnapshot>> {
+        &self.0.last_health
     }
 
     pub(crate) fn record_budget_overflow(&self) {
