@@ -554,7 +554,7 @@ pub(crate) fn check_probability(rule: &str, p: f64) -> Result<(), LimitError> {
 ///
 /// Cost per event (callgrind, `per_event`): 2 instructions without limits,
 /// about 180 (under 4 %) with a budget the event passes, and a suppressed
-/// event costs 0.62× a written one (it is captured and counted, never
+/// event costs 0.63× a written one (it is captured and counted, never
 /// encoded). The buckets are atomics found without a lock; time is the
 /// event's own timestamp at a millisecond's resolution, so limits read no
 /// clock of their own.
