@@ -737,3 +737,87 @@ fn toml_string(s: &str) -> String {
         .unwrap()
         .replace('\u{7f}', "\\u007F")
 }
+
+#[test]
+fn sampling_and_a_budget_on_one_event_are_summarised_apart_and_add_up() {
+    const N: u64 = 10_000;
+    let clock = clock();
+    let limits = Limits::builder()
+        .sample("search_ran", 0.5)
+        .event_budget("search_ran", Budget::new(Rate::per_hour(10)))
+        .seed(5)
+        .clock(&clock)
+        .build()
+        .unwrap();
+    let capture = Capture::new();
+    let layer = eventlog::layer().limits(limits).writer(capture.clone());
+    let stats = layer.stats();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for n in 0..N {
+            tracing::info!(event_name = "search_ran", n);
+        }
+    });
+    let kept = capture.events("search_ran");
+    assert_eq!(kept.len(), 10, "the burst, of the sampled half");
+    assert!(
+        kept.iter()
+            .all(|r| r.metadata("sample_rate").unwrap() == 0.5)
+    );
+    let s = stats.snapshot();
+    assert_eq!(kept.len() as u64 + s.suppressed, N);
+    let records = capture.records();
+    let (found, sum) = summaries(&records);
+    assert_eq!(sum, s.suppressed);
+    let by_reason = |reason: &str| -> u64 {
+        found
+            .iter()
+            .filter(|r| r.metadata("reason").unwrap() == reason)
+            .map(|r| r.metadata("suppressed").unwrap().as_u64().unwrap())
+            .sum()
+    };
+    let (sampled, limited) = (by_reason("sampled"), by_reason("rate_limited"));
+    assert_eq!(sampled + limited, s.suppressed);
+    // Half are sampled out, within six standard deviations (50 here).
+    assert!(sampled.abs_diff(N / 2) <= 300, "{sampled}");
+}
+
+#[test]
+fn summaries_are_written_in_the_layers_envelope() {
+    let clock = clock();
+    let envelope = eventlog::Envelope::builder()
+        .rename(eventlog::Key::Metadata, "fields")
+        .rename(eventlog::Key::EventName, "event")
+        .static_field("team", "payments")
+        .build()
+        .unwrap();
+    let limits = Limits::builder()
+        .budget(Budget::new(Rate::per_hour(1)))
+        .clock(&clock)
+        .build()
+        .unwrap();
+    let capture = Capture::new();
+    let layer = eventlog::layer()
+        .service("checkout")
+        .envelope(envelope)
+        .limits(limits)
+        .writer(capture.clone());
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for n in 0..3u64 {
+            tracing::info!(event_name = "cart_viewed", n, "viewed");
+        }
+    });
+    let lines = capture.lines();
+    let summary: serde_json::Value = lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["event"] == SUPPRESSED_EVENT)
+        .unwrap();
+    assert_eq!(summary["service"], "checkout");
+    assert_eq!(summary["team"], "payments");
+    assert_eq!(summary["level"], "WARN");
+    assert_eq!(summary["fields"]["suppressed"], 2);
+    assert_eq!(summary["fields"]["suppressed_event"], "cart_viewed");
+    assert_eq!(summary["fields"]["example.message"], "viewed");
+    assert_eq!(summary["fields"]["example.n"], 1);
+    assert!(summary.get("metadata").is_none());
+}
