@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo build --release -p eventlog --example per_event
-//! for c in floor eventlog fmt_json json_subscriber; do
+//! for c in floor eventlog eventlog_no_redaction eventlog_schema eventlog_limited eventlog_suppressed fmt_json json_subscriber; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 //!     target/release/examples/per_event $c 20000 2>&1 | grep refs
 //! done
@@ -12,13 +12,26 @@
 //!
 //! Per event = (contender's total − `floor`'s total) / 20 000. `floor` is
 //! the registry with no layer; the layer bench's do-nothing layer adds
-//! about 150 instructions on top.
+//! about 150 instructions on top. `eventlog_limited` has a budget that
+//! every event passes (the limiter's cost on the kept path);
+//! `eventlog_suppressed` one that passes the first event only (the cost of
+//! a suppressed event: captured, counted, never encoded or written).
 
 // An example prints its usage.
 #![allow(clippy::print_stderr)]
 
+use eventlog::{Budget, Limits, Rate};
 use eventlog_tests::workload::{emit_event, in_two_spans};
 use tracing_subscriber::prelude::*;
+
+/// A budget for every event, keyed by event name, with a burst of one
+/// second's worth.
+fn limits(rate: Rate) -> Limits {
+    match Limits::builder().budget(Budget::new(rate)).build() {
+        Ok(limits) => limits,
+        Err(error) => panic!("{error}"),
+    }
+}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -50,6 +63,14 @@ fn main() {
             registry.with(eventlog().schema(eventlog::Schema::recommended())),
             run,
         ),
+        "eventlog_limited" => tracing::subscriber::with_default(
+            registry.with(eventlog().limits(limits(Rate::per_second(1_000_000)))),
+            run,
+        ),
+        "eventlog_suppressed" => tracing::subscriber::with_default(
+            registry.with(eventlog().limits(limits(Rate::per_hour(1)))),
+            run,
+        ),
         "fmt_json" => tracing::subscriber::with_default(
             registry.with(
                 tracing_subscriber::fmt::layer()
@@ -69,7 +90,7 @@ fn main() {
             run,
         ),
         _ => eprintln!(
-            "usage: per_event <floor|eventlog|eventlog_no_redaction|eventlog_schema|fmt_json|json_subscriber> [events]"
+            "usage: per_event <floor|eventlog|eventlog_no_redaction|eventlog_schema|eventlog_limited|eventlog_suppressed|fmt_json|json_subscriber> [events]"
         ),
     }
 }

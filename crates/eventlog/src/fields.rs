@@ -256,6 +256,56 @@ impl FieldBuf {
         }
     }
 
+    /// Appends a field named by the concatenation of `name` (the
+    /// `example.order_id` fields of a suppression summary), renamed like
+    /// [`push`](Self::push) if that name is taken.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn push_named(&mut self, name: &[&str], value: StoredValue) {
+        let r = self.push_concat(name);
+        let taken = self.position(self.text(r)).is_some();
+        let name = if taken {
+            let joined = self.text(r).to_owned();
+            self.unique_name(&joined)
+        } else {
+            StoredName::Text(r)
+        };
+        self.fields.push(StoredField { name, value });
+    }
+
+    /// Appends `value` under `name`, which the layer owns (`sample_rate`):
+    /// a field of the event already named so is renamed (`sample_rate_2`),
+    /// so readers always find the layer's value under `name`.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn push_reserved(&mut self, name: &'static str, value: StoredValue) {
+        if let Some(i) = self.position(name) {
+            let renamed = self.unique_name(name);
+            if let Some(field) = self.fields.get_mut(i) {
+                field.name = renamed;
+            }
+        }
+        self.fields.push(StoredField {
+            name: StoredName::Static(name),
+            value,
+        });
+    }
+
+    /// Stores a value read from another buffer, copying its text here.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn store_value(&mut self, value: Value<'_>) -> StoredValue {
+        match value {
+            Value::Str(s) => StoredValue::Str(self.push_text(s, usize::MAX)),
+            Value::I64(v) => StoredValue::I64(v),
+            Value::U64(v) => StoredValue::U64(v),
+            Value::I128(v) => StoredValue::I128(v),
+            Value::U128(v) => StoredValue::U128(v),
+            Value::F64(v) => StoredValue::F64(v),
+            Value::Bool(v) => StoredValue::Bool(v),
+        }
+    }
+
     /// Drops text no longer referenced, after many `set` calls.
     pub(crate) fn compact(&mut self) {
         let live: usize = self
@@ -381,6 +431,19 @@ mod tests {
         buf.push("a_2", StoredValue::U64(3));
         let names: Vec<_> = buf.iter().map(|f| f.name.to_owned()).collect();
         assert_eq!(names, ["a", "a_2", "a_2_2"]);
+    }
+
+    #[test]
+    fn a_reserved_name_renames_the_events_own_field() {
+        let mut buf = FieldBuf::default();
+        buf.push("sample_rate", StoredValue::U64(7));
+        buf.push_reserved("sample_rate", StoredValue::F64(0.5));
+        assert_eq!(buf.get("sample_rate"), Some(Value::F64(0.5)));
+        assert_eq!(buf.get("sample_rate_2"), Some(Value::U64(7)));
+        buf.push_named(&["example.", "sample_rate"], StoredValue::Bool(true));
+        buf.push_named(&["example.", "sample_rate"], StoredValue::Bool(false));
+        assert_eq!(buf.get("example.sample_rate"), Some(Value::Bool(true)));
+        assert_eq!(buf.get("example.sample_rate_2"), Some(Value::Bool(false)));
     }
 
     #[test]

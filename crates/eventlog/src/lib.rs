@@ -49,6 +49,8 @@
 //!  record ────────────── Record: the borrowed view every output receives, its
 //!          │             values in `fields`; written as JSON by `encode` (primitives,
 //!          │             the compiled Layout, span pre-encoding, the line encoder)
+//!  limit ─────────────── rate limits and sampling: keep, keep with `sample_rate`,
+//!          │             or suppress (counted; `events_suppressed` summaries)
 //!  schema ────────────── check only: Record -> [Violation]
 //!          │
 //!  layer::emit ───────── Policy (layer::policy), then every output, counted in stats
@@ -60,7 +62,8 @@
 //! `trace` (W3C ids), `event_type` and `violation` (vocabulary shared by
 //! record and schema), `filter` ([`EventFilter`]), `propagation`
 //! ([`current_context`], headers for the next service), `self_report`
-//! ([`DropReporter`]: an output's losses, in the layer's envelope), `parsed`
+//! ([`DropReporter`]: an output's losses, in the layer's envelope), `metrics`
+//! ([`Stats::health`], [`StatsSnapshot::prometheus_text`]), `parsed`
 //! ([`ParsedRecord`]: a line read back, renamed keys moved back), `testing`;
 //! and the shared tricks, one module each: `reuse` (the boxed per-thread
 //! buffer), `cache` (per-thread caches keyed by a `'static` address), `words`
@@ -83,6 +86,19 @@
 //! named `correlation_id`, `request_id`, `user_id` and `session_id` on any
 //! span in scope are written at the top level of every event beneath it.
 //! [`current_context`] gives the headers for the next hop.
+//!
+//! # Rate limits and sampling
+//!
+//! One hot callsite in a retry loop can write most of a service's log.
+//! [`EventLayer::limits`] takes [`Limits`]: token buckets per event name,
+//! callsite or field value ([`Budget`], [`BudgetKey`]), sampling per event
+//! name or type, and keep-always rules (ERROR and `security` events by
+//! default, and events a schema marks `always_keep`); a schema file can
+//! declare `rate = "100/s"`, `burst`, `sample` and `always_keep` per event.
+//! Nothing is lost silently: suppressed events are counted in
+//! [`StatsSnapshot::suppressed`] and summarised, per key and window, by an
+//! [`SUPPRESSED_EVENT`] record through the same outputs; kept samples
+//! carry `metadata.sample_rate`.
 //!
 //! # Records of the `log` crate
 //!
@@ -136,6 +152,8 @@ mod event_type;
 mod fields;
 mod filter;
 mod layer;
+mod limit;
+mod metrics;
 mod otel;
 mod output;
 mod parsed;
@@ -158,6 +176,11 @@ pub use event_type::EventType;
 pub use fields::{Field, Value};
 pub use filter::EventFilter;
 pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, Policy, layer};
+pub use limit::{
+    Budget, BudgetKey, LimitError, Limits, LimitsBuilder, MAX_KEYS, MAX_SUMMARY_WINDOW, Rate,
+    SUPPRESSED_EVENT, suppressed_fields,
+};
+pub use metrics::Health;
 pub use output::{JsonOutput, Output};
 pub use parsed::{KeyRenames, ParseError, ParsedRecord};
 pub use propagation::{DEFAULT_HEADER_FIELDS, PropagationContext, current_context};

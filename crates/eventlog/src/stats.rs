@@ -1,8 +1,8 @@
 //! Live counters: what the layer saw, wrote and lost, and why.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Why a record did not reach an output.
 ///
@@ -35,6 +35,12 @@ pub enum DropReason {
     /// filters the records of its own network stack (`tonic`, `hyper`, …) so
     /// exporting cannot feed on itself.
     Filtered,
+    /// The layer's [`Limits`](crate::Limits) suppressed it (a budget's
+    /// bucket was empty, or the sampler did not draw it): policy, not a
+    /// loss, counted in [`StatsSnapshot::suppressed`] and not in
+    /// [`StatsSnapshot::dropped`]; every suppressed event is also counted
+    /// in an `events_suppressed` summary record.
+    Suppressed,
 }
 
 impl DropReason {
@@ -48,6 +54,7 @@ impl DropReason {
             DropReason::Rejected => "rejected",
             DropReason::Oversized => "oversized",
             DropReason::Filtered => "filtered",
+            DropReason::Suppressed => "suppressed",
         }
     }
 }
@@ -72,12 +79,16 @@ struct Counters {
     dropped_rejected: AtomicU64,
     dropped_oversized: AtomicU64,
     filtered: AtomicU64,
+    suppressed: AtomicU64,
+    budget_overflow: AtomicU64,
     invalid_traceparents: AtomicU64,
     internal_errors: AtomicU64,
     config_errors: AtomicU64,
     redactions: AtomicU64,
     violations: AtomicU64,
     dead_lettered: AtomicU64,
+    /// What [`Stats::health`](crate::Stats::health) saw last.
+    last_health: Mutex<Option<StatsSnapshot>>,
 }
 
 /// Live, lock-free counters shared by the layer and its outputs.
@@ -122,6 +133,8 @@ impl Stats {
             dropped_rejected: get(&c.dropped_rejected),
             dropped_oversized: get(&c.dropped_oversized),
             filtered: get(&c.filtered),
+            suppressed: get(&c.suppressed),
+            budget_overflow: get(&c.budget_overflow),
             invalid_traceparents: get(&c.invalid_traceparents),
             internal_errors: get(&c.internal_errors),
             config_errors: get(&c.config_errors),
@@ -143,8 +156,8 @@ impl Stats {
     }
 
     /// Counts a record an output did not take, by reason
-    /// ([`DropReason::Filtered`] in `filtered`, every other reason in its
-    /// `dropped_*` counter).
+    /// ([`DropReason::Filtered`] in `filtered`, [`DropReason::Suppressed`]
+    /// in `suppressed`, every other reason in its `dropped_*` counter).
     pub fn record_dropped(&self, reason: DropReason) {
         let c = &self.0;
         bump(match reason {
@@ -155,7 +168,16 @@ impl Stats {
             DropReason::Rejected => &c.dropped_rejected,
             DropReason::Oversized => &c.dropped_oversized,
             DropReason::Filtered => &c.filtered,
+            DropReason::Suppressed => &c.suppressed,
         });
+    }
+
+    pub(crate) fn last_health(&self) -> &Mutex<Option<StatsSnapshot>> {
+        &self.0.last_health
+    }
+
+    pub(crate) fn record_budget_overflow(&self) {
+        bump(&self.0.budget_overflow);
     }
 
     pub(crate) fn record_invalid_traceparent(&self) {
@@ -215,6 +237,16 @@ pub struct StatsSnapshot {
     /// Records an output does not take by design ([`DropReason::Filtered`]);
     /// not a loss, not in [`dropped`](Self::dropped).
     pub filtered: u64,
+    /// Events the layer's [`Limits`](crate::Limits) kept from every output
+    /// ([`DropReason::Suppressed`]): policy, not a loss, not in
+    /// [`dropped`](Self::dropped), and never emitted. Each is counted in
+    /// exactly one `events_suppressed` summary, so the summaries' counts
+    /// add up to this once they are written.
+    pub suppressed: u64,
+    /// Events whose budget key found no bucket of its own (more distinct
+    /// keys than [`LimitsBuilder::max_keys`](crate::LimitsBuilder::max_keys)):
+    /// they shared the rule's overflow bucket.
+    pub budget_overflow: u64,
     /// `traceparent` span fields that did not parse and were ignored.
     pub invalid_traceparents: u64,
     /// Callbacks that could not find their span (a bug in the stack); the
@@ -268,7 +300,9 @@ mod tests {
         stats.record_dropped(DropReason::Rejected);
         stats.record_dropped(DropReason::Oversized);
         stats.record_dropped(DropReason::Filtered);
+        stats.record_dropped(DropReason::Suppressed);
         let s = stats.snapshot();
+        assert_eq!(s.suppressed, 1);
         assert_eq!(
             (
                 s.dropped_queue_full,

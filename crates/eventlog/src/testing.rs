@@ -62,6 +62,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tracing_subscriber::fmt::MakeWriter;
 
+pub use crate::limit::ManualClock;
 use crate::parsed::ParsedRecord;
 
 /// An in-memory writer for tests; clones share the same buffer.

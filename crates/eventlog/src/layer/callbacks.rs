@@ -216,8 +216,7 @@ where
                 duration: None,
             };
             let explicit_type = scratch.event_type.is_some();
-            let record = self.record(scratch, &parts, scope.as_deref());
-            self.emit_checked(record, explicit_type, false);
+            self.emit_event(scratch, &parts, scope.as_deref(), explicit_type, false);
         });
     }
 
@@ -266,8 +265,7 @@ where
                 span_name: Some(span.name()),
                 duration,
             };
-            let record = self.record(scratch, &parts, scope.as_deref());
-            self.emit_checked(record, true, true);
+            self.emit_event(scratch, &parts, scope.as_deref(), true, true);
         });
     }
 }

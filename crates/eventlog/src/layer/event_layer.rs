@@ -13,6 +13,7 @@ use crate::encode::layout::Layout;
 use crate::envelope::Envelope;
 use crate::error::ConfigError;
 use crate::filter::EventFilter;
+use crate::limit::{Limiter, Limits};
 use crate::output::{JsonOutput, Output};
 use crate::redact::Redactor;
 use crate::schema::Schema;
@@ -76,6 +77,10 @@ pub struct EventLayer {
     /// Set by [`EventLayer::with_event_filter`]: the filter whose verdict on
     /// each span decides whether its close record is written.
     pub(super) event_filter: Option<crate::filter::FilterKey>,
+    /// As given to [`EventLayer::limits`].
+    pub(super) limits: Option<Limits>,
+    /// `limits` and the schema's per-event limits, compiled.
+    pub(super) limiter: Option<Limiter>,
 }
 
 impl std::fmt::Debug for EventLayer {
@@ -87,6 +92,7 @@ impl std::fmt::Debug for EventLayer {
             .field("max_value_bytes", &self.max_value_bytes)
             .field("close_suffix", &self.close_suffix)
             .field("otel", &self.otel)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -153,6 +159,8 @@ impl EventLayer {
             dispatch: OnceLock::new(),
             key: LayerKey::unique(),
             event_filter: None,
+            limits: None,
+            limiter: None,
         }
     }
 
@@ -336,7 +344,55 @@ impl EventLayer {
     #[must_use]
     pub fn schema(mut self, schema: Schema) -> Self {
         self.schema = Some(schema);
+        self.compile_limits();
         self
+    }
+
+    /// Rate limits and sampling, applied before any output sees an event;
+    /// see [`Limits`]. A schema's per-event `rate`, `burst`, `sample` and
+    /// `always_keep` apply too, whichever setter comes first; for an event
+    /// both name, the rule given here wins.
+    ///
+    /// Suppressed events are counted in [`StatsSnapshot::suppressed`](crate::StatsSnapshot::suppressed)
+    /// and, per key and summary window, in one
+    /// [`SUPPRESSED_EVENT`](crate::SUPPRESSED_EVENT) record written through
+    /// the outputs, by the first event (of any key) after its window ends;
+    /// the summaries still open are written by [`flush`](Self::flush) and
+    /// when the layer is dropped. A sampled event that is kept carries
+    /// `sample_rate` (the probability it was kept with) in `metadata`.
+    ///
+    /// ```
+    /// use eventlog::{EventType, Limits};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let limits = Limits::builder().sample_type(EventType::LOG, 0.0).seed(1).build()?;
+    /// let capture = eventlog::testing::Capture::new();
+    /// let layer = eventlog::layer().limits(limits).writer(capture.clone());
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::info!(event_name = "cache_hit");
+    ///     tracing::error!(event_name = "cache_failed"); // ERROR: kept always
+    /// });
+    /// assert!(capture.events("cache_hit").is_empty());
+    /// assert_eq!(capture.events("cache_failed").len(), 1);
+    /// let summary = capture.expect_event(eventlog::SUPPRESSED_EVENT);
+    /// assert_eq!(summary.metadata("reason").unwrap(), "sampled");
+    /// assert_eq!(summary.metadata("suppressed").unwrap(), 1);
+    /// # Ok::<(), eventlog::LimitError>(())
+    /// ```
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = Some(limits);
+        self.compile_limits();
+        self
+    }
+
+    fn compile_limits(&mut self) {
+        let schema_rules = self
+            .schema
+            .as_ref()
+            .map(Schema::limit_rules)
+            .unwrap_or_default();
+        self.limiter = Limiter::new(self.limits.as_ref(), &schema_rules);
     }
 
     /// What a record that breaks the schema does (default [`Policy::Annotate`]).
@@ -443,7 +499,8 @@ impl EventLayer {
         self.stats.clone()
     }
 
-    /// Flushes every output, the dead-letter output of
+    /// Writes the pending suppression summaries (see [`limits`](Self::limits)),
+    /// then flushes every output, the dead-letter output of
     /// [`Policy::DeadLetter`] included. Every output is flushed even if
     /// one fails; the first failure is returned.
     ///
@@ -476,6 +533,7 @@ impl EventLayer {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn flush(&self) -> std::io::Result<()> {
+        self.write_pending_summaries();
         let mut first_error = None;
         for output in self.all_outputs().chain(self.dead_letter()) {
             if let Err(error) = output.flush() {
@@ -543,6 +601,14 @@ impl EventLayer {
         let filter = EventFilter::new(filter);
         self.event_filter = Some(filter.key());
         Layer::<S>::with_filter(self, filter)
+    }
+}
+
+/// The last suppression summaries are written when the layer goes, so
+/// the summaries' counts add up to [`StatsSnapshot::suppressed`](crate::StatsSnapshot::suppressed).
+impl Drop for EventLayer {
+    fn drop(&mut self) {
+        self.write_pending_summaries();
     }
 }
 

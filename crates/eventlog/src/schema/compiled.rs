@@ -115,6 +115,24 @@ impl Schema {
         out
     }
 
+    /// The per-event limits the schema declares, as rules for the layer.
+    pub(crate) fn limit_rules(&self) -> Vec<(String, crate::limit::SchemaRule)> {
+        self.0
+            .model
+            .events
+            .iter()
+            .filter(|e| e.budget.is_some() || e.sample_bits.is_some() || e.always_keep)
+            .map(|e| {
+                let rule = crate::limit::SchemaRule {
+                    budget: e.budget.clone(),
+                    sample: e.sampling(),
+                    always_keep: e.always_keep,
+                };
+                (e.name.clone(), rule)
+            })
+            .collect()
+    }
+
     pub(crate) fn count(&self, event: &str, violations: &[Violation]) {
         let mut counts = self.0.counts.lock().unwrap_or_else(PoisonError::into_inner);
         for v in violations {

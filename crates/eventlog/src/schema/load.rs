@@ -14,6 +14,7 @@ use super::compiled::{Compiled, Schema};
 use super::model::{EventSpec, FieldSpec, Naming, SchemaBuilder, TypeRules, UnknownEvents};
 use super::plan::{FieldPlan, Plan};
 use crate::event_type::EventType;
+use crate::limit::{Budget, Rate};
 use crate::violation::FieldType;
 
 /// The recommended baseline, as shipped in `schemas/recommended.toml`.
@@ -222,6 +223,23 @@ pub enum SchemaError {
         /// The rule (`object_action`).
         rule: String,
     },
+    /// An event's `rate`, `burst`, `sample` or `always_keep` cannot work:
+    /// a rate that does not parse or is zero, a zero burst, a burst
+    /// without a rate, a probability outside 0 ..= 1, `always_keep` with a
+    /// rate or a probability.
+    #[error("{origin}:{line}:{column}: limits of `{event}`: {message}")]
+    BadLimit {
+        /// File, `<string>` or `<code>`.
+        origin: String,
+        /// Line, 1-based.
+        line: usize,
+        /// Column, 1-based.
+        column: usize,
+        /// The event.
+        event: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Any other inconsistency (an unknown category, an `enum` without values, …).
     #[error("{origin}:{line}:{column}: {message}")]
     Invalid {
@@ -398,6 +416,7 @@ pub(crate) fn compile(model: SchemaBuilder, source: &Source<'_>) -> Result<Schem
                 format!("event `{}` has unknown event type `{t}`", event.name),
             ));
         }
+        check_limits(event, source)?;
         let type_rules = event
             .event_type
             .as_deref()
@@ -419,6 +438,41 @@ pub(crate) fn compile(model: SchemaBuilder, source: &Source<'_>) -> Result<Schem
         type_plans,
         counts: Mutex::new(HashMap::new()),
     })))
+}
+
+/// Checks one event's limits, placing errors at the key that holds them.
+fn check_limits(event: &EventSpec, source: &Source<'_>) -> Result<(), SchemaError> {
+    let bad = |key: &str, message: String| {
+        let (line, column) = source.locate(&[&event.name, key]);
+        SchemaError::BadLimit {
+            origin: source.origin.clone(),
+            line,
+            column,
+            event: event.name.clone(),
+            message,
+        }
+    };
+    let rule = format!("event `{}`", event.name);
+    if let Some(budget) = &event.budget {
+        crate::limit::check_budget(&rule, budget).map_err(|e| {
+            let key = if budget.rate.interval_ns().is_none() {
+                "rate"
+            } else {
+                "burst"
+            };
+            bad(key, e.to_string())
+        })?;
+    }
+    if let Some(p) = event.sampling() {
+        crate::limit::check_probability(&rule, p).map_err(|e| bad("sample", e.to_string()))?;
+    }
+    if event.always_keep && (event.budget.is_some() || event.sample_bits.is_some()) {
+        return Err(bad(
+            "always_keep",
+            "`always_keep` cannot go with a `rate` or `sample`".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Compiles one field's pattern, placing errors.
@@ -477,6 +531,11 @@ struct RawEvent {
     description: Option<String>,
     required_context: Option<Vec<String>>,
     fields: Option<Entries<RawField>>,
+    /// `"100/s"`: see [`Rate`].
+    rate: Option<String>,
+    burst: Option<u64>,
+    sample: Option<f64>,
+    always_keep: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -554,16 +613,53 @@ impl RawSchema {
         }
         for (name, raw) in self.events.map(|e| e.0).unwrap_or_default() {
             let fields = raw_fields(&name, raw.fields, source)?;
+            let budget = raw_budget(&name, raw.rate.as_deref(), raw.burst, source)?;
             model.events.push(EventSpec {
                 name,
                 event_type: raw.event_type,
                 description: raw.description,
                 fields,
                 required_context: raw.required_context.unwrap_or_default(),
+                budget,
+                sample_bits: raw.sample.map(f64::to_bits),
+                always_keep: raw.always_keep.unwrap_or(false),
             });
         }
         Ok(model)
     }
+}
+
+/// An event's `rate` and `burst` as a budget keyed by event name.
+fn raw_budget(
+    event: &str,
+    rate: Option<&str>,
+    burst: Option<u64>,
+    source: &Source<'_>,
+) -> Result<Option<Budget>, SchemaError> {
+    let bad = |key: &str, message: String| {
+        let (line, column) = source.locate(&[event, key]);
+        SchemaError::BadLimit {
+            origin: source.origin.clone(),
+            line,
+            column,
+            event: event.to_owned(),
+            message,
+        }
+    };
+    let Some(rate) = rate else {
+        return match burst {
+            Some(_) => Err(bad("burst", "`burst` needs a `rate`".to_owned())),
+            None => Ok(None),
+        };
+    };
+    let rate: Rate = rate
+        .parse()
+        .map_err(|e: crate::LimitError| bad("rate", e.to_string()))?;
+    let budget = Budget::new(rate);
+    Ok(Some(match burst {
+        Some(b) => budget.burst(b),
+        None => budget,
+    }))
 }
 
 fn raw_fields(

@@ -2,6 +2,7 @@
 //! categories, as built in code or read from a file (before compiling).
 
 use crate::event_type::EventType;
+use crate::limit::Budget;
 use crate::violation::FieldType;
 
 /// What happens to records of events the schema does not declare.
@@ -200,6 +201,13 @@ pub struct EventSpec {
     pub(crate) description: Option<String>,
     pub(crate) fields: Vec<FieldSpec>,
     pub(crate) required_context: Vec<String>,
+    /// The event's budget (`rate`, `burst`), keyed by event name unless
+    /// the budget says otherwise.
+    pub(crate) budget: Option<Budget>,
+    /// The sampling probability's bits (`sample`): bits, so the spec stays `Eq`.
+    pub(crate) sample_bits: Option<u64>,
+    /// `always_keep`: never sampled or limited.
+    pub(crate) always_keep: bool,
 }
 
 impl EventSpec {
@@ -211,7 +219,70 @@ impl EventSpec {
             description: None,
             fields: Vec::new(),
             required_context: Vec::new(),
+            budget: None,
+            sample_bits: None,
+            always_keep: false,
         }
+    }
+
+    /// A rate limit for this event (the file's `rate = "100/s"` and
+    /// `burst`); a layer with this schema applies it, see
+    /// [`EventLayer::limits`](crate::EventLayer::limits). A zero rate or
+    /// burst is refused when the schema is built.
+    ///
+    /// ```
+    /// use eventlog::{Budget, EventSpec, Rate, Schema};
+    ///
+    /// let retried = EventSpec::new("payment_retried").rate_limit(Budget::new(Rate::per_second(10)).burst(20));
+    /// assert_eq!(retried.budget().map(Budget::burst_size), Some(20));
+    /// let zero = EventSpec::new("payment_retried").rate_limit(Budget::new(Rate::per_second(0)));
+    /// assert!(Schema::builder().event(zero).build().is_err());
+    /// ```
+    #[must_use]
+    pub fn rate_limit(mut self, budget: Budget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Keeps each of these events with `probability` (the file's
+    /// `sample = 0.1`; NaN or values outside 0 ..= 1 are refused when the
+    /// schema is built).
+    ///
+    /// ```
+    /// let spec = eventlog::EventSpec::new("cache_hit").sample(0.01);
+    /// assert_eq!(spec.sampling(), Some(0.01));
+    /// ```
+    #[must_use]
+    pub fn sample(mut self, probability: f64) -> Self {
+        self.sample_bits = Some(probability.to_bits());
+        self
+    }
+
+    /// Never samples or limits this event (the file's `always_keep = true`);
+    /// refused together with a rate or a sampling probability.
+    ///
+    /// ```
+    /// assert!(eventlog::EventSpec::new("audit_written").always_keep().is_always_kept());
+    /// ```
+    #[must_use]
+    pub fn always_keep(mut self) -> Self {
+        self.always_keep = true;
+        self
+    }
+
+    /// The event's budget, if it has one.
+    pub fn budget(&self) -> Option<&Budget> {
+        self.budget.as_ref()
+    }
+
+    /// The event's sampling probability, if it has one.
+    pub fn sampling(&self) -> Option<f64> {
+        self.sample_bits.map(f64::from_bits)
+    }
+
+    /// Whether the event is never sampled or limited.
+    pub fn is_always_kept(&self) -> bool {
+        self.always_keep
     }
 
     /// The event's category; records that do not say get it.

@@ -19,6 +19,7 @@ mod from_env;
 mod hostile;
 mod ids;
 mod interop;
+mod limits;
 mod log_records;
 mod outputs;
 mod properties;
