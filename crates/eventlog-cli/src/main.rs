@@ -99,21 +99,7 @@ enum Command {
         json: bool,
     },
     /// Volume, warnings and errors over time, in buckets (a bar per bucket; `!` marks error spikes).
-    Report {
-        #[command(flatten)]
-        paths: Paths,
-        #[command(flatten)]
-        filter: FilterArgs,
-        /// Bucket width: auto (at most 40 buckets), or 10s, 1m, 15m, 1h, 1d …
-        #[arg(long, default_value = "auto")]
-        bucket: String,
-        /// Prints the buckets as one JSON object.
-        #[arg(long, conflicts_with = "html")]
-        json: bool,
-        /// Writes one self-contained HTML page (charts, filters, no network) to FILE; `-` for stdout.
-        #[arg(long, value_name = "FILE")]
-        html: Option<PathBuf>,
-    },
+    Report(ReportArgs),
     /// Prints the records that match, as they are in the files (JSON lines).
     Query {
         #[command(flatten)]
@@ -162,6 +148,30 @@ enum Command {
         /// The schema file.
         file: PathBuf,
     },
+}
+
+/// `report`'s arguments.
+#[derive(Debug, Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    paths: Paths,
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Bucket width: auto (at most 40 buckets), or 10s, 1m, 15m, 1h, 1d …
+    #[arg(long, default_value = "auto")]
+    bucket: String,
+    /// Prints the buckets as one JSON object.
+    #[arg(long, conflicts_with = "html")]
+    json: bool,
+    /// Writes one self-contained HTML page (charts, filters, no network) to FILE; `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// With --html: a funnel through these events, in order (checkout_started,payment_captured,order_placed).
+    #[arg(long, value_delimiter = ',', requires = "html")]
+    funnel: Vec<String>,
+    /// Which id the funnel follows.
+    #[arg(long, value_enum, default_value = "session", requires = "funnel")]
+    funnel_by: html::FunnelBy,
 }
 
 #[derive(Debug, Args)]
@@ -232,6 +242,29 @@ impl FilterArgs {
     }
 }
 
+/// `report`, as text, JSON or an HTML page.
+fn report(
+    out: &mut commands::Out<'_>,
+    settings: Settings<'_>,
+    args: ReportArgs,
+) -> Result<Outcome, CliError> {
+    let filter = args.filter.build()?;
+    match args.html {
+        Some(page) => {
+            let funnel = (!args.funnel.is_empty()).then_some((args.funnel, args.funnel_by));
+            html_report_command(out, settings, &args.paths.paths, &filter, &page, funnel)
+        }
+        None => report_command(
+            out,
+            settings,
+            &args.paths.paths,
+            &filter,
+            report::parse_width(&args.bucket)?,
+            args.json,
+        ),
+    }
+}
+
 fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -287,25 +320,7 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
             limit,
             count,
         )?,
-        Command::Report {
-            paths,
-            filter,
-            bucket,
-            json,
-            html,
-        } => match html {
-            Some(page) => {
-                html_report_command(&mut out, settings, &paths.paths, &filter.build()?, &page)?
-            }
-            None => report_command(
-                &mut out,
-                settings,
-                &paths.paths,
-                &filter.build()?,
-                report::parse_width(&bucket)?,
-                json,
-            )?,
-        },
+        Command::Report(args) => report(&mut out, settings, args)?,
         Command::Trace { id, paths, json } => {
             trace_command(&mut out, settings, &paths.paths, &id, json)?
         }

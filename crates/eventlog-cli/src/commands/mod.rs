@@ -18,7 +18,7 @@ mod validate;
 
 pub(crate) use query::query_command;
 pub(crate) use report::{html_report_command, report_command};
-pub(crate) use shared::Settings;
+pub(crate) use shared::{Out, Settings};
 pub(crate) use stats::stats_command;
 pub(crate) use trace::trace_command;
 pub(crate) use validate::validate_command;

@@ -24,16 +24,20 @@ pub(crate) fn report_command(
     Ok(outcome)
 }
 
-/// `report --html FILE`: the page, written to FILE (or stdout for `-`),
-/// its path and size said on stdout.
+/// `report --html FILE [--funnel a,b,c]`: the page, written to FILE (or
+/// stdout for `-`), its path and size said on stdout.
 pub(crate) fn html_report_command(
     out: &mut Out<'_>,
     settings: Settings<'_>,
     paths: &[PathBuf],
     filter: &Filter,
     page: &Path,
+    funnel: Option<(Vec<String>, html::FunnelBy)>,
 ) -> Result<Outcome, CliError> {
-    let mut builder = html::PageBuilder::default();
+    let mut builder = match funnel {
+        Some((steps, by)) => html::PageBuilder::with_funnel(steps, by),
+        None => html::PageBuilder::default(),
+    };
     let read = read_records(settings, paths, |record| {
         if filter.matches(record) {
             builder.add(record);

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::funnel::{Funnel, FunnelBuilder, FunnelBy};
 use crate::filter::{lookup, timestamp};
 
 /// Bucket widths in seconds; each divides the next, so counts re-key exactly.
@@ -178,6 +179,8 @@ pub(crate) struct PageData {
     pub(crate) samples: Vec<Sample>,
     /// Every record the page holds of a few whole traces, by trace id.
     pub(crate) traces: BTreeMap<String, Vec<Sample>>,
+    /// With `--funnel`: how far ids got through its steps.
+    pub(crate) funnel: Option<Funnel>,
 }
 
 /// The aggregation in progress.
@@ -210,6 +213,7 @@ pub(crate) struct PageBuilder {
     traces: BTreeMap<String, Vec<Sample>>,
     /// Recent traces not (yet) kept, oldest first.
     recent: std::collections::VecDeque<(String, Vec<Sample>)>,
+    funnel: Option<FunnelBuilder>,
 }
 
 fn text<'a>(record: &'a Map<String, Value>, key: &str) -> &'a str {
@@ -217,6 +221,14 @@ fn text<'a>(record: &'a Map<String, Value>, key: &str) -> &'a str {
 }
 
 impl PageBuilder {
+    /// Also follows each `by` id through `steps` (event names).
+    pub(crate) fn with_funnel(steps: Vec<String>, by: FunnelBy) -> Self {
+        Self {
+            funnel: Some(FunnelBuilder::new(steps, by)),
+            ..Self::default()
+        }
+    }
+
     fn width(&self) -> i64 {
         WIDTHS.get(self.width_step).copied().unwrap_or(7 * 86_400)
     }
@@ -266,6 +278,9 @@ impl PageBuilder {
         self.add_health(record, event);
         self.keep_sample(record, ms);
         self.keep_trace(record, ms, level);
+        if let Some(funnel) = &mut self.funnel {
+            funnel.add(record, event, ms);
+        }
     }
 
     fn keep_sample(&mut self, record: &Map<String, Value>, ms: i64) {
@@ -486,6 +501,7 @@ impl PageBuilder {
                 .collect(),
             samples: self.samples,
             traces: self.traces,
+            funnel: self.funnel.map(FunnelBuilder::finish),
         }
     }
 }

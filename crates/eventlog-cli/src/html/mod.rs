@@ -8,9 +8,11 @@
 //! small and its licence ours.
 
 mod data;
+mod funnel;
 
 pub(crate) use data::PageBuilder;
 use data::PageData;
+pub(crate) use funnel::FunnelBy;
 
 const TEMPLATE: &str = include_str!("page.html");
 const CSS: &str = include_str!("page.css");

@@ -289,10 +289,29 @@
     $("trace-note").textContent = `${recs.length} records of trace ${state.trace} over ${(span).toFixed(1)} ms (the page holds ${Object.keys(D.traces).length} traces whole, those with an error first; eventlog trace ${recs[0].request_id || state.trace} prints any).`;
   }
 
+  // Computed over all records when the page was written: the filters and
+  // the time range do not change it.
+  function funnel() {
+    const F = D.funnel;
+    if (!F) return;
+    $("funnel").hidden = false;
+    $("funnel-by").textContent = `per ${F.by}, over all records`;
+    const first = F.steps.length ? F.steps[0].reached : 0;
+    $("funnel-table").innerHTML = `<tr><th>step</th><th>event</th><th class="n">reached</th><th class="n">of the first</th><th class="n">lost from the step before</th><th class="n">median time from the step before</th></tr>` + F.steps.map((s, i) => {
+      const prev = i ? F.steps[i - 1].reached : s.reached;
+      const pct = first ? ((s.reached / first) * 100).toFixed(1) + " %" : "";
+      const lost = i ? `${fmt(prev - s.reached)} (${prev ? (((prev - s.reached) / prev) * 100).toFixed(1) : "0.0"} %)` : "";
+      const median = s.median_ms_from_previous === null ? "" : `${s.median_ms_from_previous.toFixed(1)} ms`;
+      return `<tr data-event="${esc(s.event)}" data-reached="${s.reached}" data-median-ms="${s.median_ms_from_previous === null ? "" : s.median_ms_from_previous}"><td>${i + 1}</td><td>${esc(s.event)}</td><td class="n">${fmt(s.reached)}</td><td class="n">${pct}</td><td class="n">${lost}</td><td class="n">${median}</td></tr>`;
+    }).join("");
+    $("funnel-paths").innerHTML = F.paths.map(([path, n]) => `<tr data-path="${esc(path.join(" > "))}" data-count="${n}"><td>${esc(path.join(" → "))}</td><td class="n">${fmt(n)}</td></tr>`).join("");
+    $("funnel-note").textContent = `${fmt(F.ids)} ids with records${F.untracked ? `; ${fmt(F.untracked)} records of ids past the cap were not followed` : ""}. A step counts when its event comes after the step before.`;
+  }
+
   function draw() {
     $("range").textContent = state.from === B0 && state.to === B1 ? `all of ${time(B0)} … ${time(B1 + 1)}` : `${time(state.from)} … ${time(state.to + 1)}`;
     $("range").dataset.from = state.from; $("range").dataset.to = state.to;
-    volume(); errorsPanel(); topEvents(); anomaliesPanel(); latency(); health(); records(); trace();
+    volume(); errorsPanel(); topEvents(); anomaliesPanel(); funnel(); latency(); health(); records(); trace();
   }
 
   for (const id of ["volume-chart", "errors-chart", "latency-heat"]) brushable($(id));

@@ -286,7 +286,7 @@ fn the_html_report_shows_the_fixtures_answers_in_a_real_browser() {
 
     // Every panel has ink in the screenshot taken before the drag.
     let panels = browser.eval(
-        "[...document.querySelectorAll('main section')].map(s => { const r = s.getBoundingClientRect(); return [s.id, r.left + scrollX, r.top + scrollY, r.width, r.height]; })",
+        "[...document.querySelectorAll('main section')].filter(s => !s.hidden).map(s => { const r = s.getBoundingClientRect(); return [s.id, r.left + scrollX, r.top + scrollY, r.width, r.height]; })",
     );
     for panel in panels.as_array().unwrap() {
         let id = panel[0].as_str().unwrap();
@@ -304,4 +304,75 @@ fn the_html_report_shows_the_fixtures_answers_in_a_real_browser() {
     if let Some(path) = std::env::var_os("EVENTLOG_REPORT_SCREENSHOT") {
         std::fs::write(path, &shot.png).unwrap();
     }
+}
+
+#[test]
+fn the_funnel_counts_each_session_through_its_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("app.jsonl");
+    let mut lines = String::new();
+    let mut push = |session: usize, second: i64, event: &str| {
+        let record = json!({
+            "timestamp": ts(START + second, 0), "level": "INFO", "event_name": event,
+            "event_type": "user_action", "service": "shop", "session_id": format!("sess_{session}"),
+        });
+        let _ = writeln!(lines, "{record}");
+    };
+    // 10 sessions start; 7 pay (session s after 10 + s seconds); 4 of those
+    // place the order 5 s later. Session 9 pays before it starts: no step 2.
+    for s in 0..10 {
+        let start = s as i64 * 100;
+        if s == 9 {
+            push(s, start - 1, "payment_captured");
+        }
+        push(s, start, "checkout_started");
+        if s < 7 {
+            push(s, start + 10 + s as i64, "payment_captured");
+            if s < 4 {
+                push(s, start + 15 + s as i64, "order_placed");
+            }
+        }
+    }
+    std::fs::write(&logs, lines).unwrap();
+    let page = dir.path().join("report.html");
+    let out = eventlog(&[
+        "report",
+        "--html",
+        page.to_str().unwrap(),
+        "--funnel",
+        "checkout_started,payment_captured,order_placed",
+        "--funnel-by",
+        "session",
+        logs.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+
+    let mut browser = Browser::launch();
+    browser.open_file(&page);
+    assert_eq!(browser.errors(), Vec::<String>::new());
+    let steps = rows(&mut browser, "funnel-table");
+    let reached: Vec<&str> = steps.iter().map(|s| s["reached"].as_str()).collect();
+    assert_eq!(reached, ["10", "7", "4"]);
+    // Medians of 10..=16 s and of 5 s, in milliseconds.
+    assert_eq!(steps[1]["medianMs"], "13000");
+    assert_eq!(steps[2]["medianMs"], "5000");
+    let paths = rows(&mut browser, "funnel-paths");
+    let count = |path: &str| {
+        paths
+            .iter()
+            .find(|p| p["path"] == path)
+            .map(|p| p["count"].clone())
+    };
+    assert_eq!(
+        count("checkout_started > payment_captured > order_placed").as_deref(),
+        Some("4")
+    );
+    assert_eq!(
+        count("checkout_started > payment_captured").as_deref(),
+        Some("3")
+    );
+    assert_eq!(
+        count("payment_captured > checkout_started").as_deref(),
+        Some("1")
+    );
 }
