@@ -6,5 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 mod checkout_service;
+mod generator;
 mod rolling_files;
 mod stacks;
