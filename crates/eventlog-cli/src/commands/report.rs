@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::shared::{Out, Settings, after_reading, read_records, write_result};
+use super::shared::{Accumulate, Out, Settings, after_reading, read_records, write_result};
 use crate::filter::Filter;
 use crate::outcome::{CliError, Outcome};
 use crate::report;
@@ -15,8 +15,13 @@ pub(crate) fn report_command(
     width: Option<i64>,
     json: bool,
 ) -> Result<Outcome, CliError> {
+    let task = Accumulate {
+        new: report::Reporter::default,
+        add: report::Reporter::add,
+        filter,
+    };
     let mut reporter = report::Reporter::default();
-    let read = read_records(settings, paths, |record| reporter.add(record, filter))?;
+    let read = read_records(settings, paths, &task, |part| reporter.merge(part))?;
     let outcome = after_reading(&read, Outcome::Done);
     let report = reporter.finish(width)?;
     write_result(out, json, &report, || report.render())?;
