@@ -142,32 +142,16 @@ fn has_stop(w: u64) -> bool {
     (zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) | below_space) != 0
 }
 
-/// `0x80` in each byte of `x` that is zero, and nothing else (no borrow
-/// crosses bytes, so every flag is exact).
-fn zero_bytes(x: u64) -> u64 {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    !(((x & LOW7) + LOW7) | x | LOW7)
-}
-
-/// One pass over the line, 8 bytes at a time: whether it holds a
-/// backslash, and whether it holds a control byte.
+/// One pass over the line: whether it holds a backslash, and whether it
+/// holds a control byte. Written without an early exit so the compiler
+/// turns it into vector compares (16 bytes a step on any x86-64).
 fn classify(b: &[u8]) -> (bool, bool) {
-    let (mut backslash, mut control) = (0u64, 0u64);
-    let mut words = b.chunks_exact(8);
-    for w in &mut words {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(w);
-        let x = u64::from_le_bytes(word);
-        backslash |= zero_bytes(x ^ (ONES * u64::from(b'\\')));
-        // Below 0x20: the top three bits clear.
-        control |= zero_bytes(x & (ONES * 0xE0));
+    let (mut backslash, mut control) = (0u8, 0u8);
+    for &c in b {
+        backslash |= u8::from(c == b'\\');
+        control |= u8::from(c < 0x20);
     }
-    let (mut bs, mut ctl) = (backslash != 0, control != 0);
-    for &c in words.remainder() {
-        bs |= c == b'\\';
-        ctl |= c < 0x20;
-    }
-    (bs, ctl)
+    (backslash != 0, control != 0)
 }
 
 /// The first `"` in `bytes`, 8 bytes at a time: strings are short, and
