@@ -449,7 +449,11 @@ impl<'r> Worker<'r> {
                     let gz = flate2::bufread::MultiGzDecoder::new(reader);
                     self.lines(gz, false, None, seq_base, task, &mut done, stop, &sink);
                 } else {
-                    self.lines(reader, false, None, seq_base, task, &mut done, stop, &sink);
+                    // Read straight into the worker's buffer: through the
+                    // BufReader every byte would be copied twice.
+                    let head = io::Cursor::new(reader.buffer().to_vec());
+                    let plain = head.chain(reader.into_inner());
+                    self.lines(plain, false, None, seq_base, task, &mut done, stop, &sink);
                 }
             }
         }
