@@ -31,9 +31,11 @@ use crate::view::RecordView;
 
 /// Plain files bigger than this are cut into ranges read in parallel.
 const SPLIT_ABOVE: u64 = 8 << 20;
-/// The size of a range: small enough to share a file among the cores
+/// The largest range: small enough to share a file among the cores
 /// evenly, big enough that a range's setup is nothing.
 const RANGE: u64 = 32 << 20;
+/// The smallest range.
+const MIN_RANGE: u64 = 1 << 20;
 /// A worker's read buffer (grown for a longer line).
 const BUFFER: usize = 1 << 20;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -44,6 +46,11 @@ pub(crate) trait Task: Sync {
     type Part: Send;
     fn part(&self) -> Self::Part;
     fn line(&self, part: &mut Self::Part, line: &ScanLine<'_>);
+    /// Whether the part needs no more lines (`query --limit N` has N):
+    /// the rest of the unit is not read.
+    fn full(&self, _part: &Self::Part) -> bool {
+        false
+    }
 }
 
 /// A line that parsed as a record and passed the prefilter.
@@ -144,11 +151,11 @@ fn plan(found: &Found, threads: usize, summary: &mut ReadSummary) -> Vec<Unit> {
         // Only the path as given is shown, as before.
         let shown = input.path.clone();
         #[cfg(unix)]
-        if let Some(ranges) = ranges_of(&file, threads) {
+        if let Some((size, ranges)) = ranges_of(&file, threads) {
             let file = Arc::new(file);
             let count = ranges.len();
             for (i, start) in ranges.into_iter().enumerate() {
-                let end = (i + 1 < count).then(|| start + RANGE);
+                let end = (i + 1 < count).then(|| start + size);
                 units.push(Unit {
                     input: index,
                     path: shown.clone(),
@@ -170,9 +177,10 @@ fn plan(found: &Found, threads: usize, summary: &mut ReadSummary) -> Vec<Unit> {
     units
 }
 
-/// The starts of a big regular plain file's ranges, or `None` to read it whole.
+/// The size and starts of a big regular plain file's ranges (at least
+/// four per thread), or `None` to read it whole.
 #[cfg(unix)]
-fn ranges_of(file: &std::fs::File, threads: usize) -> Option<Vec<u64>> {
+fn ranges_of(file: &std::fs::File, threads: usize) -> Option<(u64, Vec<u64>)> {
     use std::os::unix::fs::FileExt as _;
     let meta = file.metadata().ok()?;
     if threads < 2 || !meta.is_file() || meta.len() <= SPLIT_ABOVE {
@@ -182,7 +190,11 @@ fn ranges_of(file: &std::fs::File, threads: usize) -> Option<Vec<u64>> {
     if file.read_exact_at(&mut head, 0).is_err() || head == GZIP_MAGIC {
         return None;
     }
-    Some((0..meta.len().div_ceil(RANGE)).map(|i| i * RANGE).collect())
+    let size = (meta.len() / (threads as u64 * 4)).clamp(MIN_RANGE, RANGE);
+    Some((
+        size,
+        (0..meta.len().div_ceil(size)).map(|i| i * size).collect(),
+    ))
 }
 
 /// A range read through `pread`, so ranges of one file share its handle.
@@ -508,6 +520,9 @@ impl<'r> Worker<'r> {
                     continue;
                 }
                 self.one(line_from, line_to, seq_base, task, done, sink);
+                if task.full(&done.part) {
+                    return;
+                }
                 since_check += 1;
                 if since_check >= 4096 {
                     since_check = 0;

@@ -43,6 +43,9 @@ impl Task for Lines<'_> {
     fn part(&self) -> Self::Part {
         (0, Vec::new())
     }
+    fn full(&self, (matched, _): &Self::Part) -> bool {
+        self.limit.is_some_and(|l| *matched >= l)
+    }
     fn line(&self, (matched, out): &mut Self::Part, line: &ScanLine<'_>) {
         if self.limit.is_some_and(|l| *matched >= l) || !self.filter.matches(&line.record) {
             return;
@@ -67,6 +70,9 @@ impl Task for Rows<'_> {
     type Part = Vec<Vec<Value>>;
     fn part(&self) -> Self::Part {
         Vec::new()
+    }
+    fn full(&self, rows: &Self::Part) -> bool {
+        self.limit.is_some_and(|l| rows.len() as u64 >= l)
     }
     fn line(&self, rows: &mut Self::Part, line: &ScanLine<'_>) {
         if self.limit.is_some_and(|l| rows.len() as u64 >= l) || !self.filter.matches(&line.record)
