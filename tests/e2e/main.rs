@@ -7,5 +7,6 @@
 
 mod browser;
 mod checkout_service;
+mod generator;
 mod rolling_files;
 mod stacks;

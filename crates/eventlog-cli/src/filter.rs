@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use crate::outcome::CliError;
+use crate::view::{FieldRef, RecordView};
 
 /// `TRACE` … `ERROR` as 0 … 4.
 pub(crate) fn level_rank(level: &str) -> Option<u8> {
@@ -18,39 +19,12 @@ pub(crate) fn level_rank(level: &str) -> Option<u8> {
     }
 }
 
-/// The value at `path` in `record`: a top-level key, or dotted into nested
-/// objects (`metadata.error_type`, `span.fields.order_id`); a key that
-/// itself holds dots (`http.response.status_code`) matches whole first. A
-/// bare name found nowhere at the top is looked up in `metadata`, so
-/// `error_type` finds `metadata.error_type`.
-pub(crate) fn lookup<'a>(record: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    dotted(record, path).or_else(|| match record.get("metadata") {
-        Some(Value::Object(meta)) if !path.starts_with("metadata.") => dotted(meta, path),
-        _ => None,
-    })
-}
-
-fn dotted<'a>(obj: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    if let Some(v) = obj.get(path) {
-        return Some(v);
-    }
-    // Longest prefix first, so `a.b` as a key wins over `a` → `b`.
-    for (i, _) in path
-        .match_indices('.')
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-    {
-        let (Some(head), Some(rest)) = (path.get(..i), path.get(i + 1..)) else {
-            continue;
-        };
-        if let Some(Value::Object(inner)) = obj.get(head)
-            && let Some(v) = dotted(inner, rest)
-        {
-            return Some(v);
-        }
-    }
-    None
+/// The value at `path` in `record` (see [`RecordView::lookup`]).
+#[cfg(test)]
+pub(crate) fn lookup(record: &Map<String, Value>, path: &str) -> Option<Value> {
+    RecordView::Full(record)
+        .lookup(path)
+        .map(FieldRef::to_value)
 }
 
 /// A value as a query compares it: strings as they are, other scalars as
@@ -62,41 +36,157 @@ pub(crate) fn as_text(v: &Value) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// How a `--where` condition compares.
+#[derive(Debug, Clone)]
+enum Op {
+    /// `=` / `!=`: the value's text (strings as they are, numbers as JSON writes them).
+    Eq,
+    Ne,
+    /// `>` `>=` `<` `<=`: numbers only; a record whose value is not a number fails.
+    Gt(f64),
+    Ge(f64),
+    Lt(f64),
+    Le(f64),
+    /// `~` / `!~`: a regular expression found anywhere in the text (a plain
+    /// word is a substring match).
+    Match(regex::Regex),
+    NotMatch(regex::Regex),
+    /// `in (a,b,c)` / `not in (a,b,c)`: the text is one of them.
+    In(Vec<String>),
+    NotIn(Vec<String>),
+}
+
 /// One `--where` condition.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Condition {
     path: String,
     value: String,
-    negated: bool,
+    op: Op,
+}
+
+/// The longest regex `~` compiles (bytes of its program), so a hostile
+/// pattern is an error, not memory.
+const REGEX_LIMIT: usize = 1 << 20;
+
+/// The operators, longest first at each position.
+const OPERATORS: [&str; 8] = ["!=", "!~", ">=", "<=", "=", ">", "<", "~"];
+
+/// Where the operator starts and which one; ` in (` and ` not in (` too.
+fn find_operator(text: &str) -> Option<(usize, &'static str, usize)> {
+    for (i, c) in text.char_indices() {
+        let rest = text.get(i..)?;
+        if let Some(op) = OPERATORS.iter().find(|op| rest.starts_with(**op)) {
+            return Some((i, op, i + op.len()));
+        }
+        if c.is_whitespace() {
+            let word = rest.trim_start();
+            let (negated, word) = match word.strip_prefix("not") {
+                Some(w) if w.starts_with(char::is_whitespace) => (true, w.trim_start()),
+                _ => (false, word),
+            };
+            if let Some(list) = word.strip_prefix("in")
+                && list.trim_start().starts_with('(')
+            {
+                let at = text.len() - list.trim_start().len();
+                return Some((i, if negated { "not in" } else { "in" }, at));
+            }
+        }
+    }
+    None
 }
 
 impl Condition {
-    /// `key=value` or `key!=value`, split at the first `=` (a key holds
-    /// none; the value may hold any, `!=` included).
+    /// `KEY OP VALUE`: the key is the text before the first operator
+    /// (`=`, `!=`, `>`, `>=`, `<`, `<=`, `~`, `!~`, ` in (…)`, ` not in (…)`);
+    /// for `=` and `!=` the value is everything after it, as it is.
     pub(crate) fn parse(text: &str) -> Result<Self, CliError> {
-        let bad = || CliError::BadArgument {
+        let bad = |expected| CliError::BadArgument {
             arg: "--where",
             value: text.to_owned(),
-            expected: "KEY=VALUE or KEY!=VALUE, for example metadata.error_type=card_declined",
+            expected,
         };
-        let (key, value) = text.split_once('=').ok_or_else(bad)?;
-        let (path, negated) = match key.strip_suffix('!') {
-            Some(path) => (path, true),
-            None => (key, false),
-        };
-        if path.trim().is_empty() {
-            return Err(bad());
+        let general = "KEY=VALUE, KEY!=VALUE, KEY>N (>=, <, <=), KEY~REGEX, KEY!~REGEX or KEY in (A,B,C), for example metadata.error_type=card_declined (--exists KEY for presence)";
+        let (at, op, after) = find_operator(text).ok_or_else(|| bad(general))?;
+        let path = text.get(..at).unwrap_or_default().trim();
+        let value = text.get(after..).unwrap_or_default();
+        if path.is_empty() {
+            return Err(bad(general));
         }
+        let number = || -> Result<f64, CliError> {
+            value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| {
+                    bad("a number after >, >=, < or <=, for example metadata.duration_ms>500")
+                })
+        };
+        let regex = || -> Result<regex::Regex, CliError> {
+            regex::RegexBuilder::new(value)
+                .size_limit(REGEX_LIMIT)
+                .build()
+                .map_err(|_| bad("a valid regular expression after ~ (at most 1 MiB compiled), for example message~timeout"))
+        };
+        let list = || -> Result<Vec<String>, CliError> {
+            let inner = value
+                .trim()
+                .strip_prefix('(')
+                .and_then(|v| v.strip_suffix(')'))
+                .ok_or_else(|| bad("KEY in (A,B,C): values in parentheses, separated by commas"))?;
+            let items: Vec<String> = inner.split(',').map(|v| v.trim().to_owned()).collect();
+            if items.iter().all(String::is_empty) {
+                return Err(bad("KEY in (A,B,C): at least one value"));
+            }
+            Ok(items)
+        };
+        let op = match op {
+            "=" => Op::Eq,
+            "!=" => Op::Ne,
+            ">" => Op::Gt(number()?),
+            ">=" => Op::Ge(number()?),
+            "<" => Op::Lt(number()?),
+            "<=" => Op::Le(number()?),
+            "~" => Op::Match(regex()?),
+            "!~" => Op::NotMatch(regex()?),
+            "in" => Op::In(list()?),
+            _ => Op::NotIn(list()?),
+        };
         Ok(Condition {
-            path: path.trim().to_owned(),
+            path: path.to_owned(),
             value: value.to_owned(),
-            negated,
+            op,
         })
     }
 
-    fn holds(&self, record: &Map<String, Value>) -> bool {
-        let equal = lookup(record, &self.path).is_some_and(|v| as_text(v) == self.value);
-        equal != self.negated
+    fn negated(&self) -> bool {
+        matches!(self.op, Op::Ne | Op::NotMatch(_) | Op::NotIn(_))
+    }
+
+    pub(crate) fn holds(&self, record: &RecordView<'_>) -> bool {
+        let found = record.lookup(&self.path);
+        let number = || found.and_then(FieldRef::as_f64);
+        match &self.op {
+            Op::Eq => found.is_some_and(|v| v.as_text() == self.value),
+            Op::Ne => found.is_none_or(|v| v.as_text() != self.value),
+            Op::Gt(n) => number().is_some_and(|v| v > *n),
+            Op::Ge(n) => number().is_some_and(|v| v >= *n),
+            Op::Lt(n) => number().is_some_and(|v| v < *n),
+            Op::Le(n) => number().is_some_and(|v| v <= *n),
+            Op::Match(r) => found.is_some_and(|v| r.is_match(&v.as_text())),
+            Op::NotMatch(r) => !found.is_some_and(|v| r.is_match(&v.as_text())),
+            Op::In(items) => found.is_some_and(|v| items.iter().any(|i| *i == v.as_text())),
+            Op::NotIn(items) => !found.is_some_and(|v| items.iter().any(|i| *i == v.as_text())),
+        }
+    }
+
+    /// Needles a matching line must hold (one of), if the condition gives any.
+    fn needles(&self) -> Option<Vec<String>> {
+        match &self.op {
+            Op::Eq if plain(&self.value) => Some(vec![self.value.clone()]),
+            Op::In(items) if items.iter().all(|i| plain(i)) => Some(items.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -131,25 +221,38 @@ pub(crate) fn parse_time(
 
 /// The record's timestamp, if it has a valid one.
 pub(crate) fn timestamp(record: &Map<String, Value>) -> Option<Timestamp> {
-    record.get("timestamp")?.as_str()?.parse().ok()
+    RecordView::Full(record).timestamp()
 }
 
 /// Substrings a line must hold to possibly match, checked before the line
 /// is parsed: for each group, one of its needles. Parsing is most of the
 /// cost of a query, and most lines of a big file fail it.
 #[derive(Debug, Default)]
-pub(crate) struct Prefilter(Vec<Vec<String>>);
+pub(crate) struct Prefilter(Vec<Vec<memchr::memmem::Finder<'static>>>);
 
 impl Prefilter {
+    fn of(groups: &[Vec<String>]) -> Self {
+        Prefilter(
+            groups
+                .iter()
+                .map(|g| {
+                    g.iter()
+                        .map(|n| memchr::memmem::Finder::new(n.as_bytes()).into_owned())
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+
     /// A prefilter for records holding the string value `id` somewhere.
     pub(crate) fn string_value(id: &str) -> Self {
-        Prefilter(quoted(id).map(|n| vec![vec![n]]).unwrap_or_default())
+        Prefilter::of(&quoted(id).map(|n| vec![vec![n]]).unwrap_or_default())
     }
 
     pub(crate) fn may_match(&self, line: &str) -> bool {
         self.0
             .iter()
-            .all(|group| group.iter().any(|n| line.contains(n.as_str())))
+            .all(|group| group.iter().any(|n| n.find(line.as_bytes()).is_some()))
     }
 }
 
@@ -182,9 +285,15 @@ pub(crate) struct Filter {
     pub(crate) min_level: Option<u8>,
     pub(crate) conditions: Vec<Condition>,
     pub(crate) since: Option<Timestamp>,
+    /// `--since` as given, with what it was relative to, for messages.
+    pub(crate) since_said: Option<String>,
     pub(crate) until: Option<Timestamp>,
     /// Matches `trace_id`, `request_id`, `correlation_id` or `session_id`.
     pub(crate) ids: Vec<String>,
+    /// Keys (paths) a record must have, whatever their value (`--exists`).
+    pub(crate) exists: Vec<String>,
+    /// Keys a record must not have (`--missing`).
+    pub(crate) missing: Vec<String>,
 }
 
 /// The keys an id given to `--id` or `trace` is looked for under.
@@ -199,16 +308,14 @@ impl Filter {
         groups.extend(group(&self.events, quoted));
         groups.extend(group(&self.types, quoted));
         groups.extend(group(&self.ids, quoted));
-        for c in self.conditions.iter().filter(|c| !c.negated) {
-            if plain(&c.value) {
-                groups.push(vec![c.value.clone()]);
-            }
+        for c in self.conditions.iter().filter(|c| !c.negated()) {
+            groups.extend(c.needles());
         }
-        Prefilter(groups)
+        Prefilter::of(&groups)
     }
 
-    pub(crate) fn matches(&self, record: &Map<String, Value>) -> bool {
-        let str_of = |k: &str| record.get(k).and_then(Value::as_str);
+    pub(crate) fn matches(&self, record: &RecordView<'_>) -> bool {
+        let str_of = |k: &str| record.str_of(k);
         if !self.events.is_empty()
             && !str_of("event_name").is_some_and(|n| self.events.iter().any(|e| e == n))
         {
@@ -237,11 +344,16 @@ impl Filter {
         if (self.since.is_some() || self.until.is_some()) && !self.in_window(record) {
             return false;
         }
+        if !self.exists.iter().all(|k| record.lookup(k).is_some())
+            || self.missing.iter().any(|k| record.lookup(k).is_some())
+        {
+            return false;
+        }
         self.conditions.iter().all(|c| c.holds(record))
     }
 
-    fn in_window(&self, record: &Map<String, Value>) -> bool {
-        let Some(t) = timestamp(record) else {
+    fn in_window(&self, record: &RecordView<'_>) -> bool {
+        let Some(t) = record.timestamp() else {
             return false;
         };
         self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
@@ -267,15 +379,15 @@ mod tests {
             "metadata": {"error_type": "timeout", "http.response.status_code": 504, "db": {"rows": 3}},
             "span": {"name": "payment", "fields": {"order_id": "ord_1"}}
         }));
-        assert_eq!(lookup(&r, "metadata.error_type"), Some(&json!("timeout")));
-        assert_eq!(lookup(&r, "error_type"), Some(&json!("timeout")));
+        assert_eq!(lookup(&r, "metadata.error_type"), Some(json!("timeout")));
+        assert_eq!(lookup(&r, "error_type"), Some(json!("timeout")));
         assert_eq!(
             lookup(&r, "metadata.http.response.status_code"),
-            Some(&json!(504))
+            Some(json!(504))
         );
-        assert_eq!(lookup(&r, "http.response.status_code"), Some(&json!(504)));
-        assert_eq!(lookup(&r, "db.rows"), Some(&json!(3)));
-        assert_eq!(lookup(&r, "span.fields.order_id"), Some(&json!("ord_1")));
+        assert_eq!(lookup(&r, "http.response.status_code"), Some(json!(504)));
+        assert_eq!(lookup(&r, "db.rows"), Some(json!(3)));
+        assert_eq!(lookup(&r, "span.fields.order_id"), Some(json!("ord_1")));
         assert_eq!(lookup(&r, "nothing"), None);
         assert_eq!(lookup(&r, "metadata.nothing"), None);
     }
@@ -292,7 +404,11 @@ mod tests {
             ("missing!=x", true),
             ("missing=", false),
         ] {
-            assert_eq!(Condition::parse(text).unwrap().holds(&r), holds, "{text}");
+            assert_eq!(
+                Condition::parse(text).unwrap().holds(&RecordView::Full(&r)),
+                holds,
+                "{text}"
+            );
         }
         for bad in ["novalue", "=x", " =x", "", "=", "!=", " != x", "\u{3000}=x"] {
             assert!(Condition::parse(bad).is_err(), "{bad}");
@@ -310,7 +426,7 @@ mod tests {
         ] {
             let c = Condition::parse(text).unwrap();
             assert_eq!(
-                (c.path.as_str(), c.value.as_str(), c.negated),
+                (c.path.as_str(), c.value.as_str(), c.negated()),
                 (path, value, negated),
                 "{text}"
             );
@@ -360,7 +476,7 @@ mod tests {
             ],
             ..Filter::default()
         };
-        assert!(f.matches(&r) && f.prefilter().may_match(line));
+        assert!(f.matches(&RecordView::Full(&r)) && f.prefilter().may_match(line));
         f.ids = vec!["req_2".into()];
         assert!(!f.prefilter().may_match(line));
         // A value JSON would escape gives no needle, so nothing is skipped.
@@ -393,19 +509,23 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
 
-        /// `--where` with any text: a condition whose key is the trimmed,
-        /// non-empty text before the first `!=` (else `=`), or a `BadArgument`.
+        /// `--where` with any text (any Unicode, empty, operators in any
+        /// order, huge): a condition whose key is the trimmed, non-empty text
+        /// before the first operator, or a `BadArgument` carrying the text,
+        /// never a panic; and a condition holds or not on any record.
         #[test]
-        fn any_where_text_parses_or_is_refused(text in "\\PC*|[=!a. ]{0,8}") {
+        fn any_where_text_parses_or_is_refused(
+            text in "\\PC*|[=!<>~a. ()in,0-9]{0,12}|[a-z.]{1,5} (not )?in \\(\\PC{0,8}\\)|[a-z]{1,3}[<>]=?-?[0-9.e]{0,6}",
+            record in any_json(),
+        ) {
             match Condition::parse(&text) {
                 Ok(c) => {
                     proptest::prop_assert!(!c.path.is_empty());
-                    let (k, v) = text.split_once('=').unwrap();
-                    let negated = k.ends_with('!');
-                    let k = if negated { k.strip_suffix('!').unwrap() } else { k };
-                    proptest::prop_assert_eq!(c.path.as_str(), k.trim());
-                    proptest::prop_assert_eq!(c.value.as_str(), v);
-                    proptest::prop_assert_eq!(c.negated, negated);
+                    let (at, _, _) = find_operator(&text).unwrap();
+                    proptest::prop_assert_eq!(c.path.as_str(), text.get(..at).unwrap().trim());
+                    if let Value::Object(m) = &record {
+                        let _ = c.holds(&RecordView::Full(m));
+                    }
                 }
                 Err(CliError::BadArgument { arg, value, .. }) => {
                     proptest::prop_assert_eq!(arg, "--where");
@@ -443,17 +563,91 @@ mod tests {
             if let (Ok(eq), Ok(ne)) = (
                 Condition::parse(&text),
                 Condition::parse(&format!("{path}!={value}")),
-            ) && !path.contains('=') && !path.contains('!')
+            ) && find_operator(&text).map(|(at, _, _)| at) == Some(path.len())
+                && find_operator(&format!("{path}!={value}")).map(|(at, _, _)| at) == Some(path.len())
             {
-                proptest::prop_assert_ne!(eq.holds(&record), ne.holds(&record));
+                let view = RecordView::Full(&record);
+                proptest::prop_assert_ne!(eq.holds(&view), ne.holds(&view));
             }
             let f = Filter {
                 events: vec![value.clone()],
                 min_level: Some(2),
                 ..Filter::default()
             };
-            let _ = f.matches(&record);
+            let _ = f.matches(&RecordView::Full(&record));
         }
+    }
+
+    #[test]
+    fn numbers_regexes_lists_and_existence() {
+        let r = record(json!({
+            "event_name": "checkout_completed",
+            "metadata": {"duration_ms": 512.5, "status": "timeout", "code": 504, "note": null}
+        }));
+        let v = RecordView::Full(&r);
+        for (text, holds) in [
+            ("metadata.duration_ms>500", true),
+            ("duration_ms>512.5", false),
+            ("duration_ms>=512.5", true),
+            ("duration_ms<1e3", true),
+            ("duration_ms <= 512", false),
+            ("code>500", true),
+            ("status>1", false),
+            ("missing<1", false),
+            ("status~time", true),
+            ("status~^time$", false),
+            ("status!~out$", false),
+            ("missing!~x", true),
+            ("event_name~_completed$", true),
+            ("status in (ok, timeout)", true),
+            ("status in (ok)", false),
+            ("code in (503,504)", true),
+            ("status not in (timeout)", false),
+            ("missing not in (x)", true),
+            ("note=null", true),
+        ] {
+            assert_eq!(Condition::parse(text).unwrap().holds(&v), holds, "{text}");
+        }
+        for bad in [
+            "duration_ms>fast",
+            "duration_ms>",
+            "duration_ms>inf",
+            "status~(",
+            "status in ()",
+            "status in (a",
+            "status in",
+            ">5",
+            " ~x",
+        ] {
+            assert!(Condition::parse(bad).is_err(), "{bad}");
+        }
+        // The first operator wins: the value of `=` keeps any other.
+        let c = Condition::parse("url=a>b~c").unwrap();
+        assert_eq!((c.path.as_str(), c.value.as_str()), ("url", "a>b~c"));
+        let mut f = Filter {
+            exists: vec!["metadata.note".into()],
+            ..Filter::default()
+        };
+        assert!(f.matches(&v));
+        f.missing = vec!["status".into()];
+        assert!(!f.matches(&v));
+        f.missing = vec!["span.name".into()];
+        assert!(f.matches(&v));
+    }
+
+    proptest::proptest! {
+        // Each case compiles a regex of up to 100 000 bytes: few cases.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// A huge `--where`: parsed or refused, never a panic.
+        #[test]
+        fn a_huge_where_text_is_parsed_or_refused(n in 1usize..100_000, c in "[a(~=,\\\\*+]") {
+            let text = format!("k~{}", c.repeat(n));
+            let _ = Condition::parse(&text);
+            let text = format!("k in ({})", "a,".repeat(n));
+            proptest::prop_assert!(Condition::parse(&text).is_ok());
+        }
+
     }
 
     #[test]
@@ -464,7 +658,7 @@ mod tests {
             "request_id": "req_1", "metadata": {"error_type": "card_declined"}
         }));
         let mut f = Filter::default();
-        assert!(f.matches(&r));
+        assert!(f.matches(&RecordView::Full(&r)));
         f.events = vec!["payment_failed".into()];
         f.types = vec!["error".into()];
         f.min_level = level_rank("warn");
@@ -472,11 +666,11 @@ mod tests {
         f.conditions = vec![Condition::parse("error_type=card_declined").unwrap()];
         f.since = Some("2026-12-01T10:00:00Z".parse().unwrap());
         f.until = Some("2026-12-01T10:00:01Z".parse().unwrap());
-        assert!(f.matches(&r));
+        assert!(f.matches(&RecordView::Full(&r)));
         f.min_level = level_rank("error");
-        assert!(!f.matches(&r));
+        assert!(!f.matches(&RecordView::Full(&r)));
         f.min_level = None;
         f.until = Some("2026-12-01T10:00:00.5Z".parse().unwrap());
-        assert!(!f.matches(&r), "until is exclusive");
+        assert!(!f.matches(&RecordView::Full(&r)), "until is exclusive");
     }
 }

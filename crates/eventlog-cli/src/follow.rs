@@ -174,7 +174,9 @@ impl<W: Write> Sink<'_, W> {
         }
         if self.prefilter.may_match(&text)
             && let Ok(record) = ParsedRecord::parse_renamed(&text, self.renames)
-            && self.filter.matches(record.as_map())
+            && self
+                .filter
+                .matches(&crate::view::RecordView::Full(record.as_map()))
         {
             // Flushed at once: someone is watching.
             let written = self

@@ -323,8 +323,6 @@ pub(crate) struct Line<'a> {
     pub(crate) file: &'a Path,
     /// 1-based.
     pub(crate) number: u64,
-    /// As they are in the file (without the line end): what is printed.
-    pub(crate) bytes: &'a [u8],
     /// Where the first invalid UTF-8 is, if any.
     pub(crate) invalid_utf8: Option<usize>,
     pub(crate) record: Result<ParsedRecord, ParseError>,
@@ -455,7 +453,6 @@ fn read_lines(
         each(Line {
             file: &input.path,
             number,
-            bytes,
             invalid_utf8,
             record,
         });

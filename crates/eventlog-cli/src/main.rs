@@ -26,17 +26,22 @@
 // A command line tool prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod aggregate;
 mod commands;
 mod filter;
 mod follow;
+mod format;
 mod html;
 mod input;
 mod keys;
+mod lazy;
 mod outcome;
 mod report;
+mod scan;
 mod stats;
 mod trace;
 mod validate;
+mod view;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -77,6 +82,10 @@ struct Cli {
         default_value = "16MiB"
     )]
     max_line: String,
+    /// Threads that read (default: one per core): big plain files are read in
+    /// ranges, compressed files one per thread.
+    #[arg(long, value_name = "N", global = true)]
+    threads: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,16 +106,22 @@ enum Command {
         /// Prints the counts as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Also counts distinct traces, requests and users (keeps every id seen).
+        #[arg(long)]
+        distinct: bool,
     },
     /// Volume, warnings and errors over time, in buckets (a bar per bucket; `!` marks error spikes).
     Report(ReportArgs),
-    /// Prints the records that match, as they are in the files (JSON lines).
+    /// Prints the records that match, as they are in the files (JSON lines), their
+    /// count, some of their fields, or counts and percentiles by any keys.
     Query {
         #[command(flatten)]
         paths: Paths,
         #[command(flatten)]
         filter: FilterArgs,
-        /// Prints at most this many records.
+        #[command(flatten)]
+        shape: ShapeArgs,
+        /// Prints at most this many records (or rows).
         #[arg(long)]
         limit: Option<u64>,
         /// Prints only how many records match.
@@ -181,6 +196,103 @@ struct Paths {
     paths: Vec<PathBuf>,
 }
 
+/// What `query` prints instead of the records.
+#[derive(Debug, Args)]
+struct ShapeArgs {
+    /// Counts the matching records by the values of these keys (a cross-tab with
+    /// several: --by service,metadata.reason); records without a key count under null.
+    #[arg(long = "by", value_name = "KEY[,KEY…]", value_delimiter = ',', conflicts_with_all = ["follow", "count"])]
+    by: Vec<String>,
+    /// Counts per time bucket of this width (10s, 5m, 1h, 1d), by record timestamp (UTC).
+    #[arg(long, value_name = "WIDTH", conflicts_with_all = ["follow", "count"])]
+    every: Option<String>,
+    /// Counts the distinct values of KEY in each group (repeatable, or KEY,KEY).
+    #[arg(long = "count-distinct", value_name = "KEY", value_delimiter = ',', conflicts_with_all = ["follow", "count"])]
+    count_distinct: Vec<String>,
+    /// Exact percentiles of the numeric FIELD in each group, interpolated linearly
+    /// like DuckDB's quantile_cont (records without a number there are not counted in them).
+    #[arg(long, value_name = "FIELD", conflicts_with_all = ["follow", "count"])]
+    percentiles: Option<String>,
+    /// Which percentiles --percentiles gives, from 0 to 100.
+    #[arg(
+        long = "p",
+        value_name = "P,P…",
+        default_value = "50,95,99",
+        requires = "percentiles"
+    )]
+    p: String,
+    /// Prints these values of each matching record (KEY paths as in --where), as rows.
+    #[arg(long, value_name = "KEY[,KEY…]", value_delimiter = ',', conflicts_with_all = ["follow", "count"])]
+    fields: Vec<String>,
+    /// Orders the rows by COLUMN (repeatable; :desc for largest first). Default:
+    /// bucket, then count largest first, then the keys.
+    #[arg(long, value_name = "COLUMN[:asc|:desc]")]
+    sort: Vec<String>,
+    /// How rows print: table (default for counts), jsonl (default for --fields) or csv.
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
+}
+
+impl ShapeArgs {
+    fn build(self, limit: Option<u64>, count: bool) -> Result<commands::Ask, CliError> {
+        let mut spec = aggregate::Spec {
+            by: self
+                .by
+                .into_iter()
+                .filter(|k| !k.trim().is_empty())
+                .collect(),
+            distinct: self
+                .count_distinct
+                .into_iter()
+                .filter(|k| !k.trim().is_empty())
+                .collect(),
+            ..aggregate::Spec::default()
+        };
+        if let Some(every) = &self.every {
+            spec.every = Some(report::parse_width(every)?.ok_or(CliError::BadArgument {
+                arg: "--every",
+                value: every.clone(),
+                expected: "a width such as 10s, 5m, 1h, 1d",
+            })?);
+        }
+        if let Some(field) = self.percentiles {
+            spec.percentiles = Some((field, aggregate::parse_percents(&self.p)?));
+        }
+        let sort = self
+            .sort
+            .iter()
+            .map(|s| match s.rsplit_once(':') {
+                Some((c, "desc")) => (c.to_owned(), true),
+                Some((c, "asc")) => (c.to_owned(), false),
+                _ => (s.clone(), false),
+            })
+            .collect();
+        if !self.sort.is_empty() && !spec.is_some() && self.fields.is_empty() {
+            return Err(CliError::BadArgument {
+                arg: "--sort",
+                value: self.sort.join(" "),
+                expected: "rows to sort: --by, --every, --count-distinct, --percentiles or --fields",
+            });
+        }
+        Ok(commands::Ask {
+            limit,
+            count,
+            spec,
+            fields: self
+                .fields
+                .into_iter()
+                .filter(|k| !k.trim().is_empty())
+                .collect(),
+            sort,
+            format: self
+                .format
+                .as_deref()
+                .map(format::Format::parse)
+                .transpose()?,
+        })
+    }
+}
+
 #[derive(Debug, Args)]
 struct FilterArgs {
     /// Only this event (repeatable).
@@ -192,13 +304,24 @@ struct FilterArgs {
     /// Only this level and above (trace, debug, info, warn, error).
     #[arg(long)]
     level: Option<String>,
-    /// Only records where KEY=VALUE (or KEY!=VALUE); KEY is a top-level key, a dotted path
-    /// (metadata.error_type, span.name) or a metadata field's name (repeatable).
+    /// Only records where KEY=VALUE, KEY!=VALUE, KEY>N (>=, <, <=: numbers), KEY~REGEX,
+    /// KEY!~REGEX, 'KEY in (A,B)' or 'KEY not in (A,B)'; KEY is a top-level key, a dotted
+    /// path (metadata.error_type, span.name) or a metadata field's name (repeatable).
     #[arg(long = "where", value_name = "KEY=VALUE")]
     conditions: Vec<String>,
+    /// Only records that have KEY, whatever its value (repeatable).
+    #[arg(long = "exists", value_name = "KEY")]
+    exists: Vec<String>,
+    /// Only records that do not have KEY (repeatable).
+    #[arg(long = "missing", value_name = "KEY")]
+    missing: Vec<String>,
     /// Only records at or after this time: RFC 3339, or back from now (90s, 15m, 2h, 1d).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "since_last")]
     since: Option<String>,
+    /// Only records at most this long before the newest record (90s, 15m, 2h, 7d): for
+    /// files that end before now. The newest is looked for at the end of each file.
+    #[arg(long = "since-last", value_name = "SPAN")]
+    since_last: Option<String>,
     /// Only records before this time: RFC 3339, or back from now.
     #[arg(long)]
     until: Option<String>,
@@ -208,8 +331,34 @@ struct FilterArgs {
 }
 
 impl FilterArgs {
-    fn build(self) -> Result<Filter, CliError> {
+    fn build(self, paths: &[PathBuf], max_line: usize) -> Result<Filter, CliError> {
         let now = jiff::Timestamp::now();
+        let mut since_said = self.since.clone().map(|s| {
+            if s.parse::<jiff::Timestamp>().is_ok() {
+                s
+            } else {
+                format!("{s} (back from now, {now})")
+            }
+        });
+        let mut since = self
+            .since
+            .map(|s| parse_time("--since", &s, now))
+            .transpose()?;
+        if let Some(span) = &self.since_last {
+            // Checked before the files are read.
+            parse_time("--since-last", span, now)?;
+            if span.parse::<jiff::Timestamp>().is_ok() {
+                return Err(CliError::BadArgument {
+                    arg: "--since-last",
+                    value: span.clone(),
+                    expected: "a span back from the newest record (90s, 15m, 2h, 7d)",
+                });
+            }
+            if let Some(newest) = scan::newest_record(&input::collect(paths)?, max_line) {
+                since = Some(parse_time("--since-last", span, newest)?);
+                since_said = Some(format!("{span} (back from the newest record, {newest})"));
+            }
+        }
         let min_level = self
             .level
             .map(|l| {
@@ -229,10 +378,10 @@ impl FilterArgs {
                 .iter()
                 .map(|c| Condition::parse(c))
                 .collect::<Result<_, _>>()?,
-            since: self
-                .since
-                .map(|s| parse_time("--since", &s, now))
-                .transpose()?,
+            since,
+            since_said,
+            exists: self.exists,
+            missing: self.missing,
             until: self
                 .until
                 .map(|s| parse_time("--until", &s, now))
@@ -248,7 +397,7 @@ fn report(
     settings: Settings<'_>,
     args: ReportArgs,
 ) -> Result<Outcome, CliError> {
-    let filter = args.filter.build()?;
+    let filter = args.filter.build(&args.paths.paths, settings.max_line)?;
     match args.html {
         Some(page) => {
             let funnel = (!args.funnel.is_empty()).then_some((args.funnel, args.funnel_by));
@@ -275,12 +424,13 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
             top,
             by,
             json,
+            distinct,
         } => stats_command(
             &mut out,
             settings,
             &paths.paths,
-            &filter.build()?,
-            (top, by),
+            &filter.build(&paths.paths, settings.max_line)?,
+            (top, by, distinct),
             json,
         )?,
         Command::Query {
@@ -297,7 +447,7 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
                     expected: "exactly one file to follow, such as logs/checkout.jsonl",
                 });
             };
-            let filter = filter.build()?;
+            let filter = filter.build(&paths.paths, settings.max_line)?;
             let how = follow::Following {
                 renames: settings.renames,
                 filter: &filter,
@@ -309,17 +459,20 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
         Command::Query {
             paths,
             filter,
+            shape,
             limit,
             count,
             follow: false,
-        } => query_command(
-            &mut out,
-            settings,
-            &paths.paths,
-            &filter.build()?,
-            limit,
-            count,
-        )?,
+        } => {
+            let ask = shape.build(limit, count)?;
+            query_command(
+                &mut out,
+                settings,
+                &paths.paths,
+                &filter.build(&paths.paths, settings.max_line)?,
+                &ask,
+            )?
+        }
         Command::Report(args) => report(&mut out, settings, args)?,
         Command::Trace { id, paths, json } => {
             trace_command(&mut out, settings, &paths.paths, &id, json)?
@@ -358,6 +511,10 @@ fn main() -> ExitCode {
             Settings {
                 renames: &renames,
                 max_line,
+                threads: cli
+                    .threads
+                    .unwrap_or_else(scan::default_threads)
+                    .clamp(1, 64),
             },
         )
     });

@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
-use crate::filter::{Filter, level_rank, timestamp};
+use crate::filter::{Filter, level_rank};
+use crate::view::RecordView;
 
 /// Bucket widths `--bucket auto` chooses from, in seconds.
 const WIDTHS: [i64; 12] = [
@@ -88,27 +88,34 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
-    pub(crate) fn add(&mut self, record: &Map<String, Value>, filter: &Filter) {
+    /// Adds `other`'s seconds (another part of the files) to these.
+    pub(crate) fn merge(&mut self, other: Reporter) {
+        self.untimed += other.untimed;
+        for (second, counts) in other.seconds {
+            self.seconds.entry(second).or_default().merge(&counts);
+        }
+    }
+
+    pub(crate) fn add(&mut self, record: &RecordView<'_>, filter: &Filter) {
         if !filter.matches(record) {
             return;
         }
-        let Some(t) = timestamp(record) else {
+        let Some(t) = record.timestamp() else {
             self.untimed += 1;
             return;
         };
         let c = self.seconds.entry(t.as_second()).or_default();
         c.records += 1;
-        let level = record
-            .get("level")
-            .and_then(Value::as_str)
-            .and_then(level_rank);
-        let is_error =
-            level == Some(4) || record.get("event_type").and_then(Value::as_str) == Some("error");
+        let level = record.str_of("level").and_then(level_rank);
+        let is_error = level == Some(4) || record.str_of("event_type") == Some("error");
         if is_error {
             c.errors += 1;
-            if let Some(Value::String(e)) = record.get("metadata").and_then(|m| m.get("error_type"))
+            if let Some(e) = record
+                .get("metadata")
+                .and_then(|m| m.get_key("error_type"))
+                .and_then(crate::view::FieldRef::as_str)
             {
-                *c.error_types.entry(e.clone()).or_insert(0) += 1;
+                *c.error_types.entry(e.to_owned()).or_insert(0) += 1;
             }
         } else if level == Some(3) {
             c.warnings += 1;
@@ -280,11 +287,11 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn add(r: &mut Reporter, v: Value) {
         let Value::Object(m) = v else { unreachable!() };
-        r.add(&m, &Filter::default());
+        r.add(&RecordView::Full(&m), &Filter::default());
     }
 
     #[test]

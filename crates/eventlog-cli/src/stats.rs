@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
-use crate::filter::{Filter, timestamp};
+use crate::filter::Filter;
 use crate::input::ReadSummary;
+use crate::view::{FieldRef, RecordView};
 
 /// The counts `stats` prints (and writes as JSON with `--json`).
 #[derive(Debug, Default, Serialize)]
@@ -33,9 +33,10 @@ pub(crate) struct Stats {
     /// `metadata.error_type` of records that have one.
     pub(crate) by_error_type: BTreeMap<String, u64>,
     pub(crate) by_service: BTreeMap<String, u64>,
-    pub(crate) distinct_traces: usize,
-    pub(crate) distinct_requests: usize,
-    pub(crate) distinct_users: usize,
+    /// Counted only with `--distinct` (a set of every id costs memory).
+    pub(crate) distinct_traces: Option<usize>,
+    pub(crate) distinct_requests: Option<usize>,
+    pub(crate) distinct_users: Option<usize>,
     /// Records the layer annotated with `schema_errors` when writing them.
     pub(crate) with_schema_errors: u64,
     /// `duration_ms` of span-close records, by span name.
@@ -91,6 +92,14 @@ pub(crate) struct Counter {
     durations: BTreeMap<String, Vec<f64>>,
     /// The `--by` keys.
     keys: Vec<String>,
+    /// `--distinct`: collect the ids.
+    distinct: bool,
+}
+
+fn add_counts(mine: &mut BTreeMap<String, u64>, theirs: BTreeMap<String, u64>) {
+    for (k, n) in theirs {
+        *mine.entry(k).or_insert(0) += n;
+    }
 }
 
 fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
@@ -102,62 +111,107 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
 }
 
 impl Counter {
-    /// A counter that also counts the values of each of `keys`.
-    pub(crate) fn new(keys: Vec<String>) -> Self {
+    /// A counter that also counts the values of each of `keys`, and the
+    /// distinct ids if `distinct`.
+    pub(crate) fn new(keys: Vec<String>, distinct: bool) -> Self {
         let mut counter = Counter::default();
         for key in &keys {
             counter.stats.by_key.insert(key.clone(), BTreeMap::new());
         }
         counter.keys = keys;
+        counter.distinct = distinct;
         counter
     }
 
-    pub(crate) fn add(&mut self, record: &Map<String, Value>, filter: &Filter) {
+    /// Adds `other`'s counts (another part of the files) to these.
+    pub(crate) fn merge(&mut self, other: Counter) {
+        let (s, o) = (&mut self.stats, other.stats);
+        s.records += o.records;
+        s.with_schema_errors += o.with_schema_errors;
+        for (mine, theirs) in [
+            (&mut s.by_level, o.by_level),
+            (&mut s.by_type, o.by_type),
+            (&mut s.by_event, o.by_event),
+            (&mut s.by_error_type, o.by_error_type),
+            (&mut s.by_service, o.by_service),
+        ] {
+            add_counts(mine, theirs);
+        }
+        for (key, counts) in o.by_key {
+            add_counts(s.by_key.entry(key).or_default(), counts);
+        }
+        self.traces.extend(other.traces);
+        self.requests.extend(other.requests);
+        self.users.extend(other.users);
+        for (span, values) in other.durations {
+            self.durations.entry(span).or_default().extend(values);
+        }
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, other.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    pub(crate) fn add(&mut self, record: &RecordView<'_>, filter: &Filter) {
         if !filter.matches(record) {
             return;
         }
         let s = &mut self.stats;
         s.records += 1;
-        let str_of = |k: &str| record.get(k).and_then(Value::as_str);
+        let str_of = |k: &str| record.str_of(k);
         bump(&mut s.by_level, str_of("level").unwrap_or("(none)"));
         bump(&mut s.by_type, str_of("event_type").unwrap_or("(none)"));
         bump(&mut s.by_event, str_of("event_name").unwrap_or("(none)"));
         if let Some(service) = str_of("service") {
             bump(&mut s.by_service, service);
         }
-        if let Some(Value::String(e)) = record.get("metadata").and_then(|m| m.get("error_type")) {
+        if let Some(e) = record
+            .get("metadata")
+            .and_then(|m| m.get_key("error_type"))
+            .and_then(FieldRef::as_str)
+        {
             bump(&mut s.by_error_type, e);
         }
         if record.contains_key("schema_errors") {
             s.with_schema_errors += 1;
         }
-        for (key, set) in [
-            ("trace_id", &mut self.traces),
-            ("request_id", &mut self.requests),
-            ("user_id", &mut self.users),
-        ] {
-            if let Some(v) = str_of(key)
-                && !set.contains(v)
-            {
-                set.insert(v.to_owned());
+        if self.distinct {
+            for (key, set) in [
+                ("trace_id", &mut self.traces),
+                ("request_id", &mut self.requests),
+                ("user_id", &mut self.users),
+            ] {
+                if let Some(v) = str_of(key)
+                    && !set.contains(v)
+                {
+                    set.insert(v.to_owned());
+                }
             }
         }
         for key in &self.keys {
-            if let Some(v) = crate::filter::lookup(record, key)
+            if let Some(v) = record.lookup(key)
                 && let Some(counts) = s.by_key.get_mut(key)
             {
-                bump(counts, &crate::filter::as_text(v));
+                bump(counts, &v.as_text());
             }
         }
-        if let Some(ms) = record.get("duration_ms").and_then(Value::as_f64) {
+        if let Some(ms) = record.get("duration_ms").and_then(FieldRef::as_f64) {
             let span = record
                 .get("span")
-                .and_then(|s| s.get("name"))
-                .and_then(Value::as_str)
+                .and_then(|s| s.get_key("name"))
+                .and_then(FieldRef::as_str)
                 .unwrap_or("(none)");
-            self.durations.entry(span.to_owned()).or_default().push(ms);
+            if let Some(values) = self.durations.get_mut(span) {
+                values.push(ms);
+            } else {
+                self.durations.insert(span.to_owned(), vec![ms]);
+            }
         }
-        if let Some(t) = timestamp(record) {
+        if let Some(t) = record.timestamp() {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
         }
@@ -178,9 +232,11 @@ impl Counter {
             .collect();
         s.first = self.first.map(|t| t.to_string());
         s.last = self.last.map(|t| t.to_string());
-        s.distinct_traces = self.traces.len();
-        s.distinct_requests = self.requests.len();
-        s.distinct_users = self.users.len();
+        if self.distinct {
+            s.distinct_traces = Some(self.traces.len());
+            s.distinct_requests = Some(self.requests.len());
+            s.distinct_users = Some(self.users.len());
+        }
         s.durations_ms = std::mem::take(&mut self.durations)
             .into_iter()
             .map(|(span, values)| (span, Durations::of(values)))
@@ -262,11 +318,13 @@ impl Stats {
                 .collect();
             let _ = writeln!(out, "span timing  {}", rows.join("; "));
         }
-        let _ = writeln!(
-            out,
-            "distinct     {} traces, {} requests, {} users",
-            self.distinct_traces, self.distinct_requests, self.distinct_users
-        );
+        if let (Some(t), Some(r), Some(u)) = (
+            self.distinct_traces,
+            self.distinct_requests,
+            self.distinct_users,
+        ) {
+            let _ = writeln!(out, "distinct     {t} traces, {r} requests, {u} users");
+        }
         if self.with_schema_errors > 0 {
             let _ = writeln!(
                 out,

@@ -21,10 +21,8 @@ pub(crate) struct Entry {
 
 /// Whether `record` belongs to `id` (its trace, request, correlation or
 /// session id).
-pub(crate) fn belongs(record: &Map<String, Value>, id: &str) -> bool {
-    ID_KEYS
-        .iter()
-        .any(|k| record.get(*k).and_then(Value::as_str) == Some(id))
+pub(crate) fn belongs(record: &crate::view::RecordView<'_>, id: &str) -> bool {
+    ID_KEYS.iter().any(|k| record.str_of(k) == Some(id))
 }
 
 /// Sorts by time (records without a valid timestamp last, in read order).

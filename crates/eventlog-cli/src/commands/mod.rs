@@ -16,7 +16,7 @@ mod stats;
 mod trace;
 mod validate;
 
-pub(crate) use query::query_command;
+pub(crate) use query::{Ask, query_command};
 pub(crate) use report::{html_report_command, report_command};
 pub(crate) use shared::{Out, Settings};
 pub(crate) use stats::stats_command;

@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::shared::{Out, Settings, after_reading, read_records, write_result};
+use super::shared::{Accumulate, Out, Settings, after_reading, read_records, write_result};
 use crate::filter::Filter;
 use crate::outcome::{CliError, Outcome};
 use crate::{html, report};
@@ -16,8 +16,13 @@ pub(crate) fn report_command(
     width: Option<i64>,
     json: bool,
 ) -> Result<Outcome, CliError> {
+    let task = Accumulate {
+        new: report::Reporter::default,
+        add: report::Reporter::add,
+        filter,
+    };
     let mut reporter = report::Reporter::default();
-    let read = read_records(settings, paths, |record| reporter.add(record, filter))?;
+    let read = read_records(settings, paths, &task, |part| reporter.merge(part))?;
     let outcome = after_reading(&read, Outcome::Done);
     let report = reporter.finish(width)?;
     write_result(out, json, &report, || report.render())?;
@@ -38,11 +43,22 @@ pub(crate) fn html_report_command(
         Some((steps, by)) => html::PageBuilder::with_funnel(steps, by),
         None => html::PageBuilder::default(),
     };
-    let read = read_records(settings, paths, |record| {
-        if filter.matches(record) {
-            builder.add(record);
-        }
-    })?;
+    // One thread, in read order: the page's parts (the funnel's per-id
+    // progress, the kept traces) follow each id through the files.
+    let found = crate::input::collect(paths)?;
+    let everything = crate::filter::Prefilter::default();
+    let read = crate::input::for_each_line(
+        found,
+        settings.reading(&everything, false),
+        |line| {
+            if let Ok(record) = &line.record
+                && filter.matches(&crate::view::RecordView::Full(record.as_map()))
+            {
+                builder.add(record.as_map());
+            }
+        },
+        |_, _| {},
+    );
     let outcome = after_reading(&read, Outcome::Done);
     let data = builder.finish();
     let title = paths

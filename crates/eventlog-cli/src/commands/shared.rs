@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use crate::filter;
 use crate::input;
 use crate::outcome::{CliError, Outcome};
+use crate::scan;
+use crate::view::RecordView;
 
 /// Names on stderr the files that could not be read (and those that went
 /// away while reading a directory); `outcome`, or `Incomplete` if any
@@ -28,11 +30,12 @@ pub(crate) fn after_reading(read: &input::ReadSummary, outcome: Outcome) -> Outc
     }
 }
 
-/// How every command reads: renamed keys and the line cap.
+/// How every command reads: renamed keys, the line cap, the threads.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Settings<'a> {
     pub(crate) renames: &'a eventlog::KeyRenames,
     pub(crate) max_line: usize,
+    pub(crate) threads: usize,
 }
 
 impl<'a> Settings<'a> {
@@ -57,23 +60,43 @@ pub(crate) fn write_json(out: &mut Out<'_>, value: &impl serde::Serialize) -> Re
     writeln!(out).map_err(CliError::Output)
 }
 
-/// Hands every record of `paths` to `add`; returns what reading cost.
-pub(crate) fn read_records(
+/// A task whose parts are one accumulator, merged in any order.
+pub(crate) struct Accumulate<'f, A, F> {
+    pub(crate) new: F,
+    pub(crate) add: fn(&mut A, &RecordView<'_>, &filter::Filter),
+    pub(crate) filter: &'f filter::Filter,
+}
+
+impl<A: Send, F: Fn() -> A + Sync> scan::Task for Accumulate<'_, A, F> {
+    type Part = A;
+    fn part(&self) -> A {
+        (self.new)()
+    }
+    fn line(&self, part: &mut A, line: &scan::ScanLine<'_>) {
+        (self.add)(part, &line.record, self.filter);
+    }
+}
+
+/// Every record of `paths` through `task` on every core, every line
+/// looked at (no prefilter: the counts of lines are exact); the parts
+/// merged with `merge`. Returns what reading cost.
+pub(crate) fn read_records<A: Send>(
     settings: Settings<'_>,
     paths: &[PathBuf],
-    mut add: impl FnMut(&serde_json::Map<String, serde_json::Value>),
+    task: &impl scan::Task<Part = A>,
+    mut merge: impl FnMut(A),
 ) -> Result<input::ReadSummary, CliError> {
     let found = input::collect(paths)?;
     let everything = filter::Prefilter::default();
-    Ok(input::for_each_line(
+    Ok(scan::scan(
         found,
         settings.reading(&everything, false),
-        |line| {
-            if let Ok(record) = &line.record {
-                add(record.as_map());
-            }
+        settings.threads,
+        task,
+        |part| {
+            merge(part);
+            std::ops::ControlFlow::Continue(())
         },
-        |_, _| {},
     ))
 }
 

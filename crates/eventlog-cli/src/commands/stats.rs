@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::shared::{Out, Settings, after_reading, read_records, write_result};
+use super::shared::{Accumulate, Out, Settings, after_reading, read_records, write_result};
 use crate::filter::Filter;
 use crate::outcome::{CliError, Outcome};
 use crate::stats;
@@ -12,11 +12,16 @@ pub(crate) fn stats_command(
     settings: Settings<'_>,
     paths: &[PathBuf],
     filter: &Filter,
-    (top, by): (usize, Vec<String>),
+    (top, by, distinct): (usize, Vec<String>, bool),
     json: bool,
 ) -> Result<Outcome, CliError> {
-    let mut counter = stats::Counter::new(by);
-    let read = read_records(settings, paths, |record| counter.add(record, filter))?;
+    let task = Accumulate {
+        new: || stats::Counter::new(by.clone(), distinct),
+        add: stats::Counter::add,
+        filter,
+    };
+    let mut counter = stats::Counter::new(by.clone(), distinct);
+    let read = read_records(settings, paths, &task, |part| counter.merge(part))?;
     let outcome = after_reading(&read, Outcome::Done);
     let stats = counter.finish(read);
     write_result(out, json, &stats, || stats.render(top))?;

@@ -7,7 +7,29 @@ use super::shared::{Out, Settings, after_reading};
 use crate::filter;
 use crate::input;
 use crate::outcome::{CliError, Outcome};
+use crate::scan;
 use crate::trace;
+
+/// Finds the id's records: the lazy view decides, the few that belong
+/// are parsed in full for the timeline.
+struct TraceTask<'a> {
+    id: &'a str,
+    renames: &'a eventlog::KeyRenames,
+}
+
+impl scan::Task for TraceTask<'_> {
+    type Part = Vec<trace::Entry>;
+    fn part(&self) -> Self::Part {
+        Vec::new()
+    }
+    fn line(&self, part: &mut Self::Part, line: &scan::ScanLine<'_>) {
+        if trace::belongs(&line.record, self.id)
+            && let Ok(record) = eventlog::ParsedRecord::parse_renamed(line.text, self.renames)
+        {
+            part.push(trace::entry(line.seq, line.bytes, record.into_map()));
+        }
+    }
+}
 
 pub(crate) fn trace_command(
     out: &mut Out<'_>,
@@ -18,20 +40,20 @@ pub(crate) fn trace_command(
 ) -> Result<Outcome, CliError> {
     let found = input::collect(paths)?;
     let mut entries = Vec::new();
-    let mut seq = 0;
     let prefilter = filter::Prefilter::string_value(id);
-    let read = input::for_each_line(
+    let task = TraceTask {
+        id,
+        renames: settings.renames,
+    };
+    let read = scan::scan(
         found,
         settings.reading(&prefilter, false),
-        |line| {
-            seq += 1;
-            if let Ok(record) = line.record
-                && trace::belongs(record.as_map(), id)
-            {
-                entries.push(trace::entry(seq, line.bytes, record.into_map()));
-            }
+        settings.threads,
+        &task,
+        |mut part| {
+            entries.append(&mut part);
+            std::ops::ControlFlow::Continue(())
         },
-        |_, _| {},
     );
     trace::sort(&mut entries);
     if json {

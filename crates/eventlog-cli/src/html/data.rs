@@ -21,7 +21,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::funnel::{Funnel, FunnelBuilder, FunnelBy};
-use crate::filter::{lookup, timestamp};
+use crate::filter::timestamp;
+use crate::view::{FieldRef, RecordView};
 
 /// Bucket widths in seconds; each divides the next, so counts re-key exactly.
 const WIDTHS: [i64; 12] = [
@@ -214,6 +215,14 @@ pub(crate) struct PageBuilder {
     /// Recent traces not (yet) kept, oldest first.
     recent: std::collections::VecDeque<(String, Vec<Sample>)>,
     funnel: Option<FunnelBuilder>,
+}
+
+/// The value at `path`, by the query language's lookup rule.
+fn lookup<'a>(record: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    match RecordView::Full(record).lookup(path)? {
+        FieldRef::Full(value) => Some(value),
+        FieldRef::Lazy(_) => None,
+    }
 }
 
 fn text<'a>(record: &'a Map<String, Value>, key: &str) -> &'a str {

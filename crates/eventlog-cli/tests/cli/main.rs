@@ -18,6 +18,7 @@ use tracing_subscriber::prelude::*;
 // One area per file under tests/cli/.
 mod follow;
 mod hostile;
+mod query_language;
 mod report_html;
 
 const REQUESTS: usize = 120;
@@ -185,7 +186,7 @@ fn the_fixture_rotated_compressed_and_kept_its_symlink() {
 #[test]
 fn stats_count_every_record_once_across_rotated_files_and_the_symlink() {
     let f = fixture();
-    let out = eventlog(&["stats", path(&f.logs), "--json"]);
+    let out = eventlog(&["stats", path(&f.logs), "--json", "--distinct"]);
     assert!(out.status.success(), "{out:?}");
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["records"], f.emitted.records);
@@ -540,7 +541,8 @@ fn renamed_envelope_keys_are_read_with_key() {
     let r: Value = serde_json::from_slice(&ok.stdout).unwrap();
     assert_eq!(r["valid"], 2);
 
-    let s: Value = serde_json::from_slice(&run(&["stats", f, "--json"], true).stdout).unwrap();
+    let s: Value =
+        serde_json::from_slice(&run(&["stats", f, "--json", "--distinct"], true).stdout).unwrap();
     assert_eq!(s["by_level"]["INFO"], 1);
     assert_eq!(s["by_level"]["WARN"], 1);
     assert_eq!(s["distinct_requests"], 1);

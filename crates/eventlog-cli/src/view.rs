@@ -1,0 +1,259 @@
+//! One record as every query module reads it, whichever parser read the
+//! line: the lazy scan ([`LazyRecord`]) for the lines it vouches for, the
+//! full parser's map for the rest. One lookup rule for both, so an answer
+//! never depends on which parser a line went through.
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+use crate::lazy::{LazyRecord, Raw};
+
+/// A record, lazily scanned or fully parsed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RecordView<'a> {
+    Lazy(LazyRecord<'a>),
+    Full(&'a Map<String, Value>),
+}
+
+/// One value of a record.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FieldRef<'a> {
+    Lazy(Raw<'a>),
+    Full(&'a Value),
+}
+
+impl<'a> FieldRef<'a> {
+    pub(crate) fn as_str(self) -> Option<&'a str> {
+        match self {
+            FieldRef::Lazy(r) => r.as_str(),
+            FieldRef::Full(v) => v.as_str(),
+        }
+    }
+
+    /// As a query compares it: strings as they are, other values as their
+    /// JSON text (`2`, `true`, `72.49`).
+    pub(crate) fn as_text(self) -> Cow<'a, str> {
+        match self {
+            FieldRef::Lazy(r) => r.as_text(),
+            FieldRef::Full(v) => crate::filter::as_text(v),
+        }
+    }
+
+    /// A number's value; `None` for anything else.
+    pub(crate) fn as_f64(self) -> Option<f64> {
+        match self {
+            FieldRef::Lazy(r) => r.as_f64(),
+            FieldRef::Full(v) => v.as_f64(),
+        }
+    }
+
+    fn is_object(self) -> bool {
+        match self {
+            FieldRef::Lazy(r) => r.is_object(),
+            FieldRef::Full(v) => v.is_object(),
+        }
+    }
+
+    /// The value of `key` in this object.
+    pub(crate) fn get_key(self, key: &str) -> Option<FieldRef<'a>> {
+        self.get(key)
+    }
+
+    fn get(self, key: &str) -> Option<FieldRef<'a>> {
+        match self {
+            FieldRef::Lazy(r) => r.get(key).map(FieldRef::Lazy),
+            FieldRef::Full(v) => v.get(key).map(FieldRef::Full),
+        }
+    }
+
+    /// The value, owned (for `--fields` output).
+    pub(crate) fn to_value(self) -> Value {
+        match self {
+            FieldRef::Lazy(r) => r.to_value(),
+            FieldRef::Full(v) => v.clone(),
+        }
+    }
+}
+
+impl<'a> RecordView<'a> {
+    /// Top-level `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<FieldRef<'a>> {
+        match self {
+            RecordView::Lazy(r) => r.get(key).map(FieldRef::Lazy),
+            RecordView::Full(m) => m.get(key).map(FieldRef::Full),
+        }
+    }
+
+    /// Top-level `key`'s value if it is a string.
+    pub(crate) fn str_of(&self, key: &str) -> Option<&'a str> {
+        match self {
+            RecordView::Lazy(r) => r.str_of(key),
+            RecordView::Full(m) => m.get(key).and_then(Value::as_str),
+        }
+    }
+
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// The record's timestamp, if it has a valid one.
+    pub(crate) fn timestamp(&self) -> Option<Timestamp> {
+        parse_timestamp(self.str_of("timestamp")?)
+    }
+
+    /// The value at `path`: a top-level key, or dotted into nested objects
+    /// (`metadata.error_type`, `span.fields.order_id`); a key that itself
+    /// holds dots (`http.response.status_code`) matches whole first. A
+    /// bare name found nowhere at the top is looked up in `metadata`, so
+    /// `error_type` finds `metadata.error_type`.
+    pub(crate) fn lookup(&self, path: &str) -> Option<FieldRef<'a>> {
+        self.dotted(path).or_else(|| {
+            let meta = self.get("metadata")?;
+            if !meta.is_object() || path.starts_with("metadata.") {
+                return None;
+            }
+            dotted_in(meta, path)
+        })
+    }
+
+    fn dotted(&self, path: &str) -> Option<FieldRef<'a>> {
+        if let Some(v) = self.get(path) {
+            return Some(v);
+        }
+        for (i, _) in path.rmatch_indices('.') {
+            let (Some(head), Some(rest)) = (path.get(..i), path.get(i + 1..)) else {
+                continue;
+            };
+            if let Some(inner) = self.get(head).filter(|v| v.is_object())
+                && let Some(v) = dotted_in(inner, rest)
+            {
+                return Some(v);
+            }
+        }
+        None
+    }
+}
+
+/// [`RecordView::dotted`] inside an object value.
+fn dotted_in<'a>(obj: FieldRef<'a>, path: &str) -> Option<FieldRef<'a>> {
+    if let Some(v) = obj.get(path) {
+        return Some(v);
+    }
+    for (i, _) in path.rmatch_indices('.') {
+        let (Some(head), Some(rest)) = (path.get(..i), path.get(i + 1..)) else {
+            continue;
+        };
+        if let Some(inner) = obj.get(head).filter(|v| v.is_object())
+            && let Some(v) = dotted_in(inner, rest)
+        {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Parses a timestamp as jiff does, with a fast path for the layer's own
+/// form (`2026-11-25T08:47:36.123456Z`): the same instant jiff gives,
+/// without its general parser on every line.
+pub(crate) fn parse_timestamp(text: &str) -> Option<Timestamp> {
+    fast_utc(text).or_else(|| text.parse().ok())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` with every field in range; `None`
+/// sends anything else (offsets, leap seconds, odd forms) to jiff.
+fn fast_utc(text: &str) -> Option<Timestamp> {
+    let b = text.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let digits = b.get(from..from + len)?;
+        digits.iter().try_fold(0i64, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
+    };
+    if b.len() < 20
+        || b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || b.get(10) != Some(&b'T')
+        || b.get(13) != Some(&b':')
+        || b.get(16) != Some(&b':')
+        || b.last() != Some(&b'Z')
+    {
+        return None;
+    }
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    let nanos = match b.get(19..b.len() - 1)? {
+        [] => 0,
+        [b'.', frac @ ..] if (1..=9).contains(&frac.len()) => {
+            let f = num(20, frac.len())?;
+            f * 10i64.pow(9 - u32::try_from(frac.len()).ok()?)
+        }
+        _ => return None,
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if year == 0 || day == 0 || day > days_in_month || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
+    Timestamp::new(secs, i32::try_from(nanos).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fast_timestamp_is_jiffs() {
+        for t in [
+            "2026-11-25T08:47:36.123456Z",
+            "2024-02-29T23:59:59Z",
+            "1970-01-01T00:00:00.5Z",
+            "2000-03-01T00:00:00.000000001Z",
+            "9999-12-30T21:59:59.999999999Z",
+            "0001-01-01T00:00:00Z",
+        ] {
+            assert_eq!(fast_utc(t), t.parse::<Timestamp>().ok(), "{t}");
+            assert!(fast_utc(t).is_some(), "{t}");
+        }
+        for t in [
+            "2025-02-29T00:00:00Z",
+            "2026-11-25T24:00:00Z",
+            "2026-11-25T08:47:60Z",
+            "2026-11-25T08:47:36.Z",
+            "2026-11-25T08:47:36.1234567890Z",
+            "2026-11-25T08:47:36+01:00",
+            "2026-13-25T08:47:36Z",
+        ] {
+            assert_eq!(fast_utc(t), None, "{t}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text: the fast path finds the instant jiff finds, or leaves it to jiff.
+        #[test]
+        fn any_timestamp_text_parses_as_jiff_parses_it(
+            t in "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,10})?Z|\\PC{0,30}",
+        ) {
+            if let Some(fast) = fast_utc(&t) {
+                proptest::prop_assert_eq!(Some(fast), t.parse::<Timestamp>().ok());
+            }
+            let _ = parse_timestamp(&t);
+        }
+    }
+}
