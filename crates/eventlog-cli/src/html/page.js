@@ -322,4 +322,6 @@
   if (failed) state.trace = failed[0];
   window.eventlogReport = { state, draw, buckets: [B0, B1] };
   draw();
+  // Milliseconds from navigation to the first full draw, for measuring.
+  window.eventlogReport.drawnMs = performance.now();
 })();
