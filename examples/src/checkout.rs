@@ -44,6 +44,9 @@ pub use crate::payments::CARD;
 pub use crate::simulation::TOKEN;
 pub use crate::summary::{DEAD_LETTER_FILE, SERVICES, STEPS};
 
+/// The HTML report the run writes beside its files.
+pub const REPORT_FILE: &str = "report.html";
+
 /// The password every simulated login sends (it must never reach a log).
 pub const PASSWORD: &str = "hunter2-correct-horse";
 
@@ -168,6 +171,15 @@ pub fn run(config: &Config) -> Result<Summary, Box<dyn Error>> {
             *summary.exported.get_or_insert(0) += n;
         }
     }
+    // The page an on-call person opens first: every panel from these files.
+    let report = config.logs.join(REPORT_FILE);
+    eventlog_cli::write_html_report(
+        std::slice::from_ref(&config.logs),
+        &report,
+        &["checkout_started", "payment_captured", "order_placed"],
+        eventlog_cli::FunnelBy::Request,
+    )?;
+    summary.report = Some(report);
     summary.elapsed = start.elapsed();
     Ok(summary)
 }
@@ -180,7 +192,7 @@ fn remove_previous_run(logs: &Path) -> std::io::Result<()> {
         let ours = SERVICES
             .iter()
             .any(|service| name.starts_with(&format!("{service}.")));
-        if ours || name == DEAD_LETTER_FILE {
+        if ours || name == DEAD_LETTER_FILE || name == REPORT_FILE {
             std::fs::remove_file(entry.path())?;
         }
     }

@@ -60,6 +60,8 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Records exported over OTLP, when an endpoint was configured.
     pub exported: Option<u64>,
+    /// The HTML report, once written.
+    pub report: Option<PathBuf>,
 }
 
 /// Reads every line the run wrote and computes the summary's file-based
@@ -247,6 +249,10 @@ impl fmt::Display for Summary {
                 f,
                 "    eventlog trace {req} logs/                  (both services)"
             )?;
+        }
+        if let Some(report) = &self.report {
+            writeln!(f)?;
+            writeln!(f, "report: {}", report.display())?;
         }
         Ok(())
     }

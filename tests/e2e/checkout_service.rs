@@ -172,6 +172,43 @@ fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
         "p95 for auth, cart, payment, fulfilment"
     );
 
+    // The report page: it opens from disk in a real browser, asks for
+    // nothing, and counts every line the run wrote (the directory holds
+    // both services' files and the dead letters).
+    let report = summary.report.clone().expect("the run writes its report");
+    assert_eq!(report, dir.path().join(checkout::REPORT_FILE));
+    let mut browser = eventlog_tests::browser::Browser::launch();
+    browser.open_file(&report);
+    assert_eq!(browser.errors(), Vec::<String>::new());
+    assert_eq!(browser.requests(), Vec::<String>::new());
+    let counted = browser.eval("+document.getElementById('records-count').dataset.count");
+    assert_eq!(
+        counted.as_u64(),
+        Some(summary.records + summary.dead_letters)
+    );
+    let funnel = browser.eval(
+        "[...document.querySelectorAll('#funnel-table tr[data-reached]')].map(tr => +tr.dataset.reached)",
+    );
+    let placed = records
+        .iter()
+        .filter(|r| r.event_name() == Some("order_placed"))
+        .count() as u64
+        + dead
+            .iter()
+            .filter(|r| r.event_name() == Some("order_placed"))
+            .count() as u64;
+    let started = records
+        .iter()
+        .filter(|r| r.event_name() == Some("checkout_started"))
+        .count() as u64;
+    assert_eq!(funnel[0].as_u64(), Some(started), "{funnel}");
+    assert_eq!(funnel[2].as_u64(), Some(placed), "{funnel}");
+    // The README's picture: `EVENTLOG_REPORT_PNG=docs/report.png`.
+    if let Some(png) = std::env::var_os("EVENTLOG_REPORT_PNG") {
+        std::fs::write(png, browser.screenshot_top(1280, 1500).png).unwrap();
+    }
+    drop(browser);
+
     // The same seed gives the same events.
     let again = checkout::run(&config).unwrap();
     assert_eq!(

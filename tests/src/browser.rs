@@ -239,10 +239,20 @@ impl Browser {
 
     /// A screenshot of the whole page, decoded.
     pub fn screenshot(&mut self) -> Screenshot {
-        let reply = self.call(
-            "Page.captureScreenshot",
-            json!({ "format": "png", "captureBeyondViewport": true }),
-        );
+        self.capture(json!({ "format": "png", "captureBeyondViewport": true }))
+    }
+
+    /// A screenshot of the page's top `width` × `height` CSS pixels.
+    pub fn screenshot_top(&mut self, width: u32, height: u32) -> Screenshot {
+        self.capture(json!({
+            "format": "png",
+            "captureBeyondViewport": true,
+            "clip": { "x": 0, "y": 0, "width": width, "height": height, "scale": 1 },
+        }))
+    }
+
+    fn capture(&mut self, params: Value) -> Screenshot {
+        let reply = self.call("Page.captureScreenshot", params);
         let png = base64::engine::general_purpose::STANDARD
             .decode(reply["data"].as_str().expect("screenshot data"))
             .expect("base64 screenshot");

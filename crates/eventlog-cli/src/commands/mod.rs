@@ -17,7 +17,7 @@ mod trace;
 mod validate;
 
 pub(crate) use query::{Ask, query_command};
-pub(crate) use report::{html_report_command, report_command};
+pub(crate) use report::{html_page, html_report_command, report_command};
 pub(crate) use shared::{Out, Settings};
 pub(crate) use stats::stats_command;
 pub(crate) use trace::trace_command;

@@ -29,16 +29,14 @@ pub(crate) fn report_command(
     Ok(outcome)
 }
 
-/// `report --html FILE [--funnel a,b,c]`: the page, written to FILE (or
-/// stdout for `-`), its path and size said on stdout.
-pub(crate) fn html_report_command(
-    out: &mut Out<'_>,
+/// The HTML page of the records under `paths` that pass `filter`, with
+/// the number of records it holds and what reading cost.
+pub(crate) fn html_page(
     settings: Settings<'_>,
     paths: &[PathBuf],
     filter: &Filter,
-    page: &Path,
     funnel: Option<(Vec<String>, html::FunnelBy)>,
-) -> Result<Outcome, CliError> {
+) -> Result<(String, u64, crate::input::ReadSummary), CliError> {
     let mut builder = match funnel {
         Some((steps, by)) => html::PageBuilder::with_funnel(steps, by),
         None => html::PageBuilder::default(),
@@ -59,7 +57,6 @@ pub(crate) fn html_report_command(
         },
         |_, _| {},
     );
-    let outcome = after_reading(&read, Outcome::Done);
     let data = builder.finish();
     let title = paths
         .iter()
@@ -67,6 +64,21 @@ pub(crate) fn html_report_command(
         .collect::<Vec<_>>()
         .join(" ");
     let text = html::render(&data, &title).map_err(|e| CliError::Output(e.into()))?;
+    Ok((text, data.records, read))
+}
+
+/// `report --html FILE [--funnel a,b,c]`: the page, written to FILE (or
+/// stdout for `-`), its path and size said on stdout.
+pub(crate) fn html_report_command(
+    out: &mut Out<'_>,
+    settings: Settings<'_>,
+    paths: &[PathBuf],
+    filter: &Filter,
+    page: &Path,
+    funnel: Option<(Vec<String>, html::FunnelBy)>,
+) -> Result<Outcome, CliError> {
+    let (text, records, read) = html_page(settings, paths, filter, funnel)?;
+    let outcome = after_reading(&read, Outcome::Done);
     if page == Path::new("-") {
         out.write_all(text.as_bytes()).map_err(CliError::Output)?;
         return Ok(outcome);
@@ -74,9 +86,8 @@ pub(crate) fn html_report_command(
     std::fs::write(page, &text).map_err(|e| CliError::io(page, e))?;
     writeln!(
         out,
-        "report: {} ({} records, {} KB)",
+        "report: {} ({records} records, {} KB)",
         page.display(),
-        data.records,
         text.len().div_ceil(1024)
     )
     .map_err(CliError::Output)?;

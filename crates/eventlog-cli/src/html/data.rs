@@ -10,8 +10,8 @@
 //!                    samples    the first records (the table, the trace view)
 //! ```
 //!
-//! Time buckets start at one second and widen by whole steps (1 s, 5 s,
-//! 10 s, 30 s, 1 min, …, 1 week, each a multiple of the one before) as
+//! Time buckets start at 100 ms and widen by whole steps (0.5 s, 1 s,
+//! 5 s, …, 1 week, each a multiple of the one before) as
 //! soon as the records span more than [`MAX_BUCKETS`] of them, so one pass
 //! suffices and memory stays bounded by the bucket count, not the records.
 
@@ -24,20 +24,23 @@ use super::funnel::{Funnel, FunnelBuilder, FunnelBy};
 use crate::filter::timestamp;
 use crate::view::{FieldRef, RecordView};
 
-/// Bucket widths in seconds; each divides the next, so counts re-key exactly.
-const WIDTHS: [i64; 12] = [
-    1,
-    5,
-    10,
-    30,
-    60,
-    300,
-    600,
-    1800,
-    3600,
-    6 * 3600,
-    86_400,
-    7 * 86_400,
+/// Bucket widths in milliseconds, from 100 ms (a short run) to a week;
+/// each divides the next, so counts re-key exactly.
+const WIDTHS_MS: [i64; 14] = [
+    100,
+    500,
+    1_000,
+    5_000,
+    10_000,
+    30_000,
+    60_000,
+    300_000,
+    600_000,
+    1_800_000,
+    3_600_000,
+    21_600_000,
+    86_400_000,
+    604_800_000,
 ];
 
 /// At most this many buckets between the first record and the last.
@@ -155,8 +158,9 @@ pub(crate) struct PageData {
     /// Milliseconds since the epoch of the first and last record.
     pub(crate) first_ms: i64,
     pub(crate) last_ms: i64,
-    /// Width of a time bucket, in seconds; bucket `b` starts at `b * bucket_s`.
-    pub(crate) bucket_s: i64,
+    /// Width of a time bucket, in milliseconds; bucket `b` starts at
+    /// `b * bucket_ms` since the epoch.
+    pub(crate) bucket_ms: i64,
     pub(crate) types: Vec<String>,
     pub(crate) levels: Vec<String>,
     pub(crate) services: Vec<String>,
@@ -239,7 +243,10 @@ impl PageBuilder {
     }
 
     fn width(&self) -> i64 {
-        WIDTHS.get(self.width_step).copied().unwrap_or(7 * 86_400)
+        WIDTHS_MS
+            .get(self.width_step)
+            .copied()
+            .unwrap_or(604_800_000)
     }
 
     /// Counts one record.
@@ -253,7 +260,7 @@ impl PageBuilder {
         self.first_ms = Some(self.first_ms.map_or(ms, |f| f.min(ms)));
         self.last_ms = Some(self.last_ms.map_or(ms, |l| l.max(ms)));
         self.widen();
-        let bucket = ms.div_euclid(self.width() * 1000);
+        let bucket = ms.div_euclid(self.width());
 
         let level = text(record, "level");
         let event_type = match text(record, "event_type") {
@@ -438,8 +445,8 @@ impl PageBuilder {
             return;
         };
         let old = self.width();
-        while self.width_step + 1 < WIDTHS.len() {
-            let w = self.width() * 1000;
+        while self.width_step + 1 < WIDTHS_MS.len() {
+            let w = self.width();
             if last.div_euclid(w) - first.div_euclid(w) < MAX_BUCKETS {
                 break;
             }
@@ -457,6 +464,7 @@ impl PageBuilder {
 
     /// The page's data: percentiles computed, maps flattened and sorted.
     pub(crate) fn finish(mut self) -> PageData {
+        let bucket_ms = self.width();
         for series in &mut self.series {
             series.values.sort_by(f64::total_cmp);
             series.p50 = quantile_cont(&series.values, 0.50);
@@ -487,7 +495,7 @@ impl PageBuilder {
             untimed: self.untimed,
             first_ms: self.first_ms.unwrap_or_default(),
             last_ms: self.last_ms.unwrap_or_default(),
-            bucket_s: WIDTHS.get(self.width_step).copied().unwrap_or(1),
+            bucket_ms,
             types: self.types.values,
             levels: self.levels.values,
             services: self.services.values,
@@ -632,7 +640,7 @@ mod tests {
         let data = b.finish();
         // 863 940 s between the first and last: one-hour buckets are the
         // first to give fewer than 240 (30 min would give 480).
-        assert_eq!(data.bucket_s, 3600);
+        assert_eq!(data.bucket_ms, 3_600_000);
         let total: i64 = data.cube.iter().map(|r| r[5]).sum();
         assert_eq!(total, 10 * 24 * 60);
         let buckets: std::collections::BTreeSet<i64> = data.cube.iter().map(|r| r[0]).collect();

@@ -2,10 +2,12 @@
 //! far through a sequence of events it got, how long each step took, and
 //! the paths ids take most.
 //!
-//! A step counts when its event comes after the previous step's (records
-//! are taken in time order per id; an earlier repeat of a step is not a
-//! second entry). Memory grows with the number of ids, capped at
-//! [`MAX_IDS`]: ids past the cap are counted, not followed.
+//! A step counts when its event comes after the previous step's, by
+//! timestamp: the records of one id may come from several services'
+//! files, read one after another. Each id keeps its earliest step events
+//! and its earliest events (a few dozen at most), ordered at the end.
+//! Memory grows with the number of ids, capped at [`MAX_IDS`]: ids past
+//! the cap are counted, not followed.
 
 use std::collections::HashMap;
 
@@ -20,14 +22,23 @@ const MAX_IDS: usize = 2_000_000;
 /// Events of a path: its first distinct events, in order.
 const PATH_LEN: usize = 6;
 
+/// The earliest events kept per id for its path.
+const PATH_EVENTS: usize = 16;
+
+/// The earliest step events kept per id.
+const STEP_EVENTS: usize = 64;
+
 /// Paths the page lists.
 const TOP_PATHS: usize = 10;
 
 /// Which id a funnel follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum FunnelBy {
+pub enum FunnelBy {
+    /// `request_id`.
     Request,
+    /// `session_id`.
     Session,
+    /// `user_id`.
     User,
 }
 
@@ -41,13 +52,33 @@ impl FunnelBy {
     }
 }
 
+/// One id's earliest events, as `(milliseconds, what)`, in arrival order
+/// (sorted stably at the end, so equal times keep their file order).
 #[derive(Debug, Default)]
 struct Progress {
-    /// Steps reached so far.
-    reached: usize,
-    /// Milliseconds of the last step reached.
-    at_ms: i64,
-    path: Vec<u32>,
+    /// Step events: the step's index.
+    steps: Vec<(i64, u8)>,
+    /// Any events: the event's id.
+    path: Vec<(i64, u32)>,
+}
+
+/// Keeps `item` if it is among the `cap` earliest.
+fn keep_earliest<T: Copy>(list: &mut Vec<(i64, T)>, item: (i64, T), cap: usize) {
+    if list.len() < cap {
+        list.push(item);
+        return;
+    }
+    let latest = list
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, (ms, _))| *ms)
+        .map(|(i, (ms, _))| (i, *ms));
+    if let Some((i, ms)) = latest
+        && item.0 < ms
+    {
+        list.remove(i);
+        list.push(item);
+    }
 }
 
 /// The funnel in progress.
@@ -57,8 +88,6 @@ pub(crate) struct FunnelBuilder {
     by: FunnelBy,
     ids: HashMap<String, Progress>,
     untracked: u64,
-    /// Milliseconds from step `i` to step `i + 1`, per id that made it.
-    gaps: Vec<Vec<f64>>,
     events: HashMap<String, u32>,
     event_names: Vec<String>,
 }
@@ -90,13 +119,11 @@ pub(crate) struct Funnel {
 impl FunnelBuilder {
     /// A funnel through `steps` (event names), per `by`.
     pub(crate) fn new(steps: Vec<String>, by: FunnelBy) -> Self {
-        let gaps = vec![Vec::new(); steps.len().saturating_sub(1)];
         Self {
             steps,
             by,
             ids: HashMap::new(),
             untracked: 0,
-            gaps,
             events: HashMap::new(),
             event_names: Vec::new(),
         }
@@ -120,29 +147,46 @@ impl FunnelBuilder {
             return;
         }
         let progress = self.ids.entry(id.to_owned()).or_default();
-        if progress.path.len() < PATH_LEN && progress.path.last() != Some(&event_id) {
-            progress.path.push(event_id);
-        }
-        if self.steps.get(progress.reached).is_some_and(|s| s == event) {
-            if progress.reached > 0
-                && let Some(gaps) = self.gaps.get_mut(progress.reached - 1)
+        keep_earliest(&mut progress.path, (ms, event_id), PATH_EVENTS);
+        // Every position the event holds in the funnel (a step may repeat).
+        for (i, step) in self.steps.iter().enumerate() {
+            if step == event
+                && let Ok(i) = u8::try_from(i)
             {
-                #[allow(clippy::cast_precision_loss)] // Milliseconds between records.
-                gaps.push((ms - progress.at_ms) as f64);
+                keep_earliest(&mut progress.steps, (ms, i), STEP_EVENTS);
             }
-            progress.reached += 1;
-            progress.at_ms = ms;
         }
     }
 
     pub(crate) fn finish(mut self) -> Funnel {
         let mut reached = vec![0u64; self.steps.len()];
+        let mut gaps: Vec<Vec<f64>> = vec![Vec::new(); self.steps.len().saturating_sub(1)];
         let mut paths: HashMap<Vec<u32>, u64> = HashMap::new();
-        for progress in self.ids.values() {
-            for n in reached.iter_mut().take(progress.reached) {
+        for progress in self.ids.values_mut() {
+            progress.steps.sort_by_key(|&(ms, _)| ms);
+            let (mut next, mut at_ms) = (0usize, 0i64);
+            for &(ms, step) in &progress.steps {
+                if usize::from(step) != next {
+                    continue;
+                }
+                if let Some(g) = next.checked_sub(1).and_then(|g| gaps.get_mut(g)) {
+                    #[allow(clippy::cast_precision_loss)] // Milliseconds between records.
+                    g.push((ms - at_ms) as f64);
+                }
+                next += 1;
+                at_ms = ms;
+            }
+            for n in reached.iter_mut().take(next) {
                 *n += 1;
             }
-            *paths.entry(progress.path.clone()).or_default() += 1;
+            progress.path.sort_by_key(|&(ms, _)| ms);
+            let mut path: Vec<u32> = Vec::with_capacity(PATH_LEN);
+            for &(_, event) in &progress.path {
+                if path.len() < PATH_LEN && path.last() != Some(&event) {
+                    path.push(event);
+                }
+            }
+            *paths.entry(path).or_default() += 1;
         }
         let mut paths: Vec<(Vec<u32>, u64)> = paths.into_iter().collect();
         paths.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -155,7 +199,7 @@ impl FunnelBuilder {
             .map(|(i, (event, reached))| {
                 let median = i
                     .checked_sub(1)
-                    .and_then(|g| self.gaps.get_mut(g))
+                    .and_then(|g| gaps.get_mut(g))
                     .filter(|g| !g.is_empty())
                     .map(|g| {
                         g.sort_by(f64::total_cmp);
@@ -219,5 +263,23 @@ mod tests {
         assert_eq!(funnel.steps[2].median_ms_from_previous, Some(30.0));
         assert_eq!(funnel.ids, 3);
         assert_eq!(funnel.paths.len(), 3);
+    }
+
+    #[test]
+    fn steps_follow_timestamps_not_the_order_files_are_read_in() {
+        let steps = ["checkout_started", "payment_captured", "order_placed"].map(String::from);
+        let mut f = FunnelBuilder::new(steps.to_vec(), FunnelBy::Session);
+        // checkout's file first (steps 1 and 3), then payments' (step 2).
+        add(&mut f, "a", "checkout_started", 0);
+        add(&mut f, "a", "order_placed", 50);
+        add(&mut f, "a", "payment_captured", 20);
+        let funnel = f.finish();
+        let reached: Vec<u64> = funnel.steps.iter().map(|s| s.reached).collect();
+        assert_eq!(reached, [1, 1, 1]);
+        assert_eq!(funnel.steps[2].median_ms_from_previous, Some(30.0));
+        assert_eq!(
+            funnel.paths[0].0,
+            ["checkout_started", "payment_captured", "order_placed"]
+        );
     }
 }

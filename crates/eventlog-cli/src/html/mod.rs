@@ -12,7 +12,7 @@ mod funnel;
 
 pub(crate) use data::PageBuilder;
 use data::PageData;
-pub(crate) use funnel::FunnelBy;
+pub use funnel::FunnelBy;
 
 const TEMPLATE: &str = include_str!("page.html");
 const CSS: &str = include_str!("page.css");

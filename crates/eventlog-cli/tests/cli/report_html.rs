@@ -164,13 +164,13 @@ fn the_html_report_shows_the_fixtures_answers_in_a_real_browser() {
             .unwrap()
     };
     assert_eq!(count(&mut browser), records.len() as u64);
-    let bucket_s = browser
-        .eval("JSON.parse(document.getElementById('eventlog-data').textContent).bucket_s")
+    let bucket_ms = browser
+        .eval("JSON.parse(document.getElementById('eventlog-data').textContent).bucket_ms")
         .as_i64()
         .unwrap();
     // Two hours in at most 240 buckets.
-    assert_eq!(bucket_s, 30);
-    let bucket = |second: i64| second.div_euclid(bucket_s);
+    assert_eq!(bucket_ms, 30_000);
+    let bucket = |second: i64| (second * 1000).div_euclid(bucket_ms);
 
     // Errors: the planted spike is the one marked.
     let spikes = browser.eval("document.getElementById('errors-chart').dataset.spikes");
@@ -266,7 +266,7 @@ fn the_html_report_shows_the_fixtures_answers_in_a_real_browser() {
     );
     let inside = records
         .iter()
-        .filter(|r| (from..=to).contains(&(millis(r) / 1000 / bucket_s)))
+        .filter(|r| (from..=to).contains(&millis(r).div_euclid(bucket_ms)))
         .count() as u64;
     assert_eq!(count(&mut browser), inside);
     assert!(inside < records.len() as u64);
