@@ -347,6 +347,19 @@ pub(crate) struct ReadSummary {
     pub(crate) vanished: Vec<PathBuf>,
 }
 
+impl ReadSummary {
+    /// Notes why `input` could not be opened: gone since it was listed
+    /// (rotated away, or deleted by retention), or unreadable.
+    pub(crate) fn note_unopened(&mut self, input: &Input, e: &io::Error) {
+        if input.listed && e.kind() == io::ErrorKind::NotFound {
+            self.vanished.push(input.path.clone());
+        } else {
+            self.unreadable
+                .push((input.path.clone(), format!("cannot open: {e}")));
+        }
+    }
+}
+
 /// How lines are read: renamed keys, which lines are worth parsing, the cap.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Reading<'a> {
@@ -388,14 +401,8 @@ pub(crate) fn for_each_line(
                 summary.gzip_files += usize::from(lines.is_compressed());
                 lines
             }
-            Err(e) if input.listed && e.kind() == io::ErrorKind::NotFound => {
-                summary.vanished.push(input.path.clone());
-                continue;
-            }
             Err(e) => {
-                summary
-                    .unreadable
-                    .push((input.path.clone(), format!("cannot open: {e}")));
+                summary.note_unopened(input, &e);
                 continue;
             }
         };

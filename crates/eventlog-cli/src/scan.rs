@@ -136,14 +136,8 @@ fn plan(found: &Found, threads: usize, summary: &mut ReadSummary) -> Vec<Unit> {
         });
         let file = match opened {
             Ok(file) => file,
-            Err(e) if input.listed && e.kind() == io::ErrorKind::NotFound => {
-                summary.vanished.push(input.path.clone());
-                continue;
-            }
             Err(e) => {
-                summary
-                    .unreadable
-                    .push((input.path.clone(), format!("cannot open: {e}")));
+                summary.note_unopened(input, &e);
                 continue;
             }
         };
