@@ -102,8 +102,8 @@ impl Config {
     }
 }
 
-/// Runs both services under load, waits until every record is on disk (and
-/// exported), and summarises the files.
+/// Runs both services under load, reads their `/metrics`, waits until every
+/// record is on disk (and exported), and summarises the files.
 pub fn run(config: &Config) -> Result<Summary, Box<dyn Error>> {
     let start = Instant::now();
     std::fs::create_dir_all(&config.logs)?;
@@ -116,18 +116,22 @@ pub fn run(config: &Config) -> Result<Summary, Box<dyn Error>> {
             .append(true)
             .open(config.logs.join(DEAD_LETTER_FILE))?,
     );
-    let spec = |name| ServiceSpec {
-        name,
-        logs: &config.logs,
-        max_file_bytes: config.max_file_bytes,
-        schema: schema.clone(),
-        dead_letter: Arc::clone(&dead_letter),
+    let spec = |name| -> Result<ServiceSpec<'_>, eventlog::LimitError> {
+        Ok(ServiceSpec {
+            name,
+            logs: &config.logs,
+            max_file_bytes: config.max_file_bytes,
+            schema: schema.clone(),
+            dead_letter: Arc::clone(&dead_letter),
+            limits: limits()?,
+        })
     };
 
-    let payments = Service::start(spec("payments"), payments::app(config.seed))?;
+    let seed = config.seed;
+    let payments = Service::start(spec("payments")?, |stats| payments::app(seed, stats))?;
     payments.in_service(|| info!(event_name = "service_started", "payments service up"));
     let payments_url = format!("http://{}", payments.addr());
-    let checkout = Service::start(spec("checkout"), app(config.seed, payments_url))?;
+    let checkout = Service::start(spec("checkout")?, |stats| app(seed, payments_url, stats))?;
     checkout.in_service(|| {
         info!(event_name = "service_started", "checkout service up");
         info!(
@@ -155,15 +159,18 @@ pub fn run(config: &Config) -> Result<Summary, Box<dyn Error>> {
             items = config.requests
         );
     });
+    let metrics = load::metrics(&[("checkout", checkout.addr()), ("payments", payments.addr())])?;
     // Callers first: checkout's client to payments goes with checkout.
     let checkout = checkout.stop()?;
     let payments = payments.stop()?;
 
     let mut summary = summary::summarize(&config.logs)?;
     summary.load = load;
+    summary.metrics = metrics;
     for report in [checkout, payments] {
         summary.violations += report.layer.violations;
         summary.redactions += report.layer.redactions;
+        summary.suppressed += report.layer.suppressed;
         // The layer counts what the appender refused at the queue; the
         // appender alone knows what it lost later, on the disk.
         summary.dropped += report.layer.dropped() + report.lost_on_disk;
@@ -182,6 +189,22 @@ pub fn run(config: &Config) -> Result<Summary, Box<dyn Error>> {
     summary.report = Some(report);
     summary.elapsed = start.elapsed();
     Ok(summary)
+}
+
+/// The log-storm guard: a retry loop's warning keeps its first 10 per
+/// request (and 1 a second after that); the rest are counted and summed
+/// up in one `events_suppressed` record per request. Per request, so the
+/// same seed gives the same records however fast the machine is.
+fn limits() -> Result<eventlog::Limits, eventlog::LimitError> {
+    use eventlog::{Budget, BudgetKey, Limits, Rate};
+    Limits::builder()
+        .event_budget(
+            payments::RETRY_EVENT,
+            Budget::new(Rate::per_second(1))
+                .burst(10)
+                .key(BudgetKey::field("request_id")),
+        )
+        .build()
 }
 
 /// Deletes the files an earlier run left under our names, and only those.
@@ -209,12 +232,13 @@ struct Checkout {
 
 /// The checkout service's routes: `POST /checkout`, its payments calls to
 /// `payments` (a base URL).
-fn app(seed: u64, payments: String) -> Router {
+fn app(seed: u64, payments: String, stats: eventlog::Stats) -> Router {
     let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
         .with(ClientMiddleware::new())
         .build();
     Router::new()
         .route("/checkout", post(checkout))
+        .route("/metrics", crate::service::metrics_route(stats))
         .with_state(Checkout {
             seed,
             payments,

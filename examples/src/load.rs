@@ -71,3 +71,35 @@ pub fn run(
         Ok(report)
     })
 }
+
+/// One sample of a service's `/metrics`: `(service, metric{labels}, value)`.
+pub type MetricSample = (String, String, f64);
+
+/// Each service's `/metrics`, read over HTTP as a scraper would, and the
+/// `eventlog_*` samples in it.
+pub fn metrics(services: &[(&str, SocketAddr)]) -> Result<Vec<MetricSample>, Box<dyn Error>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut samples = Vec::new();
+        for (service, addr) in services {
+            let text = client
+                .get(format!("http://{addr}/metrics"))
+                .send()
+                .await?
+                .error_for_status()?
+                .text()
+                .await?;
+            for line in text.lines().filter(|l| l.starts_with("eventlog_")) {
+                if let Some((name, value)) = line.rsplit_once(' ')
+                    && let Ok(value) = value.parse::<f64>()
+                {
+                    samples.push(((*service).to_owned(), name.to_owned(), value));
+                }
+            }
+        }
+        Ok(samples)
+    })
+}

@@ -21,10 +21,18 @@ use crate::simulation::{Request, payment_rng};
 /// The card number every simulated payment uses (only its last four may appear).
 pub const CARD: &str = "4111 1111 1111 1111";
 
-/// The service's routes; `seed` decides every outcome.
-pub fn app(seed: u64) -> Router {
+/// The warning of the fraud check's retry loop: the main job's log storm.
+pub const RETRY_EVENT: &str = "fraud_check_retried";
+
+/// Retries of the fraud check when it is down for a request.
+pub const STORM_RETRIES: u64 = 300;
+
+/// The service's routes (`/metrics`: its layer's counters); `seed`
+/// decides every outcome.
+pub fn app(seed: u64, stats: eventlog::Stats) -> Router {
     Router::new()
         .route("/orders/{order_id}/charge", post(charge))
+        .route("/metrics", crate::service::metrics_route(stats))
         .with_state(seed)
 }
 
@@ -49,6 +57,19 @@ async fn charge(
 
 #[instrument(skip_all, fields(order_id = %order_id))]
 async fn capture(req: &mut Request, order_id: &str, amount: f64) -> StatusCode {
+    // The flaky dependency: for 2 % of the orders the fraud check is down
+    // and a tight retry loop warns on every attempt (the storm the layer's
+    // limits hold).
+    if req.chance(0.02) {
+        for attempt in 1..=STORM_RETRIES {
+            warn!(
+                event_name = RETRY_EVENT,
+                attempt,
+                dependency = "fraud_check",
+                "fraud check unavailable, retrying"
+            );
+        }
+    }
     for retry_attempt in 0..3u64 {
         req.work(300..2_500).await;
         if req.chance(0.10) {

@@ -33,6 +33,8 @@ pub struct ServiceSpec<'a> {
     pub schema: eventlog::Schema,
     /// The shared dead-letter file (opened for appending: a line is one write).
     pub dead_letter: Arc<File>,
+    /// Its log-storm guard.
+    pub limits: eventlog::Limits,
 }
 
 /// What a stopped service reports.
@@ -60,8 +62,12 @@ pub struct Service {
 }
 
 impl Service {
-    /// Starts `app` behind [`ServerLayer`] on a loopback port.
-    pub fn start(spec: ServiceSpec<'_>, app: Router) -> Result<Self, Box<dyn Error>> {
+    /// Starts the router `app` makes (given the layer's counters, for a
+    /// `/metrics` route) behind [`ServerLayer`] on a loopback port.
+    pub fn start(
+        spec: ServiceSpec<'_>,
+        app: impl FnOnce(eventlog::Stats) -> Router,
+    ) -> Result<Self, Box<dyn Error>> {
         let layer = eventlog::layer()
             .service(spec.name)
             .environment("demo")
@@ -69,6 +75,7 @@ impl Service {
             .version(env!("CARGO_PKG_VERSION"))
             .schema(spec.schema)
             .schema_policy(eventlog::Policy::dead_letter(spec.dead_letter))
+            .limits(spec.limits)
             .close_events(true);
         // Lines the file writer loses are reported in the file itself, in the
         // layer's envelope (`log_records_dropped`).
@@ -116,7 +123,7 @@ impl Service {
             .build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
-        let app = app.layer(ServerLayer::new());
+        let app = app(stats.clone()).layer(ServerLayer::new());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = runtime.spawn(async move {
             axum::serve(
@@ -169,6 +176,16 @@ impl Service {
             exported,
         })
     }
+}
+
+/// The layer's counters as Prometheus text, for a `/metrics` route.
+pub fn metrics_route<S: Clone + Send + Sync + 'static>(
+    stats: eventlog::Stats,
+) -> axum::routing::MethodRouter<S> {
+    axum::routing::get(move || {
+        let stats = stats.clone();
+        async move { stats.snapshot().prometheus_text() }
+    })
 }
 
 fn otlp_configured() -> bool {

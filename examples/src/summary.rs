@@ -10,7 +10,7 @@ use std::time::Duration;
 use eventlog::ParsedRecord;
 use eventlog_appender::read;
 
-use crate::load::LoadReport;
+use crate::load::{LoadReport, MetricSample};
 
 /// The services of the main job, which are also their files' prefixes.
 pub const SERVICES: [&str; 2] = ["checkout", "payments"];
@@ -62,6 +62,59 @@ pub struct Summary {
     pub exported: Option<u64>,
     /// The HTML report, once written.
     pub report: Option<PathBuf>,
+    /// Events the layers' limits suppressed (counted, summed up in records).
+    pub suppressed: u64,
+    /// `events_suppressed` records: by suppressed event and reason, the
+    /// summaries and the events they sum up.
+    pub suppression_summaries: BTreeMap<String, (u64, u64)>,
+    /// The services' `/metrics` samples, read before they stopped.
+    pub metrics: Vec<MetricSample>,
+}
+
+impl Summary {
+    /// The figures one event adds to, by its name.
+    fn count_event(&mut self, record: &ParsedRecord, name: &str, service: String) {
+        let field = |f: &str| record.metadata(f).and_then(serde_json::Value::as_str);
+        match name {
+            "user_login_attempt" if field("result") == Some("failure") => {
+                self.failed_logins += 1;
+            }
+            "http_request_completed" => {
+                let status = record
+                    .metadata("http.response.status_code")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or_default();
+                *self.served.entry((service, status)).or_default() += 1;
+            }
+            eventlog::SUPPRESSED_EVENT => {
+                let rule = format!(
+                    "{} ({})",
+                    field("suppressed_event").unwrap_or("?"),
+                    field("reason").unwrap_or("?")
+                );
+                let n = record
+                    .metadata("suppressed")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or_default();
+                let entry = self.suppression_summaries.entry(rule).or_default();
+                entry.0 += 1;
+                entry.1 += n;
+            }
+            "payment_failed" => {
+                let reason = field("error_type").unwrap_or("unknown").to_owned();
+                *self.payment_failures.entry(reason).or_default() += 1;
+                if let Some(req) = record.request_id()
+                    && self
+                        .failed_payment_request
+                        .as_deref()
+                        .is_none_or(|first| req < first)
+                {
+                    self.failed_payment_request = Some(req.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Reads every line the run wrote and computes the summary's file-based
@@ -95,32 +148,7 @@ pub fn summarize(logs: &Path) -> Result<Summary, Box<dyn Error>> {
             let name = record.event_name().unwrap_or_default();
             let kind = record.event_type().unwrap_or("log");
             *summary.by_type.entry(kind.to_owned()).or_default() += 1;
-            let field = |f: &str| record.metadata(f).and_then(serde_json::Value::as_str);
-            match name {
-                "user_login_attempt" if field("result") == Some("failure") => {
-                    summary.failed_logins += 1;
-                }
-                "http_request_completed" => {
-                    let status = record
-                        .metadata("http.response.status_code")
-                        .and_then(serde_json::Value::as_u64)
-                        .unwrap_or_default();
-                    *summary.served.entry((service, status)).or_default() += 1;
-                }
-                "payment_failed" => {
-                    let reason = field("error_type").unwrap_or("unknown").to_owned();
-                    *summary.payment_failures.entry(reason).or_default() += 1;
-                    if let Some(req) = record.request_id()
-                        && summary
-                            .failed_payment_request
-                            .as_deref()
-                            .is_none_or(|first| req < first)
-                    {
-                        summary.failed_payment_request = Some(req.to_owned());
-                    }
-                }
-                _ => {}
-            }
+            summary.count_event(&record, name, service);
             let span = record.span_name().unwrap_or_default();
             if name.ends_with("_completed")
                 && record.service() == Some("checkout")
@@ -192,6 +220,7 @@ impl fmt::Display for Summary {
             self.redactions
         )?;
         writeln!(f, "  dropped          {}", self.dropped)?;
+        self.fmt_guards(f)?;
         writeln!(
             f,
             "  files            {} ({} gzip-compressed)",
@@ -264,4 +293,48 @@ fn join(counts: &BTreeMap<String, u64>) -> String {
         .map(|(k, v)| format!("{k} {v}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+impl Summary {
+    /// The limits' and the `/metrics` lines.
+    fn fmt_guards(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rules: Vec<String> = self
+            .suppression_summaries
+            .iter()
+            .map(|(rule, (records, n))| {
+                format!("{rule}: {n} in {records} events_suppressed records")
+            })
+            .collect();
+        writeln!(
+            f,
+            "  suppressed       {} (log storms held by the limits; {})",
+            self.suppressed,
+            if rules.is_empty() {
+                "none".to_owned()
+            } else {
+                rules.join(", ")
+            }
+        )?;
+        let metric = |service: &str, name: &str| {
+            self.metrics
+                .iter()
+                .filter(|(s, m, _)| s == service && m.split('{').next() == Some(name))
+                .map(|(_, _, v)| v)
+                .sum::<f64>()
+        };
+        for service in SERVICES {
+            if self.metrics.iter().any(|(s, _, _)| s == service) {
+                writeln!(
+                    f,
+                    "  {service:<16} /metrics: emitted {}, accepted {}, suppressed {}, dropped {}, violations {}",
+                    metric(service, "eventlog_records_emitted_total"),
+                    metric(service, "eventlog_records_accepted_total"),
+                    metric(service, "eventlog_events_suppressed_total"),
+                    metric(service, "eventlog_records_dropped_total"),
+                    metric(service, "eventlog_schema_violations_total"),
+                )?;
+            }
+        }
+        Ok(())
+    }
 }

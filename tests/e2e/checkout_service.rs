@@ -88,7 +88,15 @@ fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
                 .insert(r.trace_id().expect("a W3C trace id"));
         }
     }
-    assert_eq!(traces.len(), 400, "every request logged something");
+    // The load generator's 400, and the two /metrics scrapes (without an
+    // X-Request-ID: a generated one each).
+    let generated = traces.keys().filter(|id| !id.starts_with("req_")).count();
+    assert_eq!(generated, 2, "{:?}", traces.keys().collect::<Vec<_>>());
+    assert_eq!(
+        traces.len() - generated,
+        400,
+        "every request logged something"
+    );
     assert!(
         traces.values().all(|t| t.len() == 1),
         "one trace per request"
@@ -101,7 +109,9 @@ fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
         records
             .iter()
             .filter(|r| {
-                r.service() == Some(service) && r.event_name() == Some("http_request_completed")
+                r.service() == Some(service)
+                    && r.event_name() == Some("http_request_completed")
+                    && r.span_field("url.path").and_then(|p| p.as_str()) != Some("/metrics")
             })
             .collect()
     };
@@ -172,6 +182,49 @@ fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
         "p95 for auth, cart, payment, fulfilment"
     );
 
+    // The storm: each request whose fraud check was down kept its first 10
+    // retry warnings; the rest are counted, summed up once per request, and
+    // the payments service's /metrics said the same.
+    let mut retries: HashMap<&str, u64> = HashMap::new();
+    for r in records
+        .iter()
+        .filter(|r| r.event_name() == Some("fraud_check_retried"))
+    {
+        *retries.entry(r.request_id().unwrap()).or_default() += 1;
+    }
+    assert!(!retries.is_empty(), "the run has a storm");
+    assert!(retries.values().all(|&n| n == 10), "{retries:?}");
+    let summaries: Vec<&ParsedRecord> = records
+        .iter()
+        .filter(|r| r.event_name() == Some(eventlog::SUPPRESSED_EVENT))
+        .collect();
+    assert_eq!(summaries.len(), retries.len(), "one summary per storm");
+    let storm = eventlog_examples::payments::STORM_RETRIES;
+    for summary_record in &summaries {
+        assert_eq!(
+            summary_record.metadata("suppressed"),
+            Some(&(storm - 10).into())
+        );
+        let key = summary_record
+            .metadata("key")
+            .and_then(|k| k.as_str())
+            .unwrap();
+        assert!(retries.contains_key(key), "{key}");
+    }
+    assert_eq!(summary.suppressed, retries.len() as u64 * (storm - 10));
+    let scraped: f64 = summary
+        .metrics
+        .iter()
+        .filter(|(service, name, _)| {
+            service == "payments" && name == "eventlog_events_suppressed_total"
+        })
+        .map(|(_, _, v)| v)
+        .sum();
+    // A counter's text is an integer: compare it as one.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let scraped = scraped as u64;
+    assert_eq!(scraped, summary.suppressed);
+
     // The report page: it opens from disk in a real browser, asks for
     // nothing, and counts every line the run wrote (the directory holds
     // both services' files and the dead letters).
@@ -216,13 +269,15 @@ fn the_checkout_service_writes_checked_redacted_correlated_rotated_logs() {
             again.records,
             again.dead_letters,
             again.failed_logins,
-            &again.payment_failures
+            &again.payment_failures,
+            again.suppressed
         ),
         (
             summary.records,
             summary.dead_letters,
             summary.failed_logins,
-            &summary.payment_failures
+            &summary.payment_failures,
+            summary.suppressed
         )
     );
 }

@@ -27,15 +27,6 @@ pub(crate) fn lookup(record: &Map<String, Value>, path: &str) -> Option<Value> {
         .map(FieldRef::to_value)
 }
 
-/// A value as a query compares it: strings as they are, other scalars as
-/// their JSON text (`2`, `true`, `72.49`).
-pub(crate) fn as_text(v: &Value) -> std::borrow::Cow<'_, str> {
-    match v {
-        Value::String(s) => std::borrow::Cow::Borrowed(s),
-        other => std::borrow::Cow::Owned(other.to_string()),
-    }
-}
-
 /// How a `--where` condition compares.
 #[derive(Debug, Clone)]
 enum Op {

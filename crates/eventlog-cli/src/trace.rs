@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use crate::filter::{ID_KEYS, as_text, timestamp};
+use crate::filter::{ID_KEYS, timestamp};
+use crate::view::as_text;
 
 /// One record of the timeline.
 #[derive(Debug)]

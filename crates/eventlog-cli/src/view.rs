@@ -10,6 +10,15 @@ use serde_json::{Map, Value};
 
 use crate::lazy::{LazyRecord, Raw};
 
+/// A value as a query compares it: strings as they are, other scalars as
+/// their JSON text (`2`, `true`, `72.49`).
+pub(crate) fn as_text(v: &Value) -> std::borrow::Cow<'_, str> {
+    match v {
+        Value::String(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    }
+}
+
 /// A record, lazily scanned or fully parsed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum RecordView<'a> {
@@ -37,7 +46,7 @@ impl<'a> FieldRef<'a> {
     pub(crate) fn as_text(self) -> Cow<'a, str> {
         match self {
             FieldRef::Lazy(r) => r.as_text(),
-            FieldRef::Full(v) => crate::filter::as_text(v),
+            FieldRef::Full(v) => as_text(v),
         }
     }
 

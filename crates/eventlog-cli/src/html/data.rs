@@ -21,6 +21,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::funnel::{Funnel, FunnelBuilder, FunnelBy};
+use crate::aggregate::quantile_cont;
 use crate::filter::timestamp;
 use crate::view::{FieldRef, RecordView};
 
@@ -425,7 +426,7 @@ impl PageBuilder {
         if event == eventlog::DROP_REPORT_EVENT {
             let field = |k: &str| {
                 lookup(record, &format!("metadata.{k}"))
-                    .map(crate::filter::as_text)
+                    .map(crate::view::as_text)
                     .map(std::borrow::Cow::into_owned)
                     .unwrap_or_default()
             };
@@ -467,9 +468,9 @@ impl PageBuilder {
         let bucket_ms = self.width();
         for series in &mut self.series {
             series.values.sort_by(f64::total_cmp);
-            series.p50 = quantile_cont(&series.values, 0.50);
-            series.p95 = quantile_cont(&series.values, 0.95);
-            series.p99 = quantile_cont(&series.values, 0.99);
+            series.p50 = quantile_cont(&series.values, 0.50).unwrap_or(0.0);
+            series.p95 = quantile_cont(&series.values, 0.95).unwrap_or(0.0);
+            series.p99 = quantile_cont(&series.values, 0.99).unwrap_or(0.0);
             series.max = series.values.last().copied().unwrap_or(0.0);
         }
         let mut cube: Vec<[i64; 6]> = self
@@ -545,25 +546,6 @@ fn bin(ms: f64) -> i64 {
     k.max(0)
 }
 
-/// The `q` quantile of sorted `values`, interpolated between the closest
-/// ranks (DuckDB's `quantile_cont`, numpy's default `linear`).
-pub(crate) fn quantile_cont(sorted: &[f64], q: f64) -> f64 {
-    let Some(last) = sorted.len().checked_sub(1) else {
-        return 0.0;
-    };
-    #[allow(clippy::cast_precision_loss)] // Counts far below 2^52.
-    let rank = q.clamp(0.0, 1.0) * last as f64;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // 0 ≤ rank ≤ last.
-    let lo = rank.floor() as usize;
-    let hi = (lo + 1).min(last);
-    let (Some(&a), Some(&b)) = (sorted.get(lo), sorted.get(hi)) else {
-        return 0.0;
-    };
-    #[allow(clippy::cast_precision_loss)]
-    let frac = rank - lo as f64;
-    a + (b - a) * frac
-}
-
 /// A violation's kind: its text with the quoted names elided, so
 /// "field `currency` does not match" and "field `amount` does not match"
 /// count together.
@@ -615,16 +597,6 @@ mod tests {
 
     fn record(line: &str) -> Map<String, Value> {
         serde_json::from_str(line).unwrap()
-    }
-
-    #[test]
-    fn quantiles_interpolate_between_the_closest_ranks() {
-        let v = [1.0, 2.0, 3.0, 4.0, 10.0];
-        assert_eq!(quantile_cont(&v, 0.5), 3.0);
-        // rank 0.95 * 4 = 3.8: 4 + 0.8 * (10 - 4).
-        assert!((quantile_cont(&v, 0.95) - 8.8).abs() < 1e-12);
-        assert_eq!(quantile_cont(&[7.0], 0.99), 7.0);
-        assert_eq!(quantile_cont(&[], 0.5), 0.0);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::data::quantile_cont;
+use crate::aggregate::quantile_cont;
 
 /// Ids followed at once.
 const MAX_IDS: usize = 2_000_000;
@@ -203,7 +203,7 @@ impl FunnelBuilder {
                     .filter(|g| !g.is_empty())
                     .map(|g| {
                         g.sort_by(f64::total_cmp);
-                        quantile_cont(g, 0.5)
+                        quantile_cont(g, 0.5).unwrap_or(0.0)
                     });
                 Step {
                     event: event.clone(),
