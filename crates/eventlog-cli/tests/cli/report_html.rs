@@ -376,3 +376,59 @@ fn the_funnel_counts_each_session_through_its_steps() {
         Some("1")
     );
 }
+
+/// Edge input: no records at all, and hostile names (markup, quotes,
+/// Unicode, a 10 KB event name) in every panel's text and attributes.
+#[test]
+fn an_empty_file_and_hostile_names_give_a_page_without_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let hostile = dir.path().join("hostile.jsonl");
+    let long = "é".repeat(5_000);
+    let mut lines = String::new();
+    for (i, name) in [
+        "</script><img src=x onerror=alert(1)>",
+        "\"quoted\" 'single' & <b>",
+        "日本語_イベント",
+        long.as_str(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let record = json!({
+            "timestamp": ts(START + i as i64, 0), "level": "ERROR", "event_name": name,
+            "event_type": name, "service": name, "trace_id": format!("{:032x}", i + 1),
+            "message": name, "metadata": { "error_type": name, "duration_ms": 1.5 },
+            "schema_errors": [format!("field `{name}` is wrong")]
+        });
+        let _ = writeln!(lines, "{record}");
+    }
+    std::fs::write(&hostile, lines).unwrap();
+    for (input, records) in [(&empty, 0u64), (&hostile, 4)] {
+        let page = dir.path().join("page.html");
+        let out = eventlog(&[
+            "report",
+            "--html",
+            page.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let mut browser = Browser::launch();
+        browser.open_file(&page);
+        assert_eq!(
+            browser.errors(),
+            Vec::<String>::new(),
+            "{}",
+            input.display()
+        );
+        assert_eq!(browser.requests(), Vec::<String>::new());
+        let counted = browser.eval("+document.getElementById('records-count').dataset.count");
+        assert_eq!(counted.as_u64(), Some(records));
+        // No markup from the records became elements.
+        assert_eq!(
+            browser.eval("document.querySelectorAll('img, b').length"),
+            0
+        );
+    }
+}
