@@ -131,7 +131,7 @@ mod grpc {
     use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
     use tonic::transport::{Channel, Endpoint};
 
-    use super::{ExportFailure, OtlpError, PartialSuccess, Resolved, read_response};
+    use super::{ExportFailure, OtlpError, PartialSuccess, Resolved, read_response, with_causes};
 
     const EXPORT_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
@@ -139,6 +139,9 @@ mod grpc {
     pub(crate) struct Grpc {
         client: tonic::client::Grpc<Channel>,
         metadata: tonic::metadata::MetadataMap,
+        /// `https://`: a connection cut mid-request may be the server's
+        /// refusal of a missing client certificate.
+        tls: bool,
     }
 
     impl Grpc {
@@ -169,6 +172,7 @@ mod grpc {
             Ok(Grpc {
                 client,
                 metadata: tonic::metadata::MetadataMap::from_headers(headers),
+                tls: r.https,
             })
         }
 
@@ -185,15 +189,31 @@ mod grpc {
             let path = http::uri::PathAndQuery::from_static(EXPORT_PATH);
             match self.client.unary(request, path, RawCodec).await {
                 Ok(response) => Ok(read_response(&response.into_inner())),
-                Err(status) => Err(ExportFailure {
-                    transient: code_is_transient(status.code()),
-                    retry_after: None,
-                    message: format!(
+                Err(status) => {
+                    let mut message = format!(
                         "gRPC export failed: {:?}: {}",
                         status.code(),
                         status.message()
-                    ),
-                }),
+                    );
+                    if let Some(cause) = std::error::Error::source(&status) {
+                        message.push_str(": ");
+                        message.push_str(&with_causes(cause));
+                    }
+                    // With TLS 1.3 the client's handshake is done before the
+                    // server checks the client's certificate, so a refusal
+                    // shows here as a connection cut mid-request: say so.
+                    if self.tls && status.code() == tonic::Code::Cancelled {
+                        message.push_str(
+                            " (the connection ended mid-request; a TLS server that \
+                             requires a client certificate ends it this way)",
+                        );
+                    }
+                    Err(ExportFailure {
+                        transient: code_is_transient(status.code()),
+                        retry_after: None,
+                        message,
+                    })
+                }
             }
         }
     }

@@ -203,7 +203,8 @@ fn an_expired_server_certificate_is_refused() {
 #[test]
 fn mutual_tls_required_and_not_given_is_refused() {
     // The server asks for a certificate and closes the handshake without
-    // one: the client sees the connection end (or a TLS alert).
+    // one: the client sees the connection end (or a TLS alert), and under
+    // load the export's own cancellation, which last_error then explains.
     refused(
         Protocol::Grpc,
         ServerCert::Valid,
