@@ -193,27 +193,37 @@ struct ShapeArgs {
     format: Option<String>,
 }
 
+/// The keys a list flag names: empty items (`a,,b`, a trailing comma) are
+/// skipped, but a flag given with no key at all (`--by ''`) is an error,
+/// not a silent "no grouping".
+fn keys(arg: &'static str, given: Vec<String>) -> Result<Vec<String>, CliError> {
+    let any = !given.is_empty();
+    let keys: Vec<String> = given.into_iter().filter(|k| !k.trim().is_empty()).collect();
+    if any && keys.is_empty() {
+        return Err(CliError::BadArgument {
+            arg,
+            value: String::new(),
+            expected: "at least one key name, such as event_name or metadata.error_type",
+        });
+    }
+    Ok(keys)
+}
+
 impl ShapeArgs {
     fn build(self, limit: Option<u64>, count: bool) -> Result<commands::Ask, CliError> {
         let mut spec = aggregate::Spec {
-            by: self
-                .by
-                .into_iter()
-                .filter(|k| !k.trim().is_empty())
-                .collect(),
-            distinct: self
-                .count_distinct
-                .into_iter()
-                .filter(|k| !k.trim().is_empty())
-                .collect(),
+            by: keys("--by", self.by)?,
+            distinct: keys("--count-distinct", self.count_distinct)?,
             ..aggregate::Spec::default()
         };
         if let Some(every) = &self.every {
-            spec.every = Some(report::parse_width(every)?.ok_or(CliError::BadArgument {
-                arg: "--every",
-                value: every.clone(),
-                expected: "a width such as 10s, 5m, 1h, 1d",
-            })?);
+            spec.every = Some(report::parse_width_for("--every", every)?.ok_or(
+                CliError::BadArgument {
+                    arg: "--every",
+                    value: every.clone(),
+                    expected: "a width such as 10s, 5m, 1h, 1d",
+                },
+            )?);
         }
         if let Some(field) = self.percentiles {
             spec.percentiles = Some((field, aggregate::parse_percents(&self.p)?));
@@ -238,11 +248,7 @@ impl ShapeArgs {
             limit,
             count,
             spec,
-            fields: self
-                .fields
-                .into_iter()
-                .filter(|k| !k.trim().is_empty())
-                .collect(),
+            fields: keys("--fields", self.fields)?,
             sort,
             format: self
                 .format
@@ -360,6 +366,7 @@ fn report(
     let filter = args.filter.build(&args.paths.paths, settings.max_line)?;
     match args.html {
         Some(page) => {
+            // Given, even as `--funnel ''`: checked, never silently dropped.
             let funnel = (!args.funnel.is_empty()).then_some((args.funnel, args.funnel_by));
             html_report_command(out, settings, &args.paths.paths, &filter, &page, funnel)
         }

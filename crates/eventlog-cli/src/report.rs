@@ -190,13 +190,25 @@ impl Reporter {
 
 /// `--bucket`: `auto`, or a width such as `10s`, `1m`, `1h`, `1d`.
 pub(crate) fn parse_width(text: &str) -> Result<Option<i64>, crate::outcome::CliError> {
+    parse_width_for("--bucket", text)
+}
+
+/// The widest bucket a flag takes: a year (a wider one would put every
+/// record in one bucket starting in 1970).
+pub(crate) const MAX_WIDTH: i64 = 366 * 86_400;
+
+/// [`parse_width`] for the flag `arg` (its name is in the error).
+pub(crate) fn parse_width_for(
+    arg: &'static str,
+    text: &str,
+) -> Result<Option<i64>, crate::outcome::CliError> {
     if text == "auto" {
         return Ok(None);
     }
     let bad = || crate::outcome::CliError::BadArgument {
-        arg: "--bucket",
+        arg,
         value: text.to_owned(),
-        expected: "auto, or a width such as 10s, 1m, 15m, 1h, 1d",
+        expected: "auto, or a width from 1s to 366d such as 10s, 1m, 15m, 1h, 1d",
     };
     let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
     let (n, unit) = text.split_at(split);
@@ -209,7 +221,7 @@ pub(crate) fn parse_width(text: &str) -> Result<Option<i64>, crate::outcome::Cli
         _ => return Err(bad()),
     };
     match n.checked_mul(unit) {
-        Some(w) if w > 0 => Ok(Some(w)),
+        Some(w) if (1..=MAX_WIDTH).contains(&w) => Ok(Some(w)),
         _ => Err(bad()),
     }
 }
@@ -396,7 +408,7 @@ mod tests {
         #[test]
         fn any_width_text_parses_or_is_refused(text in "\\PC*") {
             if let Ok(Some(w)) = parse_width(&text) {
-                proptest::prop_assert!(w > 0);
+                proptest::prop_assert!((1..=MAX_WIDTH).contains(&w));
             }
         }
     }
@@ -407,9 +419,12 @@ mod tests {
         assert_eq!(parse_width("10s").unwrap(), Some(10));
         assert_eq!(parse_width("15m").unwrap(), Some(900));
         assert_eq!(parse_width("2h").unwrap(), Some(7200));
-        for bad in ["0s", "m", "5w", "-1m"] {
+        for bad in ["0s", "m", "5w", "-1m", "367d", "99999999999999d"] {
             assert!(parse_width(bad).is_err(), "{bad}");
         }
+        assert_eq!(parse_width("366d").unwrap(), Some(MAX_WIDTH));
+        let named = parse_width_for("--every", "0s").unwrap_err().to_string();
+        assert!(named.contains("--every"), "{named}");
         assert_eq!(width_text(900), "15m");
         assert_eq!(width_text(86_400), "1d");
         assert_eq!(width_text(7), "7s");

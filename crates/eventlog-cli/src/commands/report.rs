@@ -38,7 +38,14 @@ pub(crate) fn html_page(
     funnel: Option<(Vec<String>, html::FunnelBy)>,
 ) -> Result<(String, u64, crate::input::ReadSummary), CliError> {
     let mut builder = match funnel {
-        Some((steps, by)) => html::PageBuilder::with_funnel(steps, by),
+        Some((steps, by)) => {
+            html::check_steps(&steps).map_err(|expected| CliError::BadArgument {
+                arg: "--funnel",
+                value: steps.join(","),
+                expected,
+            })?;
+            html::PageBuilder::with_funnel(steps, by)
+        }
         None => html::PageBuilder::default(),
     };
     // One thread, in read order: the page's parts (the funnel's per-id

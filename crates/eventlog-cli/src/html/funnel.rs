@@ -16,6 +16,20 @@ use serde_json::{Map, Value};
 
 use crate::aggregate::quantile_cont;
 
+/// Steps a funnel may have.
+pub(crate) const MAX_STEPS: usize = 32;
+
+/// Why a funnel's steps were refused.
+pub(crate) fn check_steps(steps: &[String]) -> Result<(), &'static str> {
+    if steps.is_empty() || steps.len() > MAX_STEPS {
+        return Err("from 1 to 32 event names, separated by commas");
+    }
+    if steps.iter().any(|s| s.trim().is_empty()) {
+        return Err("event names, none of them empty");
+    }
+    Ok(())
+}
+
 /// Ids followed at once.
 const MAX_IDS: usize = 2_000_000;
 

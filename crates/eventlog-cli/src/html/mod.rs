@@ -13,6 +13,7 @@ mod funnel;
 pub(crate) use data::PageBuilder;
 use data::PageData;
 pub use funnel::FunnelBy;
+pub(crate) use funnel::check_steps;
 
 const TEMPLATE: &str = include_str!("page.html");
 const CSS: &str = include_str!("page.css");

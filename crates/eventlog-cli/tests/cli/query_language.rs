@@ -501,3 +501,69 @@ fn any_number_of_threads_gives_the_single_threads_answers() {
         }
     }
 }
+
+/// A list flag given with no key, a width out of range and a bad funnel
+/// are typed errors naming their flag (exit 2), never a silent default.
+#[test]
+fn empty_keys_huge_widths_and_bad_funnels_are_refused_by_name() {
+    let w = written();
+    let file = w.file.to_str().unwrap();
+    let page = w.file.with_extension("html");
+    let page = page.to_str().unwrap();
+    let steps_33 = vec!["e"; 33].join(",");
+    let cases: [(&[&str], &str); 9] = [
+        (&["query", file, "--by", ""], "--by"),
+        (&["query", file, "--by", ","], "--by"),
+        (&["query", file, "--fields", ""], "--fields"),
+        (&["query", file, "--count-distinct", ""], "--count-distinct"),
+        (
+            &["query", file, "--by", "service", "--every", "0s"],
+            "--every",
+        ),
+        (
+            &[
+                "query",
+                file,
+                "--by",
+                "service",
+                "--every",
+                "99999999999999d",
+            ],
+            "--every",
+        ),
+        (
+            &["report", "--html", page, "--funnel", "", file],
+            "--funnel",
+        ),
+        (
+            &["report", "--html", page, "--funnel", "a,,b", file],
+            "--funnel",
+        ),
+        (
+            &["report", "--html", page, "--funnel", &steps_33, file],
+            "--funnel",
+        ),
+    ];
+    for (args, flag) in cases {
+        let out = eventlog(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // Items left empty among real ones are skipped, as before.
+    let out = ok(&["query", file, "--by", "service,", "--format", "jsonl"]);
+    assert!(out.status.success());
+    // The widest width and the most steps are taken.
+    assert!(
+        ok(&["query", file, "--by", "service", "--every", "366d"])
+            .status
+            .success()
+    );
+    let steps_32 = vec!["e"; 32].join(",");
+    assert!(
+        ok(&["report", "--html", page, "--funnel", &steps_32, file])
+            .status
+            .success()
+    );
+}
