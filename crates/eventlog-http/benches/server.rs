@@ -22,62 +22,21 @@
 // A bench prints its results table.
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::panic)]
 
-use std::convert::Infallible;
-use std::future::Future;
+#[path = "support/workload.rs"]
+mod workload;
+
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use criterion::Criterion;
-use http::{Request, Response};
+use http::Request;
 use tower::{Layer, Service};
-use tracing::Level;
-use tracing_subscriber::prelude::*;
+
+use workload::{
+    eventlog_subscriber, fmt_json_subscriber, handler, no_subscriber, serve, tower_http_trace,
+};
 
 const GROUP: &str = "server_request";
-
-/// The request every contender serves.
-fn request() -> Request<String> {
-    Request::get("/users/12345")
-        .header("x-request-id", "req-7f3a2b9c")
-        .header(
-            "traceparent",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        )
-        .header("user-agent", "bench/1.0")
-        .body(String::new())
-        .unwrap()
-}
-
-fn handler()
--> impl Service<Request<String>, Response = Response<String>, Error = Infallible> + Clone {
-    tower::service_fn(|_req: Request<String>| {
-        std::future::ready(Ok::<_, Infallible>(Response::new(String::from("ok"))))
-    })
-}
-
-/// Polls a future that is ready at once (every contender's is).
-fn now<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the handler answers at once"),
-    }
-}
-
-/// One request through `service`, as a server drives it.
-fn serve<S>(service: &mut S) -> S::Response
-where
-    S: Service<Request<String>>,
-    S::Error: std::fmt::Debug,
-{
-    now(std::future::poll_fn(|cx| service.poll_ready(cx))).unwrap();
-    now(service.call(request())).unwrap()
-}
 
 fn contender<S>(c: &mut Criterion, id: &str, dispatch: &tracing::Dispatch, mut service: S)
 where
@@ -91,30 +50,19 @@ where
 }
 
 fn bench(c: &mut Criterion) {
-    let none = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-    contender(c, "none", &none, handler());
-
-    let eventlog = tracing::Dispatch::new(
-        tracing_subscriber::registry().with(eventlog::layer().writer(std::io::sink)),
-    );
+    contender(c, "none", &no_subscriber(), handler());
     contender(
         c,
         "eventlog_http",
-        &eventlog,
+        &eventlog_subscriber(),
         eventlog_http::ServerLayer::new().layer(handler()),
     );
-
-    let fmt_json = tracing::Dispatch::new(
-        tracing_subscriber::fmt()
-            .json()
-            .with_max_level(Level::INFO)
-            .with_writer(std::io::sink)
-            .finish(),
+    contender(
+        c,
+        "tower_http_trace",
+        &fmt_json_subscriber(),
+        tower_http_trace(handler()),
     );
-    let trace = tower_http::trace::TraceLayer::new_for_http()
-        .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(Level::INFO))
-        .on_response(tower_http::trace::DefaultOnResponse::new().level(Level::INFO));
-    contender(c, "tower_http_trace", &fmt_json, trace.layer(handler()));
 }
 
 /// Where criterion wrote its estimates: `$CRITERION_HOME`, else
