@@ -106,7 +106,7 @@ impl Config {
 /// record is on disk (and exported), and summarises the files.
 pub fn run(config: &Config) -> Result<Summary, Box<dyn Error>> {
     let start = Instant::now();
-    std::fs::create_dir_all(&config.logs)?;
+    std::fs::create_dir_all(&config.logs).map_err(|e| format!("{}: {e}", config.logs.display()))?;
     remove_previous_run(&config.logs)?;
     let schema =
         eventlog::Schema::from_file(Path::new(env!("CARGO_MANIFEST_DIR")).join("events.toml"))?;
