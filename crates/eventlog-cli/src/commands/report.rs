@@ -48,22 +48,14 @@ pub(crate) fn html_page(
         }
         None => html::PageBuilder::default(),
     };
-    // One thread, in read order: the page's parts (the funnel's per-id
-    // progress, the kept traces) follow each id through the files.
-    let found = crate::input::collect(paths)?;
-    let everything = crate::filter::Prefilter::default();
-    let read = crate::input::for_each_line(
-        found,
-        settings.reading(&everything, false),
-        |line| {
-            if let Ok(record) = &line.record
-                && filter.matches(&crate::view::RecordView::Full(record.as_map()))
-            {
-                builder.add(record.as_map());
-            }
-        },
-        |_, _| {},
-    );
+    // Every core reads its share; the parts merge in read order, so the
+    // funnel's per-id progress and the kept traces join across them.
+    let template = builder.empty_like();
+    let task = PageTask {
+        template: &template,
+        filter,
+    };
+    let read = read_records(settings, paths, &task, |part| builder.merge(part))?;
     let data = builder.finish();
     let title = paths
         .iter()
@@ -72,6 +64,24 @@ pub(crate) fn html_page(
         .join(" ");
     let text = html::render(&data, &title).map_err(|e| CliError::Output(e.into()))?;
     Ok((text, data.records, read))
+}
+
+/// The page's aggregation as a scan task: one builder per unit.
+struct PageTask<'a> {
+    template: &'a html::PageBuilder,
+    filter: &'a Filter,
+}
+
+impl crate::scan::Task for PageTask<'_> {
+    type Part = html::PageBuilder;
+    fn part(&self) -> html::PageBuilder {
+        self.template.empty_like()
+    }
+    fn line(&self, part: &mut html::PageBuilder, line: &crate::scan::ScanLine<'_>) {
+        if self.filter.matches(&line.record) {
+            part.add(&line.record);
+        }
+    }
 }
 
 /// `report --html FILE [--funnel a,b,c]`: the page, written to FILE (or

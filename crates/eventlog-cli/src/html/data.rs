@@ -18,11 +18,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use super::funnel::{Funnel, FunnelBuilder, FunnelBy};
 use crate::aggregate::quantile_cont;
-use crate::filter::timestamp;
 use crate::view::{FieldRef, RecordView};
 
 /// Bucket widths in milliseconds, from 100 ms (a short run) to a week;
@@ -102,6 +100,11 @@ impl Dictionary {
         self.push(value)
     }
 
+    /// For each of `other`'s values, its id here (added if new).
+    fn absorb(&mut self, other: &Dictionary) -> Vec<i64> {
+        other.values.iter().map(|v| i64::from(self.id(v))).collect()
+    }
+
     fn push(&mut self, value: &str) -> u32 {
         let id = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
         self.values.push(value.to_owned());
@@ -118,6 +121,13 @@ pub(crate) struct Series {
     pub(crate) kind: &'static str,
     /// The span's or the event's name.
     pub(crate) name: String,
+    /// Index into the services: a series is one name in one service.
+    pub(crate) service: u32,
+    /// Index into the event names and the types, as its first record
+    /// had them (for a span, its close record's), for the page's filters.
+    pub(crate) event: u32,
+    #[serde(rename = "type")]
+    pub(crate) event_type: u32,
     /// The field measured.
     pub(crate) field: &'static str,
     pub(crate) count: u64,
@@ -205,7 +215,8 @@ pub(crate) struct PageBuilder {
     cube: HashMap<[i64; 5], i64>,
     errors: HashMap<[i64; 4], i64>,
     series: Vec<Series>,
-    series_index: HashMap<(&'static str, String), usize>,
+    /// `(kind, service)` → name → index into `series`, looked up by `&str`.
+    series_index: HashMap<(&'static str, u32), HashMap<String, usize>>,
     latency: HashMap<[i64; 3], i64>,
     latency_values: usize,
     violations: BTreeMap<(String, String), u64>,
@@ -222,16 +233,8 @@ pub(crate) struct PageBuilder {
     funnel: Option<FunnelBuilder>,
 }
 
-/// The value at `path`, by the query language's lookup rule.
-fn lookup<'a>(record: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    match RecordView::Full(record).lookup(path)? {
-        FieldRef::Full(value) => Some(value),
-        FieldRef::Lazy(_) => None,
-    }
-}
-
-fn text<'a>(record: &'a Map<String, Value>, key: &str) -> &'a str {
-    record.get(key).and_then(Value::as_str).unwrap_or_default()
+fn text<'a>(record: &RecordView<'a>, key: &str) -> &'a str {
+    record.str_of(key).unwrap_or_default()
 }
 
 impl PageBuilder {
@@ -239,6 +242,17 @@ impl PageBuilder {
     pub(crate) fn with_funnel(steps: Vec<String>, by: FunnelBy) -> Self {
         Self {
             funnel: Some(FunnelBuilder::new(steps, by)),
+            ..Self::default()
+        }
+    }
+
+    /// A builder like this one, empty (a scan's part per unit).
+    pub(crate) fn empty_like(&self) -> Self {
+        Self {
+            funnel: self
+                .funnel
+                .as_ref()
+                .map(|f| FunnelBuilder::new(f.steps().to_vec(), f.by())),
             ..Self::default()
         }
     }
@@ -251,9 +265,9 @@ impl PageBuilder {
     }
 
     /// Counts one record.
-    pub(crate) fn add(&mut self, record: &Map<String, Value>) {
+    pub(crate) fn add(&mut self, record: &RecordView<'_>) {
         self.records += 1;
-        let Some(t) = timestamp(record) else {
+        let Some(t) = record.timestamp() else {
             self.untimed += 1;
             return;
         };
@@ -280,8 +294,9 @@ impl PageBuilder {
         *self.cube.entry(key).or_default() += 1;
 
         if level.eq_ignore_ascii_case("error") || event_type == "error" {
-            let error_type = lookup(record, "metadata.error_type")
-                .and_then(Value::as_str)
+            let error_type = record
+                .lookup("metadata.error_type")
+                .and_then(FieldRef::as_str)
                 .unwrap_or("(none)");
             let key = [
                 key[0],
@@ -291,28 +306,24 @@ impl PageBuilder {
             ];
             *self.errors.entry(key).or_default() += 1;
         }
-        self.add_latency(record, bucket, event);
+        self.add_latency(record, key);
         self.add_health(record, event);
         self.keep_sample(record, ms);
         self.keep_trace(record, ms, level);
-        if let Some(funnel) = &mut self.funnel {
-            funnel.add(record, event, ms);
+        if let Some(funnel) = &mut self.funnel
+            && let Some(id) = record.str_of(funnel.by().key())
+        {
+            funnel.add(id, event, ms);
         }
     }
 
-    fn keep_sample(&mut self, record: &Map<String, Value>, ms: i64) {
+    fn keep_sample(&mut self, record: &RecordView<'_>, ms: i64) {
         let stride = self.stride.max(1);
         if !(self.records - 1).is_multiple_of(stride) {
             return;
         }
         if self.samples.len() >= MAX_SAMPLES {
-            // Every other one goes: those left are every (2 × stride)-th.
-            let mut i = 0;
-            self.samples.retain(|_| {
-                i += 1;
-                i % 2 == 1
-            });
-            self.stride = stride * 2;
+            self.thin_samples();
             if !(self.records - 1).is_multiple_of(self.stride) {
                 return;
             }
@@ -320,7 +331,17 @@ impl PageBuilder {
         self.samples.push(sample(record, ms));
     }
 
-    fn keep_trace(&mut self, record: &Map<String, Value>, ms: i64, level: &str) {
+    /// Every other sample goes: those left are every (2 × stride)-th.
+    fn thin_samples(&mut self) {
+        let mut i = 0;
+        self.samples.retain(|_| {
+            i += 1;
+            i % 2 == 1
+        });
+        self.stride = self.stride.max(1) * 2;
+    }
+
+    fn keep_trace(&mut self, record: &RecordView<'_>, ms: i64, level: &str) {
         let trace = text(record, "trace_id");
         if trace.is_empty() {
             return;
@@ -331,17 +352,26 @@ impl PageBuilder {
             }
             return;
         }
-        let position = self.recent.iter().position(|(id, _)| id == trace);
-        let mut entry = match position.and_then(|p| self.recent.remove(p)) {
-            Some(entry) => entry,
-            None => (trace.to_owned(), Vec::new()),
-        };
+        let mut entry = self.take_recent(trace);
         if entry.1.len() < MAX_TRACE_RECORDS {
             entry.1.push(sample(record, ms));
         }
+        self.offer_trace(entry, level.eq_ignore_ascii_case("error"));
+    }
+
+    /// The records held of a recent trace not kept (yet), or none.
+    fn take_recent(&mut self, trace: &str) -> (String, Vec<Sample>) {
+        let position = self.recent.iter().position(|(id, _)| id == trace);
+        match position.and_then(|p| self.recent.remove(p)) {
+            Some(entry) => entry,
+            None => (trace.to_owned(), Vec::new()),
+        }
+    }
+
+    /// Keeps a trace whole, or remembers it as recent.
+    fn offer_trace(&mut self, entry: (String, Vec<Sample>), failed: bool) {
         // An error keeps its trace (room is made by letting an error-free
         // early one go); so do the first traces, until the page has enough.
-        let failed = level.eq_ignore_ascii_case("error");
         let early = self.traces.len() < MAX_TRACES / 5;
         if failed || early {
             if self.traces.len() >= MAX_TRACES && failed {
@@ -365,15 +395,23 @@ impl PageBuilder {
         self.recent.push_back(entry);
     }
 
-    fn add_latency(&mut self, record: &Map<String, Value>, bucket: i64, event: &str) {
-        let measured = if let Some(ms) = record.get("duration_ms").and_then(Value::as_f64) {
-            let span = lookup(record, "span.name")
-                .and_then(Value::as_str)
+    /// `key` is the record's cube key: `[bucket, type, level, service, event]`.
+    fn add_latency(&mut self, record: &RecordView<'_>, key: [i64; 5]) {
+        let event = text(record, "event_name");
+        let measured = if let Some(ms) = record.get("duration_ms").and_then(FieldRef::as_f64) {
+            let span = record
+                .lookup("span.name")
+                .and_then(FieldRef::as_str)
                 .unwrap_or("(none)");
             Some(("span", span, "duration_ms", ms))
         } else {
-            ["duration_ms", "latency_ms"].into_iter().find_map(|field| {
-                let ms = lookup(record, &format!("metadata.{field}"))?.as_f64()?;
+            [
+                ("duration_ms", "metadata.duration_ms"),
+                ("latency_ms", "metadata.latency_ms"),
+            ]
+            .into_iter()
+            .find_map(|(field, path)| {
+                let ms = record.lookup(path)?.as_f64()?;
                 Some(("event", event, field, ms))
             })
         };
@@ -383,24 +421,10 @@ impl PageBuilder {
         if !ms.is_finite() || ms < 0.0 {
             return;
         }
-        let next = self.series.len();
-        let id = *self
-            .series_index
-            .entry((kind, name.to_owned()))
-            .or_insert(next);
-        if id == next {
-            self.series.push(Series {
-                kind,
-                name: name.to_owned(),
-                field,
-                count: 0,
-                p50: 0.0,
-                p95: 0.0,
-                p99: 0.0,
-                max: 0.0,
-                values: Vec::new(),
-            });
-        }
+        let bucket = key[0];
+        let [event_type, service, event] =
+            [key[1], key[3], key[4]].map(|k| u32::try_from(k).unwrap_or(0));
+        let id = self.series_id(kind, name, field, [service, event, event_type]);
         let Some(series) = self.series.get_mut(id) else {
             return;
         };
@@ -413,26 +437,65 @@ impl PageBuilder {
         *self.latency.entry(key).or_default() += 1;
     }
 
-    fn add_health(&mut self, record: &Map<String, Value>, event: &str) {
-        if let Some(Value::Array(errors)) = record.get("schema_errors") {
-            self.violating_records += 1;
-            for error in errors.iter().filter_map(Value::as_str) {
-                *self
-                    .violations
-                    .entry((event.to_owned(), violation_kind(error)))
-                    .or_default() += 1;
+    /// The index of the series `(kind, name)` in `service` (added if new,
+    /// with its `[service, event, type]`).
+    fn series_id(
+        &mut self,
+        kind: &'static str,
+        name: &str,
+        field: &'static str,
+        [service, event, event_type]: [u32; 3],
+    ) -> usize {
+        let next = self.series.len();
+        let names = self.series_index.entry((kind, service)).or_default();
+        if let Some(&id) = names.get(name) {
+            return id;
+        }
+        names.insert(name.to_owned(), next);
+        self.series.push(Series {
+            kind,
+            name: name.to_owned(),
+            service,
+            event,
+            event_type,
+            field,
+            count: 0,
+            p50: 0.0,
+            p95: 0.0,
+            p99: 0.0,
+            max: 0.0,
+            values: Vec::new(),
+        });
+        next
+    }
+
+    fn add_health(&mut self, record: &RecordView<'_>, event: &str) {
+        if let Some(errors) = record.get("schema_errors") {
+            // Rare: such records are decoded in full.
+            if let serde_json::Value::Array(errors) = errors.to_value() {
+                self.violating_records += 1;
+                for error in errors.iter().filter_map(serde_json::Value::as_str) {
+                    *self
+                        .violations
+                        .entry((event.to_owned(), violation_kind(error)))
+                        .or_default() += 1;
+                }
             }
         }
         if event == eventlog::DROP_REPORT_EVENT {
             let field = |k: &str| {
-                lookup(record, &format!("metadata.{k}"))
-                    .map(crate::view::as_text)
-                    .map(std::borrow::Cow::into_owned)
+                record
+                    .lookup(&format!("metadata.{k}"))
+                    .map(|v| v.as_text().into_owned())
                     .unwrap_or_default()
             };
-            let dropped = lookup(record, "metadata.dropped")
-                .and_then(Value::as_u64)
-                .unwrap_or_default();
+            let dropped = record
+                .lookup("metadata.dropped")
+                .and_then(FieldRef::as_f64)
+                .filter(|n| n.is_finite() && *n >= 0.0);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            // Finite, non-negative.
+            let dropped = dropped.map_or(0, |n| n as u64);
             *self
                 .drops
                 .entry((field("output"), field("reason")))
@@ -445,22 +508,155 @@ impl PageBuilder {
         let (Some(first), Some(last)) = (self.first_ms, self.last_ms) else {
             return;
         };
-        let old = self.width();
-        while self.width_step + 1 < WIDTHS_MS.len() {
-            let w = self.width();
+        let mut step = self.width_step;
+        while step + 1 < WIDTHS_MS.len() {
+            let w = WIDTHS_MS.get(step).copied().unwrap_or(604_800_000);
             if last.div_euclid(w) - first.div_euclid(w) < MAX_BUCKETS {
                 break;
             }
-            self.width_step += 1;
+            step += 1;
         }
-        let new = self.width();
-        if new == old {
+        self.widen_to(step);
+    }
+
+    /// Re-keys every count to the buckets of `WIDTHS_MS[step]` (never narrower).
+    fn widen_to(&mut self, step: usize) {
+        let old = self.width();
+        if step <= self.width_step {
             return;
         }
-        let factor = new / old;
-        rekey(&mut self.cube, 0, factor);
-        rekey(&mut self.errors, 0, factor);
-        rekey(&mut self.latency, 1, factor);
+        self.width_step = step.min(WIDTHS_MS.len() - 1);
+        let factor = self.width() / old;
+        if factor > 1 {
+            rekey(&mut self.cube, 0, factor);
+            rekey(&mut self.errors, 0, factor);
+            rekey(&mut self.latency, 1, factor);
+        }
+    }
+
+    /// Adds `other`'s counts (records read after this builder's): the
+    /// answer is the one a single builder reading both would give, but
+    /// for which records the table and the trace view hold (spread and
+    /// chosen the same way, not the very same ones).
+    pub(crate) fn merge(&mut self, mut other: PageBuilder) {
+        self.records += other.records;
+        self.untimed += other.untimed;
+        for ms in [other.first_ms, other.last_ms].into_iter().flatten() {
+            self.first_ms = Some(self.first_ms.map_or(ms, |f| f.min(ms)));
+            self.last_ms = Some(self.last_ms.map_or(ms, |l| l.max(ms)));
+        }
+        self.widen_to(other.width_step);
+        self.widen();
+        other.widen_to(self.width_step);
+
+        let types = self.types.absorb(&other.types);
+        let levels = self.levels.absorb(&other.levels);
+        let services = self.services.absorb(&other.services);
+        let events = self.events.absorb(&other.events);
+        let error_types = self.error_types.absorb(&other.error_types);
+        let at = |map: &[i64], id: i64| {
+            usize::try_from(id)
+                .ok()
+                .and_then(|i| map.get(i))
+                .copied()
+                .unwrap_or(0)
+        };
+        for (k, n) in other.cube {
+            let key = [
+                k[0],
+                at(&types, k[1]),
+                at(&levels, k[2]),
+                at(&services, k[3]),
+                at(&events, k[4]),
+            ];
+            *self.cube.entry(key).or_default() += n;
+        }
+        for (k, n) in other.errors {
+            let key = [
+                k[0],
+                at(&services, k[1]),
+                at(&events, k[2]),
+                at(&error_types, k[3]),
+            ];
+            *self.errors.entry(key).or_default() += n;
+        }
+        let mut series_map = Vec::with_capacity(other.series.len());
+        for series in other.series {
+            let id = |map: &[i64], id: u32| u32::try_from(at(map, i64::from(id))).unwrap_or(0);
+            let dims = [
+                id(&services, series.service),
+                id(&events, series.event),
+                id(&types, series.event_type),
+            ];
+            let mine = self.series_id(series.kind, &series.name, series.field, dims);
+            series_map.push(i64::try_from(mine).unwrap_or(i64::MAX));
+            let room = MAX_LATENCY_VALUES.saturating_sub(self.latency_values);
+            if let Some(target) = self.series.get_mut(mine) {
+                target.count += series.count;
+                let taken = series.values.len().min(room);
+                target
+                    .values
+                    .extend_from_slice(series.values.get(..taken).unwrap_or_default());
+                self.latency_values += taken;
+            }
+        }
+        for (k, n) in other.latency {
+            *self
+                .latency
+                .entry([at(&series_map, k[0]), k[1], k[2]])
+                .or_default() += n;
+        }
+        for (k, n) in other.violations {
+            *self.violations.entry(k).or_default() += n;
+        }
+        self.violating_records += other.violating_records;
+        for (k, n) in other.drops {
+            *self.drops.entry(k).or_default() += n;
+        }
+
+        self.stride = self.stride.max(other.stride).max(1);
+        self.samples.extend(other.samples);
+        while self.samples.len() > MAX_SAMPLES {
+            self.thin_samples();
+        }
+
+        for (id, records) in other.traces {
+            self.merge_trace(&id, records);
+        }
+        for (id, records) in other.recent {
+            if self.traces.contains_key(&id) {
+                self.merge_trace(&id, records);
+                continue;
+            }
+            let mut entry = self.take_recent(&id);
+            entry.1.extend(records);
+            entry.1.truncate(MAX_TRACE_RECORDS);
+            if self.recent.len() >= RECENT_TRACES {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(entry);
+        }
+
+        if let (Some(mine), Some(theirs)) = (&mut self.funnel, other.funnel) {
+            mine.merge(theirs);
+        }
+    }
+
+    /// A trace `other` kept whole: joined to what this builder holds of it.
+    fn merge_trace(&mut self, id: &str, records: Vec<Sample>) {
+        if let Some(kept) = self.traces.get_mut(id) {
+            kept.extend(records);
+            kept.truncate(MAX_TRACE_RECORDS);
+            return;
+        }
+        let mut entry = self.take_recent(id);
+        entry.1.extend(records);
+        entry.1.truncate(MAX_TRACE_RECORDS);
+        let failed = entry
+            .1
+            .iter()
+            .any(|r| r.level.eq_ignore_ascii_case("error"));
+        self.offer_trace(entry, failed);
     }
 
     /// The page's data: percentiles computed, maps flattened and sorted.
@@ -519,7 +715,7 @@ impl PageBuilder {
                 .collect(),
             samples: self.samples,
             traces: self.traces,
-            funnel: self.funnel.map(FunnelBuilder::finish),
+            funnel: self.funnel.map(|f| f.finish(bucket_ms)),
         }
     }
 }
@@ -569,7 +765,7 @@ fn violation_kind(error: &str) -> String {
     kind
 }
 
-fn sample(record: &Map<String, Value>, t: i64) -> Sample {
+fn sample(record: &RecordView<'_>, t: i64) -> Sample {
     let owned = |key: &str| text(record, key).to_owned();
     Sample {
         t,
@@ -581,22 +777,33 @@ fn sample(record: &Map<String, Value>, t: i64) -> Sample {
         message: text(record, "message").chars().take(200).collect(),
         trace_id: owned("trace_id"),
         request_id: owned("request_id"),
-        span: lookup(record, "span.name")
-            .and_then(Value::as_str)
+        span: record
+            .lookup("span.name")
+            .and_then(FieldRef::as_str)
             .unwrap_or_default()
             .to_owned(),
         span_id: owned("span_id"),
-        duration_ms: record.get("duration_ms").and_then(Value::as_f64),
+        duration_ms: record.get("duration_ms").and_then(FieldRef::as_f64),
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::float_cmp, clippy::cast_possible_wrap)] // Exact values; small counts.
+#[allow(
+    clippy::float_cmp,
+    clippy::cast_possible_wrap,
+    clippy::cast_possible_truncation,
+    clippy::indexing_slicing
+)] // Exact values; small counts; a bad index fails the test.
 mod tests {
     use super::*;
+    use serde_json::Value;
 
-    fn record(line: &str) -> Map<String, Value> {
+    fn record(line: &str) -> serde_json::Map<String, serde_json::Value> {
         serde_json::from_str(line).unwrap()
+    }
+
+    fn add(b: &mut PageBuilder, line: &str) {
+        b.add(&RecordView::Full(&record(line)));
     }
 
     #[test]
@@ -605,9 +812,12 @@ mod tests {
         // One record a minute for 10 days: far more than 240 one-second buckets.
         for minute in 0..(10 * 24 * 60) {
             let t = jiff::Timestamp::from_second(1_764_547_200 + minute * 60).unwrap();
-            b.add(&record(&format!(
-                r#"{{"timestamp":"{t}","level":"INFO","event_name":"order_placed","event_type":"business","service":"shop"}}"#
-            )));
+            add(
+                &mut b,
+                &format!(
+                    r#"{{"timestamp":"{t}","level":"INFO","event_name":"order_placed","event_type":"business","service":"shop"}}"#
+                ),
+            );
         }
         let data = b.finish();
         // 863 940 s between the first and last: one-hour buckets are the
@@ -623,9 +833,12 @@ mod tests {
     fn a_dimension_past_its_cap_shares_one_value() {
         let mut b = PageBuilder::default();
         for i in 0..(MAX_VALUES + 50) {
-            b.add(&record(&format!(
-                r#"{{"timestamp":"2026-12-01T00:00:00Z","event_name":"e_{i}","service":"s"}}"#
-            )));
+            add(
+                &mut b,
+                &format!(
+                    r#"{{"timestamp":"2026-12-01T00:00:00Z","event_name":"e_{i}","service":"s"}}"#
+                ),
+            );
         }
         let data = b.finish();
         assert_eq!(data.events.len(), MAX_VALUES + 1);
@@ -646,5 +859,95 @@ mod tests {
             violation_kind("field `currency` is not matching `^[A-Z]{3}$`"),
             "field `…` is not matching `…`"
         );
+    }
+
+    /// Records of several services, errors, spans, funnel ids, violations
+    /// and drop reports, from a fixed seed.
+    fn mixed_records(n: u64) -> Vec<String> {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let events = [
+            "checkout_started",
+            "payment_captured",
+            "order_placed",
+            "email_failed",
+        ];
+        (0..n)
+            .map(|i| {
+                let t = jiff::Timestamp::from_millisecond(1_764_547_200_000 + (i * 7_919) as i64 + next(5_000) as i64).unwrap();
+                let mut event = events[next(4) as usize];
+                let service = ["shop", "payments", "mail"][next(3) as usize];
+                let level = if event == "email_failed" { "ERROR" } else { "INFO" };
+                let extra = match next(6) {
+                    0 => format!(r#","duration_ms":{}.5,"span":{{"name":"handle"}}"#, next(900)),
+                    1 => format!(r#","metadata":{{"latency_ms":{},"error_type":"e{}"}}"#, next(50), next(3)),
+                    2 => r#","schema_errors":["field `x` is missing"]"#.to_owned(),
+                    3 => {
+                        event = eventlog::DROP_REPORT_EVENT;
+                        format!(r#","metadata":{{"output":"file","reason":"queue_full","dropped":{}}}"#, next(9))
+                    }
+                    _ => String::new(),
+                };
+                format!(
+                    r#"{{"timestamp":"{t}","level":"{level}","event_name":"{event}","service":"{service}","session_id":"s{}","trace_id":"{:032x}"{extra}}}"#,
+                    next(40),
+                    next(60) + 1
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parts_merged_in_read_order_give_one_builders_answer() {
+        let steps = ["checkout_started", "payment_captured", "order_placed"].map(String::from);
+        let lines = mixed_records(3_000);
+        let answer = |cuts: &[usize]| {
+            let template = PageBuilder::with_funnel(steps.to_vec(), FunnelBy::Session);
+            let mut whole = template.empty_like();
+            let mut bounds = vec![0];
+            bounds.extend_from_slice(cuts);
+            bounds.push(lines.len());
+            for range in bounds.windows(2) {
+                let mut part = template.empty_like();
+                for line in &lines[range[0]..range[1]] {
+                    add(&mut part, line);
+                }
+                whole.merge(part);
+            }
+            let mut data = serde_json::to_value(whole.finish()).unwrap();
+            // Which records the table holds depends on the parts; the
+            // traces held depend on it too.
+            let held = data["samples"].as_array().unwrap().len();
+            assert!(held > 0 && held <= MAX_SAMPLES, "{held}");
+            data["samples"] = Value::Null;
+            data["traces"] = Value::Null;
+            data
+        };
+        let one = answer(&[]);
+        assert!(one["cube"].as_array().unwrap().len() > 100);
+        assert!(!one["series"].as_array().unwrap().is_empty());
+        assert!(one["funnel"]["starts"].as_array().unwrap().len() > 10);
+        // Latency cells sit in the same buckets as the counts.
+        let buckets: std::collections::BTreeSet<i64> = one["cube"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[0].as_i64().unwrap())
+            .collect();
+        for cell in one["latency"].as_array().unwrap() {
+            assert!(buckets.contains(&cell[1].as_i64().unwrap()), "{cell}");
+        }
+        for cuts in [&[1][..], &[1_500], &[10, 11, 2_999], &[700, 1_400, 2_100]] {
+            let merged = answer(cuts);
+            for (key, want) in one.as_object().unwrap() {
+                // Compared key by key: a whole page would drown the message.
+                assert!(merged[key] == *want, "cut at {cuts:?}: {key} differs");
+            }
+        }
     }
 }

@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::aggregate::quantile_cont;
 
@@ -57,7 +56,8 @@ pub enum FunnelBy {
 }
 
 impl FunnelBy {
-    fn key(self) -> &'static str {
+    /// The envelope key holding the id.
+    pub(crate) fn key(self) -> &'static str {
         match self {
             FunnelBy::Request => "request_id",
             FunnelBy::Session => "session_id",
@@ -70,6 +70,8 @@ impl FunnelBy {
 /// (sorted stably at the end, so equal times keep their file order).
 #[derive(Debug, Default)]
 struct Progress {
+    /// Records of this id (counted as untracked if the id is let go at a merge).
+    records: u64,
     /// Step events: the step's index.
     steps: Vec<(i64, u8)>,
     /// Any events: the event's id.
@@ -124,8 +126,12 @@ pub(crate) struct Funnel {
     pub(crate) steps: Vec<Step>,
     /// Ids seen with any record.
     pub(crate) ids: u64,
-    /// Ids past the cap, not followed.
+    /// Records of ids past the cap, not followed.
     pub(crate) untracked: u64,
+    /// `[bucket, reached step 1, reached step 2, …]`: the ids whose first
+    /// step fell in each time bucket, so the page's time range can select
+    /// them.
+    pub(crate) starts: Vec<Vec<i64>>,
     /// The commonest paths: their first distinct events, and how many ids took each.
     pub(crate) paths: Vec<(Vec<String>, u64)>,
 }
@@ -143,27 +149,43 @@ impl FunnelBuilder {
         }
     }
 
-    /// Takes one record (in time order per id) at `ms`.
-    pub(crate) fn add(&mut self, record: &Map<String, Value>, event: &str, ms: i64) {
-        let Some(id) = record.get(self.by.key()).and_then(Value::as_str) else {
-            return;
-        };
+    /// The funnel's steps.
+    pub(crate) fn steps(&self) -> &[String] {
+        &self.steps
+    }
+
+    /// Which id the funnel follows.
+    pub(crate) fn by(&self) -> FunnelBy {
+        self.by
+    }
+
+    fn event_id(&mut self, event: &str) -> u32 {
+        if let Some(&id) = self.events.get(event) {
+            return id;
+        }
+        let id = u32::try_from(self.event_names.len()).unwrap_or(u32::MAX);
+        self.events.insert(event.to_owned(), id);
+        self.event_names.push(event.to_owned());
+        id
+    }
+
+    /// Takes one record of `id`, its event `event` at `ms` (in any order:
+    /// steps are ordered by time at the end).
+    pub(crate) fn add(&mut self, id: &str, event: &str, ms: i64) {
         if event.is_empty() {
             return;
         }
-        let next_event = u32::try_from(self.event_names.len()).unwrap_or(u32::MAX);
-        let event_id = *self.events.entry(event.to_owned()).or_insert(next_event);
-        if event_id == next_event {
-            self.event_names.push(event.to_owned());
-        }
+        let event_id = self.event_id(event);
         if !self.ids.contains_key(id) && self.ids.len() >= MAX_IDS {
             self.untracked += 1;
             return;
         }
+        let steps = &self.steps;
         let progress = self.ids.entry(id.to_owned()).or_default();
+        progress.records += 1;
         keep_earliest(&mut progress.path, (ms, event_id), PATH_EVENTS);
         // Every position the event holds in the funnel (a step may repeat).
-        for (i, step) in self.steps.iter().enumerate() {
+        for (i, step) in steps.iter().enumerate() {
             if step == event
                 && let Ok(i) = u8::try_from(i)
             {
@@ -172,8 +194,38 @@ impl FunnelBuilder {
         }
     }
 
-    pub(crate) fn finish(mut self) -> Funnel {
+    /// Adds what `other` (the same steps, later records) followed: each
+    /// id's earliest events kept as if one builder had seen them all.
+    pub(crate) fn merge(&mut self, other: FunnelBuilder) {
+        let events: Vec<u32> = other
+            .event_names
+            .iter()
+            .map(|name| self.event_id(name))
+            .collect();
+        self.untracked += other.untracked;
+        for (id, progress) in other.ids {
+            if !self.ids.contains_key(&id) && self.ids.len() >= MAX_IDS {
+                self.untracked += progress.records;
+                continue;
+            }
+            let mine = self.ids.entry(id).or_default();
+            mine.records += progress.records;
+            for item in progress.steps {
+                keep_earliest(&mut mine.steps, item, STEP_EVENTS);
+            }
+            for (ms, event) in progress.path {
+                let event = events.get(event as usize).copied().unwrap_or(u32::MAX);
+                keep_earliest(&mut mine.path, (ms, event), PATH_EVENTS);
+            }
+        }
+    }
+
+    /// The answer, with each id's start placed in buckets `bucket_ms` wide.
+    pub(crate) fn finish(mut self, bucket_ms: i64) -> Funnel {
+        let bucket_ms = bucket_ms.max(1);
         let mut reached = vec![0u64; self.steps.len()];
+        let mut starts: std::collections::BTreeMap<i64, Vec<i64>> =
+            std::collections::BTreeMap::new();
         let mut gaps: Vec<Vec<f64>> = vec![Vec::new(); self.steps.len().saturating_sub(1)];
         let mut paths: HashMap<Vec<u32>, u64> = HashMap::new();
         for progress in self.ids.values_mut() {
@@ -192,6 +244,14 @@ impl FunnelBuilder {
             }
             for n in reached.iter_mut().take(next) {
                 *n += 1;
+            }
+            if let Some(&(first_ms, _)) = progress.steps.iter().find(|&&(_, step)| step == 0) {
+                let row = starts
+                    .entry(first_ms.div_euclid(bucket_ms))
+                    .or_insert_with(|| vec![0; self.steps.len()]);
+                for n in row.iter_mut().take(next) {
+                    *n += 1;
+                }
             }
             progress.path.sort_by_key(|&(ms, _)| ms);
             let mut path: Vec<u32> = Vec::with_capacity(PATH_LEN);
@@ -231,6 +291,10 @@ impl FunnelBuilder {
             steps,
             ids: self.ids.len() as u64,
             untracked: self.untracked,
+            starts: starts
+                .into_iter()
+                .map(|(bucket, row)| std::iter::once(bucket).chain(row).collect())
+                .collect(),
             paths: paths
                 .into_iter()
                 .take(TOP_PATHS)
@@ -252,9 +316,7 @@ mod tests {
     use super::*;
 
     fn add(f: &mut FunnelBuilder, session: &str, event: &str, ms: i64) {
-        let record: Map<String, Value> =
-            serde_json::from_str(&format!(r#"{{"session_id":"{session}"}}"#)).unwrap();
-        f.add(&record, event, ms);
+        f.add(session, event, ms);
     }
 
     #[test]
@@ -270,7 +332,7 @@ mod tests {
         add(&mut f, "b", "payment_captured", 300);
         add(&mut f, "c", "payment_captured", 0);
         add(&mut f, "c", "checkout_started", 10);
-        let funnel = f.finish();
+        let funnel = f.finish(1_000);
         let reached: Vec<u64> = funnel.steps.iter().map(|s| s.reached).collect();
         assert_eq!(reached, [3, 2, 1]);
         assert_eq!(funnel.steps[1].median_ms_from_previous, Some(200.0));
@@ -287,13 +349,48 @@ mod tests {
         add(&mut f, "a", "checkout_started", 0);
         add(&mut f, "a", "order_placed", 50);
         add(&mut f, "a", "payment_captured", 20);
-        let funnel = f.finish();
+        let funnel = f.finish(1_000);
         let reached: Vec<u64> = funnel.steps.iter().map(|s| s.reached).collect();
         assert_eq!(reached, [1, 1, 1]);
         assert_eq!(funnel.steps[2].median_ms_from_previous, Some(30.0));
         assert_eq!(
             funnel.paths[0].0,
             ["checkout_started", "payment_captured", "order_placed"]
+        );
+    }
+
+    #[test]
+    fn two_halves_merged_answer_as_one_builder_and_starts_follow_the_first_step() {
+        let steps = ["checkout_started", "payment_captured", "order_placed"].map(String::from);
+        let records = [
+            ("a", "checkout_started", 0),
+            ("b", "cart_viewed", 3),
+            ("a", "payment_captured", 100),
+            ("b", "checkout_started", 1_500),
+            ("c", "payment_captured", 1_600),
+            ("a", "order_placed", 2_130),
+            ("b", "payment_captured", 2_300),
+            ("c", "checkout_started", 2_400),
+        ];
+        let answer = |split: usize| {
+            let mut first = FunnelBuilder::new(steps.to_vec(), FunnelBy::Session);
+            let mut second = FunnelBuilder::new(steps.to_vec(), FunnelBy::Session);
+            for (i, &(id, event, ms)) in records.iter().enumerate() {
+                let half = if i < split { &mut first } else { &mut second };
+                half.add(id, event, ms);
+            }
+            first.merge(second);
+            serde_json::to_value(first.finish(1_000)).unwrap()
+        };
+        let whole = answer(records.len());
+        for split in 0..records.len() {
+            assert_eq!(answer(split), whole, "split after {split} records");
+        }
+        // a started in second 0 and reached 3 steps; b and c in second 1
+        // and 2, reaching 2 and 1.
+        assert_eq!(
+            whole["starts"],
+            serde_json::json!([[0, 1, 1, 1], [1, 1, 1, 0], [2, 1, 0, 0]])
         );
     }
 }

@@ -77,12 +77,11 @@ mod tests {
     #[test]
     fn a_hostile_message_and_title_cannot_leave_their_elements() {
         let mut b = PageBuilder::default();
-        b.add(
-            &serde_json::from_str(
-                r#"{"timestamp":"2026-12-01T00:00:00Z","event_name":"x","message":"</script><script>alert(1)</script> {{JS}}"}"#,
-            )
-            .unwrap(),
-        );
+        let record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+            r#"{"timestamp":"2026-12-01T00:00:00Z","event_name":"x","message":"</script><script>alert(1)</script> {{JS}}"}"#,
+        )
+        .unwrap();
+        b.add(&crate::view::RecordView::Full(&record));
         let page = render(&b.finish(), "<img src=x onerror=alert(1)> {{CSS}}").unwrap();
         assert_eq!(
             page.matches("</script>").count(),

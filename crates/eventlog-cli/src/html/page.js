@@ -132,10 +132,20 @@
       s += `<rect class="err${spike ? " spike" : ""}" data-bucket="${b}" data-count="${n}" x="${x(b)}" y="${H - 16 - h}" width="${barW()}" height="${h}" fill="${spike ? "#d92d20" : "#fda29b"}"><title>${esc(time(b))}: ${n} errors (${(share * 100).toFixed(1)} %)</title></rect>`;
       if (spike) s += `<text x="${x(b) + barW() / 2}" y="${Math.max(10, H - 20 - h)}" text-anchor="middle" fill="#d92d20">▲</text>`;
     }
+    // The error rate (errors / records in the bucket) as a line on its own
+    // scale, the right-hand axis.
+    const rates = [...totals.keys()].sort((p, q) => p - q).map((b) => [b, (errs.get(b) || 0) / totals.get(b)]);
+    const maxRate = Math.max(0, ...rates.map(([, r]) => r));
+    if (rates.length && maxRate > 0) {
+      const y = (r) => H - 16 - (r / maxRate) * (H - 30);
+      const points = rates.map(([b, r]) => `${(x(b) + barW() / 2).toFixed(1)},${y(r).toFixed(1)}`).join(" ");
+      s += `<polyline class="rate" data-max-rate="${maxRate}" data-points="${rates.length}" points="${points}" fill="none" stroke="#b42318" stroke-width="1.5"/>`;
+      s += `<text x="${W - 2}" y="12" text-anchor="end" fill="#b42318">${(maxRate * 100).toFixed(1)} % of records</text>`;
+    }
     $("errors-chart").innerHTML = s + selection();
     const rows = [...types.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
     $("errors-types").innerHTML = rows.length ? `<tr><th>error_type</th><th class="n">errors</th></tr>` + rows.map(([k, n]) => `<tr data-error-type="${esc(D.error_types[k])}" data-count="${n}"><td>${esc(D.error_types[k])}</td><td class="n">${fmt(n)}</td></tr>`).join("") : "";
-    $("errors-note").textContent = `${fmt(allErr)} errors of ${fmt(all)} records (${(overall * 100).toFixed(2)} %); ▲ marks ${spikes.length} spike bucket(s): at least 3 errors and twice the overall share.`;
+    $("errors-note").textContent = `Bars: errors per bucket; line: the error rate (right-hand scale). ${fmt(allErr)} errors of ${fmt(all)} records (${(overall * 100).toFixed(2)} %); ▲ marks ${spikes.length} spike bucket(s): at least 3 errors and twice the overall share.`;
     $("errors-chart").dataset.spikes = spikes.join(",");
   }
 
@@ -210,9 +220,14 @@
     }
     return 0;
   }
+  // A series is one span or event name in one service: the service, event
+  // and type filters pick series whole, so their percentiles stay exact.
+  const seriesPasses = (s) => (state.service < 0 || s.service === state.service) &&
+    (state.event < 0 || s.event === state.event) && (state.type < 0 || s.type === state.type);
   function latency() {
     const whole = state.from === B0 && state.to === B1;
     const rows = D.series.map((s, i) => {
+      if (!seriesPasses(s)) return [i, 0, 0, 0, 0, ""];
       if (whole) return [i, s.count, s.p50, s.p95, s.p99, ""];
       const bins = new Map();
       for (const r of D.latency) if (r[0] === i && inRange(r[1])) bins.set(r[2], (bins.get(r[2]) || 0) + r[3]);
@@ -220,13 +235,14 @@
       const n = sorted.reduce((a, [, c]) => a + c, 0);
       return [i, n, histogramQuantile(sorted, 0.5), histogramQuantile(sorted, 0.95), histogramQuantile(sorted, 0.99), "≈"];
     }).filter((r) => r[1] > 0).sort((a, b) => b[4] - a[4]);
-    $("latency-table").innerHTML = `<tr><th>${""}</th><th>name</th><th class="n">count</th><th class="n">p50 ms</th><th class="n">p95 ms</th><th class="n">p99 ms</th></tr>` + rows.map(([i, n, p50, p95, p99, approx]) => {
+    $("latency-table").innerHTML = `<tr><th>${""}</th><th>name</th><th>service</th><th class="n">count</th><th class="n">p50 ms</th><th class="n">p95 ms</th><th class="n">p99 ms</th></tr>` + rows.map(([i, n, p50, p95, p99, approx]) => {
       const s = D.series[i];
-      return `<tr data-series="${esc(s.kind + ":" + s.name)}" data-count="${n}" data-p50="${p50}" data-p95="${p95}" data-p99="${p99}" style="cursor:pointer${i === state.series ? ";background:#eff8ff" : ""}"><td>${s.kind}</td><td>${esc(s.name)} <small>${s.field}</small></td><td class="n">${fmt(n)}</td><td class="n">${approx}${p50.toFixed(2)}</td><td class="n">${approx}${p95.toFixed(2)}</td><td class="n">${approx}${p99.toFixed(2)}</td></tr>`;
+      return `<tr data-series="${esc(s.kind + ":" + s.name)}" data-index="${i}" data-service="${esc(D.services[s.service] || "")}" data-count="${n}" data-p50="${p50}" data-p95="${p95}" data-p99="${p99}" style="cursor:pointer${i === state.series ? ";background:#eff8ff" : ""}"><td>${s.kind}</td><td>${esc(s.name)} <small>${s.field}</small></td><td>${esc(D.services[s.service] || "(none)")}</td><td class="n">${fmt(n)}</td><td class="n">${approx}${p50.toFixed(2)}</td><td class="n">${approx}${p95.toFixed(2)}</td><td class="n">${approx}${p99.toFixed(2)}</td></tr>`;
     }).join("");
     for (const tr of $("latency-table").querySelectorAll("tr[data-series]")) {
-      tr.addEventListener("click", () => { state.series = D.series.findIndex((s) => s.kind + ":" + s.name === tr.dataset.series); draw(); });
+      tr.addEventListener("click", () => { state.series = +tr.dataset.index; draw(); });
     }
+    $("latency-note").textContent = `Exact percentiles (as DuckDB's quantile_cont) over the whole range; with a time range chosen, ≈ from the histogram (bins under 9 % wide). Each row is one name in one service; the level filter does not split them.`;
     heatmap();
   }
   function heatmap() {
@@ -242,7 +258,7 @@
     }
     const series = D.series[state.series];
     $("latency-heat").innerHTML = s + selection();
-    $("latency-heat-note").textContent = `Distribution over time of ${series.kind} ${series.name} (${series.field}), darker = more; click a row to switch.`;
+    $("latency-heat-note").textContent = `Distribution over time of ${series.kind} ${series.name} in ${D.services[series.service] || "(none)"} (${series.field}), darker = more; click a row to switch.`;
   }
 
   function health() {
@@ -262,7 +278,7 @@
     const rows = D.samples.filter(sampleMatches);
     $("records-count").textContent = fmt(matching);
     $("records-count").dataset.count = matching;
-    $("records-note").textContent = `${fmt(matching)} records match; the page holds the first ${fmt(D.samples.length)} of ${fmt(D.records)} in full, ${fmt(rows.length)} of them match and are listed.`;
+    $("records-note").textContent = `${fmt(matching)} records match; the page holds ${fmt(D.samples.length)} of the ${fmt(D.records)} records in full, spread evenly over the files, ${fmt(rows.length)} of them match and are listed.`;
     $("records-table").innerHTML = `<tr><th>time (UTC)</th><th>level</th><th>service</th><th>event</th><th>request / trace</th><th>message</th></tr>` + rows.slice(0, 100).map((s) =>
       `<tr data-event="${esc(s.event)}"><td>${esc(s.timestamp.replace("T", " ").slice(0, 23))}</td><td class="lvl-${esc(s.level)}">${esc(s.level)}</td><td>${esc(s.service)}</td><td>${esc(s.event)}</td><td>${s.trace_id ? `<a class="trace" data-trace="${esc(s.trace_id)}">${esc(s.request_id || s.trace_id.slice(0, 12))}</a>` : ""}</td><td>${esc(s.message)}</td></tr>`).join("");
     for (const a of $("records-table").querySelectorAll("a.trace")) {
@@ -299,23 +315,28 @@
     $("trace-note").textContent = `${recs.length} records of trace ${state.trace} over ${(span).toFixed(1)} ms (the page holds ${Object.keys(D.traces).length} traces whole, those with an error first; eventlog trace ${recs[0].request_id || state.trace} prints any).`;
   }
 
-  // Computed over all records when the page was written: the filters and
-  // the time range do not change it.
+  // Ids are counted by when they took the first step, so the time range
+  // selects them; the median gaps and the paths are over every id. The
+  // other filters do not apply: one journey crosses services and events.
   function funnel() {
     const F = D.funnel;
     if (!F) return;
     $("funnel").hidden = false;
-    $("funnel-by").textContent = `per ${F.by}, over all records`;
-    const first = F.steps.length ? F.steps[0].reached : 0;
-    $("funnel-table").innerHTML = `<tr><th>step</th><th>event</th><th class="n">reached</th><th class="n">of the first</th><th class="n">lost from the step before</th><th class="n">median time from the step before</th></tr>` + F.steps.map((s, i) => {
-      const prev = i ? F.steps[i - 1].reached : s.reached;
+    const whole = state.from === B0 && state.to === B1;
+    const reached = F.steps.map((s) => (whole ? s.reached : 0));
+    if (!whole) for (const row of F.starts) if (inRange(row[0])) row.slice(1).forEach((n, i) => { reached[i] += n; });
+    const steps = F.steps.map((s, i) => ({ ...s, reached: reached[i] }));
+    $("funnel-by").textContent = whole ? `per ${F.by}, over all records` : `per ${F.by}, ids whose first step is in the selected range`;
+    const first = steps.length ? steps[0].reached : 0;
+    $("funnel-table").innerHTML = `<tr><th>step</th><th>event</th><th class="n">reached</th><th class="n">of the first</th><th class="n">lost from the step before</th><th class="n">median time from the step before</th></tr>` + steps.map((s, i) => {
+      const prev = i ? steps[i - 1].reached : s.reached;
       const pct = first ? ((s.reached / first) * 100).toFixed(1) + " %" : "";
       const lost = i ? `${fmt(prev - s.reached)} (${prev ? (((prev - s.reached) / prev) * 100).toFixed(1) : "0.0"} %)` : "";
       const median = s.median_ms_from_previous === null ? "" : `${s.median_ms_from_previous.toFixed(1)} ms`;
       return `<tr data-event="${esc(s.event)}" data-reached="${s.reached}" data-median-ms="${s.median_ms_from_previous === null ? "" : s.median_ms_from_previous}"><td>${i + 1}</td><td>${esc(s.event)}</td><td class="n">${fmt(s.reached)}</td><td class="n">${pct}</td><td class="n">${lost}</td><td class="n">${median}</td></tr>`;
     }).join("");
     $("funnel-paths").innerHTML = F.paths.map(([path, n]) => `<tr data-path="${esc(path.join(" > "))}" data-count="${n}"><td>${esc(path.join(" → "))}</td><td class="n">${fmt(n)}</td></tr>`).join("");
-    $("funnel-note").textContent = `${fmt(F.ids)} ids with records${F.untracked ? `; ${fmt(F.untracked)} records of ids past the cap were not followed` : ""}. A step counts when its event comes after the step before.`;
+    $("funnel-note").textContent = `${fmt(F.ids)} ids with records${F.untracked ? `; ${fmt(F.untracked)} records of ids past the cap were not followed` : ""}. A step counts when its event comes after the step before. The time range picks ids by their first step; median times and paths are over every id; the service, event, type and level filters do not apply (a journey crosses them).`;
   }
 
   function draw() {

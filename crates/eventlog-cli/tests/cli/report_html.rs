@@ -90,15 +90,25 @@ fn fixture() -> Vec<Value> {
     records
 }
 
+/// The fixture as each service would write it: one file per service in
+/// `dir/logs` (so the page's parts, one per file, are merged: a trace
+/// crosses two of them).
 fn write_fixture(dir: &Path) -> (std::path::PathBuf, Vec<Value>) {
     let records = fixture();
-    let path = dir.join("app.jsonl");
-    let text = records.iter().fold(String::new(), |mut text, r| {
+    let logs = dir.join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
+    for r in &records {
+        let text = files
+            .entry(r["service"].as_str().unwrap().to_owned())
+            .or_default();
         let _ = writeln!(text, "{r}");
-        text
-    });
-    std::fs::write(&path, text).unwrap();
-    (path, records)
+    }
+    assert!(files.len() >= 3);
+    for (service, text) in files {
+        std::fs::write(logs.join(format!("{service}.jsonl")), text).unwrap();
+    }
+    (logs, records)
 }
 
 fn quantile_cont(mut v: Vec<f64>, q: f64) -> f64 {
@@ -220,6 +230,54 @@ fn the_html_report_shows_the_fixtures_answers_in_a_real_browser() {
         let want = quantile_cont(durations.clone(), q);
         assert!((shown - want).abs() < 1e-9, "{key}: {shown} vs {want}");
     }
+
+    // The error rate line: one point per bucket with records, its top the
+    // largest share of errors in a bucket, computed here from the records.
+    let mut per_bucket: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    for r in &records {
+        let counts = per_bucket
+            .entry(millis(r).div_euclid(bucket_ms))
+            .or_default();
+        counts.0 += 1;
+        counts.1 += u64::from(r["level"] == "ERROR" || r["event_type"] == "error");
+    }
+    let max_rate = per_bucket
+        .values()
+        .map(|&(n, e)| e as f64 / n as f64)
+        .fold(0.0, f64::max);
+    let line = browser.eval(
+        "(() => { const l = document.querySelector('#errors-chart polyline.rate'); return [+l.dataset.points, +l.dataset.maxRate]; })()",
+    );
+    assert_eq!(line[0].as_u64(), Some(per_bucket.len() as u64));
+    assert!(
+        (line[1].as_f64().unwrap() - max_rate).abs() < 1e-12,
+        "{line}"
+    );
+
+    // The service filter picks latency series whole: only payments' span,
+    // its percentiles still exact.
+    let services =
+        browser.eval("JSON.parse(document.getElementById('eventlog-data').textContent).services");
+    let payments = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|s| s == "payments")
+        .unwrap();
+    let select = |b: &mut Browser, id: &str, value: i64| {
+        b.eval(&format!(
+            "(() => {{ const el = document.getElementById('{id}'); el.value = '{value}'; el.dispatchEvent(new Event('change')); }})()"
+        ));
+    };
+    select(&mut browser, "f-service", payments as i64);
+    let filtered = rows(&mut browser, "latency-table");
+    assert!(!filtered.is_empty());
+    assert!(
+        filtered.iter().all(|r| r["service"] == "payments"),
+        "{filtered:?}"
+    );
+    assert_eq!(filtered[0]["p99"], payment["p99"]);
+    select(&mut browser, "f-service", -1);
 
     // Health: the three violations and the self-reported drop.
     let violations = rows(&mut browser, "health-violations");
@@ -356,6 +414,24 @@ fn the_funnel_counts_each_session_through_its_steps() {
     // Medians of 10..=16 s and of 5 s, in milliseconds.
     assert_eq!(steps[1]["medianMs"], "13000");
     assert_eq!(steps[2]["medianMs"], "5000");
+    // A time range picks the sessions that started in it: sessions 0..=4
+    // start in the first 401 s; all five pay, four place the order.
+    let bucket_ms = browser
+        .eval("JSON.parse(document.getElementById('eventlog-data').textContent).bucket_ms")
+        .as_i64()
+        .unwrap();
+    let bucket = |second: i64| (second * 1000).div_euclid(bucket_ms);
+    browser.eval(&format!(
+        "(() => {{ const r = window.eventlogReport; r.state.from = {}; r.state.to = {}; r.draw(); }})()",
+        bucket(START),
+        bucket(START + 401)
+    ));
+    let ranged = rows(&mut browser, "funnel-table");
+    let reached_in: Vec<&str> = ranged.iter().map(|s| s["reached"].as_str()).collect();
+    assert_eq!(reached_in, ["5", "5", "4"]);
+    assert_eq!(browser.errors(), Vec::<String>::new());
+    browser.eval("document.getElementById('f-reset').click()");
+
     let paths = rows(&mut browser, "funnel-paths");
     let count = |path: &str| {
         paths
