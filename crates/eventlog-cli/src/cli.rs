@@ -151,9 +151,28 @@ struct ReportArgs {
 
 #[derive(Debug, Args)]
 struct Paths {
-    /// Files or directories to read.
-    #[arg(default_value = "logs")]
+    /// Files or directories to read; `-` is stdin (plain or gzip). None given:
+    /// stdin if it is piped or redirected, else ./logs.
+    #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
+}
+
+impl Paths {
+    /// The paths to read: as given, else stdin when something is piped
+    /// in, else `logs` (the appender's usual directory).
+    fn resolve(self) -> Result<Vec<PathBuf>, CliError> {
+        if !self.paths.is_empty() {
+            return Ok(self.paths);
+        }
+        if input::stdin_has_input() {
+            return Ok(vec![PathBuf::from("-")]);
+        }
+        let logs = PathBuf::from("logs");
+        if std::fs::symlink_metadata(&logs).is_err() {
+            return Err(CliError::NoPath);
+        }
+        Ok(vec![logs])
+    }
 }
 
 /// What `query` prints instead of the records.
@@ -320,6 +339,14 @@ impl FilterArgs {
                     expected: "a span back from the newest record (90s, 15m, 2h, 7d)",
                 });
             }
+            // The newest record is looked for before reading; stdin can be read only once.
+            if paths.iter().any(|p| input::is_stdin(p)) {
+                return Err(CliError::BadArgument {
+                    arg: "--since-last",
+                    value: span.clone(),
+                    expected: "files, not stdin (it is read once; --since with an RFC 3339 time works on stdin)",
+                });
+            }
             if let Some(newest) = scan::newest_record(&input::collect(paths)?, max_line) {
                 since = Some(parse_time("--since-last", span, newest)?);
                 since_said = Some(format!("{span} (back from the newest record, {newest})"));
@@ -363,17 +390,18 @@ fn report(
     settings: Settings<'_>,
     args: ReportArgs,
 ) -> Result<Outcome, CliError> {
-    let filter = args.filter.build(&args.paths.paths, settings.max_line)?;
+    let paths = args.paths.resolve()?;
+    let filter = args.filter.build(&paths, settings.max_line)?;
     match args.html {
         Some(page) => {
             // Given, even as `--funnel ''`: checked, never silently dropped.
             let funnel = (!args.funnel.is_empty()).then_some((args.funnel, args.funnel_by));
-            html_report_command(out, settings, &args.paths.paths, &filter, &page, funnel)
+            html_report_command(out, settings, &paths, &filter, &page, funnel)
         }
         None => report_command(
             out,
             settings,
-            &args.paths.paths,
+            &paths,
             &filter,
             report::parse_width(&args.bucket)?,
             args.json,
@@ -392,14 +420,17 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
             by,
             json,
             distinct,
-        } => stats_command(
-            &mut out,
-            settings,
-            &paths.paths,
-            &filter.build(&paths.paths, settings.max_line)?,
-            (top, by, distinct),
-            json,
-        )?,
+        } => {
+            let paths = paths.resolve()?;
+            stats_command(
+                &mut out,
+                settings,
+                &paths,
+                &filter.build(&paths, settings.max_line)?,
+                (top, by, distinct),
+                json,
+            )?
+        }
         Command::Query {
             paths,
             filter,
@@ -407,14 +438,22 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
             follow: true,
             ..
         } => {
-            let [path] = paths.paths.as_slice() else {
+            let paths = paths.resolve()?;
+            let [path] = paths.as_slice() else {
                 return Err(CliError::BadArgument {
                     arg: "--follow",
-                    value: format!("{} paths", paths.paths.len()),
+                    value: format!("{} paths", paths.len()),
                     expected: "exactly one file to follow, such as logs/checkout.jsonl",
                 });
             };
-            let filter = filter.build(&paths.paths, settings.max_line)?;
+            if input::is_stdin(path) {
+                return Err(CliError::BadArgument {
+                    arg: "--follow",
+                    value: "-".to_owned(),
+                    expected: "a file to follow (stdin is read to its end without --follow)",
+                });
+            }
+            let filter = filter.build(&paths, settings.max_line)?;
             let how = follow::Following {
                 renames: settings.renames,
                 filter: &filter,
@@ -432,17 +471,18 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
             follow: false,
         } => {
             let ask = shape.build(limit, count)?;
+            let paths = paths.resolve()?;
             query_command(
                 &mut out,
                 settings,
-                &paths.paths,
-                &filter.build(&paths.paths, settings.max_line)?,
+                &paths,
+                &filter.build(&paths, settings.max_line)?,
                 &ask,
             )?
         }
         Command::Report(args) => report(&mut out, settings, args)?,
         Command::Trace { id, paths, json } => {
-            trace_command(&mut out, settings, &paths.paths, &id, json)?
+            trace_command(&mut out, settings, &paths.resolve()?, &id, json)?
         }
         Command::Validate {
             paths,
@@ -452,7 +492,7 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
         } => validate_command(
             &mut out,
             settings,
-            &paths.paths,
+            &paths.resolve()?,
             schema.as_deref(),
             examples,
             json,

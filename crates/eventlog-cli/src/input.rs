@@ -86,6 +86,54 @@ pub(crate) struct Input {
     /// compressed or deleted by retention meanwhile) that is a warning, and
     /// its compressed form is read if it has one.
     pub(crate) listed: bool,
+    /// The process's standard input (`-`): a stream, read once, on one
+    /// thread, never looked at twice (`--since-last` refuses it).
+    pub(crate) stdin: bool,
+}
+
+/// How standard input is named on stderr and in reports.
+pub(crate) const STDIN_NAME: &str = "<stdin>";
+
+/// Whether a path given on the command line means standard input.
+pub(crate) fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// Standard input as a file of its own (a duplicate of its descriptor),
+/// so the readers that take a `File` read it like any stream. Nothing
+/// else in the process reads stdin, so no bytes sit in std's buffer.
+pub(crate) fn open_stdin() -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        Ok(File::from(io::stdin().as_fd().try_clone_to_owned()?))
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsHandle as _;
+        Ok(File::from(io::stdin().as_handle().try_clone_to_owned()?))
+    }
+}
+
+/// Whether standard input holds something to read when no path is given:
+/// a pipe, a FIFO, a socket or a regular file (`< file`), as ripgrep
+/// decides. A terminal is not, and neither is `/dev/null` or another
+/// device (cron, CI and `ssh host cmd` give those), so scripts that
+/// never meant to pipe anything keep reading `logs/`.
+pub(crate) fn stdin_has_input() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        open_stdin().and_then(|f| f.metadata()).is_ok_and(|m| {
+            let t = m.file_type();
+            t.is_file() || t.is_fifo() || t.is_socket()
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::IsTerminal as _;
+        !io::stdin().is_terminal()
+    }
 }
 
 /// Whether a file found in a directory holds event lines by its name:
@@ -187,6 +235,18 @@ impl Notes {
     }
 }
 
+/// An input's lines (a file's, or stdin's), as [`open_lines`] reads them.
+pub(crate) fn open_input(input: &Input, max_line: usize) -> io::Result<FileLines> {
+    if !input.stdin {
+        return open_lines(&input.path, max_line);
+    }
+    let lines = FileLines::from_file(open_stdin()?, &input.path).map_err(|e| match e {
+        ReadError::Open { source, .. } => source,
+        other => io::Error::other(other),
+    })?;
+    Ok(lines.max_line_bytes(max_line))
+}
+
 /// A file's lines, decompressed when its first bytes are gzip's magic
 /// (whatever its name), at most `max_line` bytes each.
 pub(crate) fn open_lines(path: &Path, max_line: usize) -> io::Result<FileLines> {
@@ -238,20 +298,31 @@ pub(crate) struct Found {
     pub(crate) unreadable: Vec<(PathBuf, String)>,
 }
 
-/// The files to read, in order: each path as given; a directory's event
-/// files oldest first (an appender's files in its write order, the others
-/// by name). A file reached twice (through a
+/// The files to read, in order: each path as given (`-`: stdin, once); a
+/// directory's event files oldest first (an appender's files in its write
+/// order, the others by name). A file reached twice (through a
 /// symlink, or given twice) is read once, and so is a rotated file listed
 /// both plain and compressed (the appender was compressing it).
 pub(crate) fn collect(paths: &[PathBuf]) -> Result<Found, CliError> {
     let mut found = Found::default();
     let mut listed: Vec<Input> = Vec::new();
     for path in paths {
+        if is_stdin(path) {
+            if !listed.iter().any(|i| i.stdin) {
+                listed.push(Input {
+                    path: PathBuf::from(STDIN_NAME),
+                    listed: false,
+                    stdin: true,
+                });
+            }
+            continue;
+        }
         let meta = std::fs::metadata(path).map_err(|e| CliError::io(path, e))?;
         if !meta.is_dir() {
             listed.push(Input {
                 path: path.clone(),
                 listed: false,
+                stdin: false,
             });
             continue;
         }
@@ -291,13 +362,15 @@ pub(crate) fn collect(paths: &[PathBuf]) -> Result<Found, CliError> {
             listed.push(Input {
                 path: entry,
                 listed: true,
+                stdin: false,
             });
         }
     }
     let mut seen = std::collections::HashSet::new();
     for input in listed {
         // Gone since the listing: not a duplicate of anything.
-        if let Ok(real) = std::fs::canonicalize(&input.path)
+        if !input.stdin
+            && let Ok(real) = std::fs::canonicalize(&input.path)
             && !seen.insert(real)
         {
             continue;
@@ -387,7 +460,7 @@ pub(crate) fn for_each_line(
         ..Notes::default()
     };
     for input in &found.inputs {
-        let opened = open_lines(&input.path, reading.max_line).or_else(|e| {
+        let opened = open_input(input, reading.max_line).or_else(|e| {
             if input.listed && e.kind() == io::ErrorKind::NotFound {
                 // Compressed since the listing: the same lines under `.gz`.
                 open_lines(&gz_of(&input.path), reading.max_line)

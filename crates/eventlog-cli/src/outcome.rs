@@ -16,6 +16,10 @@ pub(crate) enum CliError {
     },
     #[error("no event files in {0} (looked for *.jsonl, *.jsonl.gz, *.json, *.log)")]
     NoInput(String),
+    #[error(
+        "no path given, no ./logs here, and nothing piped to stdin: name files or directories to read (or pipe records in; `-` reads stdin)"
+    )]
+    NoPath,
     #[error("{arg} {value:?}: expected {expected}")]
     BadArgument {
         arg: &'static str,

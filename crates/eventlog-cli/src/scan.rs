@@ -125,7 +125,12 @@ fn plan(found: &Found, threads: usize, summary: &mut ReadSummary) -> Vec<Unit> {
     let mut units = Vec::new();
     for (index, input) in found.inputs.iter().enumerate() {
         let mut path = input.path.clone();
-        let opened = open_file(&input.path).or_else(|e| {
+        let opened = if input.stdin {
+            crate::input::open_stdin()
+        } else {
+            open_file(&input.path)
+        };
+        let opened = opened.or_else(|e| {
             if input.listed && e.kind() == io::ErrorKind::NotFound {
                 // Compressed since the listing: the same lines under `.gz`.
                 path = gz_of(&input.path);
@@ -144,8 +149,12 @@ fn plan(found: &Found, threads: usize, summary: &mut ReadSummary) -> Vec<Unit> {
         summary.files += 1;
         // Only the path as given is shown, as before.
         let shown = input.path.clone();
+        // Stdin is a stream even when it is a file (`< file` may start
+        // mid-file): read whole, on one thread.
         #[cfg(unix)]
-        if let Some((size, ranges)) = ranges_of(&file, threads) {
+        if !input.stdin
+            && let Some((size, ranges)) = ranges_of(&file, threads)
+        {
             let file = Arc::new(file);
             let count = ranges.len();
             for (i, start) in ranges.into_iter().enumerate() {
@@ -692,14 +701,14 @@ pub(crate) fn newest_record(found: &Found, max_line: usize) -> Option<jiff::Time
             *newest = Some(t);
         }
     };
-    // Regular files only: a FIFO read here would lose its lines.
-    let regular = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file());
+    // Regular files only: a FIFO (or stdin) read here would lose its lines.
+    let regular =
+        |i: &crate::input::Input| !i.stdin && std::fs::metadata(&i.path).is_ok_and(|m| m.is_file());
     let last_gz = found.inputs.iter().rposition(|i| {
-        regular(&i.path)
-            && crate::input::open_lines(&i.path, max_line).is_ok_and(|l| l.is_compressed())
+        regular(i) && crate::input::open_lines(&i.path, max_line).is_ok_and(|l| l.is_compressed())
     });
     for (i, input) in found.inputs.iter().enumerate() {
-        if !regular(&input.path) {
+        if !regular(input) {
             continue;
         }
         let Ok(mut lines) = crate::input::open_lines(&input.path, max_line) else {

@@ -20,6 +20,7 @@ mod follow;
 mod hostile;
 mod query_language;
 mod report_html;
+mod stdin;
 
 const REQUESTS: usize = 120;
 const ERROR_TYPES: [&str; 2] = ["card_declined", "fraud_suspected"];
