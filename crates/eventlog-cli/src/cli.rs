@@ -8,13 +8,13 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{aggregate, commands, follow, format, html, input, keys, report, scan};
+use crate::{aggregate, commands, follow, format, html, input, keys, report, scan, zone};
 
 use crate::commands::{
     Settings, html_report_command, query_command, report_command, stats_command, trace_command,
     validate_command,
 };
-use crate::filter::{Condition, Filter, level_rank, parse_time};
+use crate::filter::{Condition, Filter, level_rank, parse_span, parse_time, time_said};
 use crate::outcome::{CliError, Outcome};
 
 #[derive(Debug, Parser)]
@@ -46,6 +46,11 @@ struct Cli {
     /// ranges, compressed files one per thread.
     #[arg(long, value_name = "N", global = true)]
     threads: Option<usize>,
+    /// Shows times in this zone (Europe/Paris, local, UTC, +05:30), in text and JSON alike,
+    /// and reads --since / --until times without an offset in it. Default: UTC, shown with Z.
+    /// The files stay UTC; lines printed as they are in the files are not changed.
+    #[arg(long, value_name = "ZONE", global = true)]
+    tz: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -300,15 +305,18 @@ struct FilterArgs {
     /// Only records that do not have KEY (repeatable).
     #[arg(long = "missing", value_name = "KEY")]
     missing: Vec<String>,
-    /// Only records at or after this time: RFC 3339, or back from now (90s, 15m, 2h, 1d).
-    #[arg(long, conflicts_with = "since_last")]
+    /// Only records at or after this time: RFC 3339; a date and time without offset, read
+    /// in --tz (2026-12-01T09:30, 2026-12-01); now, today, yesterday (midnight in --tz);
+    /// or back from now (90s, 15m or -15m, 2h, 1d).
+    // `--since -15m`: a value, not a flag.
+    #[arg(long, conflicts_with = "since_last", allow_hyphen_values = true)]
     since: Option<String>,
     /// Only records at most this long before the newest record (90s, 15m, 2h, 7d): for
     /// files that end before now. The newest is looked for at the end of each file.
-    #[arg(long = "since-last", value_name = "SPAN")]
+    #[arg(long = "since-last", value_name = "SPAN", allow_hyphen_values = true)]
     since_last: Option<String>,
-    /// Only records before this time: RFC 3339, or back from now.
-    #[arg(long)]
+    /// Only records before this time, written as for --since.
+    #[arg(long, allow_hyphen_values = true)]
     until: Option<String>,
     /// Only records of this trace, request, correlation or session id (repeatable).
     #[arg(long = "id")]
@@ -316,29 +324,23 @@ struct FilterArgs {
 }
 
 impl FilterArgs {
-    fn build(self, paths: &[PathBuf], max_line: usize) -> Result<Filter, CliError> {
+    fn build(self, paths: &[PathBuf], settings: Settings<'_>) -> Result<Filter, CliError> {
+        let (max_line, zone) = (settings.max_line, settings.zone);
         let now = jiff::Timestamp::now();
-        let mut since_said = self.since.clone().map(|s| {
-            if s.parse::<jiff::Timestamp>().is_ok() {
-                s
-            } else {
-                format!("{s} (back from now, {now})")
-            }
-        });
+        let mut since_said = self.since.as_deref().map(|s| time_said(s, now, zone));
         let mut since = self
             .since
-            .map(|s| parse_time("--since", &s, now))
+            .map(|s| parse_time("--since", &s, now, zone))
             .transpose()?;
         if let Some(span) = &self.since_last {
             // Checked before the files are read.
-            parse_time("--since-last", span, now)?;
-            if span.parse::<jiff::Timestamp>().is_ok() {
+            let Some(secs) = parse_span(span) else {
                 return Err(CliError::BadArgument {
                     arg: "--since-last",
                     value: span.clone(),
                     expected: "a span back from the newest record (90s, 15m, 2h, 7d)",
                 });
-            }
+            };
             // The newest record is looked for before reading; stdin can be read only once.
             if paths.iter().any(|p| input::is_stdin(p)) {
                 return Err(CliError::BadArgument {
@@ -348,8 +350,19 @@ impl FilterArgs {
                 });
             }
             if let Some(newest) = scan::newest_record(&input::collect(paths)?, max_line) {
-                since = Some(parse_time("--since-last", span, newest)?);
-                since_said = Some(format!("{span} (back from the newest record, {newest})"));
+                since = Some(
+                    newest
+                        .checked_sub(jiff::SignedDuration::from_secs(secs))
+                        .map_err(|_| CliError::BadArgument {
+                            arg: "--since-last",
+                            value: span.clone(),
+                            expected: "a span back from the newest record (90s, 15m, 2h, 7d)",
+                        })?,
+                );
+                since_said = Some(format!(
+                    "{span} (back from the newest record, {})",
+                    zone.show(newest)
+                ));
             }
         }
         let min_level = self
@@ -377,7 +390,7 @@ impl FilterArgs {
             missing: self.missing,
             until: self
                 .until
-                .map(|s| parse_time("--until", &s, now))
+                .map(|s| parse_time("--until", &s, now, zone))
                 .transpose()?,
             ids: self.ids,
         })
@@ -391,7 +404,7 @@ fn report(
     args: ReportArgs,
 ) -> Result<Outcome, CliError> {
     let paths = args.paths.resolve()?;
-    let filter = args.filter.build(&paths, settings.max_line)?;
+    let filter = args.filter.build(&paths, settings)?;
     match args.html {
         Some(page) => {
             // Given, even as `--funnel ''`: checked, never silently dropped.
@@ -426,7 +439,7 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
                 &mut out,
                 settings,
                 &paths,
-                &filter.build(&paths, settings.max_line)?,
+                &filter.build(&paths, settings)?,
                 (top, by, distinct),
                 json,
             )?
@@ -453,7 +466,7 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
                     expected: "a file to follow (stdin is read to its end without --follow)",
                 });
             }
-            let filter = filter.build(&paths, settings.max_line)?;
+            let filter = filter.build(&paths, settings)?;
             let how = follow::Following {
                 renames: settings.renames,
                 filter: &filter,
@@ -476,7 +489,7 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
                 &mut out,
                 settings,
                 &paths,
-                &filter.build(&paths, settings.max_line)?,
+                &filter.build(&paths, settings)?,
                 &ask,
             )?
         }
@@ -514,11 +527,18 @@ pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = keys::parse(&cli.keys).and_then(|renames| {
         let max_line = input::parse_size("--max-line-bytes", &cli.max_line)?;
+        let zone = cli
+            .tz
+            .as_deref()
+            .map(zone::Zone::parse)
+            .transpose()?
+            .unwrap_or_default();
         run(
             cli.command,
             Settings {
                 renames: &renames,
                 max_line,
+                zone: &zone,
                 threads: cli
                     .threads
                     .unwrap_or_else(scan::default_threads)

@@ -59,6 +59,7 @@ mod stats;
 mod trace;
 mod validate;
 mod view;
+mod zone;
 
 use std::path::{Path, PathBuf};
 
@@ -101,10 +102,12 @@ pub fn write_html_report(
     funnel_by: FunnelBy,
 ) -> Result<HtmlReport, ReportError> {
     let renames = eventlog::KeyRenames::default();
+    let zone = zone::Zone::default();
     let settings = commands::Settings {
         renames: &renames,
         max_line: 16 << 20,
         threads: 1,
+        zone: &zone,
     };
     let funnel =
         (!funnel.is_empty()).then(|| (funnel.iter().map(|&s| s.to_owned()).collect(), funnel_by));

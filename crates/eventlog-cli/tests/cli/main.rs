@@ -21,6 +21,7 @@ mod hostile;
 mod query_language;
 mod report_html;
 mod stdin;
+mod time;
 
 const REQUESTS: usize = 120;
 const ERROR_TYPES: [&str; 2] = ["card_declined", "fraud_suspected"];
