@@ -138,8 +138,17 @@ pub(crate) fn stdin_has_input() -> bool {
 
 /// Whether a file found in a directory holds event lines by its name:
 /// `*.jsonl`, `*.jsonl.gz`, `*.json`, `*.log` and their `.gz` forms (in
-/// any case). The rest of the name may be any bytes, UTF-8 or not.
+/// any case), and tracing-appender's date-suffixed names
+/// (`app.log.2026-12-01`, `…-13`, `…-13-05`, `.gz` or not). The rest of
+/// the name may be any bytes, UTF-8 or not.
 fn looks_like_events(name: &OsStr) -> bool {
+    if name
+        .to_str()
+        .and_then(crate::dated::parse)
+        .is_some_and(|d| d.date_last)
+    {
+        return true;
+    }
     let path = Path::new(name);
     let is = |p: &Path, ext: &str| {
         p.extension()
@@ -281,11 +290,20 @@ pub(crate) fn stopped(e: &ReadError) -> String {
 
 /// Where a file found in a directory goes in the reading order: an
 /// appender's files by their place in its write order (stamp, then
-/// collision counter), other files by name.
+/// collision counter), tracing-appender's by the date in their names,
+/// other files by name.
 fn reading_order(path: &Path) -> (PathBuf, Option<(SystemTime, u32)>) {
-    match LogFiles::of(path) {
+    if let Some((files, file)) = LogFiles::of(path) {
         // One group per writer, named as its symlink.
-        Some((files, file)) => (files.symlink_path(), Some((file.stamp(), file.counter()))),
+        return (files.symlink_path(), Some((file.stamp(), file.counter())));
+    }
+    let dated = path
+        .file_name()
+        .and_then(OsStr::to_str)
+        .and_then(crate::dated::parse);
+    match dated {
+        // One group per prefix and suffix.
+        Some(d) => (path.with_file_name(d.family), Some((d.start, 0))),
         None => (path.to_owned(), None),
     }
 }
@@ -366,14 +384,24 @@ pub(crate) fn collect(paths: &[PathBuf]) -> Result<Found, CliError> {
             });
         }
     }
+    // A directory's symlink to a file read anyway (the appender's active
+    // `checkout.jsonl`, tracing-appender's `latest_symlink`) yields to it,
+    // so that file is read in its place in time order, not first.
+    let targets: std::collections::HashSet<PathBuf> = listed
+        .iter()
+        .filter(|i| i.listed && !i.path.is_symlink())
+        .filter_map(|i| std::fs::canonicalize(&i.path).ok())
+        .collect();
     let mut seen = std::collections::HashSet::new();
     for input in listed {
         // Gone since the listing: not a duplicate of anything.
         if !input.stdin
             && let Ok(real) = std::fs::canonicalize(&input.path)
-            && !seen.insert(real)
         {
-            continue;
+            let yields = input.listed && input.path.is_symlink() && targets.contains(&real);
+            if yields || !seen.insert(real) {
+                continue;
+            }
         }
         found.inputs.push(input);
     }
@@ -596,6 +624,52 @@ mod tests {
                 "app.20261125T085959.500Z.002.jsonl.gz",
                 "app.20261125T090000.000Z.jsonl",
                 "other.log",
+            ]
+        );
+    }
+
+    #[test]
+    fn tracing_appenders_files_are_read_by_date_beside_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            "app.log.2026-12-02",
+            "app.log.2026-11-30.gz",
+            "app.log.2026-12-01",
+            "app.log",
+            "svc.2026-12-01-09.jsonl",
+            "svc.2026-12-01-10.jsonl.gz",
+            "svc.2026-11-30-23.jsonl",
+            "m.2026-12-01-13-05",
+            "m.2026-12-01-13-04",
+            "notes.2026-12-01.txt",
+            "app.log.2026-12-01.tmp",
+            "checkout.20261125T085959.500Z.jsonl",
+        ];
+        for name in names {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        // tracing-appender's `latest_symlink` (eventlog's appender has one
+        // too), named to sort first: read where its target is, not first.
+        std::os::unix::fs::symlink("app.log.2026-12-02", dir.path().join("a.log")).unwrap();
+        let found = collect(&[dir.path().to_owned()]).unwrap();
+        let got: Vec<_> = found
+            .inputs
+            .iter()
+            .map(|i| i.path.file_name().unwrap().to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "app.log",
+                "app.log.2026-11-30.gz",
+                "app.log.2026-12-01",
+                "app.log.2026-12-02",
+                "checkout.20261125T085959.500Z.jsonl",
+                "m.2026-12-01-13-04",
+                "m.2026-12-01-13-05",
+                "svc.2026-11-30-23.jsonl",
+                "svc.2026-12-01-09.jsonl",
+                "svc.2026-12-01-10.jsonl.gz",
             ]
         );
     }

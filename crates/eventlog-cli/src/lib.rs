@@ -45,6 +45,7 @@
 mod aggregate;
 mod cli;
 mod commands;
+mod dated;
 mod filter;
 mod follow;
 mod format;
