@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
 
 use crate::{aggregate, commands, follow, format, html, input, keys, report, scan, zone};
 
@@ -127,6 +127,20 @@ enum Command {
     Schema {
         /// The schema file.
         file: PathBuf,
+    },
+    /// Prints the shell completion script for SHELL, e.g.
+    /// `eventlog completions bash > ~/.local/share/bash-completion/completions/eventlog`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Prints the man page (roff): `eventlog man | man -l -`. With --dir, writes
+    /// eventlog.1 and one page per command (eventlog-stats.1, …) there instead.
+    Man {
+        /// Where to write the pages (e.g. ~/.local/share/man/man1).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -517,6 +531,8 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
             writeln!(out).map_err(CliError::Output)?;
             Outcome::Done
         }
+        Command::Completions { shell } => commands::completions(&mut out, shell, Cli::command())?,
+        Command::Man { dir } => commands::man(&mut out, dir.as_deref(), Cli::command())?,
     };
     out.flush().map_err(CliError::Output)?;
     Ok(outcome)

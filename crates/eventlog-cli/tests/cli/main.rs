@@ -17,6 +17,7 @@ use tracing_subscriber::prelude::*;
 
 // One area per file under tests/cli/.
 mod appender_names;
+mod completions;
 mod follow;
 mod hostile;
 mod query_language;
