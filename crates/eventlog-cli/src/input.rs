@@ -182,9 +182,9 @@ pub(crate) fn open_file(path: &Path) -> io::Result<File> {
             let notice = std::thread::spawn(move || {
                 if wait.recv_timeout(FIFO_NOTICE) == Err(std::sync::mpsc::RecvTimeoutError::Timeout)
                 {
-                    eprintln!(
+                    crate::progress::note(&format!(
                         "eventlog: {shown}: a FIFO with no writer yet: waiting for one (Ctrl-C to stop)"
-                    );
+                    ));
                 }
             });
             let file = File::open(path);
@@ -210,21 +210,21 @@ impl Notes {
     pub(crate) fn invalid_utf8(&mut self, file: &Path, line: u64, at: usize) {
         self.invalid_utf8 += 1;
         if !self.quiet && self.invalid_utf8 <= MAX_NOTES {
-            eprintln!(
+            crate::progress::note(&format!(
                 "eventlog: {}:{line}: invalid UTF-8 at byte {at} (read as U+FFFD, printed as it is)",
                 file.display()
-            );
+            ));
         }
     }
 
     pub(crate) fn too_long(&mut self, file: &Path, line: u64, cap: usize) {
         self.too_long += 1;
         if !self.quiet && self.too_long <= MAX_NOTES {
-            eprintln!(
+            crate::progress::note(&format!(
                 "eventlog: {}:{line}: line longer than {} (--max-line-bytes): skipped",
                 file.display(),
                 show_size(cap)
-            );
+            ));
         }
     }
 
@@ -244,16 +244,38 @@ impl Notes {
     }
 }
 
-/// An input's lines (a file's, or stdin's), as [`open_lines`] reads them.
-pub(crate) fn open_input(input: &Input, max_line: usize) -> io::Result<FileLines> {
-    if !input.stdin {
-        return open_lines(&input.path, max_line);
-    }
-    let lines = FileLines::from_file(open_stdin()?, &input.path).map_err(|e| match e {
+/// An input's lines (a file's, or stdin's, or with `gz` the file's `.gz`
+/// form), as [`open_lines`] reads them, the bytes read added to `read`.
+fn open_input(
+    input: &Input,
+    gz: bool,
+    max_line: usize,
+    read: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> io::Result<FileLines> {
+    let file = match (input.stdin, gz) {
+        (true, _) => open_stdin()?,
+        (false, false) => open_file(&input.path)?,
+        (false, true) => open_file(&gz_of(&input.path))?,
+    };
+    let counted = crate::progress::Counted {
+        inner: file,
+        read: std::sync::Arc::clone(read),
+    };
+    let lines = FileLines::from_reader(counted, &input.path).map_err(|e| match e {
         ReadError::Open { source, .. } => source,
         other => io::Error::other(other),
     })?;
     Ok(lines.max_line_bytes(max_line))
+}
+
+/// What the inputs hold, in bytes as stored, if every size is known.
+fn total_bytes(inputs: &[Input]) -> Option<u64> {
+    inputs.iter().try_fold(0u64, |sum, i| {
+        let meta = std::fs::metadata(&i.path)
+            .ok()
+            .filter(|m| m.is_file() && !i.stdin)?;
+        Some(sum + meta.len())
+    })
 }
 
 /// A file's lines, decompressed when its first bytes are gzip's magic
@@ -487,11 +509,13 @@ pub(crate) fn for_each_line(
         quiet: reading.quiet,
         ..Notes::default()
     };
+    let progress = crate::progress::Progress::start(total_bytes(&found.inputs));
     for input in &found.inputs {
-        let opened = open_input(input, reading.max_line).or_else(|e| {
+        let read = progress.counter();
+        let opened = open_input(input, false, reading.max_line, read).or_else(|e| {
             if input.listed && e.kind() == io::ErrorKind::NotFound {
                 // Compressed since the listing: the same lines under `.gz`.
-                open_lines(&gz_of(&input.path), reading.max_line)
+                open_input(input, true, reading.max_line, read)
             } else {
                 Err(e)
             }
@@ -515,6 +539,7 @@ pub(crate) fn for_each_line(
             (&mut each, &mut too_long),
         );
     }
+    drop(progress);
     notes.finish();
     summary.invalid_utf8_lines = notes.invalid_utf8;
     summary.too_long_lines = notes.too_long;

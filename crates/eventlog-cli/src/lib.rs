@@ -54,6 +54,7 @@ mod input;
 mod keys;
 mod lazy;
 mod outcome;
+mod progress;
 mod report;
 mod scan;
 mod stats;

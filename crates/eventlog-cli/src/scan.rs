@@ -27,6 +27,7 @@ use eventlog::{ParseError, ParsedRecord};
 
 use crate::input::{Found, Notes, ReadSummary, Reading, as_text, gz_of, open_file};
 use crate::lazy::Scanner;
+use crate::progress::Counted;
 use crate::view::RecordView;
 
 /// Plain files bigger than this are cut into ranges read in parallel.
@@ -232,6 +233,8 @@ pub(crate) fn scan<T: Task>(
     };
     let threads = threads.max(1);
     let units = plan(&found, threads, &mut summary);
+    // Drawn only on a terminal, and erased when it drops at the end.
+    let progress = crate::progress::Progress::start(total_bytes(&units));
     let notes = Mutex::new(Notes {
         quiet: reading.quiet,
         ..Notes::default()
@@ -247,8 +250,9 @@ pub(crate) fn scan<T: Task>(
         for _ in 0..threads.min(units.len()) {
             let send = send.clone();
             let (units, next, stop, merged, notes) = (&units, &next, &stop, &merged, &notes);
+            let counter = Arc::clone(progress.counter());
             s.spawn(move || {
-                let mut worker = Worker::new(reading);
+                let mut worker = Worker::new(reading, counter);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(unit) = units.get(i) else { return };
@@ -310,6 +314,7 @@ pub(crate) fn scan<T: Task>(
         stop.store(true, Ordering::Relaxed);
         merged.1.notify_all();
     });
+    drop(progress);
     let notes = notes
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -317,6 +322,32 @@ pub(crate) fn scan<T: Task>(
     summary.invalid_utf8_lines = notes.invalid_utf8;
     summary.too_long_lines = notes.too_long;
     summary
+}
+
+/// The bytes the units hold (compressed ones as stored), if all are known:
+/// a pipe's or a FIFO's are not.
+fn total_bytes(units: &[Unit]) -> Option<u64> {
+    let mut total = 0u64;
+    for unit in units {
+        total += match &unit.source {
+            #[cfg(unix)]
+            Source::Range { file, start, end } => match end {
+                Some(end) => end - start,
+                None => file.metadata().ok()?.len().saturating_sub(*start),
+            },
+            Source::Whole(file) => {
+                let file = file
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let meta = file.as_ref()?.metadata().ok()?;
+                if !meta.is_file() {
+                    return None;
+                }
+                meta.len()
+            }
+        };
+    }
+    Some(total)
 }
 
 /// One unit's part merged: its counts added, its notes printed with the
@@ -364,6 +395,8 @@ struct Worker<'r> {
     reading: Reading<'r>,
     buf: Vec<u8>,
     scanner: Scanner,
+    /// Bytes read from the files, for the progress bar.
+    read: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Where line numbers in a unit's notes go: printed at once (a whole file
@@ -374,11 +407,12 @@ enum NoteSink<'n> {
 }
 
 impl<'r> Worker<'r> {
-    fn new(reading: Reading<'r>) -> Self {
+    fn new(reading: Reading<'r>, read: Arc<std::sync::atomic::AtomicU64>) -> Self {
         Worker {
             reading,
             buf: vec![0; BUFFER],
             scanner: Scanner::default(),
+            read,
         }
     }
 
@@ -428,6 +462,10 @@ impl<'r> Worker<'r> {
                     }
                 }
                 let limit = end.map(|e| e - start);
+                let reader = Counted {
+                    inner: reader,
+                    read: Arc::clone(&self.read),
+                };
                 self.lines(
                     reader,
                     skip_first,
@@ -446,6 +484,10 @@ impl<'r> Worker<'r> {
                     .take()
                 else {
                     return done;
+                };
+                let file = Counted {
+                    inner: file,
+                    read: Arc::clone(&self.read),
                 };
                 let mut reader = BufReader::with_capacity(BUFFER, file);
                 let head = loop {
