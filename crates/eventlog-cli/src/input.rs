@@ -228,18 +228,32 @@ impl Notes {
         }
     }
 
-    /// Says how many more were counted than shown.
-    pub(crate) fn finish(&self) {
+    /// Says how many more were counted than shown, and how many lines
+    /// over the cap (`cap` bytes) were skipped in all: one line in a fixed
+    /// form, for scripts whose stdout holds only records (`query`, `trace`).
+    pub(crate) fn finish(&self, cap: usize) {
         if self.quiet {
             return;
         }
-        for (n, what) in [
-            (self.invalid_utf8, "lines with invalid UTF-8"),
-            (self.too_long, "lines over --max-line-bytes (skipped)"),
-        ] {
-            if n > MAX_NOTES {
-                eprintln!("eventlog: … {} more {what} not listed", n - MAX_NOTES);
-            }
+        if self.invalid_utf8 > MAX_NOTES {
+            eprintln!(
+                "eventlog: … {} more lines with invalid UTF-8 not listed",
+                self.invalid_utf8 - MAX_NOTES
+            );
+        }
+        if self.too_long > 0 {
+            let unlisted = self.too_long.saturating_sub(MAX_NOTES);
+            eprintln!(
+                "eventlog: {} {} longer than {} (--max-line-bytes) skipped{}",
+                self.too_long,
+                if self.too_long == 1 { "line" } else { "lines" },
+                show_size(cap),
+                if unlisted > 0 {
+                    format!(" ({unlisted} not listed above)")
+                } else {
+                    String::new()
+                }
+            );
         }
     }
 }
@@ -540,7 +554,7 @@ pub(crate) fn for_each_line(
         );
     }
     drop(progress);
-    notes.finish();
+    notes.finish(reading.max_line);
     summary.invalid_utf8_lines = notes.invalid_utf8;
     summary.too_long_lines = notes.too_long;
     summary

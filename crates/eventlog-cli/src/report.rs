@@ -78,6 +78,8 @@ pub(crate) struct Report {
     pub(crate) buckets: Vec<Bucket>,
     /// Records without a valid timestamp (not in any bucket).
     pub(crate) untimed: u64,
+    /// Lines over `--max-line-bytes`, skipped (so in no bucket).
+    pub(crate) too_long_lines: u64,
     /// The zone bucket starts are shown in (`--tz`), for the text's header.
     #[serde(skip)]
     pub(crate) zone: String,
@@ -141,6 +143,7 @@ impl Reporter {
                 bucket_seconds: width.unwrap_or(WIDTHS[0]),
                 buckets: Vec::new(),
                 untimed: self.untimed,
+                too_long_lines: 0,
                 zone: zone.name().to_owned(),
             });
         };
@@ -193,6 +196,7 @@ impl Reporter {
             bucket_seconds: width,
             buckets,
             untimed: self.untimed,
+            too_long_lines: 0,
             zone: zone.name().to_owned(),
         })
     }

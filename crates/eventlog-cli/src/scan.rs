@@ -318,7 +318,7 @@ pub(crate) fn scan<T: Task>(
     let notes = notes
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    notes.finish();
+    notes.finish(reading.max_line);
     summary.invalid_utf8_lines = notes.invalid_utf8;
     summary.too_long_lines = notes.too_long;
     summary

@@ -254,7 +254,7 @@ fn a_100_mb_line_is_skipped_and_counted_with_its_file_and_line() {
     assert_eq!(
         err.trim_end(),
         format!(
-            "eventlog: {}:2: line longer than 16 MiB (--max-line-bytes): skipped",
+            "eventlog: {}:2: line longer than 16 MiB (--max-line-bytes): skipped\neventlog: 1 line longer than 16 MiB (--max-line-bytes) skipped",
             path(&file)
         )
     );

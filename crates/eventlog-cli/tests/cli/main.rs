@@ -20,6 +20,7 @@ mod appender_names;
 mod completions;
 mod follow;
 mod hostile;
+mod line_cap;
 mod progress;
 mod query_language;
 mod report_html;
