@@ -12,8 +12,11 @@
 //! ```
 //!
 //! Paths are files or directories (their `*.jsonl`, `*.jsonl.gz`, `*.json`,
-//! `*.log` files, oldest first); gzip is recognised by content. A file
-//! reached twice, such as the appender's active-file symlink, is read once.
+//! `*.log` files and tracing-appender's date-suffixed ones, oldest first);
+//! `-` is stdin, read too when records are piped in and no path is given;
+//! gzip is recognised by content. A file reached twice, such as the
+//! appender's active-file symlink, is read once. Times print in UTC unless
+//! `--tz` names a zone.
 //!
 //! Exit status: 0 on success; 1 when `query` or `trace` matched nothing or
 //! `validate` found errors; 2 for bad arguments or unreadable input (a
