@@ -96,8 +96,10 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod blocks;
 mod clock;
 mod error;
+mod extract;
 mod fault;
 mod file;
 mod maintenance;

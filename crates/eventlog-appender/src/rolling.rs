@@ -869,12 +869,12 @@ impl RollingFileBuilder {
         if self.suffix.starts_with('.') {
             return invalid("suffix", &self.suffix, "give it without the leading dot");
         }
-        for taken in [naming::GZ, naming::TMP] {
+        for taken in [naming::GZ, naming::TMP, naming::IDX] {
             if self.suffix == taken || self.suffix.ends_with(&format!(".{taken}")) {
                 return invalid(
                     "suffix",
                     &self.suffix,
-                    "must not end in `gz` or `tmp`, the names of compressed and temporary files",
+                    "must not end in `gz`, `tmp` or `idx`, the names of compressed, temporary and index files",
                 );
             }
         }
