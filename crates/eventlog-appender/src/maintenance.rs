@@ -35,6 +35,8 @@ pub(crate) struct Config {
     pub(crate) prefix: String,
     pub(crate) suffix: String,
     pub(crate) compress: bool,
+    /// Uncompressed bytes per gzip member.
+    pub(crate) block_bytes: usize,
     pub(crate) retention: Retention,
     /// Size rotation limit: the active file is counted as this big (it will
     /// grow to it), so the total stays within `max_total_bytes` as it fills.
@@ -120,7 +122,7 @@ fn run(config: &Config, job: &Job) {
     }
     if config.compress {
         for path in &to_compress {
-            match compress(path, config.mode) {
+            match compress(path, config.mode, config.block_bytes) {
                 Ok(true) => config.stats.add(Counter::Compressions, 1),
                 Ok(false) => {}
                 Err(_) => config.stats.add(Counter::CompressionErrors, 1),
@@ -185,7 +187,7 @@ fn with_ext(path: &Path, ext: &str) -> PathBuf {
 /// index (a crash between the two leaves an index beside the plain file,
 /// replaced when the file is compressed at the next start).
 /// `Ok(false)` when `path` is already gone (retention got there first).
-fn compress(path: &Path, mode: u32) -> io::Result<bool> {
+fn compress(path: &Path, mode: u32, block_bytes: usize) -> io::Result<bool> {
     let input = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
@@ -203,7 +205,7 @@ fn compress(path: &Path, mode: u32) -> io::Result<bool> {
         let index = blocks::compress(
             io::BufReader::with_capacity(64 << 10, input),
             &mut out,
-            blocks::DEFAULT_BLOCK_BYTES,
+            block_bytes,
         )?;
         let out = out.into_inner().map_err(io::IntoInnerError::into_error)?;
         // Durable before the rename, or a crash could leave a complete-looking empty file.
@@ -427,13 +429,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.jsonl");
         fs::write(&path, b"{\"n\":1}\n").unwrap();
-        assert!(compress(&path, 0o640).unwrap());
+        assert!(compress(&path, 0o640, 1 << 20).unwrap());
         assert!(!path.exists());
         let mut text = String::new();
         flate2::read::GzDecoder::new(File::open(dir.path().join("a.jsonl.gz")).unwrap())
             .read_to_string(&mut text)
             .unwrap();
         assert_eq!(text, "{\"n\":1}\n");
-        assert!(!compress(&path, 0o640).unwrap());
+        assert!(!compress(&path, 0o640, 1 << 20).unwrap());
     }
 }

@@ -43,6 +43,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod aggregate;
+mod blocks;
 mod cli;
 mod commands;
 mod filter;
