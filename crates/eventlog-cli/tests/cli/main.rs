@@ -16,6 +16,7 @@ use serde_json::Value;
 use tracing_subscriber::prelude::*;
 
 // One area per file under tests/cli/.
+mod blocks;
 mod follow;
 mod hostile;
 mod query_language;
