@@ -46,7 +46,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod aggregate;
-mod blocks;
 mod cli;
 mod commands;
 mod dated;

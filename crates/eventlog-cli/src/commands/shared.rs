@@ -51,7 +51,6 @@ impl<'a> Settings<'a> {
             prefilter,
             max_line: self.max_line,
             quiet,
-            blocks: &crate::blocks::EVERY_BLOCK,
         }
     }
 }

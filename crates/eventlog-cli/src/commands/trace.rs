@@ -45,10 +45,9 @@ pub(crate) fn trace_command(
         id,
         renames: settings.renames,
     };
-    let blocks = crate::blocks::BlockTest::id(id);
     let read = scan::scan(
         found,
-        settings.reading(&prefilter, false).skipping(&blocks),
+        settings.reading(&prefilter, false),
         settings.threads,
         &task,
         |mut part| {

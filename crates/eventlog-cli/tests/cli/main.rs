@@ -17,7 +17,6 @@ use tracing_subscriber::prelude::*;
 
 // One area per file under tests/cli/.
 mod appender_names;
-mod blocks;
 mod completions;
 mod follow;
 mod hostile;
