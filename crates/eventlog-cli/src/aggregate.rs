@@ -165,13 +165,11 @@ impl Groups {
 
     /// The rows, sorted (`sort`, else bucket, then count largest first,
     /// then the keys) and cut to `limit`.
-    /// Buckets are shown in `zone` (cut in UTC).
     pub(crate) fn into_table(
         self,
         spec: &Spec,
         sort: &[(String, bool)],
         limit: Option<u64>,
-        zone: &crate::zone::Zone,
     ) -> Result<Table, CliError> {
         let mut columns = Vec::new();
         if spec.every.is_some() {
@@ -194,7 +192,7 @@ impl Groups {
                     row.push(g.bucket.map_or(Value::Null, |b| {
                         Value::String(
                             jiff::Timestamp::from_second(b)
-                                .map(|t| zone.show(t))
+                                .map(|t| t.to_string())
                                 .unwrap_or_default(),
                         )
                     }));

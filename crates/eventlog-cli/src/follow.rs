@@ -570,7 +570,7 @@ pub(crate) fn follow(
         );
     }
     follower.run();
-    follower.sink.notes.finish(how.max_line);
+    follower.sink.notes.finish();
     if let Some(e) = follower.sink.failed.take() {
         return Err(CliError::Output(e));
     }

@@ -24,8 +24,7 @@ pub(crate) fn report_command(
     let mut reporter = report::Reporter::default();
     let read = read_records(settings, paths, &task, |part| reporter.merge(part))?;
     let outcome = after_reading(&read, Outcome::Done);
-    let mut report = reporter.finish(width, settings.zone)?;
-    report.too_long_lines = read.too_long_lines;
+    let report = reporter.finish(width)?;
     write_result(out, json, &report, || report.render())?;
     Ok(outcome)
 }
