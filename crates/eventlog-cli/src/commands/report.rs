@@ -51,8 +51,13 @@ pub(crate) fn html_page(
     // Every core reads its share; the parts merge in read order, so the
     // funnel's per-id progress and the kept traces join across them.
     let template = builder.empty_like();
-    let task = PageTask {
-        template: &template,
+    let task = Accumulate {
+        new: || template.empty_like(),
+        add: |part: &mut html::PageBuilder, record, filter| {
+            if filter.matches(record) {
+                part.add(record);
+            }
+        },
         filter,
     };
     let read = read_records(settings, paths, &task, |part| builder.merge(part))?;
@@ -64,24 +69,6 @@ pub(crate) fn html_page(
         .join(" ");
     let text = html::render(&data, &title).map_err(|e| CliError::Output(e.into()))?;
     Ok((text, data.records, read))
-}
-
-/// The page's aggregation as a scan task: one builder per unit.
-struct PageTask<'a> {
-    template: &'a html::PageBuilder,
-    filter: &'a Filter,
-}
-
-impl crate::scan::Task for PageTask<'_> {
-    type Part = html::PageBuilder;
-    fn part(&self) -> html::PageBuilder {
-        self.template.empty_like()
-    }
-    fn line(&self, part: &mut html::PageBuilder, line: &crate::scan::ScanLine<'_>) {
-        if self.filter.matches(&line.record) {
-            part.add(&line.record);
-        }
-    }
 }
 
 /// `report --html FILE [--funnel a,b,c]`: the page, written to FILE (or

@@ -368,6 +368,15 @@ impl PageBuilder {
         }
     }
 
+    /// What this builder remembers of a recent trace (taken out of
+    /// `recent`), with `records` after it.
+    fn joined(&mut self, trace: &str, records: Vec<Sample>) -> (String, Vec<Sample>) {
+        let mut entry = self.take_recent(trace);
+        entry.1.extend(records);
+        entry.1.truncate(MAX_TRACE_RECORDS);
+        entry
+    }
+
     /// Keeps a trace whole, or remembers it as recent.
     fn offer_trace(&mut self, entry: (String, Vec<Sample>), failed: bool) {
         // An error keeps its trace (room is made by letting an error-free
@@ -561,25 +570,22 @@ impl PageBuilder {
                 .copied()
                 .unwrap_or(0)
         };
-        for (k, n) in other.cube {
-            let key = [
-                k[0],
-                at(&types, k[1]),
-                at(&levels, k[2]),
-                at(&services, k[3]),
-                at(&events, k[4]),
-            ];
-            *self.cube.entry(key).or_default() += n;
-        }
-        for (k, n) in other.errors {
-            let key = [
-                k[0],
-                at(&services, k[1]),
-                at(&events, k[2]),
-                at(&error_types, k[3]),
-            ];
-            *self.errors.entry(key).or_default() += n;
-        }
+        add_remapped(
+            &mut self.cube,
+            other.cube,
+            [
+                None,
+                Some(&types),
+                Some(&levels),
+                Some(&services),
+                Some(&events),
+            ],
+        );
+        add_remapped(
+            &mut self.errors,
+            other.errors,
+            [None, Some(&services), Some(&events), Some(&error_types)],
+        );
         let mut series_map = Vec::with_capacity(other.series.len());
         for series in other.series {
             let id = |map: &[i64], id: u32| u32::try_from(at(map, i64::from(id))).unwrap_or(0);
@@ -600,12 +606,11 @@ impl PageBuilder {
                 self.latency_values += taken;
             }
         }
-        for (k, n) in other.latency {
-            *self
-                .latency
-                .entry([at(&series_map, k[0]), k[1], k[2]])
-                .or_default() += n;
-        }
+        add_remapped(
+            &mut self.latency,
+            other.latency,
+            [Some(&series_map), None, None],
+        );
         for (k, n) in other.violations {
             *self.violations.entry(k).or_default() += n;
         }
@@ -628,9 +633,7 @@ impl PageBuilder {
                 self.merge_trace(&id, records);
                 continue;
             }
-            let mut entry = self.take_recent(&id);
-            entry.1.extend(records);
-            entry.1.truncate(MAX_TRACE_RECORDS);
+            let entry = self.joined(&id, records);
             if self.recent.len() >= RECENT_TRACES {
                 self.recent.pop_front();
             }
@@ -649,9 +652,7 @@ impl PageBuilder {
             kept.truncate(MAX_TRACE_RECORDS);
             return;
         }
-        let mut entry = self.take_recent(id);
-        entry.1.extend(records);
-        entry.1.truncate(MAX_TRACE_RECORDS);
+        let entry = self.joined(id, records);
         let failed = entry
             .1
             .iter()
@@ -717,6 +718,27 @@ impl PageBuilder {
             traces: self.traces,
             funnel: self.funnel.map(|f| f.finish(bucket_ms)),
         }
+    }
+}
+
+/// Adds `from`'s counts to `into`, each key's slot `i` translated through
+/// `maps[i]` (another builder's dictionary ids to this one's) where given.
+fn add_remapped<const N: usize>(
+    into: &mut HashMap<[i64; N], i64>,
+    from: HashMap<[i64; N], i64>,
+    maps: [Option<&[i64]>; N],
+) {
+    for (mut key, n) in from {
+        for (slot, map) in key.iter_mut().zip(maps) {
+            if let Some(map) = map {
+                *slot = usize::try_from(*slot)
+                    .ok()
+                    .and_then(|i| map.get(i))
+                    .copied()
+                    .unwrap_or(0);
+            }
+        }
+        *into.entry(key).or_default() += n;
     }
 }
 
