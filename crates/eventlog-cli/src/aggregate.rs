@@ -165,11 +165,13 @@ impl Groups {
 
     /// The rows, sorted (`sort`, else bucket, then count largest first,
     /// then the keys) and cut to `limit`.
+    /// Buckets are shown in `zone` (cut in UTC).
     pub(crate) fn into_table(
         self,
         spec: &Spec,
         sort: &[(String, bool)],
         limit: Option<u64>,
+        zone: &crate::zone::Zone,
     ) -> Result<Table, CliError> {
         let mut columns = Vec::new();
         if spec.every.is_some() {
@@ -192,7 +194,7 @@ impl Groups {
                     row.push(g.bucket.map_or(Value::Null, |b| {
                         Value::String(
                             jiff::Timestamp::from_second(b)
-                                .map(|t| t.to_string())
+                                .map(|t| zone.show(t))
                                 .unwrap_or_default(),
                         )
                     }));

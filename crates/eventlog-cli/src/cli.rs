@@ -6,15 +6,15 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
 
-use crate::{aggregate, commands, follow, format, html, input, keys, report, scan};
+use crate::{aggregate, commands, follow, format, html, input, keys, report, scan, zone};
 
 use crate::commands::{
     Settings, html_report_command, query_command, report_command, stats_command, trace_command,
     validate_command,
 };
-use crate::filter::{Condition, Filter, level_rank, parse_time};
+use crate::filter::{Condition, Filter, level_rank, parse_span, parse_time, time_said};
 use crate::outcome::{CliError, Outcome};
 
 #[derive(Debug, Parser)]
@@ -46,6 +46,11 @@ struct Cli {
     /// ranges, compressed files one per thread.
     #[arg(long, value_name = "N", global = true)]
     threads: Option<usize>,
+    /// Shows times in this zone (Europe/Paris, local, UTC, +05:30), in text and JSON alike,
+    /// and reads --since / --until times without an offset in it. Default: UTC, shown with Z.
+    /// The files stay UTC; lines printed as they are in the files are not changed.
+    #[arg(long, value_name = "ZONE", global = true)]
+    tz: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +128,20 @@ enum Command {
         /// The schema file.
         file: PathBuf,
     },
+    /// Prints the shell completion script for SHELL, e.g.
+    /// `eventlog completions bash > ~/.local/share/bash-completion/completions/eventlog`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Prints the man page (roff): `eventlog man | man -l -`. With --dir, writes
+    /// eventlog.1 and one page per command (eventlog-stats.1, …) there instead.
+    Man {
+        /// Where to write the pages (e.g. ~/.local/share/man/man1).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `report`'s arguments.
@@ -151,9 +170,28 @@ struct ReportArgs {
 
 #[derive(Debug, Args)]
 struct Paths {
-    /// Files or directories to read.
-    #[arg(default_value = "logs")]
+    /// Files or directories to read; `-` is stdin (plain or gzip). None given:
+    /// stdin if it is piped or redirected, else ./logs.
+    #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
+}
+
+impl Paths {
+    /// The paths to read: as given, else stdin when something is piped
+    /// in, else `logs` (the appender's usual directory).
+    fn resolve(self) -> Result<Vec<PathBuf>, CliError> {
+        if !self.paths.is_empty() {
+            return Ok(self.paths);
+        }
+        if input::stdin_has_input() {
+            return Ok(vec![PathBuf::from("-")]);
+        }
+        let logs = PathBuf::from("logs");
+        if std::fs::symlink_metadata(&logs).is_err() {
+            return Err(CliError::NoPath);
+        }
+        Ok(vec![logs])
+    }
 }
 
 /// What `query` prints instead of the records.
@@ -281,15 +319,18 @@ struct FilterArgs {
     /// Only records that do not have KEY (repeatable).
     #[arg(long = "missing", value_name = "KEY")]
     missing: Vec<String>,
-    /// Only records at or after this time: RFC 3339, or back from now (90s, 15m, 2h, 1d).
-    #[arg(long, conflicts_with = "since_last")]
+    /// Only records at or after this time: RFC 3339; a date and time without offset, read
+    /// in --tz (2026-12-01T09:30, 2026-12-01); now, today, yesterday (midnight in --tz);
+    /// or back from now (90s, 15m or -15m, 2h, 1d).
+    // `--since -15m`: a value, not a flag.
+    #[arg(long, conflicts_with = "since_last", allow_hyphen_values = true)]
     since: Option<String>,
     /// Only records at most this long before the newest record (90s, 15m, 2h, 7d): for
     /// files that end before now. The newest is looked for at the end of each file.
-    #[arg(long = "since-last", value_name = "SPAN")]
+    #[arg(long = "since-last", value_name = "SPAN", allow_hyphen_values = true)]
     since_last: Option<String>,
-    /// Only records before this time: RFC 3339, or back from now.
-    #[arg(long)]
+    /// Only records before this time, written as for --since.
+    #[arg(long, allow_hyphen_values = true)]
     until: Option<String>,
     /// Only records of this trace, request, correlation or session id (repeatable).
     #[arg(long = "id")]
@@ -297,32 +338,45 @@ struct FilterArgs {
 }
 
 impl FilterArgs {
-    fn build(self, paths: &[PathBuf], max_line: usize) -> Result<Filter, CliError> {
+    fn build(self, paths: &[PathBuf], settings: Settings<'_>) -> Result<Filter, CliError> {
+        let (max_line, zone) = (settings.max_line, settings.zone);
         let now = jiff::Timestamp::now();
-        let mut since_said = self.since.clone().map(|s| {
-            if s.parse::<jiff::Timestamp>().is_ok() {
-                s
-            } else {
-                format!("{s} (back from now, {now})")
-            }
-        });
+        let mut since_said = self.since.as_deref().map(|s| time_said(s, now, zone));
         let mut since = self
             .since
-            .map(|s| parse_time("--since", &s, now))
+            .map(|s| parse_time("--since", &s, now, zone))
             .transpose()?;
         if let Some(span) = &self.since_last {
             // Checked before the files are read.
-            parse_time("--since-last", span, now)?;
-            if span.parse::<jiff::Timestamp>().is_ok() {
+            let Some(secs) = parse_span(span) else {
                 return Err(CliError::BadArgument {
                     arg: "--since-last",
                     value: span.clone(),
                     expected: "a span back from the newest record (90s, 15m, 2h, 7d)",
                 });
+            };
+            // The newest record is looked for before reading; stdin can be read only once.
+            if paths.iter().any(|p| input::is_stdin(p)) {
+                return Err(CliError::BadArgument {
+                    arg: "--since-last",
+                    value: span.clone(),
+                    expected: "files, not stdin (it is read once; --since with an RFC 3339 time works on stdin)",
+                });
             }
             if let Some(newest) = scan::newest_record(&input::collect(paths)?, max_line) {
-                since = Some(parse_time("--since-last", span, newest)?);
-                since_said = Some(format!("{span} (back from the newest record, {newest})"));
+                since = Some(
+                    newest
+                        .checked_sub(jiff::SignedDuration::from_secs(secs))
+                        .map_err(|_| CliError::BadArgument {
+                            arg: "--since-last",
+                            value: span.clone(),
+                            expected: "a span back from the newest record (90s, 15m, 2h, 7d)",
+                        })?,
+                );
+                since_said = Some(format!(
+                    "{span} (back from the newest record, {})",
+                    zone.show(newest)
+                ));
             }
         }
         let min_level = self
@@ -350,7 +404,7 @@ impl FilterArgs {
             missing: self.missing,
             until: self
                 .until
-                .map(|s| parse_time("--until", &s, now))
+                .map(|s| parse_time("--until", &s, now, zone))
                 .transpose()?,
             ids: self.ids,
         })
@@ -363,17 +417,18 @@ fn report(
     settings: Settings<'_>,
     args: ReportArgs,
 ) -> Result<Outcome, CliError> {
-    let filter = args.filter.build(&args.paths.paths, settings.max_line)?;
+    let paths = args.paths.resolve()?;
+    let filter = args.filter.build(&paths, settings)?;
     match args.html {
         Some(page) => {
             // Given, even as `--funnel ''`: checked, never silently dropped.
             let funnel = (!args.funnel.is_empty()).then_some((args.funnel, args.funnel_by));
-            html_report_command(out, settings, &args.paths.paths, &filter, &page, funnel)
+            html_report_command(out, settings, &paths, &filter, &page, funnel)
         }
         None => report_command(
             out,
             settings,
-            &args.paths.paths,
+            &paths,
             &filter,
             report::parse_width(&args.bucket)?,
             args.json,
@@ -392,14 +447,17 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
             by,
             json,
             distinct,
-        } => stats_command(
-            &mut out,
-            settings,
-            &paths.paths,
-            &filter.build(&paths.paths, settings.max_line)?,
-            (top, by, distinct),
-            json,
-        )?,
+        } => {
+            let paths = paths.resolve()?;
+            stats_command(
+                &mut out,
+                settings,
+                &paths,
+                &filter.build(&paths, settings)?,
+                (top, by, distinct),
+                json,
+            )?
+        }
         Command::Query {
             paths,
             filter,
@@ -407,14 +465,22 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
             follow: true,
             ..
         } => {
-            let [path] = paths.paths.as_slice() else {
+            let paths = paths.resolve()?;
+            let [path] = paths.as_slice() else {
                 return Err(CliError::BadArgument {
                     arg: "--follow",
-                    value: format!("{} paths", paths.paths.len()),
+                    value: format!("{} paths", paths.len()),
                     expected: "exactly one file to follow, such as logs/checkout.jsonl",
                 });
             };
-            let filter = filter.build(&paths.paths, settings.max_line)?;
+            if input::is_stdin(path) {
+                return Err(CliError::BadArgument {
+                    arg: "--follow",
+                    value: "-".to_owned(),
+                    expected: "a file to follow (stdin is read to its end without --follow)",
+                });
+            }
+            let filter = filter.build(&paths, settings)?;
             let how = follow::Following {
                 renames: settings.renames,
                 filter: &filter,
@@ -432,17 +498,18 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
             follow: false,
         } => {
             let ask = shape.build(limit, count)?;
+            let paths = paths.resolve()?;
             query_command(
                 &mut out,
                 settings,
-                &paths.paths,
-                &filter.build(&paths.paths, settings.max_line)?,
+                &paths,
+                &filter.build(&paths, settings)?,
                 &ask,
             )?
         }
         Command::Report(args) => report(&mut out, settings, args)?,
         Command::Trace { id, paths, json } => {
-            trace_command(&mut out, settings, &paths.paths, &id, json)?
+            trace_command(&mut out, settings, &paths.resolve()?, &id, json)?
         }
         Command::Validate {
             paths,
@@ -452,7 +519,7 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
         } => validate_command(
             &mut out,
             settings,
-            &paths.paths,
+            &paths.resolve()?,
             schema.as_deref(),
             examples,
             json,
@@ -464,6 +531,8 @@ fn run(command: Command, settings: Settings<'_>) -> Result<Outcome, CliError> {
             writeln!(out).map_err(CliError::Output)?;
             Outcome::Done
         }
+        Command::Completions { shell } => commands::completions(&mut out, shell, Cli::command())?,
+        Command::Man { dir } => commands::man(&mut out, dir.as_deref(), Cli::command())?,
     };
     out.flush().map_err(CliError::Output)?;
     Ok(outcome)
@@ -474,11 +543,18 @@ pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = keys::parse(&cli.keys).and_then(|renames| {
         let max_line = input::parse_size("--max-line-bytes", &cli.max_line)?;
+        let zone = cli
+            .tz
+            .as_deref()
+            .map(zone::Zone::parse)
+            .transpose()?
+            .unwrap_or_default();
         run(
             cli.command,
             Settings {
                 renames: &renames,
                 max_line,
+                zone: &zone,
                 threads: cli
                     .threads
                     .unwrap_or_else(scan::default_threads)

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::outcome::CliError;
 use crate::view::{FieldRef, RecordView};
+use crate::zone::Zone;
 
 /// `TRACE` … `ERROR` as 0 … 4.
 pub(crate) fn level_rank(level: &str) -> Option<u8> {
@@ -181,33 +182,101 @@ impl Condition {
     }
 }
 
-/// Parses `--since` / `--until`: an RFC 3339 timestamp, or a span back
-/// from `now` such as `90s`, `15m`, `2h`, `1d`.
+/// What `--since` / `--until` take, for their errors.
+const TIME_EXPECTED: &str = "an RFC 3339 time (2026-12-01T09:30:00Z), a date and time read in --tz (2026-12-01T09:30, 2026-12-01), now, today, yesterday, or a span back from now (90s, 15m, -15m, 2h, 1d)";
+
+/// Parses `--since` / `--until`: an instant (RFC 3339 with an offset, or
+/// RFC 9557 with a zone: `…[Europe/Paris]`); a date and time without an
+/// offset (`2026-12-01T09:30`, `2026-12-01 09:30:00`, `2026-12-01`), read
+/// in `zone`; `now`; `today` or `yesterday` (their midnight in `zone`);
+/// or a span back from `now` (`90s`, `15m`, `2h`, `1d`, with or without a
+/// leading `-`: both mean back).
 pub(crate) fn parse_time(
     arg: &'static str,
     text: &str,
     now: Timestamp,
+    zone: &Zone,
 ) -> Result<Timestamp, CliError> {
     let bad = || CliError::BadArgument {
         arg,
         value: text.to_owned(),
-        expected: "an RFC 3339 timestamp (2026-12-01T09:30:00Z) or a span back from now (90s, 15m, 2h, 1d)",
+        expected: TIME_EXPECTED,
     };
     if let Ok(t) = text.parse::<Timestamp>() {
         return Ok(t);
     }
-    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (n, unit) = text.split_at(split);
-    let n: i64 = n.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n.checked_mul(60).ok_or_else(bad)?,
-        "h" => n.checked_mul(3600).ok_or_else(bad)?,
-        "d" => n.checked_mul(86_400).ok_or_else(bad)?,
-        _ => return Err(bad()),
-    };
+    // A zone in brackets is the text's own; an unknown one is an error,
+    // not a time read in --tz with the brackets ignored.
+    if text.contains('[') {
+        return text
+            .parse::<jiff::Zoned>()
+            .map(|z| z.timestamp())
+            .map_err(|_| bad());
+    }
+    match text {
+        "now" => return Ok(now),
+        "today" | "yesterday" => {
+            let here = now.to_zoned(zone.tz().clone());
+            let day = if text == "today" {
+                Ok(here)
+            } else {
+                here.yesterday()
+            };
+            return day
+                .and_then(|d| d.start_of_day())
+                .map(|d| d.timestamp())
+                .map_err(|_| bad());
+        }
+        _ => {}
+    }
+    if text.starts_with(|c: char| c.is_ascii_digit())
+        && text.contains('-')
+        && let Ok(civil) = text.parse::<jiff::civil::DateTime>()
+    {
+        // A time skipped by a DST change is read with the offset before
+        // it (02:30 in a 02:00 → 03:00 gap is 03:30); a repeated one is
+        // the first (Temporal's "compatible", as jiff names it).
+        return zone
+            .tz()
+            .to_ambiguous_zoned(civil)
+            .compatible()
+            .map(|z| z.timestamp())
+            .map_err(|_| bad());
+    }
+    let secs = parse_span(text).ok_or_else(bad)?;
     now.checked_sub(jiff::SignedDuration::from_secs(secs))
         .map_err(|_| bad())
+}
+
+/// A span back in time, in seconds: `90s`, `15m`, `2h`, `1d`, and the
+/// same with a leading `-` (`-15m`, as `date -d -15min` reads it).
+pub(crate) fn parse_span(text: &str) -> Option<i64> {
+    let text = text.strip_prefix('-').unwrap_or(text);
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = text.split_at(split);
+    let n: i64 = n.parse().ok()?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(unit)
+}
+
+/// How `--since TEXT` is said when nothing matched: what it is relative
+/// to, or the zone it was read in.
+pub(crate) fn time_said(text: &str, now: Timestamp, zone: &Zone) -> String {
+    if text.parse::<Timestamp>().is_ok() || text.contains('[') {
+        text.to_owned()
+    } else if text == "now" || parse_span(text).is_some() {
+        format!("{text} (back from now, {})", zone.show(now))
+    } else if text == "today" || text == "yesterday" {
+        format!("{text} (midnight in {})", zone.name())
+    } else {
+        format!("{text} (read in {})", zone.name())
+    }
 }
 
 /// The record's timestamp, if it has a valid one.
@@ -425,32 +494,87 @@ mod tests {
     }
 
     #[test]
-    fn times_are_absolute_or_back_from_now() {
+    fn times_are_absolute_local_named_days_or_back_from_now() {
         let now: Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
-        let t = |s| parse_time("--since", s, now).unwrap().to_string();
+        let utc = Zone::default();
+        let t = |s| parse_time("--since", s, now, &utc).unwrap().to_string();
         assert_eq!(t("2026-12-01T09:30:00Z"), "2026-12-01T09:30:00Z");
+        assert_eq!(t("2026-12-01T09:30:00+01:00"), "2026-12-01T08:30:00Z");
         assert_eq!(t("90s"), "2026-12-01T11:58:30Z");
         assert_eq!(t("15m"), "2026-12-01T11:45:00Z");
         assert_eq!(t("2h"), "2026-12-01T10:00:00Z");
         assert_eq!(t("1d"), "2026-11-30T12:00:00Z");
+        // A leading `-` says "back" too (it was refused before; `date -d -15min` reads it so).
+        assert_eq!(t("-15m"), t("15m"));
+        assert_eq!(t("-1d"), t("1d"));
+        assert_eq!(t("now"), "2026-12-01T12:00:00Z");
+        assert_eq!(t("today"), "2026-12-01T00:00:00Z");
+        assert_eq!(t("yesterday"), "2026-11-30T00:00:00Z");
+        // Without an offset: read in --tz (UTC by default).
+        assert_eq!(t("2026-12-01T09:30:00"), "2026-12-01T09:30:00Z");
+        assert_eq!(t("2026-12-01T09:30"), "2026-12-01T09:30:00Z");
+        assert_eq!(t("2026-12-01 09:30"), "2026-12-01T09:30:00Z");
+        assert_eq!(t("2026-12-01"), "2026-12-01T00:00:00Z");
+        // A zone of the text's own wins over --tz.
+        assert_eq!(t("2026-12-01T09:30[Europe/Paris]"), "2026-12-01T08:30:00Z");
+
+        let paris = Zone::parse("Europe/Paris").unwrap();
+        let p = |s| parse_time("--since", s, now, &paris).unwrap().to_string();
+        assert_eq!(p("2026-12-01T09:30"), "2026-12-01T08:30:00Z");
+        assert_eq!(p("2026-07-01T09:30"), "2026-07-01T07:30:00Z");
+        assert_eq!(p("today"), "2026-11-30T23:00:00Z");
+        assert_eq!(p("yesterday"), "2026-11-29T23:00:00Z");
+        // An offset or a span means the same instant whatever --tz says.
+        assert_eq!(p("2026-12-01T09:30:00Z"), "2026-12-01T09:30:00Z");
+        assert_eq!(p("15m"), "2026-12-01T11:45:00Z");
+        // Skipped by the change to summer time (02:00 → 03:00): read with the
+        // offset before it, so 02:30 is 03:30 summer time.
+        assert_eq!(p("2026-03-29T02:30"), "2026-03-29T01:30:00Z");
+        // Repeated when summer time ends (03:00 → 02:00): the first of the two.
+        assert_eq!(p("2026-10-25T02:30"), "2026-10-25T00:30:00Z");
+        // Just after midnight in Paris, still yesterday in UTC: today is Paris's.
+        let late: Timestamp = "2026-11-30T23:30:00Z".parse().unwrap();
+        let at = |s, zone| parse_time("--since", s, late, zone).unwrap().to_string();
+        assert_eq!(at("today", &paris), "2026-11-30T23:00:00Z");
+        assert_eq!(at("today", &utc), "2026-11-30T00:00:00Z");
+
         for bad in [
-            "yesterday",
+            "tomorrow",
+            "Yesterday",
             "5w",
             "m",
             "",
-            "-5m",
+            "-",
+            "--5m",
             "+5m",
             "5 m",
             "5M",
+            "-٣m",
             "٣m",
             "99999999999999999999s",
             "9223372036854775807d",
             "9223372036854775807s",
+            "-9223372036854775808s",
             "2026-13-01T00:00:00Z",
-            "2026-12-01T09:30:00",
+            "2026-12-01T09:30[Mars/Olympus]",
+            "2026-12-01T25:00",
+            "12/01/2026",
         ] {
-            assert!(parse_time("--since", bad, now).is_err(), "{bad}");
+            assert!(parse_time("--since", bad, now, &utc).is_err(), "{bad}");
         }
+        assert_eq!(parse_span("-7d"), Some(7 * 86_400));
+        assert_eq!(parse_span("today"), None);
+        let said = |s| time_said(s, now, &paris);
+        assert_eq!(
+            said("15m"),
+            "15m (back from now, 2026-12-01T13:00:00+01:00)"
+        );
+        assert_eq!(said("today"), "today (midnight in Europe/Paris)");
+        assert_eq!(
+            said("2026-12-01T09:30"),
+            "2026-12-01T09:30 (read in Europe/Paris)"
+        );
+        assert_eq!(said("2026-12-01T09:30:00Z"), "2026-12-01T09:30:00Z");
     }
 
     #[test]
@@ -526,17 +650,28 @@ mod tests {
             }
         }
 
-        /// `--since` with any text, now at any time jiff can hold: a time or
-        /// a `BadArgument` naming the flag, never a panic (overflows included).
+        /// `--since` with any text (spans with or without `-`, day names,
+        /// dates and times without offset, zones in brackets), now at any
+        /// time jiff can hold, in UTC or a zone with DST: a time or a
+        /// `BadArgument` naming the flag, never a panic (overflows included).
         #[test]
         fn any_time_text_parses_or_is_refused(
-            text in "\\PC*|[0-9]{1,25}[smhdw]?|-?[0-9]{1,20}[smhd]",
+            text in "\\PC*|[0-9]{1,25}[smhdw]?|-?[0-9]{1,20}[smhd]|-{0,2}[0-9]{0,3}[smhd ]?|now|today|yesterday|[0-9]{4,6}-[0-9]{1,2}-[0-9]{1,2}([T ][0-9]{1,2}(:[0-9]{1,2}){0,2})?(\\[[A-Za-z/_]{0,16}\\])?",
             now in Timestamp::MIN.as_second()..=Timestamp::MAX.as_second(),
+            paris in proptest::bool::ANY,
         ) {
             let now = Timestamp::from_second(now).unwrap();
-            if let Err(e) = parse_time("--since", &text, now) {
-                let named = matches!(e, CliError::BadArgument { arg: "--since", .. });
-                proptest::prop_assert!(named, "{e}");
+            let zone = if paris { Zone::parse("Europe/Paris").unwrap() } else { Zone::default() };
+            match parse_time("--since", &text, now, &zone) {
+                Ok(t) => {
+                    // Whatever was parsed shows as a time that reads back.
+                    proptest::prop_assert!(zone.show(t).parse::<Timestamp>().is_ok());
+                    let _ = time_said(&text, now, &zone);
+                }
+                Err(e) => {
+                    let named = matches!(e, CliError::BadArgument { arg: "--since", .. });
+                    proptest::prop_assert!(named, "{}", e);
+                }
             }
         }
 

@@ -570,7 +570,7 @@ pub(crate) fn follow(
         );
     }
     follower.run();
-    follower.sink.notes.finish();
+    follower.sink.notes.finish(how.max_line);
     if let Some(e) = follower.sink.failed.take() {
         return Err(CliError::Output(e));
     }

@@ -86,12 +86,69 @@ pub(crate) struct Input {
     /// compressed or deleted by retention meanwhile) that is a warning, and
     /// its compressed form is read if it has one.
     pub(crate) listed: bool,
+    /// The process's standard input (`-`): a stream, read once, on one
+    /// thread, never looked at twice (`--since-last` refuses it).
+    pub(crate) stdin: bool,
+}
+
+/// How standard input is named on stderr and in reports.
+pub(crate) const STDIN_NAME: &str = "<stdin>";
+
+/// Whether a path given on the command line means standard input.
+pub(crate) fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// Standard input as a file of its own (a duplicate of its descriptor),
+/// so the readers that take a `File` read it like any stream. Nothing
+/// else in the process reads stdin, so no bytes sit in std's buffer.
+pub(crate) fn open_stdin() -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        Ok(File::from(io::stdin().as_fd().try_clone_to_owned()?))
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsHandle as _;
+        Ok(File::from(io::stdin().as_handle().try_clone_to_owned()?))
+    }
+}
+
+/// Whether standard input holds something to read when no path is given:
+/// a pipe, a FIFO, a socket or a regular file (`< file`), as ripgrep
+/// decides. A terminal is not, and neither is `/dev/null` or another
+/// device (cron, CI and `ssh host cmd` give those), so scripts that
+/// never meant to pipe anything keep reading `logs/`.
+pub(crate) fn stdin_has_input() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        open_stdin().and_then(|f| f.metadata()).is_ok_and(|m| {
+            let t = m.file_type();
+            t.is_file() || t.is_fifo() || t.is_socket()
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::IsTerminal as _;
+        !io::stdin().is_terminal()
+    }
 }
 
 /// Whether a file found in a directory holds event lines by its name:
 /// `*.jsonl`, `*.jsonl.gz`, `*.json`, `*.log` and their `.gz` forms (in
-/// any case). The rest of the name may be any bytes, UTF-8 or not.
+/// any case), and tracing-appender's date-suffixed names
+/// (`app.log.2026-12-01`, `…-13`, `…-13-05`, `.gz` or not). The rest of
+/// the name may be any bytes, UTF-8 or not.
 fn looks_like_events(name: &OsStr) -> bool {
+    if name
+        .to_str()
+        .and_then(crate::dated::parse)
+        .is_some_and(|d| d.date_last)
+    {
+        return true;
+    }
     let path = Path::new(name);
     let is = |p: &Path, ext: &str| {
         p.extension()
@@ -125,9 +182,9 @@ pub(crate) fn open_file(path: &Path) -> io::Result<File> {
             let notice = std::thread::spawn(move || {
                 if wait.recv_timeout(FIFO_NOTICE) == Err(std::sync::mpsc::RecvTimeoutError::Timeout)
                 {
-                    eprintln!(
+                    crate::progress::note(&format!(
                         "eventlog: {shown}: a FIFO with no writer yet: waiting for one (Ctrl-C to stop)"
-                    );
+                    ));
                 }
             });
             let file = File::open(path);
@@ -153,38 +210,86 @@ impl Notes {
     pub(crate) fn invalid_utf8(&mut self, file: &Path, line: u64, at: usize) {
         self.invalid_utf8 += 1;
         if !self.quiet && self.invalid_utf8 <= MAX_NOTES {
-            eprintln!(
+            crate::progress::note(&format!(
                 "eventlog: {}:{line}: invalid UTF-8 at byte {at} (read as U+FFFD, printed as it is)",
                 file.display()
-            );
+            ));
         }
     }
 
     pub(crate) fn too_long(&mut self, file: &Path, line: u64, cap: usize) {
         self.too_long += 1;
         if !self.quiet && self.too_long <= MAX_NOTES {
-            eprintln!(
+            crate::progress::note(&format!(
                 "eventlog: {}:{line}: line longer than {} (--max-line-bytes): skipped",
                 file.display(),
                 show_size(cap)
-            );
+            ));
         }
     }
 
-    /// Says how many more were counted than shown.
-    pub(crate) fn finish(&self) {
+    /// Says how many more were counted than shown, and how many lines
+    /// over the cap (`cap` bytes) were skipped in all: one line in a fixed
+    /// form, for scripts whose stdout holds only records (`query`, `trace`).
+    pub(crate) fn finish(&self, cap: usize) {
         if self.quiet {
             return;
         }
-        for (n, what) in [
-            (self.invalid_utf8, "lines with invalid UTF-8"),
-            (self.too_long, "lines over --max-line-bytes (skipped)"),
-        ] {
-            if n > MAX_NOTES {
-                eprintln!("eventlog: … {} more {what} not listed", n - MAX_NOTES);
-            }
+        if self.invalid_utf8 > MAX_NOTES {
+            eprintln!(
+                "eventlog: … {} more lines with invalid UTF-8 not listed",
+                self.invalid_utf8 - MAX_NOTES
+            );
+        }
+        if self.too_long > 0 {
+            let unlisted = self.too_long.saturating_sub(MAX_NOTES);
+            eprintln!(
+                "eventlog: {} {} longer than {} (--max-line-bytes) skipped{}",
+                self.too_long,
+                if self.too_long == 1 { "line" } else { "lines" },
+                show_size(cap),
+                if unlisted > 0 {
+                    format!(" ({unlisted} not listed above)")
+                } else {
+                    String::new()
+                }
+            );
         }
     }
+}
+
+/// An input's lines (a file's, or stdin's, or with `gz` the file's `.gz`
+/// form), as [`open_lines`] reads them, the bytes read added to `read`.
+fn open_input(
+    input: &Input,
+    gz: bool,
+    max_line: usize,
+    read: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> io::Result<FileLines> {
+    let file = match (input.stdin, gz) {
+        (true, _) => open_stdin()?,
+        (false, false) => open_file(&input.path)?,
+        (false, true) => open_file(&gz_of(&input.path))?,
+    };
+    let counted = crate::progress::Counted {
+        inner: file,
+        read: std::sync::Arc::clone(read),
+    };
+    let lines = FileLines::from_reader(counted, &input.path).map_err(|e| match e {
+        ReadError::Open { source, .. } => source,
+        other => io::Error::other(other),
+    })?;
+    Ok(lines.max_line_bytes(max_line))
+}
+
+/// What the inputs hold, in bytes as stored, if every size is known.
+fn total_bytes(inputs: &[Input]) -> Option<u64> {
+    inputs.iter().try_fold(0u64, |sum, i| {
+        let meta = std::fs::metadata(&i.path)
+            .ok()
+            .filter(|m| m.is_file() && !i.stdin)?;
+        Some(sum + meta.len())
+    })
 }
 
 /// A file's lines, decompressed when its first bytes are gzip's magic
@@ -221,11 +326,20 @@ pub(crate) fn stopped(e: &ReadError) -> String {
 
 /// Where a file found in a directory goes in the reading order: an
 /// appender's files by their place in its write order (stamp, then
-/// collision counter), other files by name.
+/// collision counter), tracing-appender's by the date in their names,
+/// other files by name.
 fn reading_order(path: &Path) -> (PathBuf, Option<(SystemTime, u32)>) {
-    match LogFiles::of(path) {
+    if let Some((files, file)) = LogFiles::of(path) {
         // One group per writer, named as its symlink.
-        Some((files, file)) => (files.symlink_path(), Some((file.stamp(), file.counter()))),
+        return (files.symlink_path(), Some((file.stamp(), file.counter())));
+    }
+    let dated = path
+        .file_name()
+        .and_then(OsStr::to_str)
+        .and_then(crate::dated::parse);
+    match dated {
+        // One group per prefix and suffix.
+        Some(d) => (path.with_file_name(d.family), Some((d.start, 0))),
         None => (path.to_owned(), None),
     }
 }
@@ -238,20 +352,31 @@ pub(crate) struct Found {
     pub(crate) unreadable: Vec<(PathBuf, String)>,
 }
 
-/// The files to read, in order: each path as given; a directory's event
-/// files oldest first (an appender's files in its write order, the others
-/// by name). A file reached twice (through a
+/// The files to read, in order: each path as given (`-`: stdin, once); a
+/// directory's event files oldest first (an appender's files in its write
+/// order, the others by name). A file reached twice (through a
 /// symlink, or given twice) is read once, and so is a rotated file listed
 /// both plain and compressed (the appender was compressing it).
 pub(crate) fn collect(paths: &[PathBuf]) -> Result<Found, CliError> {
     let mut found = Found::default();
     let mut listed: Vec<Input> = Vec::new();
     for path in paths {
+        if is_stdin(path) {
+            if !listed.iter().any(|i| i.stdin) {
+                listed.push(Input {
+                    path: PathBuf::from(STDIN_NAME),
+                    listed: false,
+                    stdin: true,
+                });
+            }
+            continue;
+        }
         let meta = std::fs::metadata(path).map_err(|e| CliError::io(path, e))?;
         if !meta.is_dir() {
             listed.push(Input {
                 path: path.clone(),
                 listed: false,
+                stdin: false,
             });
             continue;
         }
@@ -291,16 +416,28 @@ pub(crate) fn collect(paths: &[PathBuf]) -> Result<Found, CliError> {
             listed.push(Input {
                 path: entry,
                 listed: true,
+                stdin: false,
             });
         }
     }
+    // A directory's symlink to a file read anyway (the appender's active
+    // `checkout.jsonl`, tracing-appender's `latest_symlink`) yields to it,
+    // so that file is read in its place in time order, not first.
+    let targets: std::collections::HashSet<PathBuf> = listed
+        .iter()
+        .filter(|i| i.listed && !i.path.is_symlink())
+        .filter_map(|i| std::fs::canonicalize(&i.path).ok())
+        .collect();
     let mut seen = std::collections::HashSet::new();
     for input in listed {
         // Gone since the listing: not a duplicate of anything.
-        if let Ok(real) = std::fs::canonicalize(&input.path)
-            && !seen.insert(real)
+        if !input.stdin
+            && let Ok(real) = std::fs::canonicalize(&input.path)
         {
-            continue;
+            let yields = input.listed && input.path.is_symlink() && targets.contains(&real);
+            if yields || !seen.insert(real) {
+                continue;
+            }
         }
         found.inputs.push(input);
     }
@@ -386,11 +523,13 @@ pub(crate) fn for_each_line(
         quiet: reading.quiet,
         ..Notes::default()
     };
+    let progress = crate::progress::Progress::start(total_bytes(&found.inputs));
     for input in &found.inputs {
-        let opened = open_lines(&input.path, reading.max_line).or_else(|e| {
+        let read = progress.counter();
+        let opened = open_input(input, false, reading.max_line, read).or_else(|e| {
             if input.listed && e.kind() == io::ErrorKind::NotFound {
                 // Compressed since the listing: the same lines under `.gz`.
-                open_lines(&gz_of(&input.path), reading.max_line)
+                open_input(input, true, reading.max_line, read)
             } else {
                 Err(e)
             }
@@ -414,7 +553,8 @@ pub(crate) fn for_each_line(
             (&mut each, &mut too_long),
         );
     }
-    notes.finish();
+    drop(progress);
+    notes.finish(reading.max_line);
     summary.invalid_utf8_lines = notes.invalid_utf8;
     summary.too_long_lines = notes.too_long;
     summary
@@ -523,6 +663,52 @@ mod tests {
                 "app.20261125T085959.500Z.002.jsonl.gz",
                 "app.20261125T090000.000Z.jsonl",
                 "other.log",
+            ]
+        );
+    }
+
+    #[test]
+    fn tracing_appenders_files_are_read_by_date_beside_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            "app.log.2026-12-02",
+            "app.log.2026-11-30.gz",
+            "app.log.2026-12-01",
+            "app.log",
+            "svc.2026-12-01-09.jsonl",
+            "svc.2026-12-01-10.jsonl.gz",
+            "svc.2026-11-30-23.jsonl",
+            "m.2026-12-01-13-05",
+            "m.2026-12-01-13-04",
+            "notes.2026-12-01.txt",
+            "app.log.2026-12-01.tmp",
+            "checkout.20261125T085959.500Z.jsonl",
+        ];
+        for name in names {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        // tracing-appender's `latest_symlink` (eventlog's appender has one
+        // too), named to sort first: read where its target is, not first.
+        std::os::unix::fs::symlink("app.log.2026-12-02", dir.path().join("a.log")).unwrap();
+        let found = collect(&[dir.path().to_owned()]).unwrap();
+        let got: Vec<_> = found
+            .inputs
+            .iter()
+            .map(|i| i.path.file_name().unwrap().to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "app.log",
+                "app.log.2026-11-30.gz",
+                "app.log.2026-12-01",
+                "app.log.2026-12-02",
+                "checkout.20261125T085959.500Z.jsonl",
+                "m.2026-12-01-13-04",
+                "m.2026-12-01-13-05",
+                "svc.2026-11-30-23.jsonl",
+                "svc.2026-12-01-09.jsonl",
+                "svc.2026-12-01-10.jsonl.gz",
             ]
         );
     }

@@ -12,8 +12,11 @@
 //! ```
 //!
 //! Paths are files or directories (their `*.jsonl`, `*.jsonl.gz`, `*.json`,
-//! `*.log` files, oldest first); gzip is recognised by content. A file
-//! reached twice, such as the appender's active-file symlink, is read once.
+//! `*.log` files and tracing-appender's date-suffixed ones, oldest first);
+//! `-` is stdin, read too when records are piped in and no path is given;
+//! gzip is recognised by content. A file reached twice, such as the
+//! appender's active-file symlink, is read once. Times print in UTC unless
+//! `--tz` names a zone.
 //!
 //! Exit status: 0 on success; 1 when `query` or `trace` matched nothing or
 //! `validate` found errors; 2 for bad arguments or unreadable input (a
@@ -45,6 +48,7 @@
 mod aggregate;
 mod cli;
 mod commands;
+mod dated;
 mod filter;
 mod follow;
 mod format;
@@ -53,12 +57,14 @@ mod input;
 mod keys;
 mod lazy;
 mod outcome;
+mod progress;
 mod report;
 mod scan;
 mod stats;
 mod trace;
 mod validate;
 mod view;
+mod zone;
 
 use std::path::{Path, PathBuf};
 
@@ -101,10 +107,12 @@ pub fn write_html_report(
     funnel_by: FunnelBy,
 ) -> Result<HtmlReport, ReportError> {
     let renames = eventlog::KeyRenames::default();
+    let zone = zone::Zone::default();
     let settings = commands::Settings {
         renames: &renames,
         max_line: 16 << 20,
         threads: 1,
+        zone: &zone,
     };
     let funnel =
         (!funnel.is_empty()).then(|| (funnel.iter().map(|&s| s.to_owned()).collect(), funnel_by));

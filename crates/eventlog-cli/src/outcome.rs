@@ -16,12 +16,25 @@ pub(crate) enum CliError {
     },
     #[error("no event files in {0} (looked for *.jsonl, *.jsonl.gz, *.json, *.log)")]
     NoInput(String),
+    #[error(
+        "no path given, no ./logs here, and nothing piped to stdin: name files or directories to read (or pipe records in; `-` reads stdin)"
+    )]
+    NoPath,
     #[error("{arg} {value:?}: expected {expected}")]
     BadArgument {
         arg: &'static str,
         value: String,
         expected: &'static str,
     },
+    /// `--tz` named no zone of the system's database (or there is none).
+    #[error(
+        "--tz {name:?}: no such time zone{}: expected an IANA name such as Europe/Paris, UTC, local, or an offset such as +02:00",
+        if *.no_database { " (this system has no tz database: install tzdata, or give UTC or an offset)" } else { " in the system's tz database" }
+    )]
+    UnknownZone { name: String, no_database: bool },
+    /// `--tz local`, and the system's zone cannot be told.
+    #[error("--tz local: cannot tell this system's time zone ({0}): set TZ, or give a zone name")]
+    LocalZone(String),
     #[error("cannot load the schema")]
     Schema(#[from] eventlog::SchemaError),
     #[error("cannot write the output: {0}")]

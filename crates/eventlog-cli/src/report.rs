@@ -78,6 +78,11 @@ pub(crate) struct Report {
     pub(crate) buckets: Vec<Bucket>,
     /// Records without a valid timestamp (not in any bucket).
     pub(crate) untimed: u64,
+    /// Lines over `--max-line-bytes`, skipped (so in no bucket).
+    pub(crate) too_long_lines: u64,
+    /// The zone bucket starts are shown in (`--tz`), for the text's header.
+    #[serde(skip)]
+    pub(crate) zone: String,
 }
 
 /// Accumulates per-second counts.
@@ -126,13 +131,20 @@ impl Reporter {
     /// gives at most 40, or whole weeks), from the first record's bucket to
     /// the last's, empty ones included; an error if that is more than
     /// [`MAX_BUCKETS`] (records years apart in 1 s buckets).
-    pub(crate) fn finish(self, width: Option<i64>) -> Result<Report, crate::outcome::CliError> {
+    /// Bucket starts are cut in UTC and shown in `zone`.
+    pub(crate) fn finish(
+        self,
+        width: Option<i64>,
+        zone: &crate::zone::Zone,
+    ) -> Result<Report, crate::outcome::CliError> {
         let (Some(&first), Some(&last)) = (self.seconds.keys().next(), self.seconds.keys().last())
         else {
             return Ok(Report {
                 bucket_seconds: width.unwrap_or(WIDTHS[0]),
                 buckets: Vec::new(),
                 untimed: self.untimed,
+                too_long_lines: 0,
+                zone: zone.name().to_owned(),
             });
         };
         let width = width.unwrap_or_else(|| {
@@ -168,11 +180,11 @@ impl Reporter {
                 error_types.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 Bucket {
                     // Before the earliest time for a huge width: the earliest.
-                    start: b
-                        .checked_mul(width)
-                        .and_then(|s| Timestamp::from_second(s).ok())
-                        .unwrap_or(Timestamp::MIN)
-                        .to_string(),
+                    start: zone.show(
+                        b.checked_mul(width)
+                            .and_then(|s| Timestamp::from_second(s).ok())
+                            .unwrap_or(Timestamp::MIN),
+                    ),
                     records: c.records,
                     warnings: c.warnings,
                     errors: c.errors,
@@ -184,6 +196,8 @@ impl Reporter {
             bucket_seconds: width,
             buckets,
             untimed: self.untimed,
+            too_long_lines: 0,
+            zone: zone.name().to_owned(),
         })
     }
 }
@@ -259,12 +273,25 @@ impl Report {
                 String::new()
             }
         );
+        // Labels in UTC drop the `Z` the header says; with an offset they keep it.
+        let labels: Vec<&str> = self
+            .buckets
+            .iter()
+            .map(|b| b.start.trim_end_matches('Z'))
+            .collect();
+        let header = format!("bucket ({})", self.zone);
+        let wide = labels
+            .iter()
+            .map(|l| l.chars().count() + 1)
+            .chain([21, header.chars().count()])
+            .max()
+            .unwrap_or(21);
         let _ = writeln!(
             out,
-            "{:<21} {:>9} {:>7} {:>7} {:>7}  {:<20}  top error types",
-            "bucket (UTC)", "records", "warn", "errors", "error%", "volume"
+            "{header:<wide$} {:>9} {:>7} {:>7} {:>7}  {:<20}  top error types",
+            "records", "warn", "errors", "error%", "volume"
         );
-        for b in &self.buckets {
+        for (b, start) in self.buckets.iter().zip(labels) {
             let bar_len = (b.records * 20)
                 .checked_div(max)
                 .map_or(0, |n| usize::try_from(n).unwrap_or(20));
@@ -281,10 +308,10 @@ impl Report {
                 .take(3)
                 .map(|(k, n)| format!("{k} {n}"))
                 .collect();
-            let label = format!("{}{flag}", b.start.trim_end_matches('Z'));
+            let label = format!("{start}{flag}");
             let _ = writeln!(
                 out,
-                "{label:<21} {:>9} {:>7} {:>7} {:>6.1}%  {bar:<20}  {}",
+                "{label:<wide$} {:>9} {:>7} {:>7} {:>6.1}%  {bar:<20}  {}",
                 b.records,
                 b.warnings,
                 b.errors,
@@ -326,7 +353,7 @@ mod tests {
             json!({"timestamp": "2026-12-01T10:02:30Z", "level": "INFO", "event_type": "error"}),
         );
         add(&mut r, json!({"level": "INFO"}));
-        let report = r.finish(Some(60)).unwrap();
+        let report = r.finish(Some(60), &crate::zone::Zone::default()).unwrap();
         let rows: Vec<(&str, u64, u64, u64)> = report
             .buckets
             .iter()
@@ -352,7 +379,7 @@ mod tests {
         let mut r = Reporter::default();
         add(&mut r, json!({"timestamp": "2026-12-01T10:00:00Z"}));
         add(&mut r, json!({"timestamp": "2026-12-01T11:30:00Z"}));
-        let report = r.finish(None).unwrap();
+        let report = r.finish(None, &crate::zone::Zone::default()).unwrap();
         // 90 minutes: 5 minutes is the smallest width with ≤ 40 buckets.
         assert_eq!(report.bucket_seconds, 300);
         assert_eq!(report.buckets.len(), 19);
@@ -367,10 +394,17 @@ mod tests {
             }
             r
         };
-        let auto = ends().finish(None).unwrap();
+        let auto = ends().finish(None, &crate::zone::Zone::default()).unwrap();
         assert!(auto.buckets.len() <= 41, "{}", auto.buckets.len());
-        assert!(ends().finish(Some(1)).is_err(), "6e11 buckets refused");
-        let one = ends().finish(Some(i64::MAX)).unwrap();
+        assert!(
+            ends()
+                .finish(Some(1), &crate::zone::Zone::default())
+                .is_err(),
+            "6e11 buckets refused"
+        );
+        let one = ends()
+            .finish(Some(i64::MAX), &crate::zone::Zone::default())
+            .unwrap();
         assert!(one.buckets.len() <= 2);
         assert_eq!(
             one.buckets.first().map(|b| b.start.as_str()),
@@ -392,7 +426,7 @@ mod tests {
                 let t = Timestamp::from_second(s).unwrap();
                 add(&mut r, json!({"timestamp": t.to_string()}));
             }
-            if let Ok(report) = r.finish(width) {
+            if let Ok(report) = r.finish(width, &crate::zone::Zone::default()) {
                 let n = report.buckets.len();
                 proptest::prop_assert!(i64::try_from(n).unwrap() <= MAX_BUCKETS);
                 if width.is_none() {

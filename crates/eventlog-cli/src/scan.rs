@@ -27,6 +27,7 @@ use eventlog::{ParseError, ParsedRecord};
 
 use crate::input::{Found, Notes, ReadSummary, Reading, as_text, gz_of, open_file};
 use crate::lazy::Scanner;
+use crate::progress::Counted;
 use crate::view::RecordView;
 
 /// Plain files bigger than this are cut into ranges read in parallel.
@@ -125,7 +126,12 @@ fn plan(found: &Found, threads: usize, summary: &mut ReadSummary) -> Vec<Unit> {
     let mut units = Vec::new();
     for (index, input) in found.inputs.iter().enumerate() {
         let mut path = input.path.clone();
-        let opened = open_file(&input.path).or_else(|e| {
+        let opened = if input.stdin {
+            crate::input::open_stdin()
+        } else {
+            open_file(&input.path)
+        };
+        let opened = opened.or_else(|e| {
             if input.listed && e.kind() == io::ErrorKind::NotFound {
                 // Compressed since the listing: the same lines under `.gz`.
                 path = gz_of(&input.path);
@@ -144,8 +150,12 @@ fn plan(found: &Found, threads: usize, summary: &mut ReadSummary) -> Vec<Unit> {
         summary.files += 1;
         // Only the path as given is shown, as before.
         let shown = input.path.clone();
+        // Stdin is a stream even when it is a file (`< file` may start
+        // mid-file): read whole, on one thread.
         #[cfg(unix)]
-        if let Some((size, ranges)) = ranges_of(&file, threads) {
+        if !input.stdin
+            && let Some((size, ranges)) = ranges_of(&file, threads)
+        {
             let file = Arc::new(file);
             let count = ranges.len();
             for (i, start) in ranges.into_iter().enumerate() {
@@ -223,6 +233,8 @@ pub(crate) fn scan<T: Task>(
     };
     let threads = threads.max(1);
     let units = plan(&found, threads, &mut summary);
+    // Drawn only on a terminal, and erased when it drops at the end.
+    let progress = crate::progress::Progress::start(total_bytes(&units));
     let notes = Mutex::new(Notes {
         quiet: reading.quiet,
         ..Notes::default()
@@ -238,8 +250,9 @@ pub(crate) fn scan<T: Task>(
         for _ in 0..threads.min(units.len()) {
             let send = send.clone();
             let (units, next, stop, merged, notes) = (&units, &next, &stop, &merged, &notes);
+            let counter = Arc::clone(progress.counter());
             s.spawn(move || {
-                let mut worker = Worker::new(reading);
+                let mut worker = Worker::new(reading, counter);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(unit) = units.get(i) else { return };
@@ -301,13 +314,40 @@ pub(crate) fn scan<T: Task>(
         stop.store(true, Ordering::Relaxed);
         merged.1.notify_all();
     });
+    drop(progress);
     let notes = notes
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    notes.finish();
+    notes.finish(reading.max_line);
     summary.invalid_utf8_lines = notes.invalid_utf8;
     summary.too_long_lines = notes.too_long;
     summary
+}
+
+/// The bytes the units hold (compressed ones as stored), if all are known:
+/// a pipe's or a FIFO's are not.
+fn total_bytes(units: &[Unit]) -> Option<u64> {
+    let mut total = 0u64;
+    for unit in units {
+        total += match &unit.source {
+            #[cfg(unix)]
+            Source::Range { file, start, end } => match end {
+                Some(end) => end - start,
+                None => file.metadata().ok()?.len().saturating_sub(*start),
+            },
+            Source::Whole(file) => {
+                let file = file
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let meta = file.as_ref()?.metadata().ok()?;
+                if !meta.is_file() {
+                    return None;
+                }
+                meta.len()
+            }
+        };
+    }
+    Some(total)
 }
 
 /// One unit's part merged: its counts added, its notes printed with the
@@ -355,6 +395,8 @@ struct Worker<'r> {
     reading: Reading<'r>,
     buf: Vec<u8>,
     scanner: Scanner,
+    /// Bytes read from the files, for the progress bar.
+    read: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Where line numbers in a unit's notes go: printed at once (a whole file
@@ -365,11 +407,12 @@ enum NoteSink<'n> {
 }
 
 impl<'r> Worker<'r> {
-    fn new(reading: Reading<'r>) -> Self {
+    fn new(reading: Reading<'r>, read: Arc<std::sync::atomic::AtomicU64>) -> Self {
         Worker {
             reading,
             buf: vec![0; BUFFER],
             scanner: Scanner::default(),
+            read,
         }
     }
 
@@ -419,6 +462,10 @@ impl<'r> Worker<'r> {
                     }
                 }
                 let limit = end.map(|e| e - start);
+                let reader = Counted {
+                    inner: reader,
+                    read: Arc::clone(&self.read),
+                };
                 self.lines(
                     reader,
                     skip_first,
@@ -437,6 +484,10 @@ impl<'r> Worker<'r> {
                     .take()
                 else {
                     return done;
+                };
+                let file = Counted {
+                    inner: file,
+                    read: Arc::clone(&self.read),
                 };
                 let mut reader = BufReader::with_capacity(BUFFER, file);
                 let head = loop {
@@ -692,14 +743,14 @@ pub(crate) fn newest_record(found: &Found, max_line: usize) -> Option<jiff::Time
             *newest = Some(t);
         }
     };
-    // Regular files only: a FIFO read here would lose its lines.
-    let regular = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file());
+    // Regular files only: a FIFO (or stdin) read here would lose its lines.
+    let regular =
+        |i: &crate::input::Input| !i.stdin && std::fs::metadata(&i.path).is_ok_and(|m| m.is_file());
     let last_gz = found.inputs.iter().rposition(|i| {
-        regular(&i.path)
-            && crate::input::open_lines(&i.path, max_line).is_ok_and(|l| l.is_compressed())
+        regular(i) && crate::input::open_lines(&i.path, max_line).is_ok_and(|l| l.is_compressed())
     });
     for (i, input) in found.inputs.iter().enumerate() {
-        if !regular(&input.path) {
+        if !regular(input) {
             continue;
         }
         let Ok(mut lines) = crate::input::open_lines(&input.path, max_line) else {

@@ -217,7 +217,8 @@ impl Counter {
         }
     }
 
-    pub(crate) fn finish(mut self, read: ReadSummary) -> Stats {
+    /// The counts, times shown in `zone`.
+    pub(crate) fn finish(mut self, read: ReadSummary, zone: &crate::zone::Zone) -> Stats {
         let s = &mut self.stats;
         s.files = read.files;
         s.gzip_files = read.gzip_files;
@@ -230,8 +231,8 @@ impl Counter {
             .iter()
             .map(|p| p.display().to_string())
             .collect();
-        s.first = self.first.map(|t| t.to_string());
-        s.last = self.last.map(|t| t.to_string());
+        s.first = self.first.map(|t| zone.show(t));
+        s.last = self.last.map(|t| zone.show(t));
         if self.distinct {
             s.distinct_traces = Some(self.traces.len());
             s.distinct_requests = Some(self.requests.len());

@@ -41,7 +41,8 @@ fn str_of<'a>(record: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 }
 
 /// The header and one line per record.
-pub(crate) fn render(id: &str, entries: &[Entry]) -> String {
+/// `zone`: where the first record's time is shown.
+pub(crate) fn render(id: &str, entries: &[Entry], zone: &crate::zone::Zone) -> String {
     let mut out = String::new();
     let first = entries.iter().find_map(|e| e.at);
     let last = entries.iter().filter_map(|e| e.at).max();
@@ -59,8 +60,9 @@ pub(crate) fn render(id: &str, entries: &[Entry]) -> String {
     }
     let over = match (first, last) {
         (Some(f), Some(l)) => format!(
-            " over {:.3} ms, from {f}",
-            l.duration_since(f).as_secs_f64() * 1000.0
+            " over {:.3} ms, from {}",
+            l.duration_since(f).as_secs_f64() * 1000.0,
+            zone.show(f)
         ),
         _ => String::new(),
     };

@@ -9,6 +9,7 @@
 //!                                                              └─> write_result ─> stdout (JSON or text)
 //! ```
 
+mod generate;
 mod query;
 mod report;
 mod shared;
@@ -16,6 +17,7 @@ mod stats;
 mod trace;
 mod validate;
 
+pub(crate) use generate::{completions, man};
 pub(crate) use query::{Ask, query_command};
 pub(crate) use report::{html_page, html_report_command, report_command};
 pub(crate) use shared::{Out, Settings};

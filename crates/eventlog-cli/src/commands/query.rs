@@ -131,7 +131,7 @@ pub(crate) fn query_command(
             groups.merge(part);
             ControlFlow::Continue(())
         });
-        let table = groups.into_table(&ask.spec, &ask.sort, ask.limit)?;
+        let table = groups.into_table(&ask.spec, &ask.sort, ask.limit, settings.zone)?;
         write_table(out, &table, ask.format.unwrap_or(Format::Table), colour())?;
         (table.rows.len() as u64, read)
     } else if !ask.fields.is_empty() {
@@ -205,7 +205,7 @@ pub(crate) fn query_command(
         (matched, read)
     };
     if matched == 0 {
-        explain_window(filter, paths, settings.max_line);
+        explain_window(filter, paths, settings);
     }
     Ok(after_reading(
         &read,
@@ -249,14 +249,14 @@ fn sort_rows(table: &mut Table, sort: &[(String, bool)]) -> Result<(), CliError>
 
 /// Nothing matched a `--since` window the files end before: says so,
 /// with what the window was relative to, rather than a bare 0.
-fn explain_window(filter: &Filter, paths: &[PathBuf], max_line: usize) {
+fn explain_window(filter: &Filter, paths: &[PathBuf], settings: Settings<'_>) {
     let Some(since) = filter.since else {
         return;
     };
     // Read again, only now: the tails of the files (see `newest_record`).
     let Some(newest) = input::collect(paths)
         .ok()
-        .and_then(|found| scan::newest_record(&found, max_line))
+        .and_then(|found| scan::newest_record(&found, settings.max_line))
     else {
         return;
     };
@@ -265,6 +265,8 @@ fn explain_window(filter: &Filter, paths: &[PathBuf], max_line: usize) {
     }
     let said = filter.since_said.as_deref().unwrap_or("");
     eprintln!(
-        "eventlog: the files end before the window: --since {said} is {since}, and the newest record is {newest}; --since-last counts back from the newest record instead"
+        "eventlog: the files end before the window: --since {said} is {}, and the newest record is {}; --since-last counts back from the newest record instead",
+        settings.zone.show(since),
+        settings.zone.show(newest)
     );
 }

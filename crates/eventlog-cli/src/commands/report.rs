@@ -24,7 +24,8 @@ pub(crate) fn report_command(
     let mut reporter = report::Reporter::default();
     let read = read_records(settings, paths, &task, |part| reporter.merge(part))?;
     let outcome = after_reading(&read, Outcome::Done);
-    let report = reporter.finish(width)?;
+    let mut report = reporter.finish(width, settings.zone)?;
+    report.too_long_lines = read.too_long_lines;
     write_result(out, json, &report, || report.render())?;
     Ok(outcome)
 }

@@ -36,6 +36,8 @@ pub(crate) struct Settings<'a> {
     pub(crate) renames: &'a eventlog::KeyRenames,
     pub(crate) max_line: usize,
     pub(crate) threads: usize,
+    /// `--tz`: how times are shown.
+    pub(crate) zone: &'a crate::zone::Zone,
 }
 
 impl<'a> Settings<'a> {

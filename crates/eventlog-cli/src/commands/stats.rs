@@ -23,7 +23,7 @@ pub(crate) fn stats_command(
     let mut counter = stats::Counter::new(by.clone(), distinct);
     let read = read_records(settings, paths, &task, |part| counter.merge(part))?;
     let outcome = after_reading(&read, Outcome::Done);
-    let stats = counter.finish(read);
+    let stats = counter.finish(read, settings.zone);
     write_result(out, json, &stats, || stats.render(top))?;
     Ok(outcome)
 }

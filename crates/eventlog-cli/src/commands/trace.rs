@@ -63,7 +63,7 @@ pub(crate) fn trace_command(
                 .map_err(CliError::Output)?;
         }
     } else if !entries.is_empty() {
-        write!(out, "{}", trace::render(id, &entries)).map_err(CliError::Output)?;
+        write!(out, "{}", trace::render(id, &entries, settings.zone)).map_err(CliError::Output)?;
     }
     let outcome = if entries.is_empty() {
         eprintln!(

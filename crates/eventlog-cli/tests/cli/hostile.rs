@@ -254,7 +254,7 @@ fn a_100_mb_line_is_skipped_and_counted_with_its_file_and_line() {
     assert_eq!(
         err.trim_end(),
         format!(
-            "eventlog: {}:2: line longer than 16 MiB (--max-line-bytes): skipped",
+            "eventlog: {}:2: line longer than 16 MiB (--max-line-bytes): skipped\neventlog: 1 line longer than 16 MiB (--max-line-bytes) skipped",
             path(&file)
         )
     );
@@ -668,8 +668,9 @@ proptest::proptest! {
         flag in proptest::sample::select(vec![
             "--where", "--since", "--until", "--level", "--event", "--type", "--id",
             "--key", "--bucket", "--max-line-bytes", "--limit", "--top", "--by", "--examples",
+            "--tz", "--since-last",
         ]),
-        value in "\\PC{0,12}|[=!]{0,3}[a-z.]{0,4}[=!]{0,3}|-?[0-9]{1,30}[smhdKMG]?(iB)?|\\s*",
+        value in "\\PC{0,12}|[=!]{0,3}[a-z.]{0,4}[=!]{0,3}|-?[0-9]{1,30}[smhdKMG]?(iB)?|\\s*|[A-Za-z/_+:0-9-]{0,16}|today|yesterday|now|local|Europe/Paris",
     ) {
         let fixture = fixture_file();
         let out = Command::new(bin())

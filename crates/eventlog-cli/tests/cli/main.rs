@@ -16,10 +16,16 @@ use serde_json::Value;
 use tracing_subscriber::prelude::*;
 
 // One area per file under tests/cli/.
+mod appender_names;
+mod completions;
 mod follow;
 mod hostile;
+mod line_cap;
+mod progress;
 mod query_language;
 mod report_html;
+mod stdin;
+mod time;
 
 const REQUESTS: usize = 120;
 const ERROR_TYPES: [&str; 2] = ["card_declined", "fraud_suspected"];
