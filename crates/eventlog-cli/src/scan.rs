@@ -303,8 +303,11 @@ pub(crate) fn scan<T: Task>(
                     wake.notify_all();
                 }
                 if flow.is_break() {
+                    // No part after a break reaches `merge`, even one
+                    // already waiting here.
                     stop.store(true, Ordering::Relaxed);
                     merged.1.notify_all();
+                    break;
                 }
             }
             if stop.load(Ordering::Relaxed) {

@@ -170,8 +170,8 @@ pub(crate) fn query_command(
         };
         let mut matched = 0u64;
         let read = scan::scan(found, reading, settings.threads, &task, |(n, bytes)| {
-            let room = ask.limit.map_or(n, |l| n.min(l - matched));
-            if !ask.count && failed.is_none() {
+            let room = ask.limit.map_or(n, |l| n.min(l.saturating_sub(matched)));
+            if !ask.count && failed.is_none() && room > 0 {
                 let upto = if room == n {
                     bytes.len()
                 } else {

@@ -321,6 +321,52 @@ fn query_selects_by_event_field_level_and_id() {
     assert!(none.stdout.is_empty());
 }
 
+/// `--limit` over many scan units, where the first is slow (one big gzip
+/// file) and the small ones after it finish first and wait to be merged:
+/// a part merged after the limit was reached printed one line more each
+/// (found by CI: `--limit 3` printed 6 lines).
+#[test]
+fn limit_holds_when_later_parts_finish_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |i: usize| {
+        format!(
+            r#"{{"timestamp":"2026-01-01T00:00:00Z","level":"INFO","event_name":"thing_done","seq":{i}}}"#
+        )
+    };
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(dir.path().join("a.jsonl.gz")).unwrap(),
+        flate2::Compression::fast(),
+    );
+    for i in 0..200_000 {
+        writeln!(gz, "{}", line(i)).unwrap();
+    }
+    gz.finish().unwrap();
+    for f in 0..16 {
+        std::fs::write(
+            dir.path().join(format!("b{f:02}.jsonl")),
+            line(1_000_000 + f) + "\n",
+        )
+        .unwrap();
+    }
+    for limit in [1usize, 3] {
+        let out = eventlog(&[
+            "query",
+            path(dir.path()),
+            "--limit",
+            &limit.to_string(),
+            "--threads",
+            "2",
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let seqs: Vec<u64> = json_lines(&out)
+            .iter()
+            .map(|r| r["seq"].as_u64().unwrap())
+            .collect();
+        // The first lines in reading order, and no more.
+        assert_eq!(seqs, (0..limit as u64).collect::<Vec<_>>());
+    }
+}
+
 #[test]
 fn trace_gives_one_requests_records_in_time_order() {
     let f = fixture();
