@@ -2,7 +2,7 @@
 //! query benchmark (`scripts/bench-queries`, issue 18).
 //!
 //! ```text
-//! gen-events --seed 18 --bytes 1GiB --out events.jsonl [--gz-dir gz --parts 17]
+//! gen-events --seed 18 --bytes 1GiB --out events.jsonl [--gz-dir gz --parts 17 [--whole-gz]]
 //! ```
 //!
 //! Writes records in the layer's real envelope (version 1, keys in
@@ -16,7 +16,10 @@
 //! `--gz-dir` also writes the same records as `--parts` gzip files named
 //! as the appender names rotated files (`events.<stamp>.jsonl.gz`, the
 //! stamp being the file's first record), so `eventlog` reads them as one
-//! rotated set, oldest first.
+//! rotated set, oldest first. They are compressed as the appender
+//! compresses rotated files (`eventlog_appender::blocks`: gzip members of
+//! 1 MiB, the block index in `<file>.gz.idx`); `--whole-gz` writes one
+//! gzip stream per file and no index instead, as before blocks.
 
 #![forbid(unsafe_code)]
 // A command-line tool prints its usage and errors.
@@ -665,10 +668,11 @@ struct Args {
     out: PathBuf,
     gz_dir: Option<PathBuf>,
     parts: usize,
+    /// One gzip member per file and no index (the set before blocks).
+    whole_gz: bool,
 }
 
-const USAGE: &str =
-    "usage: gen-events [--seed N] [--bytes SIZE (1GiB)] --out FILE [--gz-dir DIR [--parts N (17)]]";
+const USAGE: &str = "usage: gen-events [--seed N] [--bytes SIZE (1GiB)] --out FILE [--gz-dir DIR [--parts N (17)] [--whole-gz]]";
 
 fn args() -> Result<Args, String> {
     let mut a = Args {
@@ -677,6 +681,7 @@ fn args() -> Result<Args, String> {
         out: PathBuf::new(),
         gz_dir: None,
         parts: 17,
+        whole_gz: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -687,6 +692,7 @@ fn args() -> Result<Args, String> {
             "--out" => a.out = value()?.into(),
             "--gz-dir" => a.gz_dir = Some(value()?.into()),
             "--parts" => a.parts = value()?.parse().map_err(|e| format!("--parts: {e}"))?,
+            "--whole-gz" => a.whole_gz = true,
             _ => return Err(USAGE.to_owned()),
         }
     }
@@ -755,12 +761,30 @@ fn write_gz(a: &Args, dir: &std::path::Path, cuts: &[(u64, i64)]) -> std::io::Re
                         };
                         let end = cuts.get(i + 1).map_or(data.len() as u64, |c| c.0);
                         let name = dir.join(format!("events.{}.jsonl.gz", file_stamp(micros)));
-                        let mut gz = flate2::write::GzEncoder::new(
-                            std::io::BufWriter::new(std::fs::File::create(name)?),
-                            flate2::Compression::default(),
-                        );
-                        gz.write_all(&data[start as usize..end as usize])?;
-                        gz.finish()?.flush()?;
+                        // As the appender compresses a rotated file: gzip
+                        // members of 1 MiB and the block index beside them
+                        // (`--whole-gz`: one member, no index, as before).
+                        let part = &data[start as usize..end as usize];
+                        let mut out = std::io::BufWriter::new(std::fs::File::create(&name)?);
+                        if a.whole_gz {
+                            let mut gz = flate2::write::GzEncoder::new(
+                                &mut out,
+                                flate2::Compression::default(),
+                            );
+                            gz.write_all(part)?;
+                            gz.finish()?;
+                        } else {
+                            let index = eventlog_appender::blocks::compress(
+                                part,
+                                &mut out,
+                                eventlog_appender::blocks::DEFAULT_BLOCK_BYTES,
+                            )?;
+                            std::fs::write(
+                                eventlog_appender::blocks::index_path(&name),
+                                index.to_bytes(),
+                            )?;
+                        }
+                        out.flush()?;
                     }
                 })
             })

@@ -10,7 +10,11 @@
 //!   with where the time went: callers' and worker's CPU during the burst (Linux
 //!   `schedstat`), lines drained during and after it, lines per `write` call;
 //! - the same burst emitted through `tracing_subscriber::fmt().json()`;
-//! - the ceiling: one thread writing through a `BufWriter` to a file.
+//! - the ceiling: one thread writing through a `BufWriter` to a file;
+//! - rotation's compression, off the hot path: one gzip stream per file (as
+//!   before blocks) against blocked gzip + index at 1, 2 and 4 MiB blocks,
+//!   on envelope-like lines: MB/s of input and compressed size
+//!   (`EVENTLOG_BENCH=compression` runs this table alone).
 //!
 //! Run with `cargo bench -p eventlog-appender`; takes about a minute.
 #![allow(
@@ -617,7 +621,113 @@ fn table_lossy_fmt(root: &Path) -> (u64, u64) {
     (ours_dropped, their_dropped)
 }
 
+/// Envelope-like lines (varied names, ids, metadata), `bytes` of them.
+fn envelopes(bytes: usize) -> Vec<u8> {
+    const NAMES: [&str; 12] = [
+        "http_request_completed",
+        "order_placed",
+        "payment_failed",
+        "user_login_attempt",
+        "cache_miss",
+        "job_retry_attempted",
+        "db_query_slow",
+        "email_sent",
+        "session_started",
+        "inventory_reserved",
+        "refund_issued",
+        "user_signup_failed",
+    ];
+    let mut out = Vec::with_capacity(bytes + 1024);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut micros: u64 = 1_795_596_456_000_000;
+    while out.len() < bytes {
+        let r = next();
+        micros += r % 2000;
+        let name = NAMES[(r >> 8) as usize % NAMES.len()];
+        let level = ["INFO", "INFO", "INFO", "WARN", "ERROR", "DEBUG"][(r >> 16) as usize % 6];
+        let secs = micros / 1_000_000;
+        writeln!(
+            out,
+            "{{\"timestamp\":\"2026-11-25T{:02}:{:02}:{:02}.{:06}Z\",\"level\":\"{level}\",\"event_name\":\"{name}\",\"event_type\":\"system_event\",\"service\":\"svc-{}\",\"trace_id\":\"{:016x}{:016x}\",\"span_id\":\"{:016x}\",\"request_id\":\"req_{:06}\",\"metadata\":{{\"duration_ms\":{}.{},\"items\":{},\"route\":\"/api/v1/{}\"}}}}",
+            secs / 3600 % 24, secs / 60 % 60, secs % 60, micros % 1_000_000,
+            r % 8, next(), next(), next(), r % 1_000_000, r % 900, r % 10, r % 7,
+            NAMES[(r >> 24) as usize % NAMES.len()],
+        )
+        .unwrap();
+    }
+    out
+}
+
+/// Compression throughput (MB/s of input) and size: whole-file gzip (one
+/// member, the compressor before blocks) against blocked gzip + index.
+fn table_compression() {
+    let mb = if std::env::args().any(|a| a == "--bench") {
+        64
+    } else {
+        2
+    };
+    let plain = envelopes(mb << 20);
+    println!(
+        "\ncompression of {} MB of envelope-like lines (best of 3, one thread):",
+        plain.len() / 1_000_000
+    );
+    println!("  {:28} {:>9} {:>12} {:>8}", "", "MB/s", "bytes", "ratio");
+    let best = |f: &dyn Fn() -> usize| {
+        (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                let n = f();
+                (t.elapsed(), n)
+            })
+            .min()
+            .unwrap()
+    };
+    let (t, whole) = best(&|| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&plain).unwrap();
+        gz.finish().unwrap().len()
+    });
+    let rate = |t: Duration| plain.len() as f64 / t.as_secs_f64() / 1e6;
+    println!(
+        "  {:28} {:>9.1} {:>12} {:>8.4}",
+        "whole file, one member",
+        rate(t),
+        whole,
+        1.0
+    );
+    for block in [1usize << 20, 2 << 20, 4 << 20] {
+        let (t, n) = best(&|| {
+            let mut gz = Vec::new();
+            let index = eventlog_appender::blocks::compress(&plain[..], &mut gz, block).unwrap();
+            gz.len() + index.to_bytes().len()
+        });
+        let mut gz = Vec::new();
+        let index = eventlog_appender::blocks::compress(&plain[..], &mut gz, block).unwrap();
+        let idx = index.to_bytes().len();
+        println!(
+            "  {:28} {:>9.1} {:>12} {:>8.4}   ({} blocks, index {} bytes = {:.2} % of the .gz)",
+            format!("blocked {} MiB + index", block >> 20),
+            rate(t),
+            n,
+            n as f64 / whole as f64,
+            index.blocks().len(),
+            idx,
+            idx as f64 * 100.0 / gz.len() as f64,
+        );
+    }
+}
+
 fn main() {
+    if std::env::var("EVENTLOG_BENCH").is_ok_and(|v| v == "compression") {
+        table_compression();
+        return;
+    }
     let root = tempfile::tempdir().unwrap();
     let mut criterion = Criterion::default().configure_from_args();
     criterion_caller_cost(&mut criterion, root.path());
@@ -627,6 +737,7 @@ fn main() {
     let (ours_rate, their_rate, ceiling) = table_sustained(root.path());
     let (ours_dropped, their_dropped) = table_lossy(root.path());
     let (ours_fmt_dropped, their_fmt_dropped) = table_lossy_fmt(root.path());
+    table_compression();
 
     println!("\nratios (targets in brackets):");
     println!(

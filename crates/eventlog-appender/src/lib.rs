@@ -80,8 +80,20 @@
 //! # Files on disk
 //!
 //! `logs/app.20261125T085007.123Z.jsonl`, then `….jsonl.gz` once rotated and
-//! compressed; `logs/app.jsonl` is a symlink to the file being written. See
-//! [`RollingFile`] for the naming rules.
+//! compressed, with its block index `….jsonl.gz.idx`; `logs/app.jsonl` is a
+//! symlink to the file being written. See [`RollingFile`] for the naming rules.
+//!
+//! # Compressed files help their readers
+//!
+//! A rotated file is compressed as independent gzip members of about 1 MiB
+//! each ([`RollingFileBuilder::compress_block_bytes`]), cut at line ends,
+//! and a small sidecar index records, per member, where it is, its lines,
+//! its time range, the levels, event names and types its lines hold, and a
+//! Bloom filter of their ids (format version 1, checksummed: see
+//! [`blocks`]). The `eventlog` command skips members that cannot match a
+//! query and inflates the rest in parallel. The `.gz` stays one ordinary
+//! gzip file for `zcat`, DuckDB or [`read::open`]; a file without an
+//! index, or with one that does not match it, is simply read whole.
 //!
 //! # Reading the files back
 //!
@@ -96,8 +108,10 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod blocks;
 mod clock;
 mod error;
+mod extract;
 mod fault;
 mod file;
 mod maintenance;

@@ -2,19 +2,17 @@
 //! so neither runs on the caller's path nor on the writer's worker.
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
-
+use crate::blocks;
 use crate::clock::Clock;
 use crate::file::open_new;
-use crate::naming::{self, GZ, TMP};
+use crate::naming::{self, GZ, IDX_TMP, TMP};
 use crate::stats::{Counter, WriterStats};
 
 /// Which old files to delete; `None` disables that limit.
@@ -37,6 +35,8 @@ pub(crate) struct Config {
     pub(crate) prefix: String,
     pub(crate) suffix: String,
     pub(crate) compress: bool,
+    /// Uncompressed bytes per gzip member.
+    pub(crate) block_bytes: usize,
     pub(crate) retention: Retention,
     /// Size rotation limit: the active file is counted as this big (it will
     /// grow to it), so the total stays within `max_total_bytes` as it fills.
@@ -122,7 +122,7 @@ fn run(config: &Config, job: &Job) {
     }
     if config.compress {
         for path in &to_compress {
-            match compress(path, config.mode) {
+            match compress(path, config.mode, config.block_bytes) {
                 Ok(true) => config.stats.add(Counter::Compressions, 1),
                 Ok(false) => {}
                 Err(_) => config.stats.add(Counter::CompressionErrors, 1),
@@ -151,6 +151,13 @@ fn startup_leftovers(config: &Config, active: &Path) -> Vec<PathBuf> {
         let path = entry.path();
         if naming::is_stale_tmp(name, &config.prefix, &config.suffix) {
             let _ = fs::remove_file(&path);
+        } else if naming::indexed(name, &config.prefix, &config.suffix).is_some() {
+            // An index whose file is gone (deleted by hand, or a crash
+            // between the renames and the file then deleted): nobody reads it.
+            let gz = path.with_extension("");
+            if !gz.exists() && !gz.with_extension("").exists() {
+                let _ = fs::remove_file(&path);
+            }
         } else if let Some(owned) = naming::parse(name, &config.prefix, &config.suffix)
             && !owned.compressed
             && active_key.is_some_and(|key| (owned.stamp, owned.n) < key)
@@ -172,35 +179,46 @@ fn with_ext(path: &Path, ext: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Gzips `path` into `path.gz` through `path.gz.tmp`, so a crash never leaves
-/// a half file under the final name, then removes `path`. `Ok(false)` when
-/// `path` is already gone (retention got there first).
-fn compress(path: &Path, mode: u32) -> io::Result<bool> {
-    let mut input = match File::open(path) {
+/// Gzips `path` into `path.gz` in independent blocks, with its index in
+/// `path.gz.idx` (see [`crate::blocks`]), each through a temporary file
+/// (`path.gz.tmp`, `path.ix.tmp`) renamed into place once whole and on
+/// disk, so a crash leaves no half file under a final name; then removes
+/// `path`. The index is renamed first: once the `.gz` exists, so does its
+/// index (a crash between the two leaves an index beside the plain file,
+/// replaced when the file is compressed at the next start).
+/// `Ok(false)` when `path` is already gone (retention got there first).
+fn compress(path: &Path, mode: u32, block_bytes: usize) -> io::Result<bool> {
+    let input = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e),
     };
     let gz = with_ext(path, GZ);
     let tmp = with_ext(&gz, TMP);
+    let idx = blocks::index_path(&gz);
+    let idx_tmp = with_ext(path, IDX_TMP);
     let result = (|| {
         let _ = fs::remove_file(&tmp);
+        let _ = fs::remove_file(&idx_tmp);
         let out = open_new(&tmp, mode)?;
-        let mut encoder = GzEncoder::new(
-            BufWriter::with_capacity(64 << 10, out),
-            Compression::default(),
-        );
-        io::copy(&mut input, &mut encoder)?;
-        let out = encoder
-            .finish()?
-            .into_inner()
-            .map_err(io::IntoInnerError::into_error)?;
+        let mut out = BufWriter::with_capacity(64 << 10, out);
+        let index = blocks::compress(
+            io::BufReader::with_capacity(64 << 10, input),
+            &mut out,
+            block_bytes,
+        )?;
+        let out = out.into_inner().map_err(io::IntoInnerError::into_error)?;
         // Durable before the rename, or a crash could leave a complete-looking empty file.
         out.sync_all()?;
+        let mut idx_file = open_new(&idx_tmp, mode)?;
+        idx_file.write_all(&index.to_bytes())?;
+        idx_file.sync_all()?;
+        fs::rename(&idx_tmp, &idx)?;
         fs::rename(&tmp, &gz)
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
+        let _ = fs::remove_file(&idx_tmp);
         return Err(e);
     }
     fs::remove_file(path)?;
@@ -238,7 +256,11 @@ fn apply_retention(config: &Config, active: &Path) {
         };
         // `DirEntry::metadata` does not follow symlinks: a link impersonating one
         // of our names is measured, not its target.
-        let size = entry.metadata().map_or(0, |m| m.len());
+        let mut size = entry.metadata().map_or(0, |m| m.len());
+        if owned.compressed {
+            // Its index lives and dies with it.
+            size += fs::symlink_metadata(blocks::index_path(&entry.path())).map_or(0, |m| m.len());
+        }
         if name == active_name {
             active_size = size;
             continue;
@@ -267,6 +289,11 @@ fn apply_retention(config: &Config, active: &Path) {
     for (file, doomed) in files.iter().zip(doomed) {
         if !doomed {
             continue;
+        }
+        if file.compressed {
+            // The index first: an index without its file is never read,
+            // but a file must not outlive its deletion by keeping one.
+            let _ = fs::remove_file(blocks::index_path(&file.path));
         }
         match fs::remove_file(&file.path) {
             Ok(()) => config.stats.add(Counter::RetentionDeletions, 1),
@@ -402,13 +429,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.jsonl");
         fs::write(&path, b"{\"n\":1}\n").unwrap();
-        assert!(compress(&path, 0o640).unwrap());
+        assert!(compress(&path, 0o640, 1 << 20).unwrap());
         assert!(!path.exists());
         let mut text = String::new();
         flate2::read::GzDecoder::new(File::open(dir.path().join("a.jsonl.gz")).unwrap())
             .read_to_string(&mut text)
             .unwrap();
         assert_eq!(text, "{\"n\":1}\n");
-        assert!(!compress(&path, 0o640).unwrap());
+        assert!(!compress(&path, 0o640, 1 << 20).unwrap());
     }
 }

@@ -11,6 +11,11 @@ use crate::clock;
 pub(crate) const GZ: &str = "gz";
 /// Extension of files being compressed; renamed away when complete.
 pub(crate) const TMP: &str = "tmp";
+/// Extension of a compressed file's block index (`<file>.gz.idx`).
+pub(crate) const IDX: &str = "idx";
+/// The index while it is written: `<file>.ix.tmp`, as long as
+/// `<file>.gz.tmp`, so every name stays within the 255-byte limit.
+pub(crate) const IDX_TMP: &str = "ix.tmp";
 
 /// A parsed owned file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +107,7 @@ pub(crate) fn family_of(name: &str) -> Option<(&str, &str)> {
             && !suffix.starts_with('.')
             && !own(GZ)
             && !own(TMP)
+            && !own(IDX)
             && parse(name, prefix, suffix).is_some()
         {
             return Some((prefix, suffix));
@@ -110,12 +116,24 @@ pub(crate) fn family_of(name: &str) -> Option<(&str, &str)> {
     None
 }
 
-/// Whether `name` is a leftover temporary file of an interrupted compression.
+/// Whether `name` is a leftover temporary file of an interrupted
+/// compression (the `.gz` or its index).
 pub(crate) fn is_stale_tmp(name: &str, prefix: &str, suffix: &str) -> bool {
-    name.strip_suffix(TMP)
+    let of = |ext: &str| {
+        name.strip_suffix(ext)
+            .and_then(|r| r.strip_suffix('.'))
+            .and_then(|r| parse(r, prefix, suffix))
+    };
+    of(TMP).is_some_and(|owned| owned.compressed) || of(IDX_TMP).is_some_and(|o| !o.compressed)
+}
+
+/// The compressed file an index names (`<file>.gz.idx` → `<file>.gz`), if
+/// this prefix and suffix own it.
+pub(crate) fn indexed(name: &str, prefix: &str, suffix: &str) -> Option<Owned> {
+    name.strip_suffix(IDX)
         .and_then(|r| r.strip_suffix('.'))
         .and_then(|r| parse(r, prefix, suffix))
-        .is_some_and(|owned| owned.compressed)
+        .filter(|owned| owned.compressed)
 }
 
 #[cfg(test)]
@@ -176,6 +194,18 @@ mod tests {
             "app",
             "jsonl"
         ));
+        assert!(is_stale_tmp(
+            "app.20261125T085007.123Z.jsonl.ix.tmp",
+            "app",
+            "jsonl"
+        ));
+        assert!(indexed("app.20261125T085007.123Z.jsonl.gz.idx", "app", "jsonl").is_some());
+        assert!(indexed("app.20261125T085007.123Z.jsonl.idx", "app", "jsonl").is_none());
+        assert_eq!(
+            parse("app.20261125T085007.123Z.jsonl.gz.idx", "app", "jsonl"),
+            None
+        );
+        assert_eq!(family_of("app.20261125T085007.123Z.jsonl.gz.idx"), None);
         assert!(!is_stale_tmp(
             "other.20261125T085007.123Z.jsonl.gz.tmp",
             "app",

@@ -505,6 +505,18 @@ pub(crate) struct Reading<'a> {
     pub(crate) max_line: usize,
     /// The command reports line problems itself; nothing on stderr.
     pub(crate) quiet: bool,
+    /// Which blocks of an indexed `.gz` may match (see `blocks`).
+    pub(crate) blocks: &'a crate::blocks::BlockTest,
+}
+
+impl<'a> Reading<'a> {
+    /// Skips the blocks of indexed files that `test` says cannot match.
+    pub(crate) fn skipping(self, test: &'a crate::blocks::BlockTest) -> Self {
+        Reading {
+            blocks: test,
+            ..self
+        }
+    }
 }
 
 /// Calls `each` for every non-empty line of every input that passes the

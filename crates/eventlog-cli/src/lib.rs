@@ -46,6 +46,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod aggregate;
+mod blocks;
 mod cli;
 mod commands;
 mod dated;

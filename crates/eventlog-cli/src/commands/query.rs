@@ -119,7 +119,8 @@ pub(crate) fn query_command(
 ) -> Result<Outcome, CliError> {
     let found = input::collect(paths)?;
     let prefilter = filter.prefilter();
-    let reading = settings.reading(&prefilter, false);
+    let blocks = crate::blocks::BlockTest::of(filter);
+    let reading = settings.reading(&prefilter, false).skipping(&blocks);
     let mut failed: Option<std::io::Error> = None;
     let (matched, read) = if ask.spec.is_some() {
         let mut groups = Groups::default();

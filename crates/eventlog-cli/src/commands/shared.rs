@@ -51,6 +51,7 @@ impl<'a> Settings<'a> {
             prefilter,
             max_line: self.max_line,
             quiet,
+            blocks: &crate::blocks::EVERY_BLOCK,
         }
     }
 }

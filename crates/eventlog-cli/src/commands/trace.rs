@@ -45,9 +45,10 @@ pub(crate) fn trace_command(
         id,
         renames: settings.renames,
     };
+    let blocks = crate::blocks::BlockTest::id(id);
     let read = scan::scan(
         found,
-        settings.reading(&prefilter, false),
+        settings.reading(&prefilter, false).skipping(&blocks),
         settings.threads,
         &task,
         |mut part| {

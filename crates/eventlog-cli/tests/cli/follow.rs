@@ -200,7 +200,7 @@ fn on_disk(logs: &Path) -> BTreeMap<u64, String> {
         let mut found = BTreeMap::new();
         for entry in std::fs::read_dir(logs).unwrap() {
             let path = entry.unwrap().path();
-            if path.is_symlink() || path.extension().is_some_and(|e| e == "tmp") {
+            if path.is_symlink() || path.extension().is_some_and(|e| e == "tmp" || e == "idx") {
                 continue;
             }
             let bytes = match std::fs::read(&path) {

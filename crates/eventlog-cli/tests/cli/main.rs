@@ -17,6 +17,7 @@ use tracing_subscriber::prelude::*;
 
 // One area per file under tests/cli/.
 mod appender_names;
+mod blocks;
 mod completions;
 mod follow;
 mod hostile;
