@@ -10,6 +10,12 @@
 //!                    samples    the first records (the table, the trace view)
 //! ```
 //!
+//! The page embeds the counts as runs (see [`runs`]): a key's counts in
+//! position order, gaps as one negative number, so a million records'
+//! aggregates stay within the page's 2 MB. Latency over time is kept for
+//! the busiest series that fit [`LATENCY_BYTES`]; every series keeps its
+//! exact whole-range percentiles.
+//!
 //! Time buckets start at 100 ms and widen by whole steps (0.5 s, 1 s,
 //! 5 s, …, 1 week, each a multiple of the one before) as
 //! soon as the records span more than [`MAX_BUCKETS`] of them, so one pass
@@ -65,6 +71,11 @@ const MAX_TRACE_RECORDS: usize = 200;
 /// Recent traces remembered while waiting to see whether they fail.
 const RECENT_TRACES: usize = 256;
 
+/// At most this many latency series; names past it share [`OTHER`] (per
+/// kind and service), counted, so a million span names cannot grow the
+/// page or the memory.
+const MAX_SERIES: usize = 2_000;
+
 /// Values kept for exact percentiles, over all series.
 const MAX_LATENCY_VALUES: usize = 4_000_000;
 
@@ -72,6 +83,15 @@ const MAX_LATENCY_VALUES: usize = 4_000_000;
 /// log histograms, so a bin's width is at most 9 % of its value.
 const BINS_PER_DOUBLING: f64 = 8.0;
 const SMALLEST_MS: f64 = 0.001;
+
+/// Bins per time bucket in a latency position (`bucket * BIN_STRIDE +
+/// bin`); values past the last bin (about 2^64 µs) share it.
+pub(crate) const BIN_STRIDE: i64 = 512;
+
+/// The embedded latency cells' budget, in bytes of JSON: series are kept
+/// over time busiest first while they fit (about 1 MB: the rest of a
+/// million records' page takes under 0.5 MB).
+const LATENCY_BYTES: usize = 1_000_000;
 
 /// Distinct values of one dimension, in first-seen order.
 #[derive(Debug, Default, Serialize)]
@@ -137,6 +157,10 @@ pub(crate) struct Series {
     pub(crate) p95: f64,
     pub(crate) p99: f64,
     pub(crate) max: f64,
+    /// Whether its distribution over time is embedded (the busiest series
+    /// that fit [`LATENCY_BYTES`]); without it a time range cannot
+    /// re-slice its percentiles.
+    pub(crate) over_time: bool,
     #[serde(skip)]
     values: Vec<f64>,
 }
@@ -172,19 +196,27 @@ pub(crate) struct PageData {
     /// Width of a time bucket, in milliseconds; bucket `b` starts at
     /// `b * bucket_ms` since the epoch.
     pub(crate) bucket_ms: i64,
+    /// [`BIN_STRIDE`]: a latency position is `bucket * bin_stride + bin`.
+    pub(crate) bin_stride: i64,
     pub(crate) types: Vec<String>,
     pub(crate) levels: Vec<String>,
     pub(crate) services: Vec<String>,
     pub(crate) events: Vec<String>,
     pub(crate) error_types: Vec<String>,
-    /// `[bucket, type, level, service, event, count]`.
+    /// `[bucket, type, level, service, event, count]`, embedded as
+    /// [`runs`] of `[type, level, service, event]` over buckets.
+    #[serde(serialize_with = "cube_runs")]
     pub(crate) cube: Vec<[i64; 6]>,
     /// `[bucket, service, event, error_type, count]` for records at ERROR
-    /// or of the `error` category.
+    /// or of the `error` category, embedded as [`runs`] of
+    /// `[service, event, error_type]` over buckets.
+    #[serde(serialize_with = "error_runs")]
     pub(crate) errors: Vec<[i64; 5]>,
     pub(crate) series: Vec<Series>,
-    /// `[series, bucket, bin, count]`; bin `k` holds values in
-    /// `[0.001 ms · 2^(k/8), 0.001 ms · 2^((k+1)/8))`.
+    /// `[series, bucket, bin, count]` of the series kept over time;
+    /// bin `k` holds values in `[0.001 ms · 2^(k/8), 0.001 ms · 2^((k+1)/8))`.
+    /// Embedded as [`runs`] of `[series]` over `bucket * BIN_STRIDE + bin`.
+    #[serde(serialize_with = "latency_runs")]
     pub(crate) latency: Vec<[i64; 4]>,
     /// Schema violations: `[event, kind, count]` (kinds with names elided).
     pub(crate) violations: Vec<(String, String, u64)>,
@@ -219,6 +251,8 @@ pub(crate) struct PageBuilder {
     series_index: HashMap<(&'static str, u32), HashMap<String, usize>>,
     latency: HashMap<[i64; 3], i64>,
     latency_values: usize,
+    /// [`LATENCY_BYTES`] unless set (smaller in tests).
+    latency_budget: Option<usize>,
     violations: BTreeMap<(String, String), u64>,
     violating_records: u64,
     drops: BTreeMap<(String, String), u64>,
@@ -460,6 +494,14 @@ impl PageBuilder {
         if let Some(&id) = names.get(name) {
             return id;
         }
+        let name = if next >= MAX_SERIES {
+            if let Some(&id) = names.get(OTHER) {
+                return id;
+            }
+            OTHER
+        } else {
+            name
+        };
         names.insert(name.to_owned(), next);
         self.series.push(Series {
             kind,
@@ -473,6 +515,7 @@ impl PageBuilder {
             p95: 0.0,
             p99: 0.0,
             max: 0.0,
+            over_time: false,
             values: Vec::new(),
         });
         next
@@ -688,12 +731,18 @@ impl PageBuilder {
             .map(|(k, n)| [k[0], k[1], k[2], n])
             .collect();
         latency.sort_unstable();
+        let latency = keep_over_time(
+            &mut self.series,
+            latency,
+            self.latency_budget.unwrap_or(LATENCY_BYTES),
+        );
         PageData {
             records: self.records,
             untimed: self.untimed,
             first_ms: self.first_ms.unwrap_or_default(),
             last_ms: self.last_ms.unwrap_or_default(),
             bucket_ms,
+            bin_stride: BIN_STRIDE,
             types: self.types.values,
             levels: self.levels.values,
             services: self.services.values,
@@ -719,6 +768,131 @@ impl PageBuilder {
             funnel: self.funnel.map(|f| f.finish(bucket_ms)),
         }
     }
+}
+
+/// Keeps the cells of the busiest series while their runs fit `budget`
+/// bytes ([`LATENCY_BYTES`]), and marks those series `over_time`. `cells` are sorted.
+fn keep_over_time(series: &mut [Series], cells: Vec<[i64; 4]>, budget: usize) -> Vec<[i64; 4]> {
+    let mut by_series: Vec<&[[i64; 4]]> = vec![&[]; series.len()];
+    for run in cells.chunk_by(|a, b| a[0] == b[0]) {
+        if let Some(slot) = run
+            .first()
+            .and_then(|c| usize::try_from(c[0]).ok())
+            .and_then(|i| by_series.get_mut(i))
+        {
+            *slot = run;
+        }
+    }
+    let mut order: Vec<usize> = (0..series.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(series.get(i).map_or(0, |s| s.count)), i));
+    let mut spent = 0usize;
+    let mut kept = vec![false; series.len()];
+    for i in order {
+        let cells = by_series.get(i).copied().unwrap_or_default();
+        let bytes: usize = runs(cells.iter().map(latency_cell))
+            .iter()
+            .map(|row| json_len(row))
+            .sum();
+        if spent + bytes > budget {
+            // The N busiest, as the page says: none after the first left out.
+            break;
+        }
+        spent += bytes;
+        if let Some(k) = kept.get_mut(i) {
+            *k = true;
+        }
+    }
+    for (s, k) in series.iter_mut().zip(&kept) {
+        s.over_time = *k;
+    }
+    cells
+        .into_iter()
+        .filter(|c| {
+            usize::try_from(c[0])
+                .ok()
+                .and_then(|i| kept.get(i))
+                .copied()
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// A latency cell as a run's `(key, position, count)`.
+fn latency_cell(c: &[i64; 4]) -> ([i64; 1], i64, i64) {
+    (
+        [c[0]],
+        c[1].saturating_mul(BIN_STRIDE)
+            .saturating_add(c[2].clamp(0, BIN_STRIDE - 1)),
+        c[3],
+    )
+}
+
+/// Counts as the page embeds them: one row per key, `[key…, first,
+/// items…]`, `first` the position of the key's first count; an item
+/// `n > 0` is the count at the current position (the next one follows
+/// it), `-k` skips `k` positions that hold none. Counts below 1 are not
+/// stored. Cells in any order; a position given twice adds up.
+///
+/// `[2, 7, 5, 3, -4, 1]`: key 2 has 5 at position 7, 3 at 8 and 1 at 13.
+pub(crate) fn runs<const K: usize>(
+    cells: impl Iterator<Item = ([i64; K], i64, i64)>,
+) -> Vec<Vec<i64>> {
+    let mut cells: Vec<([i64; K], i64, i64)> = cells.filter(|c| c.2 > 0).collect();
+    cells.sort_unstable();
+    let mut rows: Vec<Vec<i64>> = Vec::new();
+    let mut at = 0i64;
+    let mut last: Option<[i64; K]> = None;
+    for (key, position, n) in cells {
+        if last != Some(key) {
+            let mut row = key.to_vec();
+            row.push(position);
+            rows.push(row);
+            last = Some(key);
+            at = position;
+        }
+        let Some(row) = rows.last_mut() else { continue };
+        if position < at {
+            // The same position again: add to the count just written.
+            if let Some(prev) = row.last_mut() {
+                *prev = prev.saturating_add(n);
+            }
+            continue;
+        }
+        if position > at {
+            row.push(at.saturating_sub(position));
+        }
+        row.push(n);
+        at = position.saturating_add(1);
+    }
+    rows
+}
+
+/// Bytes of `row` as a JSON array of integers.
+fn json_len(row: &[i64]) -> usize {
+    let digits = |n: i64| -> usize {
+        let sign = usize::from(n < 0);
+        let mut m = n.unsigned_abs();
+        let mut d = 1;
+        while m >= 10 {
+            m /= 10;
+            d += 1;
+        }
+        sign + d
+    };
+    // Brackets, and a comma between two numbers.
+    1 + row.iter().map(|&n| digits(n) + 1).sum::<usize>().max(1)
+}
+
+fn cube_runs<S: serde::Serializer>(cells: &[[i64; 6]], s: S) -> Result<S::Ok, S::Error> {
+    runs(cells.iter().map(|c| ([c[1], c[2], c[3], c[4]], c[0], c[5]))).serialize(s)
+}
+
+fn error_runs<S: serde::Serializer>(cells: &[[i64; 5]], s: S) -> Result<S::Ok, S::Error> {
+    runs(cells.iter().map(|c| ([c[1], c[2], c[3]], c[0], c[4]))).serialize(s)
+}
+
+fn latency_runs<S: serde::Serializer>(cells: &[[i64; 4]], s: S) -> Result<S::Ok, S::Error> {
+    runs(cells.iter().map(latency_cell)).serialize(s)
 }
 
 /// Adds `from`'s counts to `into`, each key's slot `i` translated through
@@ -761,7 +935,7 @@ fn bin(ms: f64) -> i64 {
     // A finite, positive ratio: its log is finite, the cast saturates.
     #[allow(clippy::cast_possible_truncation)]
     let k = ((ms / SMALLEST_MS).log2() * BINS_PER_DOUBLING).floor() as i64;
-    k.max(0)
+    k.clamp(0, BIN_STRIDE - 1)
 }
 
 /// A violation's kind: its text with the quoted names elided, so
@@ -812,6 +986,8 @@ fn sample(record: &RecordView<'_>, t: i64) -> Sample {
 #[cfg(test)]
 #[allow(
     clippy::float_cmp,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
     clippy::cast_possible_wrap,
     clippy::cast_possible_truncation,
     clippy::indexing_slicing
@@ -873,6 +1049,153 @@ mod tests {
             .map(|r| r[5])
             .sum();
         assert_eq!(in_other, 50);
+    }
+
+    /// What the page's `expand` does with embedded runs: `(key, position,
+    /// count)` cells, `k` numbers of key per row.
+    fn expand(rows: &Value, k: usize) -> Vec<(Vec<i64>, i64, i64)> {
+        let mut cells = Vec::new();
+        for row in rows.as_array().unwrap() {
+            let row: Vec<i64> = row
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_i64().unwrap())
+                .collect();
+            let key = row[..k].to_vec();
+            let mut at = row[k];
+            for &item in &row[k + 1..] {
+                assert_ne!(item, 0, "a run item is a count or a skip");
+                if item < 0 {
+                    at -= item;
+                } else {
+                    cells.push((key.clone(), at, item));
+                    at += 1;
+                }
+            }
+        }
+        cells
+    }
+
+    proptest::proptest! {
+        /// Runs give back every cell with a count, sums for a position
+        /// given twice, and nothing else; one row per key.
+        #[test]
+        fn runs_give_back_the_cells(
+            cells in proptest::collection::vec(((0i64..4, -3i64..3), -50i64..50, -2i64..1_000), 0..200)
+        ) {
+            let rows = runs(cells.iter().map(|&((a, b), p, n)| ([a, b], p, n)));
+            let mut want: BTreeMap<(Vec<i64>, i64), i64> = BTreeMap::new();
+            for &((a, b), p, n) in &cells {
+                if n > 0 {
+                    *want.entry((vec![a, b], p)).or_default() += n;
+                }
+            }
+            let value = serde_json::to_value(&rows).unwrap();
+            let got: BTreeMap<(Vec<i64>, i64), i64> = expand(&value, 2)
+                .into_iter()
+                .map(|(k, p, n)| ((k, p), n))
+                .collect();
+            proptest::prop_assert_eq!(&got, &want);
+            let keys: std::collections::BTreeSet<&[i64]> = rows.iter().map(|r| &r[..2]).collect();
+            proptest::prop_assert_eq!(keys.len(), rows.len());
+            for row in &rows {
+                proptest::prop_assert_eq!(json_len(row), serde_json::to_string(row).unwrap().len());
+            }
+        }
+    }
+
+    #[test]
+    fn latency_over_time_keeps_the_busiest_series_within_its_budget() {
+        const BUDGET: usize = 20_000;
+        let mut b = PageBuilder {
+            latency_budget: Some(BUDGET),
+            ..PageBuilder::default()
+        };
+        // 60 series over 60 one-minute buckets, values spread over bins:
+        // more cells than the budget holds. Series s has 60 - s / 2 buckets.
+        for minute in 0..60i64 {
+            let t = jiff::Timestamp::from_second(1_764_547_200 + minute * 60).unwrap();
+            for series in 0..60i64 {
+                if minute < 60 - series / 2 {
+                    let ms = 0.01 * (1.0 + ((minute * 7 + series) % 40) as f64) * 1.3;
+                    add(
+                        &mut b,
+                        &format!(
+                            r#"{{"timestamp":"{t}","event_name":"e{series}","service":"s","metadata":{{"duration_ms":{ms}}}}}"#
+                        ),
+                    );
+                }
+            }
+        }
+        let data = b.finish();
+        let kept: Vec<bool> = data.series.iter().map(|s| s.over_time).collect();
+        let kept_count = kept.iter().filter(|k| **k).count();
+        assert!(
+            kept_count > 0 && kept_count < kept.len(),
+            "{kept_count} kept"
+        );
+        // The kept ones are the busiest (all cost alike per record here).
+        let least_kept = data
+            .series
+            .iter()
+            .filter(|s| s.over_time)
+            .map(|s| s.count)
+            .min()
+            .unwrap();
+        let most_left = data
+            .series
+            .iter()
+            .filter(|s| !s.over_time)
+            .map(|s| s.count)
+            .max()
+            .unwrap();
+        assert!(least_kept >= most_left, "{least_kept} < {most_left}");
+        // The budget counts each row; the array adds its brackets and commas.
+        let wire = serde_json::to_string(&serde_json::to_value(&data).unwrap()["latency"]).unwrap();
+        assert!(wire.len() <= BUDGET + kept_count + 1, "{}", wire.len());
+        assert!(
+            wire.len() > BUDGET * 9 / 10,
+            "the budget is used: {}",
+            wire.len()
+        );
+        // Every series keeps its exact count and percentiles.
+        assert!(data.series.iter().all(|s| s.count > 0 && s.p99 >= s.p50));
+        // Only kept series have cells, and all of theirs.
+        for cell in &data.latency {
+            assert!(kept[cell[0] as usize]);
+        }
+        for (i, s) in data.series.iter().enumerate().filter(|(_, s)| s.over_time) {
+            let held: i64 = data
+                .latency
+                .iter()
+                .filter(|c| c[0] == i as i64)
+                .map(|c| c[3])
+                .sum();
+            assert_eq!(held as u64, s.count, "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn latency_series_past_their_cap_share_one() {
+        let mut b = PageBuilder::default();
+        let names = MAX_SERIES + 30;
+        for i in 0..names {
+            add(
+                &mut b,
+                &format!(
+                    r#"{{"timestamp":"2026-12-01T00:00:00Z","event_name":"e{i}","service":"s","metadata":{{"latency_ms":{i}}}}}"#
+                ),
+            );
+        }
+        let data = b.finish();
+        assert_eq!(data.series.len(), MAX_SERIES + 1);
+        let other = data.series.last().unwrap();
+        assert_eq!((other.name.as_str(), other.count), (OTHER, 30));
+        assert_eq!(
+            data.series.iter().map(|s| s.count).sum::<u64>(),
+            names as u64
+        );
     }
 
     #[test]
@@ -951,18 +1274,19 @@ mod tests {
             data
         };
         let one = answer(&[]);
-        assert!(one["cube"].as_array().unwrap().len() > 100);
+        assert!(expand(&one["cube"], 4).len() > 100);
         assert!(!one["series"].as_array().unwrap().is_empty());
         assert!(one["funnel"]["starts"].as_array().unwrap().len() > 10);
         // Latency cells sit in the same buckets as the counts.
-        let buckets: std::collections::BTreeSet<i64> = one["cube"]
-            .as_array()
-            .unwrap()
+        let buckets: std::collections::BTreeSet<i64> = expand(&one["cube"], 4)
             .iter()
-            .map(|r| r[0].as_i64().unwrap())
+            .map(|(_, bucket, _)| *bucket)
             .collect();
-        for cell in one["latency"].as_array().unwrap() {
-            assert!(buckets.contains(&cell[1].as_i64().unwrap()), "{cell}");
+        let cells = expand(&one["latency"], 1);
+        assert!(!cells.is_empty());
+        for (series, position, _) in cells {
+            let bucket = position.div_euclid(BIN_STRIDE);
+            assert!(buckets.contains(&bucket), "{series:?} {position}");
         }
         for cuts in [&[1][..], &[1_500], &[10, 11, 2_999], &[700, 1_400, 2_100]] {
             let merged = answer(cuts);

@@ -3,6 +3,27 @@
 "use strict";
 (function () {
   const D = JSON.parse(document.getElementById("eventlog-data").textContent);
+  // Counts come as runs (data.rs, `runs`): [key…, first, items…], an item
+  // n > 0 the count at the current position, -k a gap of k positions.
+  function expand(rows, k, cell) {
+    for (const row of rows) {
+      const key = row.slice(0, k);
+      let at = row[k];
+      for (let i = k + 1; i < row.length; i++) {
+        const v = row[i];
+        if (v < 0) at -= v;
+        else { cell(key, at, v); at++; }
+      }
+    }
+  }
+  const cube = [], errors = [];
+  expand(D.cube, 4, ([t, l, s, e], b, n) => cube.push([b, t, l, s, e, n]));
+  expand(D.errors, 3, ([s, e, k], b, n) => errors.push([b, s, e, k, n]));
+  D.cube = cube; D.errors = errors;
+  // Latency cells by series: [bucket, bin, count].
+  const STRIDE = D.bin_stride;
+  const LAT = D.series.map(() => []);
+  expand(D.latency, 1, ([i], at, n) => { if (LAT[i]) LAT[i].push([Math.floor(at / STRIDE), at % STRIDE, n]); });
   const PALETTE = ["#2e90fa", "#12b76a", "#f79009", "#7a5af8", "#f04438", "#06aed4", "#ee46bc", "#667085", "#a6ef67", "#fdb022", "#155eef", "#875bf7"];
   const DIMS = { type: [1, D.types], level: [2, D.levels], service: [3, D.services] };
   const bucketMs = D.bucket_ms;
@@ -229,25 +250,34 @@
     const rows = D.series.map((s, i) => {
       if (!seriesPasses(s)) return [i, 0, 0, 0, 0, ""];
       if (whole) return [i, s.count, s.p50, s.p95, s.p99, ""];
+      if (!s.over_time) return [i, s.count, s.p50, s.p95, s.p99, "*"];
       const bins = new Map();
-      for (const r of D.latency) if (r[0] === i && inRange(r[1])) bins.set(r[2], (bins.get(r[2]) || 0) + r[3]);
+      for (const [b, k, n] of LAT[i]) if (inRange(b)) bins.set(k, (bins.get(k) || 0) + n);
       const sorted = [...bins.entries()].sort((a, b) => a[0] - b[0]);
       const n = sorted.reduce((a, [, c]) => a + c, 0);
       return [i, n, histogramQuantile(sorted, 0.5), histogramQuantile(sorted, 0.95), histogramQuantile(sorted, 0.99), "≈"];
     }).filter((r) => r[1] > 0).sort((a, b) => b[4] - a[4]);
     $("latency-table").innerHTML = `<tr><th>${""}</th><th>name</th><th>service</th><th class="n">count</th><th class="n">p50 ms</th><th class="n">p95 ms</th><th class="n">p99 ms</th></tr>` + rows.map(([i, n, p50, p95, p99, approx]) => {
       const s = D.series[i];
-      return `<tr data-series="${esc(s.kind + ":" + s.name)}" data-index="${i}" data-service="${esc(D.services[s.service] || "")}" data-count="${n}" data-p50="${p50}" data-p95="${p95}" data-p99="${p99}" style="cursor:pointer${i === state.series ? ";background:#eff8ff" : ""}"><td>${s.kind}</td><td>${esc(s.name)} <small>${s.field}</small></td><td>${esc(D.services[s.service] || "(none)")}</td><td class="n">${fmt(n)}</td><td class="n">${approx}${p50.toFixed(2)}</td><td class="n">${approx}${p95.toFixed(2)}</td><td class="n">${approx}${p99.toFixed(2)}</td></tr>`;
+      return `<tr data-series="${esc(s.kind + ":" + s.name)}" data-index="${i}" data-service="${esc(D.services[s.service] || "")}" data-count="${n}" data-basis="${approx === "≈" ? "histogram" : approx === "*" ? "whole-range" : "exact"}" data-p50="${p50}" data-p95="${p95}" data-p99="${p99}" style="cursor:pointer${i === state.series ? ";background:#eff8ff" : ""}"><td>${s.kind}</td><td>${esc(s.name)} <small>${s.field}</small></td><td>${esc(D.services[s.service] || "(none)")}</td><td class="n">${fmt(n)}</td><td class="n">${approx}${p50.toFixed(2)}</td><td class="n">${approx}${p95.toFixed(2)}</td><td class="n">${approx}${p99.toFixed(2)}</td></tr>`;
     }).join("");
     for (const tr of $("latency-table").querySelectorAll("tr[data-series]")) {
       tr.addEventListener("click", () => { state.series = +tr.dataset.index; draw(); });
     }
-    $("latency-note").textContent = `Exact percentiles (as DuckDB's quantile_cont) over the whole range; with a time range chosen, ≈ from the histogram (bins under 9 % wide). Each row is one name in one service; the level filter does not split them.`;
+    const kept = D.series.filter((s) => s.over_time).length;
+    const dropped = D.series.length - kept;
+    $("latency-note").textContent = `Exact percentiles (as DuckDB's quantile_cont) over the whole range; with a time range chosen, ≈ from the histogram (bins under 9 % wide). Each row is one name in one service; the level filter does not split them.` +
+      (dropped ? ` The distribution over time is kept for the ${fmt(kept)} busiest of ${fmt(D.series.length)} series (the page's size budget); the other ${fmt(dropped)} show their whole-range numbers under a time range, marked *.` : "");
     heatmap();
   }
   function heatmap() {
-    const cells = D.latency.filter((r) => r[0] === state.series);
-    if (!cells.length) { $("latency-heat").innerHTML = ""; return; }
+    const cells = (LAT[state.series] || []).map(([b, k, n]) => [state.series, b, k, n]);
+    if (!cells.length) {
+      $("latency-heat").innerHTML = "";
+      const s = D.series[state.series];
+      $("latency-heat-note").textContent = s && !s.over_time ? `The distribution over time of ${s.kind} ${s.name} is not on the page (only the busiest series fit its size budget); its whole-range percentiles above are exact.` : "";
+      return;
+    }
     const lo = Math.min(...cells.map((r) => r[2])), hi = Math.max(...cells.map((r) => r[2]));
     const max = Math.max(...cells.map((r) => r[3]));
     const rowH = (H - 30) / Math.max(1, hi - lo + 1);
@@ -351,6 +381,9 @@
   const held = Object.entries(D.traces);
   const failed = held.find(([, recs]) => recs.some((r) => r.level === "ERROR")) || held[0];
   if (failed) state.trace = failed[0];
+  // The heat map starts on the busiest series kept over time.
+  const busiest = D.series.findIndex((s) => s.over_time);
+  if (busiest >= 0 && !(D.series[0] || {}).over_time) state.series = busiest;
   window.eventlogReport = { state, draw, buckets: [B0, B1] };
   draw();
   // Milliseconds from navigation to the first full draw, for measuring.

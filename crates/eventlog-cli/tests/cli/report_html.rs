@@ -508,3 +508,109 @@ fn an_empty_file_and_hostile_names_give_a_page_without_errors() {
         );
     }
 }
+
+/// More latency series than the page's budget holds over time: the
+/// busiest keep their distribution over time, the rest their exact
+/// whole-range numbers, and the page says which is which.
+#[test]
+fn latency_past_the_page_budget_keeps_the_busiest_over_time_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("many-series.jsonl");
+    let mut text = String::new();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    // Series e{i} has 1 000 - 2 i values, over an hour, spread over bins.
+    let mut counts = Vec::new();
+    for i in 0..400u64 {
+        let n = 1_000 - 2 * i;
+        counts.push(n);
+        for _ in 0..n {
+            let ms = 0.01 * 2f64.powf(next(120) as f64 / 8.0);
+            let t = ts(START + next(3_600) as i64, 0);
+            writeln!(
+                text,
+                r#"{{"timestamp":"{t}","level":"INFO","event_name":"e{i}","service":"s","metadata":{{"duration_ms":{ms}}}}}"#
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(&logs, text).unwrap();
+    let page = dir.path().join("report.html");
+    let out = eventlog(&[
+        "report",
+        "--html",
+        page.to_str().unwrap(),
+        logs.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let size = std::fs::metadata(&page).unwrap().len();
+    assert!(size < 2_000_000, "{size} bytes");
+
+    let mut browser = Browser::launch();
+    browser.open_file(&page);
+    assert_eq!(browser.errors(), Vec::<String>::new());
+    let kept: Vec<bool> = browser
+        .eval("JSON.parse(document.getElementById('eventlog-data').textContent).series.map(s => s.over_time)")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_bool().unwrap())
+        .collect();
+    let kept_count = kept.iter().filter(|k| **k).count();
+    assert!(
+        kept_count > 10 && kept_count < 400,
+        "{kept_count} of 400 kept"
+    );
+    // Busiest first: e0 … e{kept-1} (series are in first-seen order here).
+    assert!(kept[..kept_count].iter().all(|k| *k));
+    let note = browser.eval("document.getElementById('latency-note').textContent");
+    assert!(
+        note.as_str()
+            .unwrap()
+            .contains(&format!("kept for the {kept_count} busiest of 400 series")),
+        "{note}"
+    );
+
+    // A time range: kept series re-sliced from their histograms, the
+    // others keep their whole-range count, marked as such.
+    let [b0, b1] = [0, 1].map(|i| {
+        browser
+            .eval(&format!("window.eventlogReport.buckets[{i}]"))
+            .as_i64()
+            .unwrap()
+    });
+    browser.eval(&format!(
+        "(() => {{ const r = window.eventlogReport; r.state.from = {}; r.state.to = {}; r.draw(); }})()",
+        b0,
+        b0 + (b1 - b0) / 2
+    ));
+    assert_eq!(browser.errors(), Vec::<String>::new());
+    let table = rows(&mut browser, "latency-table");
+    assert_eq!(table.len(), 400);
+    for row in &table {
+        let i: usize = row["series"].trim_start_matches("event:e").parse().unwrap();
+        let count: u64 = row["count"].parse().unwrap();
+        if kept[i] {
+            assert_eq!(row["basis"], "histogram", "{row:?}");
+            assert!(count < counts[i], "{row:?}: half the range");
+        } else {
+            assert_eq!(row["basis"], "whole-range", "{row:?}");
+            assert_eq!(count, counts[i], "{row:?}");
+        }
+    }
+    // A left-out series' heat map says why it is empty.
+    let left_out = kept.iter().position(|k| !k).unwrap();
+    browser.eval(&format!(
+        "(() => {{ const r = window.eventlogReport; r.state.series = {left_out}; r.draw(); }})()"
+    ));
+    let heat = browser.eval("document.getElementById('latency-heat').childElementCount");
+    assert_eq!(heat, json!(0));
+    let why = browser.eval("document.getElementById('latency-heat-note').textContent");
+    assert!(why.as_str().unwrap().contains("not on the page"), "{why}");
+    assert_eq!(browser.errors(), Vec::<String>::new());
+}
