@@ -134,7 +134,8 @@ pub fn json_lines(dir: &Path, prefix: &str) -> Vec<serde_json::Value> {
 
 /// Every line of every file in `dir`, a directory that holds one
 /// appender's files and nothing else, decompressing rotated ones; and how
-/// many files were compressed. The stable-name symlink is skipped.
+/// many files were compressed. The stable-name symlink and the block
+/// indexes beside compressed files are skipped.
 ///
 /// # Panics
 ///
@@ -150,6 +151,12 @@ pub fn read_lines(dir: &Path) -> (Vec<String>, usize) {
             continue;
         }
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        // A rotated file's block index (eventlog-appender's `blocks`): no
+        // records of its own, and never without its file.
+        if let Some(gz) = name.strip_suffix(".idx").filter(|n| n.ends_with(".gz")) {
+            assert!(dir.join(gz).is_file(), "{name} without {gz}");
+            continue;
+        }
         let extension = path.extension().unwrap().to_string_lossy().into_owned();
         if extension == "gz" {
             compressed += 1;
