@@ -16,7 +16,7 @@
 //! end (8 bytes each), so memory grows with the matching records, not the
 //! files.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use serde_json::Value;
@@ -84,7 +84,7 @@ struct Group {
 /// Groups being counted (one per worker unit, merged at the end).
 #[derive(Debug, Default)]
 pub(crate) struct Groups {
-    map: HashMap<String, Group>,
+    map: rustc_hash::FxHashMap<String, Group>,
     /// Reused for each record's encoded key, so a known group costs no allocation.
     key: String,
 }

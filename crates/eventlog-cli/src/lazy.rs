@@ -156,6 +156,7 @@ fn classify(b: &[u8]) -> (bool, bool) {
 
 /// The first `"` in `bytes`, 8 bytes at a time: strings are short, and
 /// this beats a call to memchr's vector loop on them.
+#[inline(always)]
 fn find_quote(bytes: &[u8]) -> Option<usize> {
     let mut off = 0;
     let mut words = bytes.chunks_exact(8);
@@ -202,16 +203,26 @@ impl Cursor<'_> {
         }
     }
 
-    /// A string without escapes; its content's range.
+    /// A string without escapes; its content's range. The plain case is
+    /// inlined into every caller (a call cost as much as the search: ~40
+    /// strings a line, issue 18); the rest is out of line.
+    #[inline(always)]
     fn string(&mut self) -> Result<(usize, usize), Fallback> {
         self.expect(b'"')?;
         let start = self.i;
-        let rest = self.b.get(start..).ok_or(Fallback)?;
         if self.plain {
+            let rest = self.b.get(start..).ok_or(Fallback)?;
             let end = find_quote(rest).ok_or(Fallback)?;
             self.i = start + end + 1;
             return Ok((start, start + end));
         }
+        self.string_checked(start)
+    }
+
+    /// [`Self::string`] in a line with control bytes: each byte checked.
+    #[inline(never)]
+    fn string_checked(&mut self, start: usize) -> Result<(usize, usize), Fallback> {
+        let rest = self.b.get(start..).ok_or(Fallback)?;
         let mut off = 0;
         let mut words = rest.chunks_exact(8);
         for w in &mut words {
