@@ -274,6 +274,10 @@ impl Cursor<'_> {
 /// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`, every field in range, as seconds and
 /// nanoseconds since the Unix epoch; `None` for any other form (a reader
 /// may still parse it, so the block's time range becomes unknown).
+///
+/// The same as `eventlog::parse_envelope_timestamp`, kept here because
+/// this crate does not depend on the layer (it is a writer for any
+/// `tracing` stack); a test below checks the two agree on any text.
 pub(crate) fn utc(text: &str) -> Option<(i64, u32)> {
     let b = text.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
@@ -374,6 +378,17 @@ mod tests {
         assert!(fields(b"{}\r").is_some());
         assert!(fields(b"{ \"a\" : [ 1 , {\"b\":null} ] , \"c\":-0.5 }").is_some());
         assert!(fields("{\"a\":\"\\u00e9 é \\n\"}".as_bytes()).is_some());
+    }
+
+    proptest::proptest! {
+        /// The layer's own parser (a dev-dependency here) and this copy
+        /// agree on any text, timestamps and near-misses alike.
+        #[test]
+        fn utc_agrees_with_the_layers_parser(
+            t in "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,10})?Z|\\PC{0,30}",
+        ) {
+            proptest::prop_assert_eq!(utc(&t), eventlog::parse_envelope_timestamp(&t));
+        }
     }
 
     #[test]

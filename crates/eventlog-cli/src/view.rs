@@ -173,53 +173,7 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<Timestamp> {
 /// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` with every field in range; `None`
 /// sends anything else (offsets, leap seconds, odd forms) to jiff.
 fn fast_utc(text: &str) -> Option<Timestamp> {
-    let b = text.as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let digits = b.get(from..from + len)?;
-        digits.iter().try_fold(0i64, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
-        })
-    };
-    if b.len() < 20
-        || b.get(4) != Some(&b'-')
-        || b.get(7) != Some(&b'-')
-        || b.get(10) != Some(&b'T')
-        || b.get(13) != Some(&b':')
-        || b.get(16) != Some(&b':')
-        || b.last() != Some(&b'Z')
-    {
-        return None;
-    }
-    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    let nanos = match b.get(19..b.len() - 1)? {
-        [] => 0,
-        [b'.', frac @ ..] if (1..=9).contains(&frac.len()) => {
-            let f = num(20, frac.len())?;
-            f * 10i64.pow(9 - u32::try_from(frac.len()).ok()?)
-        }
-        _ => return None,
-    };
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if year == 0 || day == 0 || day > days_in_month || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
+    let (secs, nanos) = eventlog::parse_envelope_timestamp(text)?;
     Timestamp::new(secs, i32::try_from(nanos).ok()?).ok()
 }
 

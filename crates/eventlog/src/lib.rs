@@ -182,7 +182,7 @@ pub use limit::{
 };
 pub use metrics::Health;
 pub use output::{JsonOutput, Output};
-pub use parsed::{KeyRenames, ParseError, ParsedRecord};
+pub use parsed::{KeyRenames, ParseError, ParsedRecord, parse_envelope_timestamp};
 pub use propagation::{DEFAULT_HEADER_FIELDS, PropagationContext, current_context};
 pub use record::Record;
 pub use redact::{

@@ -699,6 +699,63 @@ impl From<ParsedRecord> for Value {
     }
 }
 
+/// The envelope's own timestamp form, `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`
+/// (what the layer writes), as seconds and nanoseconds since the Unix
+/// epoch, every field checked to be in range; `None` for any other form
+/// (an offset, a leap second, a space for the `T`), which a reader hands
+/// to a general RFC 3339 parser. No allocation: the readers call it once
+/// per line (the `eventlog` command's query engine, the appender's block
+/// index).
+///
+/// ```
+/// assert_eq!(eventlog::parse_envelope_timestamp("1970-01-01T00:00:01.5Z"), Some((1, 500_000_000)));
+/// assert_eq!(eventlog::parse_envelope_timestamp("2024-02-29T23:59:59Z"), Some((1_709_251_199, 0)));
+/// assert_eq!(eventlog::parse_envelope_timestamp("2023-02-29T00:00:00Z"), None);
+/// assert_eq!(eventlog::parse_envelope_timestamp("2024-01-01T00:00:00+01:00"), None);
+/// ```
+pub fn parse_envelope_timestamp(text: &str) -> Option<(i64, u32)> {
+    let b = text.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        b.get(from..from + len)?.iter().try_fold(0i64, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
+    };
+    if b.len() < 20
+        || b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || b.get(10) != Some(&b'T')
+        || b.get(13) != Some(&b':')
+        || b.get(16) != Some(&b':')
+        || b.last() != Some(&b'Z')
+    {
+        return None;
+    }
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    let nanos = match b.get(19..b.len() - 1)? {
+        [] => 0,
+        [b'.', frac @ ..] if (1..=9).contains(&frac.len()) => {
+            num(20, frac.len())? * 10i64.pow(9 - u32::try_from(frac.len()).ok()?)
+        }
+        _ => return None,
+    };
+    if year == 0
+        || !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some((
+        days * 86_400 + hour * 3600 + minute * 60 + second,
+        u32::try_from(nanos).ok()?,
+    ))
+}
+
 /// `YYYY-MM-DD[T ]HH:MM:SS[.fraction](Z|±HH:MM)` to a time.
 fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let b = s.as_bytes();
