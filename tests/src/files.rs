@@ -153,7 +153,12 @@ pub fn read_lines(dir: &Path) -> (Vec<String>, usize) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         // A rotated file's block index (eventlog-appender's `blocks`): no
         // records of its own, and never without its file.
-        if let Some(gz) = name.strip_suffix(".idx").filter(|n| n.ends_with(".gz")) {
+        let index_of = name.strip_suffix(".idx").filter(|n| {
+            Path::new(n)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+        });
+        if let Some(gz) = index_of {
             assert!(dir.join(gz).is_file(), "{name} without {gz}");
             continue;
         }

@@ -21,7 +21,11 @@
 //! soon as the records span more than [`MAX_BUCKETS`] of them, so one pass
 //! suffices and memory stays bounded by the bucket count, not the records.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// FxHash: the maps are keyed by small integer arrays and short names, once
+// per record (SipHash was a tenth of a report's instructions).
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
@@ -395,7 +399,8 @@ impl PageBuilder {
 
     /// The records held of a recent trace not kept (yet), or none.
     fn take_recent(&mut self, trace: &str) -> (String, Vec<Sample>) {
-        let position = self.recent.iter().position(|(id, _)| id == trace);
+        // A trace's records come close together: look from the newest.
+        let position = self.recent.iter().rposition(|(id, _)| id == trace);
         match position.and_then(|p| self.recent.remove(p)) {
             Some(entry) => entry,
             None => (trace.to_owned(), Vec::new()),

@@ -9,7 +9,8 @@
 //! Memory grows with the number of ids, capped at [`MAX_IDS`]: ids past
 //! the cap are counted, not followed.
 
-use std::collections::HashMap;
+// FxHash: keyed by ids and names, once per record.
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
@@ -142,9 +143,9 @@ impl FunnelBuilder {
         Self {
             steps,
             by,
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             untracked: 0,
-            events: HashMap::new(),
+            events: HashMap::default(),
             event_names: Vec::new(),
         }
     }
@@ -227,7 +228,7 @@ impl FunnelBuilder {
         let mut starts: std::collections::BTreeMap<i64, Vec<i64>> =
             std::collections::BTreeMap::new();
         let mut gaps: Vec<Vec<f64>> = vec![Vec::new(); self.steps.len().saturating_sub(1)];
-        let mut paths: HashMap<Vec<u32>, u64> = HashMap::new();
+        let mut paths: HashMap<Vec<u32>, u64> = HashMap::default();
         for progress in self.ids.values_mut() {
             progress.steps.sort_by_key(|&(ms, _)| ms);
             let (mut next, mut at_ms) = (0usize, 0i64);
