@@ -564,6 +564,7 @@ impl OtlpOutputBuilder {
             stats: self.stats,
             spare: std::sync::Mutex::new(Vec::new()),
             last_error: std::sync::Mutex::new(None),
+            failing_since: std::sync::Mutex::new(None),
             disabled,
             #[cfg(test)]
             panic_next_export: std::sync::atomic::AtomicBool::new(false),
@@ -676,6 +677,29 @@ impl OtlpOutput {
     /// ```
     pub fn flush_within(&self, timeout: Duration) -> Result<(), OtlpGuardError> {
         flush_within(&self.shared, timeout)
+    }
+}
+
+/// The collector counts as unreachable from the first failed export after
+/// the last successful one (a partly rejected batch is a success: the
+/// collector answered); the layer's own drops are in its `Stats`.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use eventlog::OutputHealth as _;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (otlp, _guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+/// assert_eq!(otlp.output_status().failing_since, None, "nothing exported yet");
+/// let check = eventlog::HealthCheck::builder(eventlog::Stats::new())
+///     .output("otlp", otlp.clone())
+///     .build();
+/// assert!(check.health().is_healthy());
+/// # Ok(()) }
+/// ```
+impl eventlog::OutputHealth for OtlpOutput {
+    fn output_status(&self) -> eventlog::OutputStatus {
+        eventlog::OutputStatus::new().failing_since(self.shared.failing_since())
     }
 }
 

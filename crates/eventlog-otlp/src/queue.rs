@@ -106,6 +106,8 @@ pub(crate) struct Shared {
     pub(crate) spare: Mutex<Vec<Pending>>,
     /// Why the last failed (or partly rejected) export failed.
     pub(crate) last_error: Mutex<Option<String>>,
+    /// When the current run of failed exports began; `None` after a success.
+    pub(crate) failing_since: Mutex<Option<Instant>>,
     /// `OTEL_SDK_DISABLED=true` or `OTEL_LOGS_EXPORTER=none`: every record
     /// is refused as filtered, no export thread runs.
     pub(crate) disabled: bool,
@@ -152,6 +154,29 @@ impl Shared {
             .last_error
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(message);
+    }
+
+    /// An export failed: the run of failures starts now unless it already had.
+    pub(crate) fn export_failed(&self) {
+        self.failing_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert_with(Instant::now);
+    }
+
+    /// An export succeeded: the collector is reachable.
+    pub(crate) fn export_succeeded(&self) {
+        *self
+            .failing_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    pub(crate) fn failing_since(&self) -> Option<Instant> {
+        *self
+            .failing_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn last_error(&self) -> Option<String> {

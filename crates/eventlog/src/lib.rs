@@ -62,8 +62,9 @@
 //! `trace` (W3C ids), `event_type` and `violation` (vocabulary shared by
 //! record and schema), `filter` ([`EventFilter`]), `propagation`
 //! ([`current_context`], headers for the next service), `self_report`
-//! ([`DropReporter`]: an output's losses, in the layer's envelope), `metrics`
-//! ([`Stats::health`], [`StatsSnapshot::prometheus_text`]), `parsed`
+//! ([`DropReporter`]: an output's losses, in the layer's envelope), `health`
+//! ([`Stats::health`], [`HealthCheck`]: ok or degraded, with reasons), `metrics`
+//! ([`StatsSnapshot::prometheus_text`]), `parsed`
 //! ([`ParsedRecord`]: a line read back, renamed keys moved back), `testing`;
 //! and the shared tricks, one module each: `reuse` (the boxed per-thread
 //! buffer), `cache` (per-thread caches keyed by a `'static` address), `words`
@@ -151,6 +152,7 @@ mod error;
 mod event_type;
 mod fields;
 mod filter;
+mod health;
 mod layer;
 mod limit;
 mod metrics;
@@ -175,12 +177,15 @@ pub use error::ConfigError;
 pub use event_type::EventType;
 pub use fields::{Field, Value};
 pub use filter::EventFilter;
+pub use health::{
+    DEFAULT_UNREACHABLE_AFTER, Health, HealthCheck, HealthCheckBuilder, HealthReason, OutputHealth,
+    OutputStatus, Verdict,
+};
 pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, Policy, layer};
 pub use limit::{
     Budget, BudgetKey, LimitError, Limits, LimitsBuilder, MAX_KEYS, MAX_SUMMARY_WINDOW, Rate,
     SUPPRESSED_EVENT, suppressed_fields,
 };
-pub use metrics::Health;
 pub use output::{JsonOutput, Output};
 pub use parsed::{KeyRenames, ParseError, ParsedRecord};
 pub use propagation::{DEFAULT_HEADER_FIELDS, PropagationContext, current_context};

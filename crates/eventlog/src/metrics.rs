@@ -1,74 +1,15 @@
-//! The layer's counters for whoever watches the pipeline: a health verdict
-//! and the Prometheus text format. No HTTP server: serve the text from
-//! your own `/metrics` route.
+//! The layer's counters in the Prometheus text format, for whoever watches
+//! the pipeline (the health verdict is in `health`).
 //!
 //! ```text
-//! Stats ─ snapshot ─┬─> StatsSnapshot::prometheus_text ─> "eventlog_records_emitted_total 12\n…"
-//!                   └─> Stats::health (since the previous call) ─> Health
+//! Stats ─ snapshot ─> StatsSnapshot::prometheus_text ─> "eventlog_records_emitted_total 12\n…"
 //! ```
 
 use std::fmt::Write as _;
-use std::sync::PoisonError;
 
-use crate::stats::{Stats, StatsSnapshot};
-
-/// Whether records were lost since the previous look, and how many.
-///
-/// Suppressed events are not a loss (the limits chose them, and the
-/// summaries count them), so they never make the pipeline unhealthy.
-///
-/// ```
-/// let stats = eventlog::Stats::new();
-/// assert!(stats.health().is_healthy());
-/// stats.record_dropped(eventlog::DropReason::QueueFull);
-/// let health = stats.health();
-/// assert!(!health.is_healthy());
-/// assert_eq!(health.dropped, 1);
-/// assert!(stats.health().is_healthy(), "nothing lost since the last look");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct Health {
-    /// Records dropped, for any reason, in the interval.
-    pub dropped: u64,
-    /// Callbacks that failed in the interval (see
-    /// [`StatsSnapshot::internal_errors`]).
-    pub internal_errors: u64,
-    /// Records emitted in the interval.
-    pub emitted: u64,
-    /// Events the limits suppressed in the interval (policy, not a loss).
-    pub suppressed: u64,
-}
-
-impl Health {
-    /// No record dropped and no callback failed in the interval.
-    pub fn is_healthy(&self) -> bool {
-        self.dropped == 0 && self.internal_errors == 0
-    }
-}
+use crate::stats::StatsSnapshot;
 
 impl StatsSnapshot {
-    /// What changed between `earlier` and this snapshot (counters that went
-    /// down, as after a restart, count from zero).
-    ///
-    /// ```
-    /// let stats = eventlog::Stats::new();
-    /// let before = stats.snapshot();
-    /// stats.record_emitted();
-    /// let health = stats.snapshot().health_since(&before);
-    /// assert_eq!((health.emitted, health.dropped), (1, 0));
-    /// assert!(health.is_healthy());
-    /// ```
-    pub fn health_since(&self, earlier: &StatsSnapshot) -> Health {
-        let delta = |now: u64, then: u64| now.checked_sub(then).unwrap_or(now);
-        Health {
-            dropped: delta(self.dropped(), earlier.dropped()),
-            internal_errors: delta(self.internal_errors, earlier.internal_errors),
-            emitted: delta(self.emitted, earlier.emitted),
-            suppressed: delta(self.suppressed, earlier.suppressed),
-        }
-    }
-
     /// Every counter in the Prometheus text exposition format (version
     /// 0.0.4), one `# HELP`, `# TYPE` and sample per metric; drops carry a
     /// `reason` label named as [`DropReason::as_str`](crate::DropReason::as_str)
@@ -162,40 +103,10 @@ impl StatsSnapshot {
     }
 }
 
-impl Stats {
-    /// [`Health`] since the previous call on this handle or any clone of
-    /// it (since the start, the first time): for a readiness probe or an
-    /// alert that asks "is logging losing records right now?".
-    ///
-    /// ```
-    /// use tracing_subscriber::prelude::*;
-    ///
-    /// let layer = eventlog::layer().writer(eventlog::testing::Capture::new());
-    /// let stats = layer.stats();
-    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-    ///     tracing::info!(event_name = "cache_warmed");
-    /// });
-    /// let health = stats.health();
-    /// assert!(health.is_healthy());
-    /// assert_eq!(health.emitted, 1);
-    /// assert_eq!(stats.health().emitted, 0, "counted from the previous look");
-    /// ```
-    pub fn health(&self) -> Health {
-        let now = self.snapshot();
-        let mut last = self
-            .last_health()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let health = now.health_since(&last.unwrap_or_default());
-        *last = Some(now);
-        health
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::stats::DropReason;
+    use crate::stats::Stats;
 
     /// `name{labels} value` lines as (series, value).
     fn samples(text: &str) -> Vec<(String, u64)> {
@@ -253,29 +164,5 @@ mod tests {
             .map(|(_, v)| v)
             .sum();
         assert_eq!(dropped, stats.snapshot().dropped());
-    }
-
-    #[test]
-    fn health_counts_since_the_previous_look_and_suppression_is_not_a_loss() {
-        let stats = Stats::new();
-        stats.record_emitted();
-        stats.record_dropped(DropReason::Suppressed);
-        let first = stats.health();
-        assert!(first.is_healthy());
-        assert_eq!((first.emitted, first.suppressed), (1, 1));
-        stats.clone().record_internal_error();
-        let second = stats.health();
-        assert!(!second.is_healthy());
-        assert_eq!((second.emitted, second.internal_errors), (0, 1));
-        // A counter that went down (another handle's restart) counts from zero.
-        let later = StatsSnapshot {
-            emitted: 2,
-            ..StatsSnapshot::default()
-        };
-        let earlier = StatsSnapshot {
-            emitted: 5,
-            ..StatsSnapshot::default()
-        };
-        assert_eq!(later.health_since(&earlier).emitted, 2);
     }
 }
