@@ -64,7 +64,8 @@
 //! ([`current_context`], headers for the next service), `self_report`
 //! ([`DropReporter`]: an output's losses, in the layer's envelope), `health`
 //! ([`Stats::health`], [`HealthCheck`]: ok or degraded, with reasons), `metrics`
-//! ([`StatsSnapshot::prometheus_text`]), `parsed`
+//! ([`Metric`], [`MetricSource`], [`prometheus_text`]), `server` (`MetricsServer`,
+//! with the `metrics-server` feature), `parsed`
 //! ([`ParsedRecord`]: a line read back, renamed keys moved back), `testing`;
 //! and the shared tricks, one module each: `reuse` (the boxed per-thread
 //! buffer), `cache` (per-thread caches keyed by a `'static` address), `words`
@@ -134,6 +135,7 @@
 //! | feature | enables | requires |
 //! |---|---|---|
 //! | `opentelemetry` | `EventLayer::with_opentelemetry`: ids from `tracing-opentelemetry` spans | `tracing-opentelemetry` 0.34, `opentelemetry` 0.33 |
+//! | `metrics-server` | `MetricsServer`: a std-only HTTP endpoint for `GET /metrics` and `GET /health` | nothing (std only) |
 //!
 //! # Minimum supported Rust version
 //!
@@ -165,6 +167,8 @@ mod redact;
 mod reuse;
 mod schema;
 mod self_report;
+#[cfg(feature = "metrics-server")]
+mod server;
 mod stats;
 pub mod testing;
 mod trace;
@@ -186,6 +190,7 @@ pub use limit::{
     Budget, BudgetKey, LimitError, Limits, LimitsBuilder, MAX_KEYS, MAX_SUMMARY_WINDOW, Rate,
     SUPPRESSED_EVENT, suppressed_fields,
 };
+pub use metrics::{Metric, MetricKind, MetricSource, Point, prometheus_text};
 pub use output::{JsonOutput, Output};
 pub use parsed::{KeyRenames, ParseError, ParsedRecord};
 pub use propagation::{DEFAULT_HEADER_FIELDS, PropagationContext, current_context};
@@ -199,6 +204,13 @@ pub use schema::{
     SchemaFormat, UnknownEvents,
 };
 pub use self_report::{DROP_REPORT_EVENT, DropReporter, drop_report_fields};
+#[cfg(feature = "metrics-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics-server")))]
+pub use server::{
+    DEFAULT_METRICS_ADDRESS, DEFAULT_REQUEST_TIMEOUT, MAX_CONNECTIONS, MAX_REQUEST_BYTES,
+    MAX_REQUEST_TIMEOUT, MIN_REQUEST_TIMEOUT, MetricsServer, MetricsServerBuilder,
+    MetricsServerError, PROMETHEUS_CONTENT_TYPE,
+};
 pub use stats::{DropReason, Stats, StatsSnapshot};
 pub use trace::{ParseIdError, SpanId, TraceContext, TraceId};
 pub use violation::{FieldType, Violation};

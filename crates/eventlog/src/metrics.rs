@@ -1,20 +1,302 @@
-//! The layer's counters in the Prometheus text format, for whoever watches
-//! the pipeline (the health verdict is in `health`).
+//! The logger's counters as metrics: one small model ([`Metric`]) that
+//! the Prometheus text ([`prometheus_text`]), the `/metrics` endpoint and
+//! `eventlog-otlp`'s OTLP metrics all render, so the names agree.
 //!
 //! ```text
-//! Stats ─ snapshot ─> StatsSnapshot::prometheus_text ─> "eventlog_records_emitted_total 12\n…"
+//! Stats ─────────────┐
+//! OtlpOutput ────────┼─ MetricSource::collect ─> [Metric] ─┬─> prometheus_text ─> "eventlog_records_emitted_total 12\n…"
+//! a closure (appender)┘                                    └─> OTLP Sum / Gauge (eventlog-otlp)
 //! ```
+//!
+//! # Names
+//!
+//! A metric has one OpenTelemetry name, dotted (`eventlog.records.dropped`);
+//! its Prometheus name replaces the dots with underscores and adds `_total`
+//! to counters (`eventlog_records_dropped_total`), which is also what an
+//! OpenTelemetry collector's Prometheus exporter makes of the OTLP one.
+//! Labels are OTLP attributes of the same name (`reason`).
 
 use std::fmt::Write as _;
 
-use crate::stats::StatsSnapshot;
+use crate::stats::{Stats, StatsSnapshot};
+
+/// Whether a [`Metric`] only goes up or moves both ways.
+///
+/// ```
+/// assert_eq!(eventlog::MetricKind::Counter.as_str(), "counter");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    /// A monotonic, cumulative count since the process started
+    /// (Prometheus `counter`, OTLP `Sum` with `is_monotonic` and cumulative
+    /// temporality).
+    Counter,
+    /// A value now (Prometheus `gauge`, OTLP `Gauge`): a queue's depth.
+    Gauge,
+}
+
+impl MetricKind {
+    /// The Prometheus `# TYPE` word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricKind::Counter => "counter",
+            MetricKind::Gauge => "gauge",
+        }
+    }
+}
+
+/// One value of a [`Metric`], with at most one label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Point {
+    /// The label (OTLP attribute) name and value, if any.
+    pub label: Option<(&'static str, &'static str)>,
+    /// The value.
+    pub value: u64,
+}
+
+/// One metric: a name, its help text, kind, unit and values.
+///
+/// ```
+/// use eventlog::{Metric, MetricKind};
+///
+/// let m = Metric::counter("eventlog.file.lines.dropped", "Lines the file writer lost, by reason.")
+///     .unit("{line}")
+///     .labeled("reason", "io", 2);
+/// assert_eq!(m.prometheus_name(), "eventlog_file_lines_dropped_total");
+/// assert_eq!((m.kind, m.points[0].value), (MetricKind::Counter, 2));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metric {
+    /// The OpenTelemetry name: lowercase, dot-separated, starting with a
+    /// namespace (`eventlog.`); see the [module docs](self#names).
+    pub name: &'static str,
+    /// One line of help (Prometheus `# HELP`, OTLP `description`).
+    pub help: &'static str,
+    /// Counter or gauge.
+    pub kind: MetricKind,
+    /// The UCUM unit (`By`, `{record}`), OTLP's `unit`; not in the
+    /// Prometheus name.
+    pub unit: &'static str,
+    /// Its values.
+    pub points: Vec<Point>,
+}
+
+impl Metric {
+    /// A counter with no value yet.
+    pub fn counter(name: &'static str, help: &'static str) -> Self {
+        Self::new(name, help, MetricKind::Counter)
+    }
+
+    /// A gauge with no value yet.
+    ///
+    /// ```
+    /// let m = eventlog::Metric::gauge("eventlog.otlp.queue.bytes", "Bytes queued.").unit("By").value(7);
+    /// assert_eq!(m.prometheus_name(), "eventlog_otlp_queue_bytes");
+    /// ```
+    pub fn gauge(name: &'static str, help: &'static str) -> Self {
+        Self::new(name, help, MetricKind::Gauge)
+    }
+
+    fn new(name: &'static str, help: &'static str, kind: MetricKind) -> Self {
+        Metric {
+            name,
+            help,
+            kind,
+            unit: "",
+            points: Vec::new(),
+        }
+    }
+
+    /// Sets the unit.
+    #[must_use]
+    pub fn unit(mut self, unit: &'static str) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Adds an unlabelled value.
+    #[must_use]
+    pub fn value(mut self, value: u64) -> Self {
+        self.points.push(Point { label: None, value });
+        self
+    }
+
+    /// Adds a value with one label.
+    #[must_use]
+    pub fn labeled(mut self, label: &'static str, label_value: &'static str, value: u64) -> Self {
+        self.points.push(Point {
+            label: Some((label, label_value)),
+            value,
+        });
+        self
+    }
+
+    /// The Prometheus name: dots become underscores, counters end in `_total`.
+    pub fn prometheus_name(&self) -> String {
+        let mut name = self.name.replace(['.', '-'], "_");
+        if self.kind == MetricKind::Counter && !name.ends_with("_total") {
+            name.push_str("_total");
+        }
+        name
+    }
+}
+
+/// Something that has metrics to show: the layer's [`Stats`], an
+/// `eventlog-otlp` output, or any `Fn(&mut Vec<Metric>)` (which is how an
+/// output that does not depend on this crate, like the appender, is added).
+///
+/// ```
+/// use eventlog::{Metric, MetricSource};
+///
+/// let lines_written = 12;
+/// let file = move |out: &mut Vec<Metric>| {
+///     out.push(Metric::counter("eventlog.file.lines.written", "Lines written to the file.").value(lines_written));
+/// };
+/// let mut metrics = Vec::new();
+/// file.collect(&mut metrics);
+/// eventlog::Stats::new().collect(&mut metrics);
+/// assert!(eventlog::prometheus_text(&metrics).contains("\neventlog_file_lines_written_total 12\n"));
+/// ```
+pub trait MetricSource: Send + Sync {
+    /// Appends this source's metrics, read now.
+    fn collect(&self, out: &mut Vec<Metric>);
+}
+
+impl<F> MetricSource for F
+where
+    F: Fn(&mut Vec<Metric>) + Send + Sync,
+{
+    fn collect(&self, out: &mut Vec<Metric>) {
+        self(out);
+    }
+}
+
+impl MetricSource for Stats {
+    fn collect(&self, out: &mut Vec<Metric>) {
+        out.extend(self.snapshot().metrics());
+    }
+}
+
+/// `metrics` in the Prometheus text exposition format (version 0.0.4):
+/// per metric a `# HELP`, a `# TYPE` and one sample per point. Label
+/// values and help are escaped as the format asks (`\\`, `\"`, `\n`).
+///
+/// ```
+/// let text = eventlog::prometheus_text(&[eventlog::Metric::gauge("eventlog.queue.depth", "Queued.").value(3)]);
+/// assert_eq!(text, "# HELP eventlog_queue_depth Queued.\n# TYPE eventlog_queue_depth gauge\neventlog_queue_depth 3\n");
+/// ```
+pub fn prometheus_text(metrics: &[Metric]) -> String {
+    let mut out = String::with_capacity(128 * metrics.len());
+    for m in metrics {
+        let name = m.prometheus_name();
+        let help = m.help.replace('\\', "\\\\").replace('\n', "\\n");
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {}", m.kind.as_str());
+        for p in &m.points {
+            let _ = match p.label {
+                Some((key, value)) => {
+                    let value = value
+                        .replace('\\', "\\\\")
+                        .replace('"', "\\\"")
+                        .replace('\n', "\\n");
+                    writeln!(out, "{name}{{{key}=\"{value}\"}} {}", p.value)
+                }
+                None => writeln!(out, "{name} {}", p.value),
+            };
+        }
+    }
+    out
+}
 
 impl StatsSnapshot {
+    /// Every counter as a [`Metric`] (names in the README's table); drops
+    /// carry a `reason` label named as
+    /// [`DropReason::as_str`](crate::DropReason::as_str) writes it.
+    ///
+    /// ```
+    /// let metrics = eventlog::Stats::new().snapshot().metrics();
+    /// assert_eq!(metrics[0].name, "eventlog.records.emitted");
+    /// assert!(metrics.iter().all(|m| m.kind == eventlog::MetricKind::Counter));
+    /// ```
+    pub fn metrics(&self) -> Vec<Metric> {
+        const RECORD: &str = "{record}";
+        vec![
+            Metric::counter(
+                "eventlog.records.emitted",
+                "Records built and handed to the outputs, once per record.",
+            )
+            .unit(RECORD)
+            .value(self.emitted),
+            Metric::counter(
+                "eventlog.records.accepted",
+                "Records an output accepted, once per output per record.",
+            )
+            .unit(RECORD)
+            .value(self.accepted),
+            Metric::counter("eventlog.records.dropped", "Records lost, by reason.")
+                .unit(RECORD)
+                .labeled("reason", "queue_full", self.dropped_queue_full)
+                .labeled("reason", "io", self.dropped_io)
+                .labeled("reason", "policy", self.dropped_policy)
+                .labeled("reason", "shutdown", self.dropped_shutdown)
+                .labeled("reason", "rejected", self.dropped_rejected)
+                .labeled("reason", "oversized", self.dropped_oversized),
+            Metric::counter(
+                "eventlog.records.filtered",
+                "Records an output does not take by design (not a loss).",
+            )
+            .unit(RECORD)
+            .value(self.filtered),
+            Metric::counter(
+                "eventlog.events.suppressed",
+                "Events the rate limits or sampling kept from every output (not a loss).",
+            )
+            .unit("{event}")
+            .value(self.suppressed),
+            Metric::counter(
+                "eventlog.budget.overflow",
+                "Events whose budget key shared the overflow bucket.",
+            )
+            .unit("{event}")
+            .value(self.budget_overflow),
+            Metric::counter(
+                "eventlog.records.dead_lettered",
+                "Records sent to the dead-letter output.",
+            )
+            .unit(RECORD)
+            .value(self.dead_lettered),
+            Metric::counter(
+                "eventlog.schema.violations",
+                "Schema violations (a record can have several).",
+            )
+            .unit("{violation}")
+            .value(self.violations),
+            Metric::counter(
+                "eventlog.redactions",
+                "Values the redactor changed or dropped.",
+            )
+            .unit("{value}")
+            .value(self.redactions),
+            Metric::counter(
+                "eventlog.invalid_traceparents",
+                "traceparent span fields that did not parse.",
+            )
+            .unit("{field}")
+            .value(self.invalid_traceparents),
+            Metric::counter(
+                "eventlog.internal_errors",
+                "Callbacks that failed (a bug in the stack or in a value's Debug).",
+            )
+            .unit("{error}")
+            .value(self.internal_errors),
+        ]
+    }
+
     /// Every counter in the Prometheus text exposition format (version
-    /// 0.0.4), one `# HELP`, `# TYPE` and sample per metric; drops carry a
-    /// `reason` label named as [`DropReason::as_str`](crate::DropReason::as_str)
-    /// writes it. Metric names start with `eventlog_` and counters end in
-    /// `_total`.
+    /// 0.0.4): [`prometheus_text`] of [`metrics`](Self::metrics). Metric
+    /// names start with `eventlog_` and counters end in `_total`.
     ///
     /// ```
     /// let stats = eventlog::Stats::new();
@@ -26,80 +308,7 @@ impl StatsSnapshot {
     /// assert!(text.ends_with('\n'));
     /// ```
     pub fn prometheus_text(&self) -> String {
-        let mut out = String::with_capacity(2048);
-        let mut metric = |name: &str, help: &str, samples: &[(Option<&str>, u64)]| {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} counter");
-            for (reason, value) in samples {
-                let _ = match reason {
-                    Some(reason) => writeln!(out, "{name}{{reason=\"{reason}\"}} {value}"),
-                    None => writeln!(out, "{name} {value}"),
-                };
-            }
-        };
-        metric(
-            "eventlog_records_emitted_total",
-            "Records built and handed to the outputs, once per record.",
-            &[(None, self.emitted)],
-        );
-        metric(
-            "eventlog_records_accepted_total",
-            "Records an output accepted, once per output per record.",
-            &[(None, self.accepted)],
-        );
-        metric(
-            "eventlog_records_dropped_total",
-            "Records lost, by reason.",
-            &[
-                (Some("queue_full"), self.dropped_queue_full),
-                (Some("io"), self.dropped_io),
-                (Some("policy"), self.dropped_policy),
-                (Some("shutdown"), self.dropped_shutdown),
-                (Some("rejected"), self.dropped_rejected),
-                (Some("oversized"), self.dropped_oversized),
-            ],
-        );
-        metric(
-            "eventlog_records_filtered_total",
-            "Records an output does not take by design (not a loss).",
-            &[(None, self.filtered)],
-        );
-        metric(
-            "eventlog_events_suppressed_total",
-            "Events the rate limits or sampling kept from every output (not a loss).",
-            &[(None, self.suppressed)],
-        );
-        metric(
-            "eventlog_budget_overflow_total",
-            "Events whose budget key shared the overflow bucket.",
-            &[(None, self.budget_overflow)],
-        );
-        metric(
-            "eventlog_records_dead_lettered_total",
-            "Records sent to the dead-letter output.",
-            &[(None, self.dead_lettered)],
-        );
-        metric(
-            "eventlog_schema_violations_total",
-            "Schema violations (a record can have several).",
-            &[(None, self.violations)],
-        );
-        metric(
-            "eventlog_redactions_total",
-            "Values the redactor changed or dropped.",
-            &[(None, self.redactions)],
-        );
-        metric(
-            "eventlog_invalid_traceparents_total",
-            "traceparent span fields that did not parse.",
-            &[(None, self.invalid_traceparents)],
-        );
-        metric(
-            "eventlog_internal_errors_total",
-            "Callbacks that failed (a bug in the stack or in a value's Debug).",
-            &[(None, self.internal_errors)],
-        );
-        out
+        prometheus_text(&self.metrics())
     }
 }
 
