@@ -151,6 +151,7 @@ mod env;
 mod error;
 mod layer;
 mod mapping;
+mod metrics;
 mod output;
 mod proto;
 mod queue;
@@ -171,6 +172,7 @@ pub use config::{
 pub use error::{OtlpError, OtlpGuardError, ShutdownError};
 pub use layer::{OtlpLayerBuilder, layer};
 pub use mapping::DROP_REPORT_EVENT;
+pub use metrics::{DEFAULT_METRICS_INTERVAL, MAX_METRICS_INTERVAL, MIN_METRICS_INTERVAL};
 pub use output::{
     DEFAULT_BATCH_DELAY, DEFAULT_CONCURRENT_EXPORTS, DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE_BYTES,
     DEFAULT_SHUTDOWN_TIMEOUT, MAX_BATCH_DELAY, MAX_CONCURRENT_EXPORTS, OtlpGuard, OtlpOutput,

@@ -69,6 +69,8 @@ pub(crate) struct Counters {
     pub(crate) filtered: AtomicU64,
     pub(crate) failed_exports: AtomicU64,
     pub(crate) drop_reports: AtomicU64,
+    pub(crate) metric_exports: AtomicU64,
+    pub(crate) failed_metric_exports: AtomicU64,
     /// Drops not yet reported to the collector: the budget was spent.
     pub(crate) unreported_queue_full: AtomicU64,
     /// Drops not yet reported to the collector: it refused them.
@@ -240,6 +242,8 @@ impl Shared {
             filtered: get(&c.filtered),
             failed_exports: get(&c.failed_exports),
             drop_reports: get(&c.drop_reports),
+            metric_exports: get(&c.metric_exports),
+            failed_metric_exports: get(&c.failed_metric_exports),
         }
     }
 }

@@ -21,6 +21,8 @@ mod end_to_end;
 mod outage;
 // The output's part in the logger's health: unreachable while exports fail.
 mod health;
+// The logger's counters as OTLP metrics, received by rotel.
+mod metrics;
 // Redaction carries over; the exporter's own diagnostics are never exported.
 mod policies;
 // No runtime, current-thread and multi-thread tokio runtimes, without deadlock at shutdown.
