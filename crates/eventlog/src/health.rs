@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 use crate::stats::{Stats, StatsSnapshot};
 
 /// The default of [`HealthCheckBuilder::unreachable_after`]: 30 s.
+///
+/// ```
+/// assert_eq!(eventlog::DEFAULT_UNREACHABLE_AFTER.as_secs(), 30);
+/// ```
 pub const DEFAULT_UNREACHABLE_AFTER: Duration = Duration::from_secs(30);
 
 /// The verdict of a [`Health`].

@@ -46,6 +46,11 @@ impl MetricKind {
 }
 
 /// One value of a [`Metric`], with at most one label.
+///
+/// ```
+/// let m = eventlog::Metric::counter("eventlog.records.dropped", "Lost.").labeled("reason", "io", 1);
+/// assert_eq!(m.points[0].label, Some(("reason", "io")));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Point {
@@ -56,6 +61,12 @@ pub struct Point {
 }
 
 /// One metric: a name, its help text, kind, unit and values.
+///
+/// A metric has one OpenTelemetry name, dotted (`eventlog.records.dropped`);
+/// its Prometheus name replaces the dots with underscores and adds `_total`
+/// to counters (`eventlog_records_dropped_total`), which is also what an
+/// OpenTelemetry collector's Prometheus exporter makes of the OTLP one.
+/// Labels are OTLP attributes of the same name (`reason`).
 ///
 /// ```
 /// use eventlog::{Metric, MetricKind};
@@ -70,7 +81,8 @@ pub struct Point {
 #[non_exhaustive]
 pub struct Metric {
     /// The OpenTelemetry name: lowercase, dot-separated, starting with a
-    /// namespace (`eventlog.`); see the [module docs](self#names).
+    /// namespace (`eventlog.`); [`prometheus_name`](Self::prometheus_name)
+    /// derives the Prometheus one.
     pub name: &'static str,
     /// One line of help (Prometheus `# HELP`, OTLP `description`).
     pub help: &'static str,

@@ -25,24 +25,53 @@ use crate::health::HealthCheck;
 use crate::metrics::{MetricSource, prometheus_text};
 
 /// The default address: loopback, a port the OS picks.
+///
+/// ```
+/// assert_eq!(eventlog::DEFAULT_METRICS_ADDRESS.to_string(), "127.0.0.1:0");
+/// ```
 pub const DEFAULT_METRICS_ADDRESS: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
 /// Largest request head read (request line and headers); a larger one is
 /// answered `431` and closed.
+///
+/// ```
+/// assert_eq!(eventlog::MAX_REQUEST_BYTES, 8192);
+/// ```
 pub const MAX_REQUEST_BYTES: usize = 8 * 1024;
 
 /// Most connections served at once; one more is answered `503` at once.
+///
+/// ```
+/// assert_eq!(eventlog::MAX_CONNECTIONS, 1024);
+/// ```
 pub const MAX_CONNECTIONS: usize = 1024;
 
 /// The default of [`MetricsServerBuilder::request_timeout`]: 5 s.
+///
+/// ```
+/// assert_eq!(eventlog::DEFAULT_REQUEST_TIMEOUT.as_secs(), 5);
+/// ```
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Bounds of [`MetricsServerBuilder::request_timeout`] (clamped into them).
+///
+/// ```
+/// assert_eq!(eventlog::MIN_REQUEST_TIMEOUT.as_millis(), 10);
+/// ```
 pub const MIN_REQUEST_TIMEOUT: Duration = Duration::from_millis(10);
 /// See [`MIN_REQUEST_TIMEOUT`].
+///
+/// ```
+/// let b = eventlog::MetricsServer::builder().request_timeout(std::time::Duration::MAX);
+/// assert_eq!(b.request_timeout_setting(), eventlog::MAX_REQUEST_TIMEOUT);
+/// ```
 pub const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The `Content-Type` of `/metrics`.
+///
+/// ```
+/// assert!(eventlog::PROMETHEUS_CONTENT_TYPE.starts_with("text/plain; version=0.0.4"));
+/// ```
 pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Why the endpoint could not start.
@@ -122,6 +151,12 @@ impl MetricsServerBuilder {
 
     /// Where to listen (port 0: the OS picks; read it back with
     /// [`MetricsServer::local_addr`]).
+    ///
+    /// ```
+    /// let b = eventlog::MetricsServer::builder().address("127.0.0.1:9464".parse()?);
+    /// assert_eq!(b.address_setting().port(), 9464);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn address(mut self, address: SocketAddr) -> Self {
         self.address = address;
         self
@@ -141,6 +176,17 @@ impl MetricsServerBuilder {
 
     /// Adds metrics to `/metrics`, in the order added: the layer's
     /// [`Stats`](crate::Stats), an OTLP output, a closure for the appender.
+    ///
+    /// ```
+    /// let server = eventlog::MetricsServer::builder()
+    ///     .source(eventlog::Stats::new())
+    ///     .source(|out: &mut Vec<eventlog::Metric>| {
+    ///         out.push(eventlog::Metric::gauge("eventlog.file.queue.bytes", "Bytes queued.").value(0));
+    ///     })
+    ///     .start()?;
+    /// # drop(server);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn source(mut self, source: impl MetricSource + 'static) -> Self {
         self.sources.push(Box::new(source));
         self
@@ -150,6 +196,21 @@ impl MetricsServerBuilder {
     /// the body [`Health::to_json`](crate::Health::to_json)). The endpoint
     /// then owns the check's "previous look": each probe sees what changed
     /// since the previous probe.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// let stats = eventlog::Stats::new();
+    /// stats.record_dropped(eventlog::DropReason::QueueFull);
+    /// let server = eventlog::MetricsServer::builder()
+    ///     .health(eventlog::HealthCheck::builder(stats).build())
+    ///     .start()?;
+    /// let mut conn = std::net::TcpStream::connect(server.local_addr())?;
+    /// conn.write_all(b"GET /health HTTP/1.1\r\n\r\n")?;
+    /// let mut response = String::new();
+    /// conn.read_to_string(&mut response)?;
+    /// assert!(response.starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn health(mut self, check: HealthCheck) -> Self {
         self.health = Some(check);
         self
@@ -250,11 +311,22 @@ impl fmt::Debug for MetricsServer {
 
 impl MetricsServer {
     /// A builder with the defaults; see [`MetricsServerBuilder::new`].
+    ///
+    /// ```
+    /// let b = eventlog::MetricsServer::builder();
+    /// assert_eq!(b.address_setting(), eventlog::DEFAULT_METRICS_ADDRESS);
+    /// ```
     pub fn builder() -> MetricsServerBuilder {
         MetricsServerBuilder::new()
     }
 
     /// The address it listens on (with the port the OS picked).
+    ///
+    /// ```
+    /// let server = eventlog::MetricsServer::builder().start()?;
+    /// assert_ne!(server.local_addr().port(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.local
     }
