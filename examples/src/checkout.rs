@@ -128,10 +128,10 @@ pub fn run(config: &Config) -> Result<Summary, Box<dyn Error>> {
     };
 
     let seed = config.seed;
-    let payments = Service::start(spec("payments")?, |stats| payments::app(seed, stats))?;
+    let payments = Service::start(spec("payments")?, || payments::app(seed))?;
     payments.in_service(|| info!(event_name = "service_started", "payments service up"));
     let payments_url = format!("http://{}", payments.addr());
-    let checkout = Service::start(spec("checkout")?, |stats| app(seed, payments_url, stats))?;
+    let checkout = Service::start(spec("checkout")?, || app(seed, payments_url))?;
     checkout.in_service(|| {
         info!(event_name = "service_started", "checkout service up");
         info!(
@@ -159,7 +159,10 @@ pub fn run(config: &Config) -> Result<Summary, Box<dyn Error>> {
             items = config.requests
         );
     });
-    let metrics = load::metrics(&[("checkout", checkout.addr()), ("payments", payments.addr())])?;
+    let metrics = load::metrics(&[
+        ("checkout", checkout.metrics_addr()),
+        ("payments", payments.metrics_addr()),
+    ])?;
     // Callers first: checkout's client to payments goes with checkout.
     let checkout = checkout.stop()?;
     let payments = payments.stop()?;
@@ -167,7 +170,8 @@ pub fn run(config: &Config) -> Result<Summary, Box<dyn Error>> {
     let mut summary = summary::summarize(&config.logs)?;
     summary.load = load;
     summary.metrics = metrics;
-    for report in [checkout, payments] {
+    for (service, report) in [("checkout", checkout), ("payments", payments)] {
+        summary.health.push((service, report.health.clone()));
         summary.violations += report.layer.violations;
         summary.redactions += report.layer.redactions;
         summary.suppressed += report.layer.suppressed;
@@ -232,13 +236,12 @@ struct Checkout {
 
 /// The checkout service's routes: `POST /checkout`, its payments calls to
 /// `payments` (a base URL).
-fn app(seed: u64, payments: String, stats: eventlog::Stats) -> Router {
+fn app(seed: u64, payments: String) -> Router {
     let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
         .with(ClientMiddleware::new())
         .build();
     Router::new()
         .route("/checkout", post(checkout))
-        .route("/metrics", crate::service::metrics_route(stats))
         .with_state(Checkout {
             seed,
             payments,

@@ -27,12 +27,11 @@ pub const RETRY_EVENT: &str = "fraud_check_retried";
 /// Retries of the fraud check when it is down for a request.
 pub const STORM_RETRIES: u64 = 300;
 
-/// The service's routes (`/metrics`: its layer's counters); `seed`
-/// decides every outcome.
-pub fn app(seed: u64, stats: eventlog::Stats) -> Router {
+/// The service's routes; `seed` decides every outcome (its `/metrics`
+/// are the library's endpoint, beside it).
+pub fn app(seed: u64) -> Router {
     Router::new()
         .route("/orders/{order_id}/charge", post(charge))
-        .route("/metrics", crate::service::metrics_route(stats))
         .with_state(seed)
 }
 

@@ -7,6 +7,11 @@
 //! global default: each runtime thread takes its service's dispatcher as
 //! the thread's default when it starts (the pattern of
 //! `tests/e2e/stacks.rs`), and the server task runs only there.
+//!
+//! Each service also serves the library's `/metrics` and `/health`
+//! (`eventlog::MetricsServer`) on a loopback port of its own: the layer's
+//! counters, the file writer's (adapted with a closure) and, when OTLP is
+//! configured, the exporter's.
 
 use std::error::Error;
 use std::fs::File;
@@ -16,7 +21,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use eventlog_appender::{Backpressure, NonBlockingBuilder, RollingFile};
+use eventlog::{HealthCheck, Metric, MetricsServer, OutputStatus};
+use eventlog_appender::{Backpressure, NonBlockingBuilder, RollingFile, WriterStats};
 use eventlog_http::ServerLayer;
 use tracing_subscriber::prelude::*;
 
@@ -38,8 +44,10 @@ pub struct ServiceSpec<'a> {
 }
 
 /// What a stopped service reports.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ServiceReport {
+    /// The logger's health over the whole run (file and OTLP outputs included).
+    pub health: eventlog::Health,
     /// The layer's counts.
     pub layer: eventlog::StatsSnapshot,
     /// Lines the file writer lost after the layer handed them over.
@@ -54,6 +62,10 @@ pub struct Service {
     addr: SocketAddr,
     dispatch: tracing::Dispatch,
     stats: eventlog::Stats,
+    /// `/metrics` and `/health`; stopped with the service.
+    metrics: MetricsServer,
+    /// The health over the whole run, looked at once, at the end.
+    health: HealthCheck,
     runtime: tokio::runtime::Runtime,
     stop: tokio::sync::oneshot::Sender<()>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -62,11 +74,11 @@ pub struct Service {
 }
 
 impl Service {
-    /// Starts the router `app` makes (given the layer's counters, for a
-    /// `/metrics` route) behind [`ServerLayer`] on a loopback port.
+    /// Starts the router `app` makes behind [`ServerLayer`] on a loopback
+    /// port, and the library's metrics endpoint on another.
     pub fn start(
         spec: ServiceSpec<'_>,
-        app: impl FnOnce(eventlog::Stats) -> Router,
+        app: impl FnOnce() -> Router,
     ) -> Result<Self, Box<dyn Error>> {
         let layer = eventlog::layer()
             .service(spec.name)
@@ -94,14 +106,28 @@ impl Service {
                     }),
             )
             .build_non_blocking()?;
+        let disk = file.stats();
         let mut layer = layer.writer(file);
+        let stats = layer.stats();
         let mut otlp = None;
+        let mut otlp_output = None;
         if otlp_configured() {
-            let (output, guard) = eventlog_otlp::OtlpOutput::builder().build()?;
-            layer = layer.output(output);
+            let (output, guard) = eventlog_otlp::OtlpOutput::builder()
+                .stats(stats.clone())
+                .build()?;
+            layer = layer.output(output.clone());
+            otlp_output = Some(output);
             otlp = Some(guard);
         }
-        let stats = layer.stats();
+        let mut metrics = MetricsServer::builder()
+            .source(stats.clone())
+            .source(file_metrics(disk.clone()))
+            .health(health_check(&stats, &disk, otlp_output.as_ref()));
+        if let Some(output) = otlp_output.clone() {
+            metrics = metrics.source(output);
+        }
+        let metrics = metrics.start()?;
+        let health = health_check(&stats, &disk, otlp_output.as_ref());
         // INFO and up, for the whole subscriber: hyper's and reqwest's debug
         // lines (no event name, no schema) stay out, at no cost per call.
         let dispatch = tracing::Dispatch::new(
@@ -123,7 +149,7 @@ impl Service {
             .build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
-        let app = app(stats.clone()).layer(ServerLayer::new());
+        let app = app().layer(ServerLayer::new());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = runtime.spawn(async move {
             axum::serve(
@@ -139,6 +165,8 @@ impl Service {
             addr,
             dispatch,
             stats,
+            metrics,
+            health,
             runtime,
             stop,
             server,
@@ -150,6 +178,11 @@ impl Service {
     /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where its `/metrics` and `/health` are served.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics.local_addr()
     }
 
     /// Runs `f` with the service's subscriber as the default, for records
@@ -170,7 +203,9 @@ impl Service {
             Some(g) => Some(g.shutdown(Duration::from_secs(30))?.exported),
             None => None,
         };
+        drop(self.metrics);
         Ok(ServiceReport {
+            health: self.health.health(),
             layer: self.stats.snapshot(),
             lost_on_disk: disk.dropped_io + disk.dropped_shutdown,
             exported,
@@ -178,14 +213,67 @@ impl Service {
     }
 }
 
-/// The layer's counters as Prometheus text, for a `/metrics` route.
-pub fn metrics_route<S: Clone + Send + Sync + 'static>(
-    stats: eventlog::Stats,
-) -> axum::routing::MethodRouter<S> {
-    axum::routing::get(move || {
-        let stats = stats.clone();
-        async move { stats.snapshot().prometheus_text() }
-    })
+/// The health of a service's logging: the layer's drops and internal
+/// errors, the file writer's I/O errors, and the collector, when there is
+/// one, unreachable for 30 s.
+fn health_check(
+    stats: &eventlog::Stats,
+    disk: &WriterStats,
+    otlp: Option<&eventlog_otlp::OtlpOutput>,
+) -> HealthCheck {
+    let disk = disk.clone();
+    let mut check = HealthCheck::builder(stats.clone()).output("file", move || {
+        OutputStatus::new().io_errors(disk.snapshot().write_errors)
+    });
+    if let Some(output) = otlp {
+        check = check.output("otlp", output.clone());
+    }
+    check.build()
+}
+
+/// The file writer's counters as metrics (`eventlog-appender` does not
+/// depend on `eventlog`, so a closure adapts them).
+fn file_metrics(disk: WriterStats) -> impl Fn(&mut Vec<Metric>) + Send + Sync + 'static {
+    move |out: &mut Vec<Metric>| {
+        let s = disk.snapshot();
+        out.push(
+            Metric::counter(
+                "eventlog.file.lines.written",
+                "Lines the file writer wrote.",
+            )
+            .unit("{line}")
+            .value(s.lines_written),
+        );
+        out.push(
+            Metric::counter(
+                "eventlog.file.bytes.written",
+                "Bytes the file writer wrote.",
+            )
+            .unit("By")
+            .value(s.bytes_written),
+        );
+        out.push(
+            Metric::counter(
+                "eventlog.file.lines.dropped",
+                "Lines the file writer lost, by reason.",
+            )
+            .unit("{line}")
+            .labeled("reason", "queue_full", s.dropped_queue_full)
+            .labeled("reason", "oversized", s.dropped_oversized)
+            .labeled("reason", "io", s.dropped_io)
+            .labeled("reason", "shutdown", s.dropped_shutdown),
+        );
+        out.push(
+            Metric::counter("eventlog.file.write_errors", "Failed write or flush calls.")
+                .unit("{error}")
+                .value(s.write_errors),
+        );
+        out.push(
+            Metric::counter("eventlog.file.rotations", "Files rotated.")
+                .unit("{file}")
+                .value(s.rotations),
+        );
+    }
 }
 
 fn otlp_configured() -> bool {

@@ -69,6 +69,8 @@ pub struct Summary {
     pub suppression_summaries: BTreeMap<String, (u64, u64)>,
     /// The services' `/metrics` samples, read before they stopped.
     pub metrics: Vec<MetricSample>,
+    /// Each service's logger health over the whole run.
+    pub health: Vec<(&'static str, eventlog::Health)>,
 }
 
 impl Summary {
@@ -334,6 +336,19 @@ impl Summary {
                     metric(service, "eventlog_schema_violations_total"),
                 )?;
             }
+        }
+        for (service, health) in &self.health {
+            let reasons: Vec<String> = health.reasons.iter().map(ToString::to_string).collect();
+            writeln!(
+                f,
+                "  {service:<16} health: {}{}",
+                health.verdict(),
+                if reasons.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", reasons.join("; "))
+                }
+            )?;
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! A real OTLP collector (rotel) for the OTLP output's tests and bench:
 //! started on free loopback ports, with a Python logs processor that
 //! appends one JSON line per received record to a file, stopped with
-//! SIGTERM by pid.
+//! SIGTERM by pid. A metrics processor in the same module appends one JSON
+//! line per received metric data point to a second file ([`Collector::metric_points`]).
 //!
 //! The `rotel-agent` binary comes from `ROTEL_AGENT`, else from the
 //! workspace's `scripts/install-collector`; when neither works the test
@@ -50,6 +51,68 @@ def _plain(v, depth=0):
 def _kind(v):
     v = _plain(v)
     return {bool: "bool", int: "int", float: "double", str: "string"}.get(type(v), "other")
+
+def _describe(o):
+    return type(o).__name__ + ":" + ",".join(a for a in dir(o) if not a.startswith("__"))
+
+def _unwrap(v):
+    # A complex enum's tuple variant (MetricData_Sum(Sum), NumberDataPointValue_AsInt(int)).
+    for attr in ("_0", "value"):
+        inner = getattr(v, attr, None)
+        if inner is not None and inner is not v:
+            return inner
+    try:
+        return v[0]
+    except BaseException:
+        return v
+
+def process_metrics(resource_metrics):
+    try:
+        resource = {}
+        res = getattr(resource_metrics, "resource", None)
+        if res is not None:
+            for kv in res.attributes:
+                resource[kv.key] = _plain(kv.value)
+        lines = []
+        for sm in resource_metrics.scope_metrics:
+            scope = sm.scope.name if getattr(sm, "scope", None) is not None else None
+            version = sm.scope.version if getattr(sm, "scope", None) is not None else None
+            for m in sm.metrics:
+                data = m.data
+                kind = type(data).__name__
+                inner = _unwrap(data)
+                points = getattr(inner, "data_points", None)
+                if points is None:
+                    raise RuntimeError("no data points: " + _describe(data) + " / " + _describe(inner))
+                for p in points:
+                    attrs = {}
+                    for kv in p.attributes:
+                        attrs[kv.key] = _plain(kv.value)
+                    value = _unwrap(p.value)
+                    lines.append(json.dumps({
+                        "name": m.name,
+                        "description": m.description,
+                        "unit": m.unit,
+                        "kind": kind,
+                        "is_monotonic": getattr(inner, "is_monotonic", None),
+                        "temporality": str(getattr(inner, "aggregation_temporality", None)),
+                        "attributes": attrs,
+                        "value": value if isinstance(value, (int, float)) else repr(value),
+                        "start": p.start_time_unix_nano,
+                        "time": p.time_unix_nano,
+                        "scope": scope,
+                        "scope_version": version,
+                        "resource": resource,
+                    }))
+        if lines:
+            with open(OUT + ".metrics", "a") as f:
+                f.write("\n".join(lines) + "\n")
+    except BaseException as e:
+        try:
+            with open(OUT + ".errors", "a") as f:
+                f.write("metrics: " + repr(e) + "\n")
+        except BaseException:
+            pass
 
 def process_logs(resource_logs):
     # An exception escaping this function crashes rotel: catch everything.
@@ -252,6 +315,8 @@ impl Collector {
                 vec![
                     std::ffi::OsString::from("--otlp-with-logs-processor"),
                     self.dir.path().join("processor.py").into(),
+                    "--otlp-with-metrics-processor".into(),
+                    self.dir.path().join("processor.py").into(),
                 ]
             })
             .env("EVENTLOG_OTLP_TEST_OUT", self.out_path())
@@ -344,6 +409,45 @@ impl Collector {
                 serde_json::from_str(l).unwrap_or_else(|e| panic!("bad processor line {l}: {e}"))
             })
             .collect()
+    }
+
+    /// Every metric data point received so far, one JSON object each:
+    /// `name`, `description`, `unit`, `kind` (`MetricData_Sum`,
+    /// `MetricData_Gauge`, …), `is_monotonic`, `temporality`, `attributes`,
+    /// `value`, `start`, `time`, `scope`, `scope_version`, `resource`.
+    pub fn metric_points(&self) -> Vec<Value> {
+        let errors = self.out_path().with_extension("jsonl.errors");
+        if let Ok(text) = std::fs::read_to_string(&errors) {
+            panic!("the processor failed: {text}");
+        }
+        let Ok(text) = std::fs::read_to_string(self.out_path().with_extension("jsonl.metrics"))
+        else {
+            return Vec::new();
+        };
+        let complete = text.rfind('\n').map_or("", |end| &text[..=end]);
+        complete
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad processor line {l}: {e}"))
+            })
+            .collect()
+    }
+
+    /// Polls (bounded) until `pred` holds on the received metric points; returns them.
+    pub fn wait_for_metrics(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let points = self.metric_points();
+            if pred(&points) || Instant::now() >= deadline {
+                return points;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
     }
 
     /// Polls (bounded) until `pred` holds on the received records; returns them.

@@ -134,6 +134,32 @@
 //! counts the records the collector refused as rejected.
 //! [`OtlpOutput::last_error`] says why the last export failed.
 //!
+//! # The logger's own metrics and health
+//!
+//! With [`OtlpOutputBuilder::metrics_interval`], the output exports its
+//! counters ([`OtlpStats::metrics`]), the layer's `Stats` and any extra
+//! [`eventlog::MetricSource`] as OTLP metrics to the same collector,
+//! periodically and once at shutdown, on a thread of their own. The output
+//! is also an [`eventlog::MetricSource`] (for `eventlog::MetricsServer`'s
+//! `/metrics`) and an [`eventlog::OutputHealth`] (for a
+//! [`eventlog::HealthCheck`]: unreachable while its exports keep failing).
+//!
+//! ```
+//! use std::time::Duration;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let layer = eventlog::layer().without_writer();
+//! let (otlp, guard) = eventlog_otlp::OtlpOutput::builder()
+//!     .endpoint("http://127.0.0.1:9") // nothing listens: the final export fails, counted
+//!     .stats(layer.stats())
+//!     .metrics_interval(Duration::from_secs(60))
+//!     .build()?;
+//! let check = eventlog::HealthCheck::builder(layer.stats()).output("otlp", otlp.clone()).build();
+//! assert!(check.health().is_healthy());
+//! let stats = guard.shutdown(Duration::from_millis(500))?;
+//! assert_eq!((stats.metric_exports, stats.failed_metric_exports), (0, 1));
+//! # Ok(()) }
+//! ```
+//!
 //! # Minimum supported Rust version
 //!
 //! Rust 1.88, as the workspace.
@@ -151,6 +177,7 @@ mod env;
 mod error;
 mod layer;
 mod mapping;
+mod metrics;
 mod output;
 mod proto;
 mod queue;
@@ -171,6 +198,7 @@ pub use config::{
 pub use error::{OtlpError, OtlpGuardError, ShutdownError};
 pub use layer::{OtlpLayerBuilder, layer};
 pub use mapping::DROP_REPORT_EVENT;
+pub use metrics::{DEFAULT_METRICS_INTERVAL, MAX_METRICS_INTERVAL, MIN_METRICS_INTERVAL};
 pub use output::{
     DEFAULT_BATCH_DELAY, DEFAULT_CONCURRENT_EXPORTS, DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE_BYTES,
     DEFAULT_SHUTDOWN_TIMEOUT, MAX_BATCH_DELAY, MAX_CONCURRENT_EXPORTS, OtlpGuard, OtlpOutput,

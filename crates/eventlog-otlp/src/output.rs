@@ -5,10 +5,11 @@ use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use eventlog::{Deployment, DropReason, Output, Record, Stats};
+use eventlog::{Deployment, DropReason, MetricSource, Output, Record, Stats};
 
 use crate::config::{Lookup, Protocol, Resolved, TransportSettings, process_env};
 use crate::mapping::is_own_target;
+use crate::metrics::{MAX_METRICS_INTERVAL, MIN_METRICS_INTERVAL, MetricsExporter, Sources};
 use crate::queue::{Entry, Queue, Shared, add, deadline_after};
 use crate::stats::OtlpStats;
 use crate::transport::Transport;
@@ -118,6 +119,8 @@ pub struct OtlpOutputBuilder {
     shutdown_timeout: Duration,
     deployment: Option<Deployment>,
     stats: Option<Stats>,
+    metrics_interval: Option<Duration>,
+    metric_sources: Sources,
 }
 
 impl Default for OtlpOutputBuilder {
@@ -143,6 +146,8 @@ impl OtlpOutputBuilder {
     /// | [`concurrent_exports`](Self::concurrent_exports) | [`DEFAULT_CONCURRENT_EXPORTS`] (4) | 0: an error; over [`MAX_CONCURRENT_EXPORTS`] (64): clamped | — |
     /// | [`shutdown_timeout`](Self::shutdown_timeout) | [`DEFAULT_SHUTDOWN_TIMEOUT`] (5 s) | any (`Duration::MAX`: until drained) | — |
     /// | [`deployment`](Self::deployment) | the first record's | — | `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME` |
+    /// | [`metrics_interval`](Self::metrics_interval) | off: no metrics exported | clamped to [`MIN_METRICS_INTERVAL`](crate::MIN_METRICS_INTERVAL) (100 ms) ..= [`MAX_METRICS_INTERVAL`](crate::MAX_METRICS_INTERVAL) (1 h) | — |
+    /// | [`metric_source`](Self::metric_source) | none (this output's and the layer's counters only) | — | — |
     ///
     /// The environment is read by [`build`](Self::build), and a malformed
     /// value is an [`OtlpError`] there naming the variable; nothing is read
@@ -169,6 +174,8 @@ impl OtlpOutputBuilder {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             deployment: None,
             stats: None,
+            metrics_interval: None,
+            metric_sources: Sources::default(),
         }
     }
 
@@ -480,6 +487,61 @@ impl OtlpOutputBuilder {
         self
     }
 
+    /// Exports the logger's own counters as OTLP metrics every `interval`
+    /// (off by default; [`DEFAULT_METRICS_INTERVAL`](crate::DEFAULT_METRICS_INTERVAL)
+    /// is OpenTelemetry's 60 s), and once more at shutdown: this output's
+    /// [`OtlpStats`] ([`OtlpStats::metrics`]), the layer's
+    /// [`Stats`] when [`stats`](Self::stats) is set (as
+    /// [`layer`](crate::layer) does), and every
+    /// [`metric_source`](Self::metric_source). Counters are monotonic
+    /// cumulative `Sum`s, the queue's depth and bytes `Gauge`s, with the
+    /// logs' resource, to the same collector over the same transport (gRPC
+    /// `MetricsService/Export`; HTTP the logs URL with `/v1/logs` replaced
+    /// by `/v1/metrics`). Clamped to [`MIN_METRICS_INTERVAL`](crate::MIN_METRICS_INTERVAL)
+    /// ..= [`MAX_METRICS_INTERVAL`](crate::MAX_METRICS_INTERVAL).
+    ///
+    /// Metrics have their own thread and connection: a collector that is
+    /// down delays no log batch, a failed metrics export is counted
+    /// ([`OtlpStats::failed_metric_exports`]) and not retried (the next
+    /// carries the same totals), and shutdown waits for the final export
+    /// only until its own timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = eventlog_otlp::OtlpOutput::builder().metrics_interval(Duration::ZERO);
+    /// assert_eq!(b.metrics_interval_setting(), Some(eventlog_otlp::MIN_METRICS_INTERVAL));
+    /// assert_eq!(eventlog_otlp::OtlpOutput::builder().metrics_interval_setting(), None);
+    /// ```
+    pub fn metrics_interval(mut self, interval: Duration) -> Self {
+        self.metrics_interval = Some(interval.clamp(MIN_METRICS_INTERVAL, MAX_METRICS_INTERVAL));
+        self
+    }
+
+    /// Adds metrics to the OTLP metrics export (see
+    /// [`metrics_interval`](Self::metrics_interval)): the appender's
+    /// counters, say, through a closure.
+    ///
+    /// ```
+    /// use eventlog::Metric;
+    /// let lines = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    /// let b = eventlog_otlp::OtlpOutput::builder()
+    ///     .metrics_interval(std::time::Duration::from_secs(60))
+    ///     .metric_source(move |out: &mut Vec<Metric>| {
+    ///         let n = lines.load(std::sync::atomic::Ordering::Relaxed);
+    ///         out.push(Metric::counter("eventlog.file.lines.written", "Lines written.").value(n));
+    ///     });
+    /// # let _ = b;
+    /// ```
+    pub fn metric_source(mut self, source: impl MetricSource + 'static) -> Self {
+        self.metric_sources.0.push(Arc::new(source));
+        self
+    }
+
+    /// The metrics interval set, after the clamp (`None`: off).
+    pub fn metrics_interval_setting(&self) -> Option<Duration> {
+        self.metrics_interval
+    }
+
     /// The configured byte budget.
     pub fn queue_bytes_limit(&self) -> usize {
         self.max_queue_bytes
@@ -548,6 +610,11 @@ impl OtlpOutputBuilder {
         for _ in 0..concurrent {
             exporters.push(build_transport(&resolved)?);
         }
+        let metrics = match self.metrics_interval {
+            Some(interval) if !disabled => Some((interval, build_transport(&resolved)?)),
+            _ => None,
+        };
+        let timeout = resolved.timeout;
         let shared = Arc::new(Shared {
             queue: std::sync::Mutex::new(Queue {
                 running: exporters.len(),
@@ -561,9 +628,10 @@ impl OtlpOutputBuilder {
             max_batch: self.max_batch,
             deployment: OnceLock::new(),
             resource_env: resolved.resource,
-            stats: self.stats,
+            stats: self.stats.clone(),
             spare: std::sync::Mutex::new(Vec::new()),
             last_error: std::sync::Mutex::new(None),
+            failing_since: std::sync::Mutex::new(None),
             disabled,
             #[cfg(test)]
             panic_next_export: std::sync::atomic::AtomicBool::new(false),
@@ -595,22 +663,28 @@ impl OtlpOutputBuilder {
                     drop(OtlpGuard {
                         shared: Arc::clone(&shared),
                         threads,
+                        metrics: None,
                         timeout: Duration::ZERO,
                     });
                     return Err(OtlpError::Thread(e));
                 }
             }
         }
+        let mut guard = OtlpGuard {
+            shared: Arc::clone(&shared),
+            threads,
+            metrics: None,
+            timeout: self.shutdown_timeout,
+        };
+        if let Some((interval, exporter)) = metrics {
+            guard.start_metrics(interval, exporter, timeout, self.stats, self.metric_sources)?;
+        }
         Ok((
             OtlpOutput {
-                shared: Arc::clone(&shared),
+                shared,
                 flush_timeout: self.shutdown_timeout,
             },
-            OtlpGuard {
-                shared,
-                threads,
-                timeout: self.shutdown_timeout,
-            },
+            guard,
         ))
     }
 }
@@ -676,6 +750,47 @@ impl OtlpOutput {
     /// ```
     pub fn flush_within(&self, timeout: Duration) -> Result<(), OtlpGuardError> {
         flush_within(&self.shared, timeout)
+    }
+}
+
+/// The collector counts as unreachable from the first failed export after
+/// the last successful one (a partly rejected batch is a success: the
+/// collector answered); the layer's own drops are in its `Stats`.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use eventlog::OutputHealth as _;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (otlp, _guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+/// assert_eq!(otlp.output_status().failing_since, None, "nothing exported yet");
+/// let check = eventlog::HealthCheck::builder(eventlog::Stats::new())
+///     .output("otlp", otlp.clone())
+///     .build();
+/// assert!(check.health().is_healthy());
+/// # Ok(()) }
+/// ```
+impl eventlog::OutputHealth for OtlpOutput {
+    fn output_status(&self) -> eventlog::OutputStatus {
+        eventlog::OutputStatus::new().failing_since(self.shared.failing_since())
+    }
+}
+
+/// This output's counters ([`OtlpStats::metrics`]), for a `/metrics`
+/// endpoint or another exporter.
+///
+/// ```
+/// use eventlog::MetricSource as _;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (otlp, _guard) = eventlog_otlp::OtlpOutput::builder().endpoint("http://127.0.0.1:9").build()?;
+/// let mut metrics = Vec::new();
+/// otlp.collect(&mut metrics);
+/// assert!(metrics.iter().any(|m| m.name == "eventlog.otlp.records.exported"));
+/// # Ok(()) }
+/// ```
+impl MetricSource for OtlpOutput {
+    fn collect(&self, out: &mut Vec<eventlog::Metric>) {
+        out.extend(self.shared.snapshot().metrics());
     }
 }
 
@@ -804,6 +919,8 @@ impl Output for OtlpOutput {
 pub struct OtlpGuard {
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
+    /// The metrics thread and the channel that asks for its final export.
+    metrics: Option<(JoinHandle<()>, std::sync::mpsc::Sender<Instant>)>,
     timeout: Duration,
 }
 
@@ -876,6 +993,70 @@ impl OtlpGuard {
     }
 
     fn stop(&mut self, timeout: Duration) -> Result<OtlpStats, OtlpGuardError> {
+        let deadline = deadline_after(timeout);
+        let logs = self.stop_logs(timeout);
+        // Logs first, so the final metrics carry the final counts.
+        if self.stop_metrics(deadline) {
+            // Re-read: the final metrics export counted itself.
+            return logs.map(|_| self.shared.snapshot());
+        }
+        logs
+    }
+
+    /// Starts the metrics thread (see [`OtlpOutputBuilder::metrics_interval`]).
+    fn start_metrics(
+        &mut self,
+        interval: Duration,
+        (runtime, transport): (tokio::runtime::Runtime, Transport),
+        timeout: Duration,
+        stats: Option<Stats>,
+        extra: Sources,
+    ) -> Result<(), OtlpError> {
+        // The layer's counters first, then the extra sources.
+        let mut sources: Vec<Arc<dyn MetricSource>> = Vec::new();
+        sources.extend(stats.map(|s| Arc::new(s) as Arc<dyn MetricSource>));
+        sources.extend(extra.0);
+        let (stop, stopped) = std::sync::mpsc::channel();
+        let exporter = MetricsExporter {
+            shared: Arc::clone(&self.shared),
+            runtime,
+            transport: transport.for_metrics(),
+            interval,
+            timeout,
+            sources,
+            start_ns: crate::metrics::unix_nanos(std::time::SystemTime::now()),
+            stop: stopped,
+        };
+        let thread = std::thread::Builder::new()
+            .name("eventlog-otlp-metrics".into())
+            .spawn(move || exporter.run())
+            .map_err(OtlpError::Thread)?;
+        self.metrics = Some((thread, stop));
+        Ok(())
+    }
+
+    /// Asks the metrics thread for its final export and waits for it until
+    /// `deadline` (a little past it: the export itself gives up at
+    /// `deadline`); a thread still busy then is left to finish alone.
+    /// True when it had a metrics thread.
+    fn stop_metrics(&mut self, deadline: Instant) -> bool {
+        let Some((thread, stop)) = self.metrics.take() else {
+            return false;
+        };
+        let _ = stop.send(deadline);
+        let give_up = deadline
+            .checked_add(Duration::from_millis(50))
+            .unwrap_or(deadline);
+        while !thread.is_finished() && Instant::now() < give_up {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if thread.is_finished() {
+            let _ = thread.join();
+        }
+        true
+    }
+
+    fn stop_logs(&mut self, timeout: Duration) -> Result<OtlpStats, OtlpGuardError> {
         let shared = &*self.shared;
         let deadline = deadline_after(timeout);
         let mut q = shared.lock();
@@ -950,7 +1131,7 @@ impl OtlpGuard {
 
 impl Drop for OtlpGuard {
     fn drop(&mut self) {
-        if !self.threads.is_empty() {
+        if !self.threads.is_empty() || self.metrics.is_some() {
             let _ = self.stop(self.timeout);
         }
     }

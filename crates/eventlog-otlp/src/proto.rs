@@ -242,6 +242,67 @@ pub(crate) fn resource_bytes(resource: &Resource) -> Vec<u8> {
     buf
 }
 
+/// An `ExportMetricsServiceRequest` with one `ResourceMetrics` (the
+/// logs' resource, see [`resource_bytes`]) holding one `ScopeMetrics`
+/// (scope `eventlog`, this crate's version) with every metric: counters as
+/// a monotonic cumulative `Sum` whose points start at `start_ns`, gauges as
+/// a `Gauge`; values as `as_int`, saturating at `i64::MAX`. Field numbers
+/// of `opentelemetry/proto/metrics/v1/metrics.proto` and
+/// `collector/metrics/v1/metrics_service.proto`.
+pub(crate) fn metrics_request(
+    resource: &[u8],
+    metrics: &[eventlog::Metric],
+    start_ns: u64,
+    now_ns: u64,
+) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(256 + 160 * metrics.len());
+    let resource_metrics = open(&mut buf, 1);
+    put_len(&mut buf, 1, resource.len());
+    buf.extend_from_slice(resource);
+    let scope_metrics = open(&mut buf, 2);
+    let scope = open(&mut buf, 1);
+    put_str(&mut buf, 1, "eventlog");
+    put_str(&mut buf, 2, env!("CARGO_PKG_VERSION"));
+    close(&mut buf, scope);
+    for m in metrics {
+        let counter = m.kind == eventlog::MetricKind::Counter;
+        let metric = open(&mut buf, 2);
+        put_str(&mut buf, 1, m.name);
+        put_str(&mut buf, 2, m.help);
+        if !m.unit.is_empty() {
+            put_str(&mut buf, 3, m.unit);
+        }
+        // Metric.data: 5 gauge, 7 sum.
+        let data = open(&mut buf, if counter { 7 } else { 5 });
+        for p in &m.points {
+            let point = open(&mut buf, 1);
+            if let Some((key, value)) = p.label {
+                put_attribute(&mut buf, 7, AttrKey::Plain(key), AttrValue::Str(value));
+            }
+            if counter {
+                put_fixed64(&mut buf, 2, start_ns);
+            }
+            put_fixed64(&mut buf, 3, now_ns);
+            // as_int is sfixed64: the same wire type as fixed64.
+            let value = i64::try_from(p.value).unwrap_or(i64::MAX);
+            put_fixed64(&mut buf, 6, value.cast_unsigned());
+            close(&mut buf, point);
+        }
+        if counter {
+            // AGGREGATION_TEMPORALITY_CUMULATIVE = 2, is_monotonic = true.
+            put_tag(&mut buf, 2, VARINT);
+            put_varint(&mut buf, 2);
+            put_tag(&mut buf, 3, VARINT);
+            put_varint(&mut buf, 1);
+        }
+        close(&mut buf, data);
+        close(&mut buf, metric);
+    }
+    close(&mut buf, scope_metrics);
+    close(&mut buf, resource_metrics);
+    buf
+}
+
 /// Writes export requests for one export thread; keeps its scratch.
 #[derive(Debug)]
 pub(crate) struct RequestWriter {
@@ -784,5 +845,105 @@ mod tests {
             partial_success: None,
         };
         assert_eq!(read_response(&empty.encode_to_vec()).rejected, 0);
+    }
+
+    /// A metrics request decodes with the reference types: one resource,
+    /// scope `eventlog`, counters as monotonic cumulative sums starting at
+    /// the start time, gauges as gauges, labels as attributes, values
+    /// saturating at `i64::MAX`.
+    #[test]
+    fn metrics_requests_decode_with_the_reference_types() {
+        use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+        use opentelemetry_proto::tonic::metrics::v1::{
+            AggregationTemporality, metric::Data, number_data_point::Value as Number,
+        };
+        use prost::Message as _;
+        let resource = resource_bytes(
+            &Resource::builder_empty()
+                .with_attribute(opentelemetry::KeyValue::new("service.name", "checkout"))
+                .build(),
+        );
+        let metrics = [
+            eventlog::Metric::counter("eventlog.records.dropped", "Records lost, by reason.")
+                .unit("{record}")
+                .labeled("reason", "io", 3)
+                .labeled("reason", "queue_full", u64::MAX),
+            eventlog::Metric::gauge("eventlog.otlp.queue.bytes", "Bytes queued.")
+                .unit("By")
+                .value(4096),
+            eventlog::Metric::counter("eventlog.empty", "No point."),
+        ];
+        let body = metrics_request(&resource, &metrics, 11, 22);
+        let request = ExportMetricsServiceRequest::decode(body.as_slice()).unwrap();
+        assert_eq!(request.resource_metrics.len(), 1);
+        let rm = &request.resource_metrics[0];
+        let attrs = &rm.resource.as_ref().unwrap().attributes;
+        assert_eq!(attrs[0].key, "service.name");
+        let sm = &rm.scope_metrics[0];
+        let scope = sm.scope.as_ref().unwrap();
+        assert_eq!(
+            (scope.name.as_str(), scope.version.as_str()),
+            ("eventlog", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(sm.metrics.len(), 3);
+        let dropped = &sm.metrics[0];
+        assert_eq!(
+            (
+                dropped.name.as_str(),
+                dropped.description.as_str(),
+                dropped.unit.as_str()
+            ),
+            (
+                "eventlog.records.dropped",
+                "Records lost, by reason.",
+                "{record}"
+            )
+        );
+        let Some(Data::Sum(sum)) = &dropped.data else {
+            panic!("{dropped:?}")
+        };
+        assert!(sum.is_monotonic);
+        assert_eq!(
+            sum.aggregation_temporality,
+            AggregationTemporality::Cumulative as i32
+        );
+        let points: Vec<_> = sum
+            .data_points
+            .iter()
+            .map(|p| {
+                let label = match &p.attributes[0].value.as_ref().unwrap().value {
+                    Some(Any::StringValue(s)) => s.clone(),
+                    other => panic!("{other:?}"),
+                };
+                assert_eq!(p.attributes[0].key, "reason");
+                (label, p.start_time_unix_nano, p.time_unix_nano, p.value)
+            })
+            .collect();
+        assert_eq!(
+            points,
+            [
+                ("io".to_owned(), 11, 22, Some(Number::AsInt(3))),
+                (
+                    "queue_full".to_owned(),
+                    11,
+                    22,
+                    Some(Number::AsInt(i64::MAX))
+                ),
+            ]
+        );
+        let Some(Data::Gauge(gauge)) = &sm.metrics[1].data else {
+            panic!("{:?}", sm.metrics[1])
+        };
+        assert_eq!(gauge.data_points.len(), 1);
+        let p = &gauge.data_points[0];
+        assert!(p.attributes.is_empty());
+        assert_eq!(
+            (p.start_time_unix_nano, p.time_unix_nano, p.value),
+            (0, 22, Some(Number::AsInt(4096)))
+        );
+        let Some(Data::Sum(empty)) = &sm.metrics[2].data else {
+            panic!("{:?}", sm.metrics[2])
+        };
+        assert!(empty.data_points.is_empty());
     }
 }

@@ -69,6 +69,8 @@ pub(crate) struct Counters {
     pub(crate) filtered: AtomicU64,
     pub(crate) failed_exports: AtomicU64,
     pub(crate) drop_reports: AtomicU64,
+    pub(crate) metric_exports: AtomicU64,
+    pub(crate) failed_metric_exports: AtomicU64,
     /// Drops not yet reported to the collector: the budget was spent.
     pub(crate) unreported_queue_full: AtomicU64,
     /// Drops not yet reported to the collector: it refused them.
@@ -106,6 +108,8 @@ pub(crate) struct Shared {
     pub(crate) spare: Mutex<Vec<Pending>>,
     /// Why the last failed (or partly rejected) export failed.
     pub(crate) last_error: Mutex<Option<String>>,
+    /// When the current run of failed exports began; `None` after a success.
+    pub(crate) failing_since: Mutex<Option<Instant>>,
     /// `OTEL_SDK_DISABLED=true` or `OTEL_LOGS_EXPORTER=none`: every record
     /// is refused as filtered, no export thread runs.
     pub(crate) disabled: bool,
@@ -152,6 +156,29 @@ impl Shared {
             .last_error
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(message);
+    }
+
+    /// An export failed: the run of failures starts now unless it already had.
+    pub(crate) fn export_failed(&self) {
+        self.failing_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert_with(Instant::now);
+    }
+
+    /// An export succeeded: the collector is reachable.
+    pub(crate) fn export_succeeded(&self) {
+        *self
+            .failing_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    pub(crate) fn failing_since(&self) -> Option<Instant> {
+        *self
+            .failing_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn last_error(&self) -> Option<String> {
@@ -215,6 +242,8 @@ impl Shared {
             filtered: get(&c.filtered),
             failed_exports: get(&c.failed_exports),
             drop_reports: get(&c.drop_reports),
+            metric_exports: get(&c.metric_exports),
+            failed_metric_exports: get(&c.failed_metric_exports),
         }
     }
 }

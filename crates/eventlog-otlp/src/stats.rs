@@ -35,6 +35,12 @@ pub struct OtlpStats {
     pub failed_exports: u64,
     /// Drop-report records sent to the collector.
     pub drop_reports: u64,
+    /// Metrics export requests the collector accepted
+    /// ([`OtlpOutputBuilder::metrics_interval`](crate::OtlpOutputBuilder::metrics_interval)).
+    pub metric_exports: u64,
+    /// Metrics export requests that failed or found no time left at
+    /// shutdown (never retried: the next one carries the same totals).
+    pub failed_metric_exports: u64,
 }
 
 impl OtlpStats {

@@ -111,7 +111,21 @@ impl Transport {
         }
     }
 
-    /// Sends one `ExportLogsServiceRequest`.
+    /// The same client, sending `ExportMetricsServiceRequest`s instead:
+    /// gRPC `MetricsService/Export`, HTTP the logs URL with `/v1/logs`
+    /// replaced by `/v1/metrics` (a path not ending in `/v1/logs` is
+    /// replaced by `/v1/metrics`).
+    pub(crate) fn for_metrics(mut self) -> Self {
+        match &mut self {
+            #[cfg(feature = "grpc")]
+            Transport::Grpc(g) => g.path = grpc::METRICS_PATH,
+            #[cfg(feature = "http")]
+            Transport::Http(h) => h.url = http_proto::metrics_url(&h.url),
+        }
+        self
+    }
+
+    /// Sends one export request (logs, or metrics after [`for_metrics`](Self::for_metrics)).
     pub(crate) async fn export(&mut self, body: Vec<u8>) -> Result<PartialSuccess, ExportFailure> {
         match self {
             #[cfg(feature = "grpc")]
@@ -134,11 +148,15 @@ mod grpc {
     use super::{ExportFailure, OtlpError, PartialSuccess, Resolved, read_response, with_causes};
 
     const EXPORT_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+    pub(super) const METRICS_PATH: &str =
+        "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
     /// OTLP/gRPC: one lazily connected channel.
     pub(crate) struct Grpc {
         client: tonic::client::Grpc<Channel>,
         metadata: tonic::metadata::MetadataMap,
+        /// The service method: logs, or metrics.
+        pub(super) path: &'static str,
         /// `https://`: a connection cut mid-request may be the server's
         /// refusal of a missing client certificate.
         tls: bool,
@@ -172,6 +190,7 @@ mod grpc {
             Ok(Grpc {
                 client,
                 metadata: tonic::metadata::MetadataMap::from_headers(headers),
+                path: EXPORT_PATH,
                 tls: r.https,
             })
         }
@@ -186,7 +205,7 @@ mod grpc {
                 .map_err(|e| ExportFailure::transient(format!("gRPC connection: {e}")))?;
             let mut request = tonic::Request::new(body);
             *request.metadata_mut() = self.metadata.clone();
-            let path = http::uri::PathAndQuery::from_static(EXPORT_PATH);
+            let path = http::uri::PathAndQuery::from_static(self.path);
             match self.client.unary(request, path, RawCodec).await {
                 Ok(response) => Ok(read_response(&response.into_inner())),
                 Err(status) => {
@@ -376,6 +395,18 @@ mod http_proto {
         }
     }
 
+    /// The metrics URL beside a logs URL.
+    pub(super) fn metrics_url(logs: &reqwest::Url) -> reqwest::Url {
+        let mut url = logs.clone();
+        let path = logs.path();
+        let metrics = match path.strip_suffix("/v1/logs") {
+            Some(base) => format!("{base}/v1/metrics"),
+            None => "/v1/metrics".to_owned(),
+        };
+        url.set_path(&metrics);
+        url
+    }
+
     /// The OTLP specification's retryable HTTP statuses; every other 4xx
     /// and 5xx "MUST NOT be retried".
     pub(crate) fn status_is_transient(status: u16) -> bool {
@@ -442,6 +473,26 @@ mod tests {
             Code::NotFound,
         ] {
             assert!(!super::grpc::code_is_transient(code), "{code:?}");
+        }
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn the_metrics_url_sits_beside_the_logs_url() {
+        use super::http_proto::metrics_url;
+        let url = |s: &str| reqwest::Url::parse(s).unwrap();
+        for (logs, metrics) in [
+            (
+                "http://127.0.0.1:4318/v1/logs",
+                "http://127.0.0.1:4318/v1/metrics",
+            ),
+            (
+                "http://c:1/otlp/v1/logs?x=1",
+                "http://c:1/otlp/v1/metrics?x=1",
+            ),
+            ("http://c:1/ingest", "http://c:1/v1/metrics"),
+        ] {
+            assert_eq!(metrics_url(&url(logs)).as_str(), metrics, "{logs}");
         }
     }
 

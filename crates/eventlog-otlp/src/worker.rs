@@ -209,6 +209,7 @@ impl Worker {
         }
         match result {
             Ok(partial) => {
+                shared.export_succeeded();
                 shared.release(&mut q, bytes);
                 // A partial success names how many records the collector
                 // refused, not which: count them as rejected, the rest as
@@ -257,6 +258,7 @@ impl Worker {
                 None
             }
             Err(err) if self.settings.retry && err.transient => {
+                shared.export_failed();
                 add(&shared.counters.failed_exports, 1);
                 shared.set_last_error(err.message);
                 // Back at the front, in order: nothing is lost until the
@@ -275,6 +277,7 @@ impl Worker {
                 Some((deadline_after(wait), step))
             }
             Err(err) => {
+                shared.export_failed();
                 add(&shared.counters.failed_exports, 1);
                 shared.set_last_error(err.message);
                 shared.release(&mut q, bytes);

@@ -19,6 +19,10 @@ mod config_env;
 mod end_to_end;
 // Collector outages: nothing lost with the defaults, drops counted and reported past the budget.
 mod outage;
+// The output's part in the logger's health: unreachable while exports fail.
+mod health;
+// The logger's counters as OTLP metrics, received by rotel.
+mod metrics;
 // Redaction carries over; the exporter's own diagnostics are never exported.
 mod policies;
 // No runtime, current-thread and multi-thread tokio runtimes, without deadlock at shutdown.

@@ -62,8 +62,10 @@
 //! `trace` (W3C ids), `event_type` and `violation` (vocabulary shared by
 //! record and schema), `filter` ([`EventFilter`]), `propagation`
 //! ([`current_context`], headers for the next service), `self_report`
-//! ([`DropReporter`]: an output's losses, in the layer's envelope), `metrics`
-//! ([`Stats::health`], [`StatsSnapshot::prometheus_text`]), `parsed`
+//! ([`DropReporter`]: an output's losses, in the layer's envelope), `health`
+//! ([`Stats::health`], [`HealthCheck`]: ok or degraded, with reasons), `metrics`
+//! ([`Metric`], [`MetricSource`], [`prometheus_text`]), `server` (`MetricsServer`,
+//! with the `metrics-server` feature), `parsed`
 //! ([`ParsedRecord`]: a line read back, renamed keys moved back), `testing`;
 //! and the shared tricks, one module each: `reuse` (the boxed per-thread
 //! buffer), `cache` (per-thread caches keyed by a `'static` address), `words`
@@ -133,6 +135,7 @@
 //! | feature | enables | requires |
 //! |---|---|---|
 //! | `opentelemetry` | `EventLayer::with_opentelemetry`: ids from `tracing-opentelemetry` spans | `tracing-opentelemetry` 0.34, `opentelemetry` 0.33 |
+//! | `metrics-server` | `MetricsServer`: a std-only HTTP endpoint for `GET /metrics` and `GET /health` | nothing (std only) |
 //!
 //! # Minimum supported Rust version
 //!
@@ -151,6 +154,7 @@ mod error;
 mod event_type;
 mod fields;
 mod filter;
+mod health;
 mod layer;
 mod limit;
 mod metrics;
@@ -163,6 +167,8 @@ mod redact;
 mod reuse;
 mod schema;
 mod self_report;
+#[cfg(feature = "metrics-server")]
+mod server;
 mod stats;
 pub mod testing;
 mod trace;
@@ -175,12 +181,16 @@ pub use error::ConfigError;
 pub use event_type::EventType;
 pub use fields::{Field, Value};
 pub use filter::EventFilter;
+pub use health::{
+    DEFAULT_UNREACHABLE_AFTER, Health, HealthCheck, HealthCheckBuilder, HealthReason, OutputHealth,
+    OutputStatus, Verdict,
+};
 pub use layer::{DEFAULT_CLOSE_SUFFIX, DEFAULT_MAX_VALUE_BYTES, EventLayer, Policy, layer};
 pub use limit::{
     Budget, BudgetKey, LimitError, Limits, LimitsBuilder, MAX_KEYS, MAX_SUMMARY_WINDOW, Rate,
     SUPPRESSED_EVENT, suppressed_fields,
 };
-pub use metrics::Health;
+pub use metrics::{Metric, MetricKind, MetricSource, Point, prometheus_text};
 pub use output::{JsonOutput, Output};
 pub use parsed::{KeyRenames, ParseError, ParsedRecord, parse_envelope_timestamp};
 pub use propagation::{DEFAULT_HEADER_FIELDS, PropagationContext, current_context};
@@ -194,6 +204,13 @@ pub use schema::{
     SchemaFormat, UnknownEvents,
 };
 pub use self_report::{DROP_REPORT_EVENT, DropReporter, drop_report_fields};
+#[cfg(feature = "metrics-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics-server")))]
+pub use server::{
+    DEFAULT_METRICS_ADDRESS, DEFAULT_REQUEST_TIMEOUT, MAX_CONNECTIONS, MAX_REQUEST_BYTES,
+    MAX_REQUEST_TIMEOUT, MIN_REQUEST_TIMEOUT, MetricsServer, MetricsServerBuilder,
+    MetricsServerError, PROMETHEUS_CONTENT_TYPE,
+};
 pub use stats::{DropReason, Stats, StatsSnapshot};
 pub use trace::{ParseIdError, SpanId, TraceContext, TraceId};
 pub use violation::{FieldType, Violation};

@@ -1,79 +1,314 @@
-//! The layer's counters for whoever watches the pipeline: a health verdict
-//! and the Prometheus text format. No HTTP server: serve the text from
-//! your own `/metrics` route.
+//! The logger's counters as metrics: one small model ([`Metric`]) that
+//! the Prometheus text ([`prometheus_text`]), the `/metrics` endpoint and
+//! `eventlog-otlp`'s OTLP metrics all render, so the names agree.
 //!
 //! ```text
-//! Stats ─ snapshot ─┬─> StatsSnapshot::prometheus_text ─> "eventlog_records_emitted_total 12\n…"
-//!                   └─> Stats::health (since the previous call) ─> Health
+//! Stats ─────────────┐
+//! OtlpOutput ────────┼─ MetricSource::collect ─> [Metric] ─┬─> prometheus_text ─> "eventlog_records_emitted_total 12\n…"
+//! a closure (appender)┘                                    └─> OTLP Sum / Gauge (eventlog-otlp)
 //! ```
+//!
+//! # Names
+//!
+//! A metric has one OpenTelemetry name, dotted (`eventlog.records.dropped`);
+//! its Prometheus name replaces the dots with underscores and adds `_total`
+//! to counters (`eventlog_records_dropped_total`), which is also what an
+//! OpenTelemetry collector's Prometheus exporter makes of the OTLP one.
+//! Labels are OTLP attributes of the same name (`reason`).
 
 use std::fmt::Write as _;
-use std::sync::PoisonError;
 
 use crate::stats::{Stats, StatsSnapshot};
 
-/// Whether records were lost since the previous look, and how many.
-///
-/// Suppressed events are not a loss (the limits chose them, and the
-/// summaries count them), so they never make the pipeline unhealthy.
+/// Whether a [`Metric`] only goes up or moves both ways.
 ///
 /// ```
-/// let stats = eventlog::Stats::new();
-/// assert!(stats.health().is_healthy());
-/// stats.record_dropped(eventlog::DropReason::QueueFull);
-/// let health = stats.health();
-/// assert!(!health.is_healthy());
-/// assert_eq!(health.dropped, 1);
-/// assert!(stats.health().is_healthy(), "nothing lost since the last look");
+/// assert_eq!(eventlog::MetricKind::Counter.as_str(), "counter");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct Health {
-    /// Records dropped, for any reason, in the interval.
-    pub dropped: u64,
-    /// Callbacks that failed in the interval (see
-    /// [`StatsSnapshot::internal_errors`]).
-    pub internal_errors: u64,
-    /// Records emitted in the interval.
-    pub emitted: u64,
-    /// Events the limits suppressed in the interval (policy, not a loss).
-    pub suppressed: u64,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    /// A monotonic, cumulative count since the process started
+    /// (Prometheus `counter`, OTLP `Sum` with `is_monotonic` and cumulative
+    /// temporality).
+    Counter,
+    /// A value now (Prometheus `gauge`, OTLP `Gauge`): a queue's depth.
+    Gauge,
 }
 
-impl Health {
-    /// No record dropped and no callback failed in the interval.
-    pub fn is_healthy(&self) -> bool {
-        self.dropped == 0 && self.internal_errors == 0
+impl MetricKind {
+    /// The Prometheus `# TYPE` word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricKind::Counter => "counter",
+            MetricKind::Gauge => "gauge",
+        }
     }
 }
 
-impl StatsSnapshot {
-    /// What changed between `earlier` and this snapshot (counters that went
-    /// down, as after a restart, count from zero).
+/// One value of a [`Metric`], with at most one label.
+///
+/// ```
+/// let m = eventlog::Metric::counter("eventlog.records.dropped", "Lost.").labeled("reason", "io", 1);
+/// assert_eq!(m.points[0].label, Some(("reason", "io")));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Point {
+    /// The label (OTLP attribute) name and value, if any.
+    pub label: Option<(&'static str, &'static str)>,
+    /// The value.
+    pub value: u64,
+}
+
+/// One metric: a name, its help text, kind, unit and values.
+///
+/// A metric has one OpenTelemetry name, dotted (`eventlog.records.dropped`);
+/// its Prometheus name replaces the dots with underscores and adds `_total`
+/// to counters (`eventlog_records_dropped_total`), which is also what an
+/// OpenTelemetry collector's Prometheus exporter makes of the OTLP one.
+/// Labels are OTLP attributes of the same name (`reason`).
+///
+/// ```
+/// use eventlog::{Metric, MetricKind};
+///
+/// let m = Metric::counter("eventlog.file.lines.dropped", "Lines the file writer lost, by reason.")
+///     .unit("{line}")
+///     .labeled("reason", "io", 2);
+/// assert_eq!(m.prometheus_name(), "eventlog_file_lines_dropped_total");
+/// assert_eq!((m.kind, m.points[0].value), (MetricKind::Counter, 2));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metric {
+    /// The OpenTelemetry name: lowercase, dot-separated, starting with a
+    /// namespace (`eventlog.`); [`prometheus_name`](Self::prometheus_name)
+    /// derives the Prometheus one.
+    pub name: &'static str,
+    /// One line of help (Prometheus `# HELP`, OTLP `description`).
+    pub help: &'static str,
+    /// Counter or gauge.
+    pub kind: MetricKind,
+    /// The UCUM unit (`By`, `{record}`), OTLP's `unit`; not in the
+    /// Prometheus name.
+    pub unit: &'static str,
+    /// Its values.
+    pub points: Vec<Point>,
+}
+
+impl Metric {
+    /// A counter with no value yet.
+    pub fn counter(name: &'static str, help: &'static str) -> Self {
+        Self::new(name, help, MetricKind::Counter)
+    }
+
+    /// A gauge with no value yet.
     ///
     /// ```
-    /// let stats = eventlog::Stats::new();
-    /// let before = stats.snapshot();
-    /// stats.record_emitted();
-    /// let health = stats.snapshot().health_since(&before);
-    /// assert_eq!((health.emitted, health.dropped), (1, 0));
-    /// assert!(health.is_healthy());
+    /// let m = eventlog::Metric::gauge("eventlog.otlp.queue.bytes", "Bytes queued.").unit("By").value(7);
+    /// assert_eq!(m.prometheus_name(), "eventlog_otlp_queue_bytes");
     /// ```
-    pub fn health_since(&self, earlier: &StatsSnapshot) -> Health {
-        let delta = |now: u64, then: u64| now.checked_sub(then).unwrap_or(now);
-        Health {
-            dropped: delta(self.dropped(), earlier.dropped()),
-            internal_errors: delta(self.internal_errors, earlier.internal_errors),
-            emitted: delta(self.emitted, earlier.emitted),
-            suppressed: delta(self.suppressed, earlier.suppressed),
+    pub fn gauge(name: &'static str, help: &'static str) -> Self {
+        Self::new(name, help, MetricKind::Gauge)
+    }
+
+    fn new(name: &'static str, help: &'static str, kind: MetricKind) -> Self {
+        Metric {
+            name,
+            help,
+            kind,
+            unit: "",
+            points: Vec::new(),
         }
     }
 
+    /// Sets the unit.
+    #[must_use]
+    pub fn unit(mut self, unit: &'static str) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Adds an unlabelled value.
+    #[must_use]
+    pub fn value(mut self, value: u64) -> Self {
+        self.points.push(Point { label: None, value });
+        self
+    }
+
+    /// Adds a value with one label.
+    #[must_use]
+    pub fn labeled(mut self, label: &'static str, label_value: &'static str, value: u64) -> Self {
+        self.points.push(Point {
+            label: Some((label, label_value)),
+            value,
+        });
+        self
+    }
+
+    /// The Prometheus name: dots become underscores, counters end in `_total`.
+    pub fn prometheus_name(&self) -> String {
+        let mut name = self.name.replace(['.', '-'], "_");
+        if self.kind == MetricKind::Counter && !name.ends_with("_total") {
+            name.push_str("_total");
+        }
+        name
+    }
+}
+
+/// Something that has metrics to show: the layer's [`Stats`], an
+/// `eventlog-otlp` output, or any `Fn(&mut Vec<Metric>)` (which is how an
+/// output that does not depend on this crate, like the appender, is added).
+///
+/// ```
+/// use eventlog::{Metric, MetricSource};
+///
+/// let lines_written = 12;
+/// let file = move |out: &mut Vec<Metric>| {
+///     out.push(Metric::counter("eventlog.file.lines.written", "Lines written to the file.").value(lines_written));
+/// };
+/// let mut metrics = Vec::new();
+/// file.collect(&mut metrics);
+/// eventlog::Stats::new().collect(&mut metrics);
+/// assert!(eventlog::prometheus_text(&metrics).contains("\neventlog_file_lines_written_total 12\n"));
+/// ```
+pub trait MetricSource: Send + Sync {
+    /// Appends this source's metrics, read now.
+    fn collect(&self, out: &mut Vec<Metric>);
+}
+
+impl<F> MetricSource for F
+where
+    F: Fn(&mut Vec<Metric>) + Send + Sync,
+{
+    fn collect(&self, out: &mut Vec<Metric>) {
+        self(out);
+    }
+}
+
+impl MetricSource for Stats {
+    fn collect(&self, out: &mut Vec<Metric>) {
+        out.extend(self.snapshot().metrics());
+    }
+}
+
+/// `metrics` in the Prometheus text exposition format (version 0.0.4):
+/// per metric a `# HELP`, a `# TYPE` and one sample per point. Label
+/// values and help are escaped as the format asks (`\\`, `\"`, `\n`).
+///
+/// ```
+/// let text = eventlog::prometheus_text(&[eventlog::Metric::gauge("eventlog.queue.depth", "Queued.").value(3)]);
+/// assert_eq!(text, "# HELP eventlog_queue_depth Queued.\n# TYPE eventlog_queue_depth gauge\neventlog_queue_depth 3\n");
+/// ```
+pub fn prometheus_text(metrics: &[Metric]) -> String {
+    let mut out = String::with_capacity(128 * metrics.len());
+    for m in metrics {
+        let name = m.prometheus_name();
+        let help = m.help.replace('\\', "\\\\").replace('\n', "\\n");
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {}", m.kind.as_str());
+        for p in &m.points {
+            let _ = match p.label {
+                Some((key, value)) => {
+                    let value = value
+                        .replace('\\', "\\\\")
+                        .replace('"', "\\\"")
+                        .replace('\n', "\\n");
+                    writeln!(out, "{name}{{{key}=\"{value}\"}} {}", p.value)
+                }
+                None => writeln!(out, "{name} {}", p.value),
+            };
+        }
+    }
+    out
+}
+
+impl StatsSnapshot {
+    /// Every counter as a [`Metric`] (names in the README's table); drops
+    /// carry a `reason` label named as
+    /// [`DropReason::as_str`](crate::DropReason::as_str) writes it.
+    ///
+    /// ```
+    /// let metrics = eventlog::Stats::new().snapshot().metrics();
+    /// assert_eq!(metrics[0].name, "eventlog.records.emitted");
+    /// assert!(metrics.iter().all(|m| m.kind == eventlog::MetricKind::Counter));
+    /// ```
+    pub fn metrics(&self) -> Vec<Metric> {
+        const RECORD: &str = "{record}";
+        vec![
+            Metric::counter(
+                "eventlog.records.emitted",
+                "Records built and handed to the outputs, once per record.",
+            )
+            .unit(RECORD)
+            .value(self.emitted),
+            Metric::counter(
+                "eventlog.records.accepted",
+                "Records an output accepted, once per output per record.",
+            )
+            .unit(RECORD)
+            .value(self.accepted),
+            Metric::counter("eventlog.records.dropped", "Records lost, by reason.")
+                .unit(RECORD)
+                .labeled("reason", "queue_full", self.dropped_queue_full)
+                .labeled("reason", "io", self.dropped_io)
+                .labeled("reason", "policy", self.dropped_policy)
+                .labeled("reason", "shutdown", self.dropped_shutdown)
+                .labeled("reason", "rejected", self.dropped_rejected)
+                .labeled("reason", "oversized", self.dropped_oversized),
+            Metric::counter(
+                "eventlog.records.filtered",
+                "Records an output does not take by design (not a loss).",
+            )
+            .unit(RECORD)
+            .value(self.filtered),
+            Metric::counter(
+                "eventlog.events.suppressed",
+                "Events the rate limits or sampling kept from every output (not a loss).",
+            )
+            .unit("{event}")
+            .value(self.suppressed),
+            Metric::counter(
+                "eventlog.budget.overflow",
+                "Events whose budget key shared the overflow bucket.",
+            )
+            .unit("{event}")
+            .value(self.budget_overflow),
+            Metric::counter(
+                "eventlog.records.dead_lettered",
+                "Records sent to the dead-letter output.",
+            )
+            .unit(RECORD)
+            .value(self.dead_lettered),
+            Metric::counter(
+                "eventlog.schema.violations",
+                "Schema violations (a record can have several).",
+            )
+            .unit("{violation}")
+            .value(self.violations),
+            Metric::counter(
+                "eventlog.redactions",
+                "Values the redactor changed or dropped.",
+            )
+            .unit("{value}")
+            .value(self.redactions),
+            Metric::counter(
+                "eventlog.invalid_traceparents",
+                "traceparent span fields that did not parse.",
+            )
+            .unit("{field}")
+            .value(self.invalid_traceparents),
+            Metric::counter(
+                "eventlog.internal_errors",
+                "Callbacks that failed (a bug in the stack or in a value's Debug).",
+            )
+            .unit("{error}")
+            .value(self.internal_errors),
+        ]
+    }
+
     /// Every counter in the Prometheus text exposition format (version
-    /// 0.0.4), one `# HELP`, `# TYPE` and sample per metric; drops carry a
-    /// `reason` label named as [`DropReason::as_str`](crate::DropReason::as_str)
-    /// writes it. Metric names start with `eventlog_` and counters end in
-    /// `_total`.
+    /// 0.0.4): [`prometheus_text`] of [`metrics`](Self::metrics). Metric
+    /// names start with `eventlog_` and counters end in `_total`.
     ///
     /// ```
     /// let stats = eventlog::Stats::new();
@@ -85,117 +320,14 @@ impl StatsSnapshot {
     /// assert!(text.ends_with('\n'));
     /// ```
     pub fn prometheus_text(&self) -> String {
-        let mut out = String::with_capacity(2048);
-        let mut metric = |name: &str, help: &str, samples: &[(Option<&str>, u64)]| {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} counter");
-            for (reason, value) in samples {
-                let _ = match reason {
-                    Some(reason) => writeln!(out, "{name}{{reason=\"{reason}\"}} {value}"),
-                    None => writeln!(out, "{name} {value}"),
-                };
-            }
-        };
-        metric(
-            "eventlog_records_emitted_total",
-            "Records built and handed to the outputs, once per record.",
-            &[(None, self.emitted)],
-        );
-        metric(
-            "eventlog_records_accepted_total",
-            "Records an output accepted, once per output per record.",
-            &[(None, self.accepted)],
-        );
-        metric(
-            "eventlog_records_dropped_total",
-            "Records lost, by reason.",
-            &[
-                (Some("queue_full"), self.dropped_queue_full),
-                (Some("io"), self.dropped_io),
-                (Some("policy"), self.dropped_policy),
-                (Some("shutdown"), self.dropped_shutdown),
-                (Some("rejected"), self.dropped_rejected),
-                (Some("oversized"), self.dropped_oversized),
-            ],
-        );
-        metric(
-            "eventlog_records_filtered_total",
-            "Records an output does not take by design (not a loss).",
-            &[(None, self.filtered)],
-        );
-        metric(
-            "eventlog_events_suppressed_total",
-            "Events the rate limits or sampling kept from every output (not a loss).",
-            &[(None, self.suppressed)],
-        );
-        metric(
-            "eventlog_budget_overflow_total",
-            "Events whose budget key shared the overflow bucket.",
-            &[(None, self.budget_overflow)],
-        );
-        metric(
-            "eventlog_records_dead_lettered_total",
-            "Records sent to the dead-letter output.",
-            &[(None, self.dead_lettered)],
-        );
-        metric(
-            "eventlog_schema_violations_total",
-            "Schema violations (a record can have several).",
-            &[(None, self.violations)],
-        );
-        metric(
-            "eventlog_redactions_total",
-            "Values the redactor changed or dropped.",
-            &[(None, self.redactions)],
-        );
-        metric(
-            "eventlog_invalid_traceparents_total",
-            "traceparent span fields that did not parse.",
-            &[(None, self.invalid_traceparents)],
-        );
-        metric(
-            "eventlog_internal_errors_total",
-            "Callbacks that failed (a bug in the stack or in a value's Debug).",
-            &[(None, self.internal_errors)],
-        );
-        out
-    }
-}
-
-impl Stats {
-    /// [`Health`] since the previous call on this handle or any clone of
-    /// it (since the start, the first time): for a readiness probe or an
-    /// alert that asks "is logging losing records right now?".
-    ///
-    /// ```
-    /// use tracing_subscriber::prelude::*;
-    ///
-    /// let layer = eventlog::layer().writer(eventlog::testing::Capture::new());
-    /// let stats = layer.stats();
-    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-    ///     tracing::info!(event_name = "cache_warmed");
-    /// });
-    /// let health = stats.health();
-    /// assert!(health.is_healthy());
-    /// assert_eq!(health.emitted, 1);
-    /// assert_eq!(stats.health().emitted, 0, "counted from the previous look");
-    /// ```
-    pub fn health(&self) -> Health {
-        let now = self.snapshot();
-        let mut last = self
-            .last_health()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let health = now.health_since(&last.unwrap_or_default());
-        *last = Some(now);
-        health
+        prometheus_text(&self.metrics())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::stats::DropReason;
+    use crate::stats::Stats;
 
     /// `name{labels} value` lines as (series, value).
     fn samples(text: &str) -> Vec<(String, u64)> {
@@ -253,29 +385,5 @@ mod tests {
             .map(|(_, v)| v)
             .sum();
         assert_eq!(dropped, stats.snapshot().dropped());
-    }
-
-    #[test]
-    fn health_counts_since_the_previous_look_and_suppression_is_not_a_loss() {
-        let stats = Stats::new();
-        stats.record_emitted();
-        stats.record_dropped(DropReason::Suppressed);
-        let first = stats.health();
-        assert!(first.is_healthy());
-        assert_eq!((first.emitted, first.suppressed), (1, 1));
-        stats.clone().record_internal_error();
-        let second = stats.health();
-        assert!(!second.is_healthy());
-        assert_eq!((second.emitted, second.internal_errors), (0, 1));
-        // A counter that went down (another handle's restart) counts from zero.
-        let later = StatsSnapshot {
-            emitted: 2,
-            ..StatsSnapshot::default()
-        };
-        let earlier = StatsSnapshot {
-            emitted: 5,
-            ..StatsSnapshot::default()
-        };
-        assert_eq!(later.health_since(&earlier).emitted, 2);
     }
 }

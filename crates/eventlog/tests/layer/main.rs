@@ -21,6 +21,8 @@ mod ids;
 mod interop;
 mod limits;
 mod log_records;
+#[cfg(feature = "metrics-server")]
+mod metrics_server;
 mod outputs;
 mod properties;
 mod redaction;
