@@ -45,11 +45,17 @@ struct Counts {
     warnings: u64,
     errors: u64,
     error_types: BTreeMap<String, u64>,
+    /// Records carrying `metadata.sample_rate`, and every record weighted
+    /// by `1 / sample_rate` (1 without one).
+    sampled: u64,
+    weighted: f64,
 }
 
 impl Counts {
     fn merge(&mut self, other: &Counts) {
         self.records += other.records;
+        self.sampled += other.sampled;
+        self.weighted += other.weighted;
         self.warnings += other.warnings;
         self.errors += other.errors;
         for (k, n) in &other.error_types {
@@ -69,6 +75,10 @@ pub(crate) struct Bucket {
     pub(crate) errors: u64,
     /// `metadata.error_type` of those errors, largest first.
     pub(crate) error_types: Vec<(String, u64)>,
+    /// With sampled records in the files: the bucket's records re-weighted
+    /// by `1 / sample_rate`, rounded (an estimate of what was emitted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) estimated_records: Option<u64>,
 }
 
 /// The whole report.
@@ -80,6 +90,8 @@ pub(crate) struct Report {
     pub(crate) untimed: u64,
     /// Lines over `--max-line-bytes`, skipped (so in no bucket).
     pub(crate) too_long_lines: u64,
+    /// Records carrying `metadata.sample_rate` (a sampler kept them).
+    pub(crate) sampled_records: u64,
     /// The zone bucket starts are shown in (`--tz`), for the text's header.
     #[serde(skip)]
     pub(crate) zone: String,
@@ -111,6 +123,16 @@ impl Reporter {
         };
         let c = self.seconds.entry(t.as_second()).or_default();
         c.records += 1;
+        if record.str_of("event_name") != Some(eventlog::SUPPRESSED_EVENT) {
+            // A rate outside (0, 1] is not a sampler's: the record counts once.
+            let rate = record
+                .get("metadata")
+                .and_then(|m| m.get_key("sample_rate"))
+                .and_then(crate::view::FieldRef::as_f64)
+                .filter(|p| *p > 0.0 && *p <= 1.0);
+            c.sampled += u64::from(rate.is_some());
+            c.weighted += rate.map_or(1.0, |p| 1.0 / p);
+        }
         let level = record.str_of("level").and_then(level_rank);
         let is_error = level == Some(4) || record.str_of("event_type") == Some("error");
         if is_error {
@@ -144,6 +166,7 @@ impl Reporter {
                 buckets: Vec::new(),
                 untimed: self.untimed,
                 too_long_lines: 0,
+                sampled_records: 0,
                 zone: zone.name().to_owned(),
             });
         };
@@ -172,6 +195,10 @@ impl Reporter {
             });
         }
         let empty = Counts::default();
+        let sampled_records: u64 = self.seconds.values().map(|c| c.sampled).sum();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        // Sums of weights of at least 1 (or 0): finite, not negative.
+        let estimate = |c: &Counts| (sampled_records > 0).then(|| c.weighted.round() as u64);
         let buckets = (from..=to)
             .map(|b| {
                 let c = merged.get(&b).unwrap_or(&empty);
@@ -189,6 +216,7 @@ impl Reporter {
                     warnings: c.warnings,
                     errors: c.errors,
                     error_types,
+                    estimated_records: estimate(c),
                 }
             })
             .collect();
@@ -197,6 +225,7 @@ impl Reporter {
             buckets,
             untimed: self.untimed,
             too_long_lines: 0,
+            sampled_records,
             zone: zone.name().to_owned(),
         })
     }
@@ -273,6 +302,18 @@ impl Report {
                 String::new()
             }
         );
+        if self.sampled_records > 0 {
+            let estimated: u64 = self
+                .buckets
+                .iter()
+                .filter_map(|b| b.estimated_records)
+                .sum();
+            let _ = writeln!(
+                out,
+                "{} records carry sample_rate: about {estimated} events before sampling (each weighted 1 / sample_rate; per bucket in --json)",
+                self.sampled_records
+            );
+        }
         // Labels in UTC drop the `Z` the header says; with an offset they keep it.
         let labels: Vec<&str> = self
             .buckets

@@ -43,6 +43,18 @@ pub(crate) struct Stats {
     pub(crate) durations_ms: BTreeMap<String, Durations>,
     /// Counts of each `--by` key's values (records without the key are not counted).
     pub(crate) by_key: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Records that carry `metadata.sample_rate` (kept by a sampler with
+    /// that probability, in (0, 1]).
+    pub(crate) sampled_records: u64,
+    /// With sampled records: each event's count re-weighted, every record
+    /// standing for `1 / sample_rate` (others for 1), rounded; the
+    /// `events_suppressed` summaries are not events and are left out.
+    /// An estimate of what the service emitted before sampling.
+    pub(crate) estimated_by_event: BTreeMap<String, u64>,
+    /// Events the layer's limits kept from every output, from the
+    /// `events_suppressed` summaries' `suppressed` counts, by their
+    /// `reason` (`rate_limited`, `sampled`): exact, not estimated.
+    pub(crate) suppressed_by_reason: BTreeMap<String, u64>,
     /// Files that could not be read to the end, with the reason.
     pub(crate) unreadable: Vec<(String, String)>,
     /// Files of a directory gone before their turn (rotated or deleted
@@ -90,6 +102,8 @@ pub(crate) struct Counter {
     requests: HashSet<String>,
     users: HashSet<String>,
     durations: BTreeMap<String, Vec<f64>>,
+    /// Each event's records weighted by `1 / sample_rate`.
+    weighted: BTreeMap<String, f64>,
     /// The `--by` keys.
     keys: Vec<String>,
     /// `--distinct`: collect the ids.
@@ -146,6 +160,11 @@ impl Counter {
         for (span, values) in other.durations {
             self.durations.entry(span).or_default().extend(values);
         }
+        s.sampled_records += o.sampled_records;
+        add_counts(&mut s.suppressed_by_reason, o.suppressed_by_reason);
+        for (event, w) in other.weighted {
+            *self.weighted.entry(event).or_default() += w;
+        }
         self.first = match (self.first, other.first) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -165,7 +184,39 @@ impl Counter {
         let str_of = |k: &str| record.str_of(k);
         bump(&mut s.by_level, str_of("level").unwrap_or("(none)"));
         bump(&mut s.by_type, str_of("event_type").unwrap_or("(none)"));
-        bump(&mut s.by_event, str_of("event_name").unwrap_or("(none)"));
+        let event = str_of("event_name").unwrap_or("(none)");
+        bump(&mut s.by_event, event);
+        let metadata = record.get("metadata");
+        let number = |key: &str| {
+            metadata
+                .and_then(|m| m.get_key(key))
+                .and_then(FieldRef::as_f64)
+        };
+        if event == eventlog::SUPPRESSED_EVENT {
+            let reason = metadata
+                .and_then(|m| m.get_key(eventlog::suppressed_fields::REASON))
+                .and_then(FieldRef::as_str)
+                .unwrap_or("(none)");
+            let n = number(eventlog::suppressed_fields::SUPPRESSED)
+                .filter(|n| n.is_finite() && *n >= 0.0);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            // Finite and non-negative; the cast saturates.
+            let n = n.map_or(0, |n| n as u64);
+            let total = s.suppressed_by_reason.entry(reason.to_owned()).or_default();
+            *total = total.saturating_add(n);
+        } else {
+            // A rate outside (0, 1] is not a sampler's: the record counts once.
+            let rate = number("sample_rate").filter(|p| *p > 0.0 && *p <= 1.0);
+            if rate.is_some() {
+                s.sampled_records += 1;
+            }
+            let weight = rate.map_or(1.0, |p| 1.0 / p);
+            if let Some(w) = self.weighted.get_mut(event) {
+                *w += weight;
+            } else {
+                self.weighted.insert(event.to_owned(), weight);
+            }
+        }
         if let Some(service) = str_of("service") {
             bump(&mut s.by_service, service);
         }
@@ -237,6 +288,15 @@ impl Counter {
             s.distinct_traces = Some(self.traces.len());
             s.distinct_requests = Some(self.requests.len());
             s.distinct_users = Some(self.users.len());
+        }
+        if s.sampled_records > 0 {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            // Sums of weights of at least 1: finite and positive.
+            let rounded = |w: f64| w.round() as u64;
+            s.estimated_by_event = std::mem::take(&mut self.weighted)
+                .into_iter()
+                .map(|(event, w)| (event, rounded(w)))
+                .collect();
         }
         s.durations_ms = std::mem::take(&mut self.durations)
             .into_iter()
@@ -318,6 +378,23 @@ impl Stats {
                 })
                 .collect();
             let _ = writeln!(out, "span timing  {}", rows.join("; "));
+        }
+        if self.sampled_records > 0 {
+            let total: u64 = self.estimated_by_event.values().sum();
+            let _ = writeln!(
+                out,
+                "sampled      {} records carry sample_rate; about {total} events before sampling (each weighted 1 / sample_rate): {}",
+                self.sampled_records,
+                ranked(&self.estimated_by_event, top)
+            );
+        }
+        if !self.suppressed_by_reason.is_empty() {
+            let total: u64 = self.suppressed_by_reason.values().sum();
+            let _ = writeln!(
+                out,
+                "suppressed   {total} events kept out by the limits ({}), from the events_suppressed summaries",
+                ranked(&self.suppressed_by_reason, top)
+            );
         }
         if let (Some(t), Some(r), Some(u)) = (
             self.distinct_traces,

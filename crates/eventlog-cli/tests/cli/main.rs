@@ -25,6 +25,7 @@ mod line_cap;
 mod progress;
 mod query_language;
 mod report_html;
+mod sampling;
 mod stdin;
 mod time;
 
