@@ -97,7 +97,7 @@ impl Scanner {
                 p.ws();
                 p.expect(b':')?;
                 p.ws();
-                let (kind, value) = p.value(1)?;
+                let (kind, value) = p.any_value(1)?;
                 self.pairs.push(Pair { key, kind, value });
                 p.ws();
                 match p.next() {
@@ -155,8 +155,10 @@ fn classify(b: &[u8]) -> (bool, bool) {
 }
 
 /// The first `"` in `bytes`, 8 bytes at a time: strings are short, and
-/// this beats a call to memchr's vector loop on them.
-#[inline]
+/// this beats a call to memchr's vector loop on them. Always inlined, as
+/// [`Cursor::string`] is (a call per string costs as much as the search).
+#[inline(always)]
+#[allow(clippy::inline_always)]
 fn find_quote(bytes: &[u8]) -> Option<usize> {
     let mut off = 0;
     let mut words = bytes.chunks_exact(8);
@@ -189,9 +191,25 @@ impl Cursor<'_> {
         c
     }
 
+    #[inline]
     fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\n' | b'\t' | b'\r')) {
+        // Compact JSON (what the layer writes) has none: one compare.
+        while let Some(&c) = self.b.get(self.i) {
+            if c > b' ' || !matches!(c, b' ' | b'\n' | b'\t' | b'\r') {
+                return;
+            }
             self.i += 1;
+        }
+    }
+
+    /// A value, with a string (most values) scanned here rather than
+    /// through a call to [`Self::value`].
+    #[inline]
+    fn any_value(&mut self, depth: usize) -> Result<(Kind, (usize, usize)), Fallback> {
+        if self.peek() == Some(b'"') {
+            Ok((Kind::Str, self.string()?))
+        } else {
+            self.value(depth)
         }
     }
 
@@ -205,8 +223,11 @@ impl Cursor<'_> {
 
     /// A string without escapes; its content's range. The plain case is
     /// inlined into every caller (a call cost as much as the search: ~40
-    /// strings a line, issue 18); the rest is out of line.
-    #[inline]
+    /// strings a line, issue 18); the rest is out of line. `always`: with
+    /// a plain `inline` the compiler kept a call in the value paths
+    /// (callgrind, `query --by event_name` on 54 k lines: 320 M → 310 M).
+    #[inline(always)]
+    #[allow(clippy::inline_always)]
     fn string(&mut self) -> Result<(usize, usize), Fallback> {
         self.expect(b'"')?;
         let start = self.i;
@@ -339,7 +360,7 @@ impl Cursor<'_> {
             self.ws();
             self.expect(b':')?;
             self.ws();
-            self.value(depth)?;
+            self.any_value(depth)?;
             self.ws();
             match self.next() {
                 Some(b',') => self.ws(),
@@ -382,7 +403,7 @@ impl<'a> LazyRecord<'a> {
         self.pairs
             .iter()
             .rev()
-            .find(|p| same_key(line.get(p.key.0..p.key.1), key.as_bytes()))
+            .find(|p| same_key(line, p.key, key.as_bytes()))
             .map(|p| Raw {
                 kind: p.kind,
                 text: self.slice(p.value),
@@ -399,8 +420,10 @@ impl<'a> LazyRecord<'a> {
 /// byte first, so most keys are told apart without a `memcmp` call (a
 /// report looks up about 15 keys in each of millions of lines).
 #[inline]
-fn same_key(found: Option<&[u8]>, want: &[u8]) -> bool {
-    found.is_some_and(|k| k.len() == want.len() && k.first() == want.first() && k == want)
+fn same_key(line: &[u8], (from, to): (usize, usize), want: &[u8]) -> bool {
+    to.wrapping_sub(from) == want.len()
+        && line.get(from) == want.first()
+        && line.get(from..to) == Some(want)
 }
 
 /// The value of the last `key` in an object value (already checked by
@@ -429,7 +452,7 @@ fn object_get<'a>(text: &'a str, key: &str) -> Option<Raw<'a>> {
         let Ok((kind, value)) = p.value(1) else {
             return found;
         };
-        if same_key(text.as_bytes().get(k.0..k.1), key.as_bytes()) {
+        if same_key(text.as_bytes(), k, key.as_bytes()) {
             found = Some(Raw {
                 kind,
                 text: slice(value),
