@@ -85,6 +85,27 @@ impl Zone {
         &self.name
     }
 
+    /// For a page that shows times in this zone itself (the HTML report):
+    /// the zone's offsets from `from` to `to`, as `(since, seconds)` pairs
+    /// in time order, `since` in ms since the epoch (the first is `from`);
+    /// `None` in UTC. At most 10 000 transitions (centuries of DST).
+    pub(crate) fn offsets(&self, from: Timestamp, to: Timestamp) -> Option<Vec<(i64, i32)>> {
+        if self.utc {
+            return None;
+        }
+        let mut out = vec![(from.as_millisecond(), self.tz.to_offset(from).seconds())];
+        for transition in self.tz.following(from).take(10_000) {
+            if transition.timestamp() > to {
+                break;
+            }
+            out.push((
+                transition.timestamp().as_millisecond(),
+                transition.offset().seconds(),
+            ));
+        }
+        Some(out)
+    }
+
     /// `t` as RFC 3339: with `Z` in UTC, else with the zone's offset then.
     pub(crate) fn show(&self, t: Timestamp) -> String {
         if self.utc {

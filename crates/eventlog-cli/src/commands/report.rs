@@ -62,7 +62,22 @@ pub(crate) fn html_page(
         filter,
     };
     let read = read_records(settings, paths, &task, |part| builder.merge(part))?;
-    let data = builder.finish();
+    let mut data = builder.finish();
+    // Times on the page in `--tz`: the offsets over the records' range
+    // (from a bucket before the first, as the charts start there).
+    let first = jiff::Timestamp::from_millisecond(
+        data.first_ms.div_euclid(data.bucket_ms.max(1)) * data.bucket_ms.max(1),
+    );
+    let last = jiff::Timestamp::from_millisecond(data.last_ms.saturating_add(data.bucket_ms));
+    if let (Ok(first), Ok(last)) = (first, last) {
+        data.zone = settings
+            .zone
+            .offsets(first, last)
+            .map(|offsets| html::PageZone {
+                name: settings.zone.name().to_owned(),
+                offsets,
+            });
+    }
     let title = paths
         .iter()
         .map(|p| p.display().to_string())

@@ -233,6 +233,20 @@ pub(crate) struct PageData {
     pub(crate) traces: BTreeMap<String, Vec<Sample>>,
     /// With `--funnel`: how far ids got through its steps.
     pub(crate) funnel: Option<Funnel>,
+    /// With `--tz` other than UTC: where the page shows its times.
+    pub(crate) zone: Option<PageZone>,
+}
+
+/// The zone the page shows times in, as offsets the script applies: the
+/// zone's rules are resolved here (jiff and the system's tz database), so
+/// the page needs no time zone data of the browser's.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub(crate) struct PageZone {
+    pub(crate) name: String,
+    /// `(since, offset)`: from `since` (ms since the epoch) the zone is
+    /// `offset` seconds ahead of UTC; in time order, the first at the
+    /// first record.
+    pub(crate) offsets: Vec<(i64, i32)>,
 }
 
 /// The aggregation in progress.
@@ -771,6 +785,7 @@ impl PageBuilder {
             samples: self.samples,
             traces: self.traces,
             funnel: self.funnel.map(|f| f.finish(bucket_ms)),
+            zone: None,
         }
     }
 }

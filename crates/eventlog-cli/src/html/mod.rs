@@ -10,8 +10,8 @@
 mod data;
 mod funnel;
 
-pub(crate) use data::PageBuilder;
 use data::PageData;
+pub(crate) use data::{PageBuilder, PageZone};
 pub use funnel::FunnelBy;
 pub(crate) use funnel::check_steps;
 

@@ -33,12 +33,28 @@
   const state = { from: B0, to: B1, service: -1, event: -1, type: -1, level: -1, stack: "type", series: 0, trace: "" };
   const $ = (id) => document.getElementById(id);
   const fmt = (n) => (Number.isInteger(n) ? n.toLocaleString("en-US") : n.toFixed(2));
-  const time = (b) => new Date(b * bucketMs).toISOString().replace("T", " ").replace(/\.000Z$/, "Z");
+  // Times in the zone of --tz (its offsets resolved by eventlog, so no
+  // browser time zone data is needed), else UTC.
+  const ZONE = D.zone;
+  const zoneName = ZONE ? ZONE.name : "UTC";
+  function offsetAt(ms) {
+    if (!ZONE) return 0;
+    let off = ZONE.offsets[0][1];
+    for (const [since, o] of ZONE.offsets) { if (since <= ms) off = o; else break; }
+    return off;
+  }
+  function offsetText(s) {
+    if (!ZONE) return "Z";
+    const a = Math.abs(s), pad = (n) => String(Math.floor(n)).padStart(2, "0");
+    return (s < 0 ? "-" : "+") + pad(a / 3600) + ":" + pad((a % 3600) / 60);
+  }
+  const iso = (ms) => { const off = offsetAt(ms); return new Date(ms + off * 1000).toISOString().slice(0, -1) + offsetText(off); };
+  const time = (b) => iso(b * bucketMs).replace("T", " ").replace(/\.000(Z|[+-]\d\d:\d\d)$/, "$1");
   // Axis labels: as much of the time as the range needs.
   const span = (B1 - B0 + 1) * bucketMs;
   const tick = (b) => {
-    const iso = new Date(b * bucketMs).toISOString();
-    return span < 60e3 ? iso.slice(11, 21) : span < 86400e3 ? iso.slice(11, 19) : iso.slice(5, 16).replace("T", " ");
+    const at = iso(b * bucketMs);
+    return span < 60e3 ? at.slice(11, 21) : span < 86400e3 ? at.slice(11, 19) : at.slice(5, 16).replace("T", " ");
   };
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
   const colour = (i) => PALETTE[i % PALETTE.length];
@@ -309,8 +325,8 @@
     $("records-count").textContent = fmt(matching);
     $("records-count").dataset.count = matching;
     $("records-note").textContent = `${fmt(matching)} records match; the page holds ${fmt(D.samples.length)} of the ${fmt(D.records)} records in full, spread evenly over the files, ${fmt(rows.length)} of them match and are listed.`;
-    $("records-table").innerHTML = `<tr><th>time (UTC)</th><th>level</th><th>service</th><th>event</th><th>request / trace</th><th>message</th></tr>` + rows.slice(0, 100).map((s) =>
-      `<tr data-event="${esc(s.event)}"><td>${esc(s.timestamp.replace("T", " ").slice(0, 23))}</td><td class="lvl-${esc(s.level)}">${esc(s.level)}</td><td>${esc(s.service)}</td><td>${esc(s.event)}</td><td>${s.trace_id ? `<a class="trace" data-trace="${esc(s.trace_id)}">${esc(s.request_id || s.trace_id.slice(0, 12))}</a>` : ""}</td><td>${esc(s.message)}</td></tr>`).join("");
+    $("records-table").innerHTML = `<tr><th>time (${esc(zoneName)})</th><th>level</th><th>service</th><th>event</th><th>request / trace</th><th>message</th></tr>` + rows.slice(0, 100).map((s) =>
+      `<tr data-event="${esc(s.event)}"><td>${esc((ZONE ? iso(s.t) : s.timestamp).replace("T", " ").slice(0, 23))}</td><td class="lvl-${esc(s.level)}">${esc(s.level)}</td><td>${esc(s.service)}</td><td>${esc(s.event)}</td><td>${s.trace_id ? `<a class="trace" data-trace="${esc(s.trace_id)}">${esc(s.request_id || s.trace_id.slice(0, 12))}</a>` : ""}</td><td>${esc(s.message)}</td></tr>`).join("");
     for (const a of $("records-table").querySelectorAll("a.trace")) {
       a.addEventListener("click", () => { state.trace = a.dataset.trace; trace(); $("trace").scrollIntoView(); });
     }

@@ -614,3 +614,73 @@ fn latency_past_the_page_budget_keeps_the_busiest_over_time_and_says_so() {
     assert!(why.as_str().unwrap().contains("not on the page"), "{why}");
     assert_eq!(browser.errors(), Vec::<String>::new());
 }
+
+/// `--tz`: the page shows its times in that zone, with the offset each
+/// instant had (here across the switch to summer time in Paris), and the
+/// records keep their instants.
+#[test]
+fn the_page_shows_times_in_the_zone_of_tz_across_a_dst_switch() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("dst.jsonl");
+    // Paris goes from +01:00 to +02:00 at 2026-03-29T01:00:00Z.
+    let times = ["2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z"];
+    let mut text = String::new();
+    for t in times {
+        writeln!(
+            text,
+            "{{\"timestamp\":\"{t}\",\"level\":\"INFO\",\"event_name\":\"order_placed\"}}"
+        )
+        .unwrap();
+    }
+    std::fs::write(&logs, text).unwrap();
+    let page = dir.path().join("report.html");
+    let out = eventlog(&[
+        "report",
+        "--html",
+        page.to_str().unwrap(),
+        "--tz",
+        "Europe/Paris",
+        logs.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let mut browser = Browser::launch();
+    browser.open_file(&page);
+    assert_eq!(browser.errors(), Vec::<String>::new());
+    let header = browser.eval("document.querySelector('#records-table th').textContent");
+    assert_eq!(header, json!("time (Europe/Paris)"));
+    let cells = browser.eval(
+        "[...document.querySelectorAll('#records-table tr[data-event] td:first-child')].map(td => td.textContent)",
+    );
+    assert_eq!(
+        cells,
+        json!(["2026-03-29 01:30:00.000", "2026-03-29 03:30:00.000"])
+    );
+    let range = browser.eval("document.getElementById('range').textContent");
+    let range = range.as_str().unwrap();
+    assert!(
+        range.starts_with("all of 2026-03-29 01:30:00+01:00"),
+        "{range}"
+    );
+    assert!(range.contains("+02:00"), "{range}");
+    // Without --tz the same page stays in UTC.
+    let utc = dir.path().join("utc.html");
+    let out = eventlog(&[
+        "report",
+        "--html",
+        utc.to_str().unwrap(),
+        logs.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    browser.open_file(&utc);
+    let header = browser.eval("document.querySelector('#records-table th').textContent");
+    assert_eq!(header, json!("time (UTC)"));
+    let range = browser.eval("document.getElementById('range').textContent");
+    assert!(
+        range
+            .as_str()
+            .unwrap()
+            .starts_with("all of 2026-03-29 00:30:00Z"),
+        "{range}"
+    );
+    assert_eq!(browser.errors(), Vec::<String>::new());
+}
