@@ -7,6 +7,8 @@
 //! cargo run --example health
 //! ```
 
+#![allow(clippy::print_stdout)] // A program that shows what it scraped.
+
 use std::io::{Read as _, Write as _};
 use std::time::Duration;
 

@@ -128,6 +128,24 @@ fn millis(record: &Value) -> i64 {
         .as_millisecond()
 }
 
+/// `eventlog report --html DIR/NAME ARGS…`, which must succeed; the page.
+fn write_page(dir: &Path, name: &str, args: &[&str]) -> std::path::PathBuf {
+    let page = dir.join(name);
+    let mut all = vec!["report", "--html", page.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = eventlog(&all);
+    assert!(out.status.success(), "{out:?}");
+    page
+}
+
+/// Chromium with `page` open, its load free of errors.
+fn open_page(page: &Path) -> Browser {
+    let mut browser = Browser::launch();
+    browser.open_file(page);
+    assert_eq!(browser.errors(), Vec::<String>::new());
+    browser
+}
+
 /// Rows of a table as the DOM holds them: each row's `data-*` attributes.
 fn rows(browser: &mut Browser, table: &str) -> Vec<BTreeMap<String, String>> {
     let rows = browser.eval(&format!(
@@ -150,6 +168,7 @@ fn the_html_report_shows_the_fixtures_answers_in_a_real_browser() {
         logs.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{out:?}");
+    // It says where the page is.
     let said = String::from_utf8(out.stdout).unwrap();
     assert!(
         said.starts_with(&format!("report: {}", page.display())),
@@ -158,9 +177,7 @@ fn the_html_report_shows_the_fixtures_answers_in_a_real_browser() {
     let size = std::fs::metadata(&page).unwrap().len();
     assert!(size < 2 * 1024 * 1024, "{size} bytes");
 
-    let mut browser = Browser::launch();
-    browser.open_file(&page);
-    assert_eq!(browser.errors(), Vec::<String>::new());
+    let mut browser = open_page(&page);
     assert_eq!(
         browser.requests(),
         Vec::<String>::new(),
@@ -392,22 +409,19 @@ fn the_funnel_counts_each_session_through_its_steps() {
         }
     }
     std::fs::write(&logs, lines).unwrap();
-    let page = dir.path().join("report.html");
-    let out = eventlog(&[
-        "report",
-        "--html",
-        page.to_str().unwrap(),
-        "--funnel",
-        "checkout_started,payment_captured,order_placed",
-        "--funnel-by",
-        "session",
-        logs.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{out:?}");
+    let page = write_page(
+        dir.path(),
+        "report.html",
+        &[
+            "--funnel",
+            "checkout_started,payment_captured,order_placed",
+            "--funnel-by",
+            "session",
+            logs.to_str().unwrap(),
+        ],
+    );
 
-    let mut browser = Browser::launch();
-    browser.open_file(&page);
-    assert_eq!(browser.errors(), Vec::<String>::new());
+    let mut browser = open_page(&page);
     let steps = rows(&mut browser, "funnel-table");
     let reached: Vec<&str> = steps.iter().map(|s| s["reached"].as_str()).collect();
     assert_eq!(reached, ["10", "7", "4"]);
@@ -540,20 +554,11 @@ fn latency_past_the_page_budget_keeps_the_busiest_over_time_and_says_so() {
         }
     }
     std::fs::write(&logs, text).unwrap();
-    let page = dir.path().join("report.html");
-    let out = eventlog(&[
-        "report",
-        "--html",
-        page.to_str().unwrap(),
-        logs.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{out:?}");
+    let page = write_page(dir.path(), "report.html", &[logs.to_str().unwrap()]);
     let size = std::fs::metadata(&page).unwrap().len();
     assert!(size < 2_000_000, "{size} bytes");
 
-    let mut browser = Browser::launch();
-    browser.open_file(&page);
-    assert_eq!(browser.errors(), Vec::<String>::new());
+    let mut browser = open_page(&page);
     let kept: Vec<bool> = browser
         .eval("JSON.parse(document.getElementById('eventlog-data').textContent).series.map(s => s.over_time)")
         .as_array()
@@ -633,19 +638,12 @@ fn the_page_shows_times_in_the_zone_of_tz_across_a_dst_switch() {
         .unwrap();
     }
     std::fs::write(&logs, text).unwrap();
-    let page = dir.path().join("report.html");
-    let out = eventlog(&[
-        "report",
-        "--html",
-        page.to_str().unwrap(),
-        "--tz",
-        "Europe/Paris",
-        logs.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    let mut browser = Browser::launch();
-    browser.open_file(&page);
-    assert_eq!(browser.errors(), Vec::<String>::new());
+    let page = write_page(
+        dir.path(),
+        "report.html",
+        &["--tz", "Europe/Paris", logs.to_str().unwrap()],
+    );
+    let mut browser = open_page(&page);
     let header = browser.eval("document.querySelector('#records-table th').textContent");
     assert_eq!(header, json!("time (Europe/Paris)"));
     let cells = browser.eval(
@@ -663,14 +661,7 @@ fn the_page_shows_times_in_the_zone_of_tz_across_a_dst_switch() {
     );
     assert!(range.contains("+02:00"), "{range}");
     // Without --tz the same page stays in UTC.
-    let utc = dir.path().join("utc.html");
-    let out = eventlog(&[
-        "report",
-        "--html",
-        utc.to_str().unwrap(),
-        logs.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{out:?}");
+    let utc = write_page(dir.path(), "utc.html", &[logs.to_str().unwrap()]);
     browser.open_file(&utc);
     let header = browser.eval("document.querySelector('#records-table th').textContent");
     assert_eq!(header, json!("time (UTC)"));
