@@ -467,6 +467,11 @@ fn object_get<'a>(text: &'a str, key: &str) -> Option<Raw<'a>> {
 }
 
 impl<'a> Raw<'a> {
+    /// The value's JSON text, as in the line (a string's without quotes).
+    pub(crate) fn raw_text(self) -> &'a str {
+        self.text
+    }
+
     pub(crate) fn as_str(self) -> Option<&'a str> {
         (self.kind == Kind::Str).then_some(self.text)
     }

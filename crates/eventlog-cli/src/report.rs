@@ -125,8 +125,10 @@ impl Reporter {
         c.records += 1;
         if record.str_of("event_name") != Some(eventlog::SUPPRESSED_EVENT) {
             // A rate outside (0, 1] is not a sampler's: the record counts once.
+            // Most records were not sampled: a byte search rules them out.
             let rate = record
                 .get("metadata")
+                .filter(|m| m.may_contain("sample_rate"))
                 .and_then(|m| m.get_key("sample_rate"))
                 .and_then(crate::view::FieldRef::as_f64)
                 .filter(|p| *p > 0.0 && *p <= 1.0);

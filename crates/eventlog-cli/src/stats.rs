@@ -206,7 +206,11 @@ impl Counter {
             *total = total.saturating_add(n);
         } else {
             // A rate outside (0, 1] is not a sampler's: the record counts once.
-            let rate = number("sample_rate").filter(|p| *p > 0.0 && *p <= 1.0);
+            // Most records were not sampled: a byte search rules them out.
+            let rate = metadata
+                .filter(|m| m.may_contain("sample_rate"))
+                .and_then(|_| number("sample_rate"))
+                .filter(|p| *p > 0.0 && *p <= 1.0);
             if rate.is_some() {
                 s.sampled_records += 1;
             }

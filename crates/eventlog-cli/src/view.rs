@@ -66,6 +66,18 @@ impl<'a> FieldRef<'a> {
     }
 
     /// The value of `key` in this object.
+    /// Whether the value's text may hold `needle` (a key about to be looked
+    /// up): a byte search in the line for a scanned value, rather than a
+    /// walk of its object; always `true` for a parsed one.
+    pub(crate) fn may_contain(self, needle: &str) -> bool {
+        match self {
+            FieldRef::Lazy(r) => {
+                memchr::memmem::find(r.raw_text().as_bytes(), needle.as_bytes()).is_some()
+            }
+            FieldRef::Full(_) => true,
+        }
+    }
+
     pub(crate) fn get_key(self, key: &str) -> Option<FieldRef<'a>> {
         self.get(key)
     }

@@ -194,6 +194,12 @@ pub(crate) struct PageData {
     pub(crate) records: u64,
     /// Records without a valid timestamp (counted, not charted).
     pub(crate) untimed: u64,
+    /// Records carrying `metadata.sample_rate` (a sampler kept them), and
+    /// every record but the `events_suppressed` summaries weighted by
+    /// `1 / sample_rate` (1 without one), rounded: what was emitted
+    /// before sampling, estimated. The charts count records as written.
+    pub(crate) sampled_records: u64,
+    pub(crate) estimated_events: u64,
     /// Milliseconds since the epoch of the first and last record.
     pub(crate) first_ms: i64,
     pub(crate) last_ms: i64,
@@ -254,6 +260,8 @@ pub(crate) struct PageZone {
 pub(crate) struct PageBuilder {
     records: u64,
     untimed: u64,
+    sampled: u64,
+    weighted: f64,
     first_ms: Option<i64>,
     last_ms: Option<i64>,
     width_step: usize,
@@ -319,6 +327,18 @@ impl PageBuilder {
     /// Counts one record.
     pub(crate) fn add(&mut self, record: &RecordView<'_>) {
         self.records += 1;
+        if record.str_of("event_name") != Some(eventlog::SUPPRESSED_EVENT) {
+            // A rate outside (0, 1] is not a sampler's: the record counts once.
+            // Most records were not sampled: a byte search rules them out.
+            let rate = record
+                .get("metadata")
+                .filter(|m| m.may_contain("sample_rate"))
+                .and_then(|m| m.get_key("sample_rate"))
+                .and_then(FieldRef::as_f64)
+                .filter(|p| *p > 0.0 && *p <= 1.0);
+            self.sampled += u64::from(rate.is_some());
+            self.weighted += rate.map_or(1.0, |p| 1.0 / p);
+        }
         let Some(t) = record.timestamp() else {
             self.untimed += 1;
             return;
@@ -612,6 +632,8 @@ impl PageBuilder {
     pub(crate) fn merge(&mut self, mut other: PageBuilder) {
         self.records += other.records;
         self.untimed += other.untimed;
+        self.sampled += other.sampled;
+        self.weighted += other.weighted;
         for ms in [other.first_ms, other.last_ms].into_iter().flatten() {
             self.first_ms = Some(self.first_ms.map_or(ms, |f| f.min(ms)));
             self.last_ms = Some(self.last_ms.map_or(ms, |l| l.max(ms)));
@@ -755,9 +777,14 @@ impl PageBuilder {
             latency,
             self.latency_budget.unwrap_or(LATENCY_BYTES),
         );
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        // A sum of weights of at least 1: finite, not negative.
+        let estimated_events = self.weighted.round() as u64;
         PageData {
             records: self.records,
             untimed: self.untimed,
+            sampled_records: self.sampled,
+            estimated_events,
             first_ms: self.first_ms.unwrap_or_default(),
             last_ms: self.last_ms.unwrap_or_default(),
             bucket_ms,

@@ -392,7 +392,10 @@
   }
 
   for (const id of ["volume-chart", "errors-chart", "latency-heat"]) brushable($(id));
-  $("meta").textContent = `${fmt(D.records)} records${D.untimed ? ` (${fmt(D.untimed)} without a timestamp, not charted)` : ""}, ${time(B0)} … ${time(B1 + 1)}, in buckets of ${bucketMs >= 3600e3 ? bucketMs / 3600e3 + " h" : bucketMs >= 60e3 ? bucketMs / 60e3 + " min" : bucketMs / 1e3 + " s"}.`;
+  $("meta").textContent = `${fmt(D.records)} records${D.untimed ? ` (${fmt(D.untimed)} without a timestamp, not charted)` : ""}, ${time(B0)} … ${time(B1 + 1)}, in buckets of ${bucketMs >= 3600e3 ? bucketMs / 3600e3 + " h" : bucketMs >= 60e3 ? bucketMs / 60e3 + " min" : bucketMs / 1e3 + " s"}.` +
+    (D.sampled_records ? ` ${fmt(D.sampled_records)} of them carry sample_rate: about ${fmt(D.estimated_events)} events before sampling (charts count records as written).` : "");
+  $("meta").dataset.estimated = D.estimated_events;
+  $("meta").dataset.sampled = D.sampled_records;
   // The trace view starts on the first request that failed, else the first one.
   const held = Object.entries(D.traces);
   const failed = held.find(([, recs]) => recs.some((r) => r.level === "ERROR")) || held[0];

@@ -114,6 +114,31 @@ fn stats_reweights_kept_samples_and_counts_the_suppressed_by_reason() {
         "{estimated_total} <= {records}"
     );
 
+    // The HTML page says the same estimate (the one `stats` gives, to
+    // rounding), in a real browser.
+    let page = dir.path().join("report.html");
+    let out = eventlog(&["report", "--html", path(&page), path(&file)]);
+    assert!(out.status.success(), "{out:?}");
+    let mut browser = eventlog_tests::browser::Browser::launch();
+    browser.open_file(&page);
+    assert_eq!(browser.errors(), Vec::<String>::new());
+    let shown: u64 = browser
+        .eval("document.getElementById('meta').dataset.estimated")
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(shown.abs_diff(exact) <= 1, "{shown} vs {exact}");
+    let sampled = browser.eval("document.getElementById('meta').dataset.sampled");
+    assert_eq!(sampled, serde_json::json!(kept_samples.to_string()));
+    let meta = browser.eval("document.getElementById('meta').textContent");
+    assert!(
+        meta.as_str()
+            .unwrap()
+            .contains("of them carry sample_rate: about"),
+        "{meta}"
+    );
+
     // Without sampled records there is no estimate to print.
     let plain = dir.path().join("plain.jsonl");
     std::fs::write(
