@@ -267,7 +267,8 @@ pub(crate) fn metrics_request(
     for m in metrics {
         let counter = m.kind == eventlog::MetricKind::Counter;
         let metric = open(&mut buf, 2);
-        put_str(&mut buf, 1, m.name);
+        // The clamped name, as `/metrics` shows it (minus its Prometheus form).
+        put_str(&mut buf, 1, &m.otel_name());
         put_str(&mut buf, 2, m.help);
         if !m.unit.is_empty() {
             put_str(&mut buf, 3, m.unit);
@@ -277,7 +278,8 @@ pub(crate) fn metrics_request(
         for p in &m.points {
             let point = open(&mut buf, 1);
             if let Some((key, value)) = p.label {
-                put_attribute(&mut buf, 7, AttrKey::Plain(key), AttrValue::Str(value));
+                let key = eventlog::metric_label_name(key);
+                put_attribute(&mut buf, 7, AttrKey::Plain(&key), AttrValue::Str(value));
             }
             if counter {
                 put_fixed64(&mut buf, 2, start_ns);

@@ -190,7 +190,7 @@ pub use limit::{
     Budget, BudgetKey, LimitError, Limits, LimitsBuilder, MAX_KEYS, MAX_SUMMARY_WINDOW, Rate,
     SUPPRESSED_EVENT, suppressed_fields,
 };
-pub use metrics::{Metric, MetricKind, MetricSource, Point, prometheus_text};
+pub use metrics::{Metric, MetricKind, MetricSource, Point, metric_label_name, prometheus_text};
 pub use output::{JsonOutput, Output};
 pub use parsed::{KeyRenames, ParseError, ParsedRecord, parse_envelope_timestamp};
 pub use propagation::{DEFAULT_HEADER_FIELDS, PropagationContext, current_context};

@@ -16,6 +16,7 @@
 //! OpenTelemetry collector's Prometheus exporter makes of the OTLP one.
 //! Labels are OTLP attributes of the same name (`reason`).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::stats::{Stats, StatsSnapshot};
@@ -145,14 +146,83 @@ impl Metric {
         self
     }
 
-    /// The Prometheus name: dots become underscores, counters end in `_total`.
+    /// The OpenTelemetry name as exported: `name` if it is a valid
+    /// instrument name (an ASCII letter, then at most 254 of ASCII letters,
+    /// digits, `_`, `.`, `-`, `/`), else a documented clamp: every other
+    /// character becomes `_`, a name not starting with a letter gets `m_`
+    /// before it, and it is cut to 255 bytes. A collector never sees a
+    /// name it must refuse, and a scrape never breaks on one.
+    ///
+    /// ```
+    /// let m = |name| eventlog::Metric::gauge(name, "").otel_name().into_owned();
+    /// assert_eq!(m("eventlog.queue.depth"), "eventlog.queue.depth");
+    /// assert_eq!(m("files écrits"), "files__crits");
+    /// assert_eq!(m("9 lives"), "m_9_lives");
+    /// assert_eq!(m(""), "m_");
+    /// ```
+    pub fn otel_name(&self) -> Cow<'static, str> {
+        otel_name(self.name)
+    }
+
+    /// The Prometheus name: the [`otel_name`](Self::otel_name) with `.`,
+    /// `-` and `/` as `_` (so only `[A-Za-z0-9_]`, starting with a
+    /// letter); counters end in `_total`.
     pub fn prometheus_name(&self) -> String {
-        let mut name = self.name.replace(['.', '-'], "_");
+        let mut name = self.otel_name().replace(['.', '-', '/'], "_");
         if self.kind == MetricKind::Counter && !name.ends_with("_total") {
             name.push_str("_total");
         }
         name
     }
+}
+
+/// Longest OpenTelemetry instrument name.
+const MAX_NAME_BYTES: usize = 255;
+
+fn otel_name(name: &'static str) -> Cow<'static, str> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/');
+    let starts_well = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    if starts_well && name.len() <= MAX_NAME_BYTES && name.chars().all(allowed) {
+        return Cow::Borrowed(name);
+    }
+    let mut out = String::with_capacity(name.len().min(MAX_NAME_BYTES) + 2);
+    if !starts_well {
+        out.push_str("m_");
+    }
+    for c in name.chars() {
+        if out.len() >= MAX_NAME_BYTES {
+            break;
+        }
+        out.push(if allowed(c) { c } else { '_' });
+    }
+    Cow::Owned(out)
+}
+
+/// A label's name as exported (Prometheus label, OTLP attribute key):
+/// `key` if it is `[A-Za-z_][A-Za-z0-9_]*`, else every other character
+/// as `_`, with `_` before a leading digit, and `_` for an empty key.
+///
+/// ```
+/// assert_eq!(eventlog::metric_label_name("reason"), "reason");
+/// assert_eq!(eventlog::metric_label_name("raison d'être"), "raison_d__tre");
+/// assert_eq!(eventlog::metric_label_name("2xx"), "_2xx");
+/// assert_eq!(eventlog::metric_label_name(""), "_");
+/// ```
+pub fn metric_label_name(key: &'static str) -> Cow<'static, str> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let starts_well = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if starts_well && key.chars().all(allowed) {
+        return Cow::Borrowed(key);
+    }
+    let mut out = String::with_capacity(key.len() + 1);
+    if !starts_well {
+        out.push('_');
+    }
+    out.extend(key.chars().map(|c| if allowed(c) { c } else { '_' }));
+    Cow::Owned(out)
 }
 
 /// Something that has metrics to show: the layer's [`Stats`], an
@@ -193,7 +263,9 @@ impl MetricSource for Stats {
 
 /// `metrics` in the Prometheus text exposition format (version 0.0.4):
 /// per metric a `# HELP`, a `# TYPE` and one sample per point. Label
-/// values and help are escaped as the format asks (`\\`, `\"`, `\n`).
+/// values and help are escaped as the format asks (`\\`, `\"`, `\n`; a
+/// carriage return becomes a space); names and label names are clamped to
+/// the format's characters ([`Metric::prometheus_name`]).
 ///
 /// ```
 /// let text = eventlog::prometheus_text(&[eventlog::Metric::gauge("eventlog.queue.depth", "Queued.").value(3)]);
@@ -203,16 +275,22 @@ pub fn prometheus_text(metrics: &[Metric]) -> String {
     let mut out = String::with_capacity(128 * metrics.len());
     for m in metrics {
         let name = m.prometheus_name();
-        let help = m.help.replace('\\', "\\\\").replace('\n', "\\n");
+        let help = m
+            .help
+            .replace('\\', "\\\\")
+            .replace('\n', "\\n")
+            .replace('\r', " ");
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} {}", m.kind.as_str());
         for p in &m.points {
             let _ = match p.label {
                 Some((key, value)) => {
+                    let key = metric_label_name(key);
                     let value = value
                         .replace('\\', "\\\\")
                         .replace('"', "\\\"")
-                        .replace('\n', "\\n");
+                        .replace('\n', "\\n")
+                        .replace('\r', " ");
                     writeln!(out, "{name}{{{key}=\"{value}\"}} {}", p.value)
                 }
                 None => writeln!(out, "{name} {}", p.value),
