@@ -892,6 +892,25 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// An output named with anything (empty, quotes, control
+        /// characters, 2 000 characters of any script) is named exactly
+        /// in the JSON body, which parses.
+        #[test]
+        fn any_output_name_round_trips_through_the_json_body(
+            name in "[\\s\\S]{0,40}|\\PC{0,2000}",
+            errors in 1u64..=u64::MAX,
+        ) {
+            let check = HealthCheck::builder(Stats::new())
+                .output(name.clone(), move || OutputStatus::new().io_errors(errors))
+                .build();
+            let body: serde_json::Value = serde_json::from_str(&check.health().to_json()).unwrap();
+            proptest::prop_assert_eq!(&body["status"], "degraded");
+            proptest::prop_assert_eq!(body["reasons"][0]["output"].as_str(), Some(name.as_str()));
+            proptest::prop_assert_eq!(body["reasons"][0]["count"].as_u64(), Some(errors));
+        }
+    }
+
     #[test]
     fn the_json_body_parses_and_names_every_reason() {
         let health = Health {
