@@ -123,17 +123,9 @@ impl Reporter {
         };
         let c = self.seconds.entry(t.as_second()).or_default();
         c.records += 1;
-        if record.str_of("event_name") != Some(eventlog::SUPPRESSED_EVENT) {
-            // A rate outside (0, 1] is not a sampler's: the record counts once.
-            // Most records were not sampled: a byte search rules them out.
-            let rate = record
-                .get("metadata")
-                .filter(|m| m.may_contain("sample_rate"))
-                .and_then(|m| m.get_key("sample_rate"))
-                .and_then(crate::view::FieldRef::as_f64)
-                .filter(|p| *p > 0.0 && *p <= 1.0);
-            c.sampled += u64::from(rate.is_some());
-            c.weighted += rate.map_or(1.0, |p| 1.0 / p);
+        if let Some((sampled, weight)) = record.sampling_weight() {
+            c.sampled += u64::from(sampled);
+            c.weighted += weight;
         }
         let level = record.str_of("level").and_then(level_rank);
         let is_error = level == Some(4) || record.str_of("event_type") == Some("error");

@@ -204,17 +204,8 @@ impl Counter {
             let n = n.map_or(0, |n| n as u64);
             let total = s.suppressed_by_reason.entry(reason.to_owned()).or_default();
             *total = total.saturating_add(n);
-        } else {
-            // A rate outside (0, 1] is not a sampler's: the record counts once.
-            // Most records were not sampled: a byte search rules them out.
-            let rate = metadata
-                .filter(|m| m.may_contain("sample_rate"))
-                .and_then(|_| number("sample_rate"))
-                .filter(|p| *p > 0.0 && *p <= 1.0);
-            if rate.is_some() {
-                s.sampled_records += 1;
-            }
-            let weight = rate.map_or(1.0, |p| 1.0 / p);
+        } else if let Some((sampled, weight)) = record.sampling_weight() {
+            s.sampled_records += u64::from(sampled);
             if let Some(w) = self.weighted.get_mut(event) {
                 *w += weight;
             } else {
@@ -224,8 +215,7 @@ impl Counter {
         if let Some(service) = str_of("service") {
             bump(&mut s.by_service, service);
         }
-        if let Some(e) = record
-            .get("metadata")
+        if let Some(e) = metadata
             .and_then(|m| m.get_key("error_type"))
             .and_then(FieldRef::as_str)
         {

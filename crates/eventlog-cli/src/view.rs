@@ -115,6 +115,25 @@ impl<'a> RecordView<'a> {
         }
     }
 
+    /// What the record stands for before sampling: `None` for an
+    /// `events_suppressed` summary (a count, not an event); else whether a
+    /// sampler kept it and its weight, `1 / metadata.sample_rate` for a
+    /// rate in (0, 1] and 1 otherwise (no rate, or one no sampler writes).
+    pub(crate) fn sampling_weight(&self) -> Option<(bool, f64)> {
+        if self.str_of("event_name") == Some(eventlog::SUPPRESSED_EVENT) {
+            return None;
+        }
+        // Most records were not sampled: a byte search rules them out
+        // before the metadata is walked.
+        let rate = self
+            .get("metadata")
+            .filter(|m| m.may_contain("sample_rate"))
+            .and_then(|m| m.get_key("sample_rate"))
+            .and_then(FieldRef::as_f64)
+            .filter(|p| *p > 0.0 && *p <= 1.0);
+        Some(rate.map_or((false, 1.0), |p| (true, 1.0 / p)))
+    }
+
     pub(crate) fn contains_key(&self, key: &str) -> bool {
         self.get(key).is_some()
     }

@@ -327,17 +327,9 @@ impl PageBuilder {
     /// Counts one record.
     pub(crate) fn add(&mut self, record: &RecordView<'_>) {
         self.records += 1;
-        if record.str_of("event_name") != Some(eventlog::SUPPRESSED_EVENT) {
-            // A rate outside (0, 1] is not a sampler's: the record counts once.
-            // Most records were not sampled: a byte search rules them out.
-            let rate = record
-                .get("metadata")
-                .filter(|m| m.may_contain("sample_rate"))
-                .and_then(|m| m.get_key("sample_rate"))
-                .and_then(FieldRef::as_f64)
-                .filter(|p| *p > 0.0 && *p <= 1.0);
-            self.sampled += u64::from(rate.is_some());
-            self.weighted += rate.map_or(1.0, |p| 1.0 / p);
+        if let Some((sampled, weight)) = record.sampling_weight() {
+            self.sampled += u64::from(sampled);
+            self.weighted += weight;
         }
         let Some(t) = record.timestamp() else {
             self.untimed += 1;
