@@ -195,7 +195,19 @@ impl MetricsExporter {
         }
         let mut metrics = self.shared.snapshot().metrics();
         for source in &self.sources {
-            source.collect(&mut metrics);
+            // A source is the caller's code (a closure over the appender's
+            // counters, say): one that panics is left out of this export,
+            // and the thread lives on to send the next.
+            let mut theirs = Vec::new();
+            let collected = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                source.collect(&mut theirs);
+            }));
+            match collected {
+                Ok(()) => metrics.append(&mut theirs),
+                Err(_panic) => self
+                    .shared
+                    .set_last_error("metrics export: a metric source panicked".to_owned()),
+            }
         }
         let deployment = self.shared.deployment.get().cloned().unwrap_or_default();
         let resource = resource_bytes(&resource(&deployment, &self.shared.resource_env));

@@ -270,3 +270,41 @@ fn a_collector_that_is_down_costs_no_log_record_and_does_not_wedge_shutdown() {
     let s = guard.shutdown(Duration::from_millis(300)).unwrap();
     assert_eq!((s.metric_exports, s.failed_metric_exports), (0, 1), "{s:?}");
 }
+
+/// A metric source that panics (the caller's code) is left out of that
+/// export and the exporter lives on; a name no collector accepts arrives
+/// clamped, as `/metrics` shows it.
+#[test]
+fn a_panicking_source_is_left_out_and_a_hostile_name_arrives_clamped() {
+    let collector = Collector::start();
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let (otlp, guard, _stats) = emit(
+        OtlpOutput::builder()
+            .protocol(Protocol::Grpc)
+            .endpoint(collector.endpoint("grpc"))
+            .metrics_interval(Duration::MAX)
+            .metric_source(|_: &mut Vec<Metric>| panic!("a source's bug"))
+            .metric_source(|out: &mut Vec<Metric>| {
+                out.push(Metric::gauge("files écrits / 2\n", "help").labeled(
+                    "raison d'être",
+                    "\"x\"",
+                    3,
+                ));
+            }),
+        N,
+    );
+    let s = guard.shutdown(Duration::from_secs(30)).unwrap();
+    std::panic::set_hook(hook);
+    assert_eq!((s.exported, s.metric_exports), (N, 1), "{s:?}");
+    assert_eq!(
+        otlp.last_error().as_deref(),
+        Some("metrics export: a metric source panicked")
+    );
+    let points = collector.wait_for_metrics(Duration::from_secs(10), |p| {
+        p.iter().any(|p| p["name"] == "files__crits_/_2_")
+    });
+    let clamped = point(&points, "files__crits_/_2_", &[("raison_d__tre", "\"x\"")]);
+    assert_eq!(clamped["value"], 3);
+    assert_eq!(point(&points, "eventlog.records.emitted", &[])["value"], N);
+}

@@ -372,7 +372,11 @@ fn accept_loop(listener: &TcpListener, state: &Arc<State>) {
             .name("eventlog-metrics-conn".into())
             .stack_size(256 * 1024)
             .spawn(move || {
-                serve(conn, &conn_state);
+                // `serve` answers 500 for a source that panics; this is the
+                // last line, so the count of open connections never leaks.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    serve(conn, &conn_state);
+                }));
                 conn_state.open.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
@@ -445,27 +449,45 @@ fn serve(mut conn: TcpStream, state: &State) {
     }
     let _ = match parse(&head) {
         Request::Get("/metrics") => {
-            let mut metrics = Vec::new();
-            for source in &state.sources {
-                source.collect(&mut metrics);
+            // Sources and output checks are the caller's code: one that
+            // panics gets a 500, and the server serves the next request.
+            let text = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut metrics = Vec::new();
+                for source in &state.sources {
+                    source.collect(&mut metrics);
+                }
+                prometheus_text(&metrics)
+            }));
+            match text {
+                Ok(text) => respond(&mut conn, 200, PROMETHEUS_CONTENT_TYPE, text.as_bytes()),
+                Err(_) => respond(&mut conn, 500, "text/plain", b"a metric source panicked\n"),
             }
-            respond(
-                &mut conn,
-                200,
-                PROMETHEUS_CONTENT_TYPE,
-                prometheus_text(&metrics).as_bytes(),
-            )
         }
         Request::Get("/health") if state.health.is_some() => {
-            let health = state.health.as_ref().map(HealthCheck::health);
-            let health = health.unwrap_or_default();
-            let status = if health.is_healthy() { 200 } else { 503 };
-            respond(
-                &mut conn,
-                status,
-                "application/json",
-                health.to_json().as_bytes(),
-            )
+            let health = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                state
+                    .health
+                    .as_ref()
+                    .map(HealthCheck::health)
+                    .unwrap_or_default()
+            }));
+            match health {
+                Ok(health) => {
+                    let status = if health.is_healthy() { 200 } else { 503 };
+                    respond(
+                        &mut conn,
+                        status,
+                        "application/json",
+                        health.to_json().as_bytes(),
+                    )
+                }
+                Err(_) => respond(
+                    &mut conn,
+                    500,
+                    "text/plain",
+                    b"an output's health check panicked\n",
+                ),
+            }
         }
         Request::Get(_) => respond(&mut conn, 404, "text/plain", b"not found\n"),
         Request::OtherMethod => respond(&mut conn, 405, "text/plain", b"method not allowed\n"),
@@ -501,6 +523,7 @@ fn respond(conn: &mut TcpStream, status: u16, content_type: &str, body: &[u8]) -
         404 => "Not Found",
         405 => "Method Not Allowed",
         431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
         _ => "Service Unavailable",
     };
     let mut out = format!(

@@ -343,3 +343,47 @@ proptest::proptest! {
         proptest::prop_assert_eq!(values, vec![want, 7.0]);
     }
 }
+
+/// A metric source or an output check that panics (the caller's code):
+/// that request gets a 500, the server keeps serving, and the panics do
+/// not use up its connection slots (more of them than it has).
+#[test]
+fn a_panicking_source_or_check_gets_500_and_the_server_lives_on() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let broken = Arc::new(AtomicBool::new(true));
+    let source = {
+        let broken = broken.clone();
+        move |out: &mut Vec<Metric>| {
+            assert!(!broken.load(Ordering::Relaxed), "a source's bug");
+            out.push(Metric::gauge("eventlog.test.ok", "Fine.").value(1));
+        }
+    };
+    let check_broken = broken.clone();
+    let check = HealthCheck::builder(Stats::new())
+        .output("flaky", move || {
+            assert!(!check_broken.load(Ordering::Relaxed), "a check's bug");
+            eventlog::OutputStatus::new()
+        })
+        .build();
+    let server = MetricsServer::builder()
+        .source(source)
+        .health(check)
+        .start()
+        .unwrap();
+    let addr = server.local_addr();
+    // Quiet the panic messages the test provokes on purpose.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    // Two failed requests a round: more than MAX_CONNECTIONS in all.
+    let rounds = eventlog::MAX_CONNECTIONS / 2 + 25;
+    for _ in 0..rounds {
+        assert_eq!(get(addr, "/metrics").0, 500);
+        assert_eq!(get(addr, "/health").0, 500);
+    }
+    std::panic::set_hook(hook);
+    broken.store(false, Ordering::Relaxed);
+    let scrape = scrape(addr);
+    assert_eq!(value(&scrape, "eventlog_test_ok", &[]), Value::Gauge(1.0));
+    assert_eq!(get(addr, "/health").0, 200);
+}
