@@ -397,18 +397,7 @@ impl Collector {
         if let Ok(text) = std::fs::read_to_string(&errors) {
             panic!("the logs processor failed: {text}");
         }
-        let Ok(text) = std::fs::read_to_string(self.out_path()) else {
-            return Vec::new();
-        };
-        // The processor may be writing right now: only complete lines count.
-        let complete = text.rfind('\n').map_or("", |end| &text[..=end]);
-        complete
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad processor line {l}: {e}"))
-            })
-            .collect()
+        complete_lines(&self.out_path())
     }
 
     /// Every metric data point received so far, one JSON object each:
@@ -420,18 +409,7 @@ impl Collector {
         if let Ok(text) = std::fs::read_to_string(&errors) {
             panic!("the processor failed: {text}");
         }
-        let Ok(text) = std::fs::read_to_string(self.out_path().with_extension("jsonl.metrics"))
-        else {
-            return Vec::new();
-        };
-        let complete = text.rfind('\n').map_or("", |end| &text[..=end]);
-        complete
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad processor line {l}: {e}"))
-            })
-            .collect()
+        complete_lines(&self.out_path().with_extension("jsonl.metrics"))
     }
 
     /// Polls (bounded) until `pred` holds on the received metric points; returns them.
@@ -485,4 +463,19 @@ impl Drop for Collector {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The JSON objects of `path`'s complete lines (none if it does not exist
+/// yet): the processor may be writing right now, so a last line without
+/// its newline does not count.
+fn complete_lines(path: &std::path::Path) -> Vec<Value> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let complete = text.rfind('\n').map_or("", |end| &text[..=end]);
+    complete
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad processor line {l}: {e}")))
+        .collect()
 }

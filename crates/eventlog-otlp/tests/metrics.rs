@@ -10,7 +10,6 @@ use eventlog::Metric;
 use eventlog_otlp::{OtlpOutput, OtlpOutputBuilder, Protocol};
 use eventlog_tests::collector::Collector;
 use serde_json::Value;
-use tracing_subscriber::prelude::*;
 
 /// The one point named `name` whose attributes include `attrs`.
 fn point<'a>(points: &'a [Value], name: &str, attrs: &[(&str, &str)]) -> &'a Value {
@@ -50,20 +49,13 @@ fn file_source(out: &mut Vec<Metric>) {
     );
 }
 
+/// `n` records through a layer of the `checkout` service exporting with `builder`.
 fn emit(
     builder: OtlpOutputBuilder,
     n: u64,
 ) -> (OtlpOutput, eventlog_otlp::OtlpGuard, eventlog::Stats) {
     let layer = eventlog::layer().service("checkout").without_writer();
-    let stats = layer.stats();
-    let (otlp, guard) = builder.stats(stats.clone()).build().unwrap();
-    let layer = layer.output(otlp.clone());
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        for seq in 0..n {
-            tracing::info!(event_name = "order_placed", seq);
-        }
-    });
-    (otlp, guard, stats)
+    crate::support::emit_numbered_through(layer, builder, n)
 }
 
 /// Records emitted in the final-export test.

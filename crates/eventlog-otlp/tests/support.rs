@@ -12,7 +12,16 @@ pub fn emit_numbered(
     builder: OtlpOutputBuilder,
     n: u64,
 ) -> (OtlpOutput, OtlpGuard, eventlog::Stats) {
-    let layer = eventlog::layer().without_writer();
+    emit_numbered_through(eventlog::layer().without_writer(), builder, n)
+}
+
+/// [`emit_numbered`] through `layer` (a service name, say), `builder`'s
+/// output added to it.
+pub fn emit_numbered_through(
+    layer: eventlog::EventLayer,
+    builder: OtlpOutputBuilder,
+    n: u64,
+) -> (OtlpOutput, OtlpGuard, eventlog::Stats) {
     let stats = layer.stats();
     let (otlp, guard) = builder.stats(stats.clone()).build().unwrap();
     let layer = layer.output(otlp.clone());
